@@ -1,0 +1,46 @@
+# Vigil — build, test, demo and benchmark commands. `.ci/run` calls `make test`.
+SWIFT ?= swift
+STRICT := -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
+# Keep test builds apart from release builds so switching does not rebuild everything.
+TEST_SCRATCH := .build
+
+.PHONY: deps build test demo bench bench-core bench-w1-reference format validate clean help
+
+help:
+	@echo "make demo    install missing system packages, build, run the demo"
+	@echo "make test    install missing system packages, build with warnings as errors, run all tests"
+	@echo "make bench   run the benchmark package (Benchmarks/) and the W1 comparison with the C reference"
+	@echo "make validate  module-boundary checks"
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c release --product vigil
+
+test: deps validate
+	$(SWIFT) build --build-tests $(STRICT)
+	$(SWIFT) test --skip-build
+
+demo: deps
+	$(SWIFT) build -c release --product vigil
+	.build/release/vigil demo
+
+bench-core: deps
+	$(SWIFT) build -c release --product vigil
+	.build/release/vigil bench core
+	.build/release/vigil bench core --quantiles
+
+# W1 against the C reference in ../shared/bench (same data, same machine, same run).
+bench-w1-reference: deps
+	$(SWIFT) build -c release --product vigil
+	./scripts/bench-w1-reference.sh
+
+bench: bench-core
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+
+validate:
+	@./scripts/validate.sh
+
+clean:
+	rm -rf .build Benchmarks/.build

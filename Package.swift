@@ -1,0 +1,62 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "vigil",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "VigilCore", targets: ["VigilCore"]),
+        .library(name: "VigilKafka", targets: ["VigilKafka"]),
+        .library(name: "VigilPipeline", targets: ["VigilPipeline"]),
+        .library(name: "VigilRuntime", targets: ["VigilRuntime"]),
+        .library(name: "VigilSimulator", targets: ["VigilSimulator"]),
+        .executable(name: "vigil", targets: ["VigilCLI"]),
+        // Naive reference kernels and stream generators, for tests and the benchmark package.
+        .library(name: "VigilTesting", targets: ["VigilTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"]), .brew(["librdkafka"])]
+        ),
+        // The engine: columnar batches, time, windows, statistics. No Kafka, no YAML, no logging backend.
+        .target(name: "VigilCore"),
+        // The only module that imports CRdKafka.
+        .target(name: "VigilKafka", dependencies: ["CRdKafka", "VigilCore"]),
+        .target(
+            name: "VigilPipeline",
+            dependencies: ["VigilCore", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "VigilRuntime", dependencies: ["VigilCore", "VigilKafka", "VigilPipeline"]),
+        .target(name: "VigilSimulator", dependencies: ["VigilCore"]),
+        // Counts heap allocations for `vigil bench` (glibc malloc override, linked into the executable only).
+        .target(name: "CAllocCounter"),
+        .executableTarget(
+            name: "VigilCLI",
+            dependencies: [
+                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilSimulator", "CAllocCounter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "VigilTesting", dependencies: ["VigilCore"], path: "Tests/VigilTesting"),
+        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTesting"]),
+        .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka"]),
+        // Runs the built `vigil` executable (built by `swift build --build-tests`).
+        .testTarget(name: "VigilCLITests"),
+    ]
+)
+
+// Settings for every target in one place: explicit Sendable, explicit imports, `any` for existentials.
+for target in package.targets where target.type != .system && target.type != .binary {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.treatWarning("ExplicitSendable", as: .error))
+    target.swiftSettings = settings
+}

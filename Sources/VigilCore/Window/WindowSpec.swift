@@ -1,0 +1,90 @@
+/// What a window operator computes: the window kind, lateness, emit mode and statistics.
+///
+/// All durations are in milliseconds of event time.
+public struct WindowSpec: Sendable, Hashable {
+    /// The shape of the windows.
+    public enum Kind: Sendable, Hashable {
+        /// Fixed, non-overlapping windows `[k·size, (k+1)·size)`.
+        case tumbling(size: Int64)
+        /// Overlapping windows `[k·slide, k·slide + size)`; each reading belongs to `size / slide` windows.
+        case hopping(size: Int64, slide: Int64)
+        /// Per-sensor sessions: readings closer than `gap` belong to one window `[first, last + gap)`;
+        /// a reading that bridges two sessions merges them.
+        case session(gap: Int64)
+    }
+
+    /// When rows are emitted.
+    public enum EmitMode: Sendable, Hashable {
+        /// Once when the watermark passes the window end; a `revision` row per sensor whose window later
+        /// received readings within the allowed lateness, when the window is purged. The default.
+        case onClose
+        /// Like ``onClose``, plus `early` rows for every open window each time the watermark crosses a
+        /// multiple of `every` ms.
+        case early(every: Int64)
+        /// Exactly once per window and sensor, when the window is purged (end + allowed lateness), with
+        /// all late readings included. No early rows, no revisions.
+        case final
+    }
+
+    public var kind: Kind
+    /// How long after the window end (in watermark time) readings are still accepted. Default 0.
+    public var allowedLateness: Int64
+    public var emit: EmitMode
+    public var statistics: StatisticSet
+    /// Half-life of the time-decayed EWMA in ms; default a quarter of the window size (sessions: the gap).
+    public var ewmaHalfLife: Int64
+    /// Relative accuracy of the quantile sketch; default 0.01.
+    public var quantileAccuracy: Double
+
+    public init(
+        kind: Kind,
+        allowedLateness: Int64 = 0,
+        emit: EmitMode = .onClose,
+        statistics: StatisticSet = .basic,
+        ewmaHalfLife: Int64? = nil,
+        quantileAccuracy: Double = 0.01
+    ) {
+        self.kind = kind
+        self.allowedLateness = allowedLateness
+        self.emit = emit
+        self.statistics = statistics.union(.count)
+        self.quantileAccuracy = quantileAccuracy
+        switch kind {
+        case .tumbling(let size), .hopping(let size, _): self.ewmaHalfLife = ewmaHalfLife ?? Swift.max(1, size / 4)
+        case .session(let gap): self.ewmaHalfLife = ewmaHalfLife ?? Swift.max(1, gap)
+        }
+    }
+
+    /// Checks the spec; returns a list of human-readable problems (empty when valid).
+    public func problems() -> [String] {
+        var out: [String] = []
+        switch kind {
+        case .tumbling(let size):
+            if size <= 0 { out.append("window size must be > 0 ms (got \(size))") }
+        case .hopping(let size, let slide):
+            if size <= 0 { out.append("window size must be > 0 ms (got \(size))") }
+            if slide <= 0 { out.append("window slide must be > 0 ms (got \(slide))") }
+            if size > 0 && slide > size { out.append("window slide (\(slide) ms) must not exceed the size (\(size) ms)") }
+            if size > 0 && slide > 0 && size / gcd(size, slide) > 10_000 {
+                out.append("window size / gcd(size, slide) must be <= 10000 panes (got \(size / gcd(size, slide)))")
+            }
+        case .session(let gap):
+            if gap <= 0 { out.append("session gap must be > 0 ms (got \(gap))") }
+        }
+        if allowedLateness < 0 { out.append("allowed lateness must be >= 0 ms (got \(allowedLateness))") }
+        if case .early(let every) = emit, every <= 0 { out.append("early emit interval must be > 0 ms (got \(every))") }
+        if ewmaHalfLife <= 0 { out.append("EWMA half-life must be > 0 ms (got \(ewmaHalfLife))") }
+        if !(quantileAccuracy > 0 && quantileAccuracy < 1) {
+            out.append("quantile accuracy must be in (0, 1) (got \(quantileAccuracy))")
+        }
+        return out
+    }
+}
+
+
+func gcd(_ a: Int64, _ b: Int64) -> Int64 {
+    var a = a
+    var b = b
+    while b != 0 { (a, b) = (b, a % b) }
+    return a
+}

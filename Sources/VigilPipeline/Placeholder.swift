@@ -1,0 +1,1 @@
+public enum VigilPipelineInfo: Sendable { public static let formatVersion = 1 }

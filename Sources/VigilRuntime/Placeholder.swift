@@ -1,0 +1,1 @@
+public enum VigilRuntimeInfo: Sendable { public static let name = "vigil" }

@@ -1,0 +1,69 @@
+public import VigilCore
+
+/// Runs workload W1 through the window engine and reports what it did.
+public enum W1Runner: Sendable {
+    /// The outcome of one run.
+    public struct Outcome: Sendable {
+        public var records: Int
+        public var rows: Int
+        public var lateRecords: Int64
+        /// Sum over rows of count + mean + min + max + stddev, so no work can be optimised away and two
+        /// implementations can be compared.
+        public var checksum: Double
+        public var seconds: Double
+    }
+
+    /// Processes `batches` with a fresh operator for `spec` and finishes the input.
+    ///
+    /// - Parameter measure: Called around the timed region (start, stop) for allocation counting.
+    public static func run(
+        batches: [ReadingBatch],
+        spec: WindowSpec,
+        expectedSensors: Int = W1Workload.sensors,
+        onStart: () -> Void = {},
+        onStop: () -> Void = {}
+    ) -> Outcome {
+        let op = PaneWindowOperator(
+            spec: spec, watermark: Watermark(outOfOrderness: 0), expectedSensors: expectedSensors
+        )
+        var output = WindowResults()
+        var late = LateRecords()
+        var rows = 0
+        var checksum = 0.0
+        var records = 0
+        // Warm the output buffer's capacity so the measured region sees steady state.
+        output.append(WindowRow.zero)
+        output.removeAll()
+        output.reserve(expectedSensors * 2)
+        late.indices.reserveCapacity(1024)
+        let clock = ContinuousClock()
+        onStart()
+        let start = clock.now
+        for batch in batches {
+            op.process(batch, into: &output, late: &late)
+            records += batch.count
+            if output.rowCount > 0 {
+                checksum += fold(output)
+                rows += output.rowCount
+                output.removeAll()
+            }
+            late.removeAll()
+        }
+        op.finish(into: &output)
+        checksum += fold(output)
+        rows += output.rowCount
+        let elapsed = clock.now - start
+        onStop()
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return Outcome(records: records, rows: rows, lateRecords: op.lateCount, checksum: checksum, seconds: seconds)
+    }
+
+    /// The checksum contribution of a set of rows (the "sink" of the benchmark).
+    public static func fold(_ r: WindowResults) -> Double {
+        var s = 0.0
+        for i in 0..<r.rowCount {
+            s += Double(r.count[i]) + r.mean[i] + r.min[i] + r.max[i] + r.variance[i].squareRoot()
+        }
+        return s
+    }
+}

@@ -4,7 +4,7 @@ STRICT := -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check
 # Keep test builds apart from release builds so switching does not rebuild everything.
 TEST_SCRATCH := .build
 
-.PHONY: deps build test demo bench bench-core bench-w1-reference format validate clean help
+.PHONY: deps build test demo bench bench-check bench-core bench-w1-reference format validate clean help
 
 help:
 	@echo "make demo    install missing system packages, build, run the demo"
@@ -38,6 +38,10 @@ bench-w1-reference: deps
 
 bench: bench-core
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+
+# Allocation gate (deterministic): fails if steady-state batch processing allocates.
+bench-check: deps
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check --path Thresholds/6.3 --filter W1_processBatch_8k_steadyState
 
 validate:
 	@./scripts/validate.sh

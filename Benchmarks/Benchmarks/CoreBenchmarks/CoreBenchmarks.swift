@@ -9,8 +9,6 @@ import VigilTesting
 
 let w1Records = 1_000_000
 let w1Batches = W1Workload(records: w1Records).makeBatches()
-let referenceRecords = 200_000
-let referenceBatches = W1Workload(records: referenceRecords).makeBatches()
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -34,24 +32,13 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // The naive reference (dictionaries of arrays, statistics recomputed per emission) on 200 k readings;
-    // compare per-reading time with W1_windowEngine_1M / 5.
-    Benchmark(
-        "W1_naiveReference_200k",
-        configuration: .init(metrics: [.wallClock, .throughput], maxDuration: .seconds(10), maxIterations: 3)
-    ) { benchmark in
+    // Baseline in the same run: a plain Dictionary<(window, sensor), StatAccumulator> implementation.
+    Benchmark("W1_dictionaryBaseline_1M") { benchmark in
         for _ in benchmark.scaledIterations {
-            let engine = ReferenceWindowEngine(spec: W1Workload.spec(), outOfOrderness: 0)
-            for batch in referenceBatches {
-                for i in 0..<batch.count {
-                    engine.process(
-                        time: batch.eventTime[i], sensor: batch.sensor[i], enterprise: batch.enterprise[i],
-                        value: batch.value[i]
-                    )
-                }
-            }
-            engine.finish()
-            blackHole(engine.rows.count)
+            let baseline = DictionaryWindowBaseline(size: W1Workload.windowSize)
+            for batch in w1Batches { baseline.process(batch) }
+            baseline.finish()
+            blackHole(baseline.checksum)
         }
     }
 

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import VigilKafka
+
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct KafkaRoundTripTests {
+    @Test("Produce → consume round trip with keys, headers and compression", arguments: [
+        KafkaProducerConfig.Compression.lz4, .zstd,
+    ])
+    func roundTrip(compression: KafkaProducerConfig.Compression) throws {
+        let cluster = try EmbeddedKafkaCluster(brokers: 2)
+        let topic = uniqueName("roundtrip")
+        try cluster.createTopic(topic, partitions: 3)
+        let producer = try KafkaProducer(config: producerConfig(cluster.bootstrapServers, compression: compression))
+        let count = 3_000
+        for i in 0..<count {
+            try producer.produce(
+                topic: topic, key: Array("k\(i % 17)".utf8), value: Array("{\"i\":\(i)}".utf8),
+                headers: [KafkaHeader(name: "vigil.test", string: "h\(i)")]
+            )
+        }
+        try producer.flush()
+        #expect(producer.deliveredCount == Int64(count) && producer.failedCount == 0)
+
+        let consumer = try KafkaConsumer(config: consumerConfig(cluster.bootstrapServers, group: uniqueName("g")))
+        try consumer.subscribe([topic])
+        var seen = Set<Int>()
+        var keysByPartition: [String: Int32] = [:]
+        var consistent = true
+        try pollUntil(consumer, seconds: 30, { r in
+            let text = String(decoding: r.payload, as: UTF8.self)
+            let i = Int(text.dropFirst(5).dropLast())!
+            seen.insert(i)
+            let key = String(decoding: r.key!, as: UTF8.self)
+            if let p = keysByPartition[key], p != r.partition { consistent = false }
+            keysByPartition[key] = r.partition
+            #expect(r.topicName == topic)
+        }, done: { seen.count == count })
+        #expect(seen.count == count)
+        #expect(consistent, "a key must always land in the same partition")
+        #expect(Set(keysByPartition.values).count > 1, "keys should spread over partitions")
+        try consumer.close()
+    }
+
+    @Test func configurationErrorsNameTheKeyButNotSecrets() throws {
+        var config = KafkaProducerConfig(bootstrapServers: "127.0.0.1:1")
+        config.additionalConfig["no.such.setting"] = "1"
+        #expect(throws: KafkaError.self) { try KafkaProducer(config: config) }
+        do {
+            _ = try KafkaProducer(config: config)
+        } catch {
+            #expect(error.code == .configuration)
+            #expect(error.message.contains("no.such.setting"))
+        }
+        var secret = KafkaProducerConfig(bootstrapServers: "127.0.0.1:1")
+        secret.additionalConfig["sasl.password"] = "hunter2"
+        secret.additionalConfig["security.protocol"] = "bogus"
+        do {
+            _ = try KafkaProducer(config: secret)
+            Issue.record("expected a configuration error")
+        } catch {
+            #expect(!error.message.contains("hunter2"))
+        }
+    }
+
+    @Test("Admin falls back to the mock's topic creation; metadata lists the topics")
+    func adminCreatesAndDescribes() throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers, additionalConfig: ["log_level": "3"], embedded: cluster)
+        let name = uniqueName("admin")
+        try admin.createTopics([KafkaTopicSpec(name: name, partitions: 5, configs: ["cleanup.policy": "compact"])])
+        let topics = try admin.describeTopics()
+        #expect(topics[name] == 5)
+    }
+
+    @Test("Transactional API calls succeed on the embedded broker (visibility is not enforced there)")
+    func transactionalCallsRun() throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let topic = uniqueName("tx")
+        try cluster.createTopic(topic, partitions: 1)
+        var config = producerConfig(cluster.bootstrapServers)
+        config.transactionalID = uniqueName("txid")
+        let producer = try KafkaProducer(config: config)
+        try producer.initTransactions()
+        try producer.beginTransaction()
+        try producer.produce(topic: topic, key: nil, value: Array("committed".utf8))
+        let consumer = try KafkaConsumer(config: consumerConfig(cluster.bootstrapServers, group: uniqueName("g")))
+        try consumer.subscribe([topic])
+        _ = try consumer.poll(maxMessages: 10, timeoutMs: 10) { _ in }
+        try producer.sendOffsetsToTransaction([KafkaTopicPartition(topic: topic, partition: 0, offset: 0)], consumer: consumer)
+        try producer.commitTransaction()
+        try producer.beginTransaction()
+        try producer.produce(topic: topic, key: nil, value: Array("aborted".utf8))
+        try producer.abortTransaction()
+        // The mock broker does not enforce transactions: an aborted message may still be visible to
+        // read_committed consumers here. That only a real cluster can show; see README "Guarantees".
+        var values: [String] = []
+        try pollUntil(consumer, seconds: 20, { values.append(String(decoding: $0.payload, as: UTF8.self)) }, done: { values.contains("committed") })
+        #expect(values.contains("committed"))
+        try consumer.close()
+    }
+}

@@ -1,1 +1,0 @@
-public enum VigilRuntimeInfo: Sendable { public static let name = "vigil" }

@@ -45,7 +45,7 @@ let package = Package(
         ),
         .target(name: "VigilTesting", dependencies: ["VigilCore"], path: "Tests/VigilTesting"),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTesting"]),
-        .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilRuntime"]),
+        .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilRuntime", "VigilTesting"]),
         // Runs the built `vigil` executable (built by `swift build --build-tests`).
         .testTarget(name: "VigilCLITests"),
     ]

@@ -20,14 +20,30 @@ public struct KafkaRecordView {
     public let timestamp: Int64
     public let key: UnsafeRawBufferPointer?
     public let payload: UnsafeRawBufferPointer
+    let message: UnsafeMutablePointer<rd_kafka_message_t>
 
-    init(topic: UnsafePointer<CChar>, partition: Int32, offset: Int64, timestamp: Int64, key: UnsafeRawBufferPointer?, payload: UnsafeRawBufferPointer) {
+    init(
+        topic: UnsafePointer<CChar>, partition: Int32, offset: Int64, timestamp: Int64, key: UnsafeRawBufferPointer?,
+        payload: UnsafeRawBufferPointer, message: UnsafeMutablePointer<rd_kafka_message_t>
+    ) {
+        self.message = message
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.timestamp = timestamp
         self.key = key
         self.payload = payload
+    }
+
+    /// The value of the last header called `name`, copied (nil when absent).
+    public func header(_ name: String) -> [UInt8]? {
+        var headers: OpaquePointer? = nil
+        guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return nil }
+        var value: UnsafeRawPointer? = nil
+        var size = 0
+        guard rd_kafka_header_get_last(headers, name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        guard let value else { return [] }
+        return Array(UnsafeRawBufferPointer(start: value, count: size))
     }
 
     /// The topic name as a `String` (allocates).
@@ -224,7 +240,7 @@ public final class KafkaConsumer {
                 body(
                     KafkaRecordView(
                         topic: rd_kafka_topic_name(msg.rkt), partition: msg.partition, offset: msg.offset, timestamp: ts,
-                        key: key, payload: payload
+                        key: key, payload: payload, message: m
                     )
                 )
                 delivered += 1

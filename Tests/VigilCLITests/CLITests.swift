@@ -61,3 +61,42 @@ struct CLIError: Error { var message: String }
         #expect(r.out.contains("AL2 ≥ 50"))
     }
 }
+
+@Suite(.timeLimit(.minutes(2)))
+struct BrokerCommandTests {
+    @Test("vigil broker prints its bootstrap address first, serves kcat, and stops cleanly on SIGTERM")
+    func brokerServesUntilSIGTERM() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat"))
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = [".build/debug/vigil", ".build/release/vigil"].map { root.appendingPathComponent($0).path }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }!
+        let broker = Process()
+        broker.executableURL = URL(fileURLWithPath: path)
+        broker.arguments = ["broker", "--partitions", "3", "--topic", "t1"]
+        let out = Pipe()
+        broker.standardOutput = out
+        broker.standardError = FileHandle.nullDevice
+        try broker.run()
+        defer { if broker.isRunning { kill(broker.processIdentifier, SIGKILL) } }
+        var firstLine = Data()
+        while !firstLine.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            firstLine.append(chunk)
+        }
+        let address = String(decoding: firstLine, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        #expect(address.hasPrefix("127.0.0.1:"))
+        let kcat = Process()
+        kcat.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")
+        kcat.arguments = ["-b", address, "-L", "-t", "t1", "-X", "log_level=3"]
+        let listing = Pipe()
+        kcat.standardOutput = listing
+        try kcat.run()
+        let text = String(decoding: listing.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        kcat.waitUntilExit()
+        #expect(text.contains("topic \"t1\" with 3 partitions"))
+        kill(broker.processIdentifier, SIGTERM)
+        broker.waitUntilExit()
+        #expect(broker.terminationStatus == 0)
+    }
+}

@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a line to standard error (unbuffered, safe from any thread).
+func printError(_ text: String) {
+    var line = text + "\n"
+    line.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+}
+
+import Dispatch
+
+/// Blocks until SIGINT or SIGTERM arrives (delivered through Dispatch, so it works whichever thread the
+/// kernel picks); returns the signal number.
+func waitForTerminationSignal() -> Int32 {
+    let done = DispatchSemaphore(value: 0)
+    let received = SignalBox()
+    var sources: [any DispatchSourceSignal] = []
+    for sig in [SIGINT, SIGTERM] {
+        signal(sig, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        source.setEventHandler {
+            received.set(sig)
+            done.signal()
+        }
+        source.resume()
+        sources.append(source)
+    }
+    done.wait()
+    for source in sources { source.cancel() }
+    return received.get()
+}
+
+/// The first signal received (set from a Dispatch handler, read after the semaphore).
+final class SignalBox: @unchecked Sendable {
+    // Written once by the handler before `done.signal()`, read after `done.wait()`: the semaphore orders them.
+    private var value: Int32 = 0
+    func set(_ v: Int32) { if value == 0 { value = v } }
+    func get() -> Int32 { value }
+}

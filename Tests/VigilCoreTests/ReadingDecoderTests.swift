@@ -60,6 +60,47 @@ func decode(_ text: String, now: Int64? = 1_732_300_000_000, config: ReadingDeco
         }
     }
 
+    @Test("Decimal strings of every shape convert bit-for-bit like strtod (Clinger, Eisel–Lemire and fallback paths)")
+    func numbersMatchStrtod() {
+        var rng = TestRandom(seed: 77)
+        var decoder = ReadingDecoder()
+        decoder.config.futureHorizon = nil
+        decoder.config.pastHorizon = nil
+        var batch = ReadingBatch()
+        var rejections: [DecodeRejection] = []
+        var mismatches = 0
+        for i in 0..<200_000 {
+            var token = rng.bool(0.5) ? "-" : ""
+            let digits = rng.int(in: 1...(i % 10 == 0 ? 25 : 19))
+            var mantissa = String(rng.int(in: 1...9))
+            for _ in 1..<digits { mantissa += String(rng.int(in: 0...9)) }
+            switch rng.int(in: 0...2) {
+            case 0: token += mantissa
+            case 1:
+                let point = rng.int(in: 1...mantissa.count)
+                let intPart = String(mantissa.prefix(point))
+                let frac = String(mantissa.dropFirst(point))
+                token += intPart + (frac.isEmpty ? "" : "." + frac)
+            default: token += "0." + String(repeating: "0", count: rng.int(in: 0...5)) + mantissa
+            }
+            if rng.bool(0.6) { token += "e" + String(rng.int(in: -340...320)) }
+            batch.removeAll()
+            rejections.removeAll()
+            let text = "{\"enterprise\":\"E\",\"sensor\":\"S\",\"ts\":1,\"value\":\(token)}"
+            Array(text.utf8).withUnsafeBytes { _ = decoder.decode(payload: $0, offset: 0, now: nil, into: &batch, rejections: &rejections) }
+            let expected = strtod(token, nil)
+            if expected.isFinite {
+                if batch.value.first?.bitPattern != expected.bitPattern {
+                    mismatches += 1
+                    if mismatches < 5 { Issue.record("\(token): decoded \(batch.value.first.map { "\($0)" } ?? "nil") vs strtod \(expected)") }
+                }
+            } else {
+                #expect(rejections.first?.reason == .valueNotFinite, "\(token)")
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
     static let badRecords = BadRecordFixtures.all
 
     @Test("Bad records are rejected with their reason", arguments: 0..<badRecords.count)
@@ -162,3 +203,7 @@ func pow10Random(_ rng: inout TestRandom) -> Double {
         #expect(parse("2024-13-01T00:00:00Z") == nil)
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -4,13 +4,15 @@ import Glibc
 #endif
 import CAllocCounter
 import VigilCore
+import VigilKafka
+import VigilRuntime
 import VigilSimulator
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run a built-in benchmark workload and print one JSON line.",
-        subcommands: [Core.self]
+        subcommands: [Core.self, EndToEnd.self, Decode.self]
     )
 
     struct Core: AsyncParsableCommand {
@@ -132,6 +134,100 @@ func writeRows(batches: [ReadingBatch], spec: WindowSpec, keys: [(Int32, Int32)]
     guard let f = fopen(path, "w") else { throw ValidationError("cannot write \(path)") }
     defer { fclose(f) }
     fputs(text, f)
+}
+
+extension BenchCommand {
+    struct EndToEnd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "e2e",
+            abstract: "Workload W2: JSON readings through the embedded Kafka cluster (raw consume vs consume + decode + windows).",
+            discussion: """
+                Produces JSON readings of the W1 key space (40,000 sensors) to an in-process embedded cluster, \
+                with enough partitions that no partition exceeds the mock broker's ~5 MiB retention, then reads \
+                the topic in alternating passes: (a) raw batch consume, payloads untouched; (b) consume + decode \
+                into batches + W1 window statistics. Only consuming is timed. Prints one JSON line with the best \
+                rate of each and the ratio (b)/(a).
+
+                Examples:
+                  vigil bench e2e
+                  vigil bench e2e --records 500000 --passes 3
+                """
+        )
+
+        @Option(help: "Number of readings.")
+        var records: Int = 2_000_000
+
+        @Option(help: "Partitions of the input topic (keep records × ~90 B / partitions under 5 MiB).")
+        var partitions: Int32 = 64
+
+        @Option(help: "Measured passes of each kind; the best is reported.")
+        var passes: Int = 2
+
+        @Option(help: "Compression of the produced readings (none, lz4, zstd, gzip, snappy).")
+        var compression: String = "none"
+
+        func validate() throws {
+            guard records > 0 else { throw ValidationError("--records must be > 0") }
+            guard (1...256).contains(partitions) else { throw ValidationError("--partitions must be in 1…256") }
+            guard KafkaProducerConfig.Compression(rawValue: compression) != nil else {
+                throw ValidationError("--compression must be one of none, lz4, zstd, gzip, snappy")
+            }
+            guard passes > 0 else { throw ValidationError("--passes must be > 0") }
+            if records / Int(partitions) * 90 > 5 * 1_048_576 {
+                throw ValidationError("--records \(records) over \(partitions) partitions exceeds the embedded broker's ~5 MiB per partition; raise --partitions")
+            }
+        }
+
+        func run() async throws {
+            let o = try E2EBenchmark.run(
+                records: records, partitions: partitions, passes: passes,
+                compression: KafkaProducerConfig.Compression(rawValue: compression)!
+            ) { printError($0) }
+            print(
+                "{\"workload\":\"W2\",\"records\":\(o.records),\"raw_seconds\":\(json(o.rawSeconds)),"
+                    + "\"raw_records_per_s\":\(json(o.rawPerSecond)),\"seconds\":\(json(o.fullSeconds)),"
+                    + "\"records_per_s\":\(json(o.fullPerSecond)),\"ratio\":\(json(o.ratio)),\"readings\":\(o.readings),"
+                    + "\"rows\":\(o.rows),\"rejected\":\(o.rejected),\"payload_bytes\":\(o.payloadBytes),"
+                    + "\"compression\":\"\(compression)\",\"raw_runs_s\":[\(o.rawRuns.map(json).joined(separator: ","))],\"runs_s\":[\(o.fullRuns.map(json).joined(separator: ","))]}"
+            )
+        }
+    }
+}
+
+extension BenchCommand {
+    struct Decode: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "decode",
+            abstract: "Decode the W2 JSON readings from memory into batches (no Kafka).",
+            discussion: "Prints one JSON line with readings/s and bytes/s of the JSON decoder alone."
+        )
+
+        @Option(help: "Number of readings.")
+        var records: Int = 1_000_000
+
+        mutating func run() async throws {
+            let payloads = E2EBenchmark.payloads(records: records)
+            var best = Double.infinity
+            var bytes = 0
+            for p in payloads { bytes += p.count }
+            for _ in 0..<3 {
+                var decoder = ReadingDecoder()
+                decoder.config.futureHorizon = nil
+                decoder.config.pastHorizon = nil
+                var batch = ReadingBatch(capacity: 10_000)
+                var rejections: [DecodeRejection] = []
+                let clock = ContinuousClock()
+                let start = clock.now
+                for (i, p) in payloads.enumerated() {
+                    p.withUnsafeBytes { _ = decoder.decode(payload: $0, offset: Int64(i), now: nil, into: &batch, rejections: &rejections) }
+                    if batch.count == 10_000 { batch.removeAll() }
+                }
+                let d = clock.now - start
+                best = min(best, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+            }
+            print("{\"workload\":\"decode\",\"records\":\(records),\"seconds\":\(json(best)),\"records_per_s\":\(json(Double(records) / best)),\"bytes_per_s\":\(json(Double(bytes) / best))}")
+        }
+    }
 }
 
 func json(_ x: Double) -> String {

@@ -39,8 +39,10 @@ public struct ReadingDecoder: Sendable {
     public var sensors: KeyInterner
     /// Enterprise ids → slots.
     public var enterprises: KeyInterner
-    /// Buffer for numbers that need `strtod` (rare: more than 19 digits or large exponents).
+    /// Buffer for numbers that need `strtod` (rare: more than 19 digits or subnormals).
     var numberScratch: [CChar] = []
+    /// The last enterprise id interned (readings of one enterprise usually arrive together): its bytes and slot.
+    var lastEnterprise: (bytes: [UInt8], slot: UInt32) = ([], 0)
 
     public init(config: ReadingDecoderConfig = ReadingDecoderConfig(), sensors: KeyInterner = KeyInterner(), enterprises: KeyInterner = KeyInterner()) {
         self.config = config
@@ -253,15 +255,29 @@ public struct ReadingDecoder: Sendable {
         var enterpriseSlot: UInt32 = 0
         if problem == nil, let e = enterpriseSpan, let s = sensorSpan {
             let limit = config.maxIdentifierBytes
-            let eCount = Self.withIdentifier(c, e) { $0.count }
-            let sCount = Self.withIdentifier(c, s) { $0.count }
-            if eCount == 0 || eCount > limit {
-                note(.invalidIdentifier, "'enterprise' must have 1…\(limit) bytes (has \(eCount))")
-            } else if sCount == 0 || sCount > limit {
-                note(.invalidIdentifier, "'sensor' must have 1…\(limit) bytes (has \(sCount))")
+            // Unescaped ids (the norm) are interned straight from the payload bytes.
+            if !e.escaped && !s.escaped {
+                let eCount = e.end - e.start
+                let sCount = s.end - s.start
+                if eCount == 0 || eCount > limit {
+                    note(.invalidIdentifier, "'enterprise' must have 1…\(limit) bytes (has \(eCount))")
+                } else if sCount == 0 || sCount > limit {
+                    note(.invalidIdentifier, "'sensor' must have 1…\(limit) bytes (has \(sCount))")
+                } else {
+                    enterpriseSlot = internEnterprise(UnsafeRawBufferPointer(start: c.base + e.start, count: eCount))
+                    sensorSlot = sensors.intern(bytes: UnsafeRawBufferPointer(start: c.base + s.start, count: sCount))
+                }
             } else {
-                enterpriseSlot = Self.withIdentifier(c, e) { enterprises.intern(bytes: $0) }
-                sensorSlot = Self.withIdentifier(c, s) { sensors.intern(bytes: $0) }
+                let eCount = Self.withIdentifier(c, e) { $0.count }
+                let sCount = Self.withIdentifier(c, s) { $0.count }
+                if eCount == 0 || eCount > limit {
+                    note(.invalidIdentifier, "'enterprise' must have 1…\(limit) bytes (has \(eCount))")
+                } else if sCount == 0 || sCount > limit {
+                    note(.invalidIdentifier, "'sensor' must have 1…\(limit) bytes (has \(sCount))")
+                } else {
+                    enterpriseSlot = Self.withIdentifier(c, e) { enterprises.intern(bytes: $0) }
+                    sensorSlot = Self.withIdentifier(c, s) { sensors.intern(bytes: $0) }
+                }
             }
         }
         if let (reason, detail) = problem {
@@ -270,6 +286,20 @@ public struct ReadingDecoder: Sendable {
         }
         batch.append(eventTime: ts!, sensor: sensorSlot, enterprise: enterpriseSlot, value: value!, flags: flags, offset: offset)
         return nil
+    }
+
+    /// Interns an enterprise id, skipping the hash lookup when it repeats the previous record's.
+    private mutating func internEnterprise(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        if bytes.count == lastEnterprise.bytes.count && !bytes.isEmpty
+            && lastEnterprise.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
+        {
+            return lastEnterprise.slot
+        }
+        let slot = enterprises.intern(bytes: bytes)
+        lastEnterprise.bytes.removeAll(keepingCapacity: true)
+        lastEnterprise.bytes.append(contentsOf: bytes)
+        lastEnterprise.slot = slot
+        return slot
     }
 
     /// Calls `body` with the bytes of an identifier: straight from the payload, or unescaped into a temporary

@@ -223,11 +223,15 @@ struct _JSONCursor {
             return Number(integer: i, double: Double(i))
         }
         if digits <= 15 && exponent >= -22 && exponent <= 22 {
+            // Clinger's fast path: both operands are exact doubles, one rounding.
             var d = Double(mantissa)
             if exponent >= 0 { d *= Self.powersOf10[exponent] } else { d /= Self.powersOf10[-exponent] }
             return Number(integer: nil, double: negative ? -d : d)
         }
-        // Slow path: let the C library round correctly.
+        if digits <= 19, let d = _EiselLemire.parse(significand: mantissa, exponent: exponent, negative: negative) {
+            return Number(integer: nil, double: d)
+        }
+        // Slow path (more than 19 significant digits, subnormals): let the C library round correctly.
         let length = position - start
         scratch.removeAll(keepingCapacity: true)
         for k in 0..<length { scratch.append(CChar(bitPattern: base[start + k])) }

@@ -12,14 +12,19 @@ struct ConsumerGroupTests {
         }
     }
 
-    @Test("Two members split the partitions; when one leaves the other gets them all")
-    func twoMembersSplitThenOneLeaves() throws {
+    @Test(
+        "Two members split the partitions; when one leaves the other gets them all",
+        arguments: ["range,roundrobin", "cooperative-sticky"]
+    )
+    func twoMembersSplitThenOneLeaves(strategy: String) throws {
         let cluster = try EmbeddedKafkaCluster()
         let topic = uniqueName("group")
         try cluster.createTopic(topic, partitions: 4)
         let group = uniqueName("g")
-        let a = try KafkaConsumer(config: consumerConfig(cluster.bootstrapServers, group: group))
-        let b = try KafkaConsumer(config: consumerConfig(cluster.bootstrapServers, group: group))
+        var config = consumerConfig(cluster.bootstrapServers, group: group)
+        config.assignmentStrategy = strategy
+        let a = try KafkaConsumer(config: config)
+        let b = try KafkaConsumer(config: config)
         try a.subscribe([topic])
         try b.subscribe([topic])
         try pollAll([a, b], seconds: 60) {
@@ -33,7 +38,14 @@ struct ConsumerGroupTests {
         try a.close()
         try pollAll([b], seconds: 60) { b.assignment.count == 4 }
         #expect(b.assignment.count == 4)
-        #expect(b.drainRebalanceEvents().contains { if case .revoked = $0 { true } else { false } })
+        let bEvents = b.drainRebalanceEvents()
+        if strategy == "cooperative-sticky" {
+            // Incremental: b keeps its two partitions and only gains a's.
+            #expect(!bEvents.contains { if case .revoked = $0 { true } else { false } })
+            #expect(bEvents.contains { if case .assigned(let p) = $0 { p.count == 2 } else { false } })
+        } else {
+            #expect(bEvents.contains { if case .revoked = $0 { true } else { false } })
+        }
         try b.close()
     }
 

@@ -100,3 +100,43 @@ struct KafkaRoundTripTests {
         try consumer.close()
     }
 }
+
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct KafkaProducerBehaviourTests {
+    @Test("A bounded in-flight buffer applies back-pressure instead of failing")
+    func backPressure() throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let topic = uniqueName("bp")
+        try cluster.createTopic(topic, partitions: 2)
+        var config = producerConfig(cluster.bootstrapServers)
+        config.maxInFlightMessages = 50
+        let producer = try KafkaProducer(config: config)
+        for i in 0..<5_000 {
+            try producer.produce(topic: topic, key: nil, value: Array("m\(i)".utf8))
+            #expect(producer.inFlight <= 50)
+        }
+        try producer.flush()
+        #expect(producer.deliveredCount == 5_000 && producer.failedCount == 0)
+    }
+
+    @Test("A failed delivery is an error, never ignored")
+    func failedDeliveryThrows() throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let topic = uniqueName("fail")
+        try cluster.createTopic(topic, partitions: 1)
+        var config = producerConfig(cluster.bootstrapServers)
+        config.additionalConfig["message.timeout.ms"] = "1500"
+        let producer = try KafkaProducer(config: config)
+        var thrown: KafkaError? = nil
+        do {
+            // Partition 7 does not exist: enqueueing or delivery must fail, and say so.
+            try producer.produce(topic: topic, partition: 7, key: nil, value: Array("x".utf8))
+            try producer.flush(timeoutMs: 10_000)
+        } catch {
+            thrown = error
+        }
+        let error = try #require(thrown)
+        #expect(error.code == .produce || error.code == .delivery)
+        #expect(error.message.contains(topic))
+    }
+}

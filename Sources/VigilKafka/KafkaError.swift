@@ -1,5 +1,3 @@
-internal import CRdKafka
-
 /// The one error type of VigilKafka: what failed, librdkafka's code, and whether retrying can help.
 public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A broad classification of the failure.
@@ -41,13 +39,14 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct RDKafkaCode: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: Int32
         public init(rawValue: Int32) { self.rawValue = rawValue }
-        /// librdkafka's name for the code, e.g. `_QUEUE_FULL` or `TOPIC_ALREADY_EXISTS`.
-        public var name: String { String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: rawValue))) }
         public var description: String { "\(name) (\(rawValue))" }
 
-        public static let queueFull = RDKafkaCode(rawValue: RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue)
-        public static let topicAlreadyExists = RDKafkaCode(rawValue: RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS.rawValue)
-        public static let timedOut = RDKafkaCode(rawValue: RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue)
+        /// `RD_KAFKA_RESP_ERR__QUEUE_FULL`: the producer queue is full.
+        public static let queueFull = RDKafkaCode(rawValue: -184)
+        /// `RD_KAFKA_RESP_ERR__TIMED_OUT`.
+        public static let timedOut = RDKafkaCode(rawValue: -185)
+        /// `RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS`.
+        public static let topicAlreadyExists = RDKafkaCode(rawValue: 36)
     }
 
     public var code: Code
@@ -62,32 +61,20 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     public var line: Int
 
     init(
-        _ code: Code, _ message: String, rdKafka: rd_kafka_resp_err_t? = nil, isFatal: Bool = false,
-        isRetriable: Bool = false, file: String = #fileID, line: Int = #line
+        code: Code, rdKafkaCode: RDKafkaCode?, message: String, isFatal: Bool, isRetriable: Bool, file: String, line: Int
     ) {
         self.code = code
-        self.rdKafkaCode = rdKafka.map { RDKafkaCode(rawValue: $0.rawValue) }
-        var text = message
-        if let rdKafka { text += ": " + String(cString: rd_kafka_err2str(rdKafka)) }
-        self.message = text
+        self.rdKafkaCode = rdKafkaCode
+        self.message = message
         self.isFatal = isFatal
         self.isRetriable = isRetriable
         self.file = file
         self.line = line
     }
 
-    /// Wraps (and destroys) an `rd_kafka_error_t`.
-    static func consuming(
-        _ error: OpaquePointer, _ code: Code, _ context: String, file: String = #fileID, line: Int = #line
-    ) -> KafkaError {
-        defer { rd_kafka_error_destroy(error) }
-        var e = KafkaError(
-            code, context + ": " + String(cString: rd_kafka_error_string(error)),
-            isFatal: rd_kafka_error_is_fatal(error) != 0, isRetriable: rd_kafka_error_is_retriable(error) != 0,
-            file: file, line: line
-        )
-        e.rdKafkaCode = RDKafkaCode(rawValue: rd_kafka_error_code(error).rawValue)
-        return e
+    /// An error that did not come from librdkafka.
+    init(_ code: Code, _ message: String, isRetriable: Bool = false, file: String = #fileID, line: Int = #line) {
+        self.init(code: code, rdKafkaCode: nil, message: message, isFatal: false, isRetriable: isRetriable, file: file, line: line)
     }
 
     public var description: String {

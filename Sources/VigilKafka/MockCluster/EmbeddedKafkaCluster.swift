@@ -1,5 +1,3 @@
-internal import CRdKafka
-
 /// A Kafka cluster inside this process: librdkafka's mock cluster, a real Kafka-protocol broker on loopback.
 ///
 /// Any client can connect to ``bootstrapServers``: Vigil's own consumers and producers, `kcat`, other
@@ -17,39 +15,21 @@ internal import CRdKafka
 /// - the group coordinator waits about 3 s for the first join and `session.timeout.ms − 1 s` for later
 ///   rebalances; members with `session.timeout.ms ≤ 3000` can hang — use 6000 in tests.
 public final class EmbeddedKafkaCluster {
-    // The mock cluster is destroyed before the handle it was created from (see deinit).
-    private let handle: OpaquePointer
-    private let cluster: OpaquePointer
+    let cluster: RDKafkaMockCluster
+
     /// `host:port[,host:port…]` of the brokers, on 127.0.0.1.
-    public let bootstrapServers: String
-    public let brokerCount: Int
+    public var bootstrapServers: String { cluster.bootstrapServers }
+    /// Number of brokers.
+    public var brokerCount: Int { cluster.brokerCount }
 
     /// Starts a cluster of `brokers` brokers on loopback.
     public init(brokers: Int = 1) throws(KafkaError) {
-        precondition(brokers >= 1, "EmbeddedKafkaCluster: at least one broker")
-        let conf = try RDKafkaConf.make([("log_level", "3"), ("client.id", "vigil-embedded-cluster")])
-        let handle = try makeRDKafkaHandle(type: RD_KAFKA_PRODUCER, conf: conf)
-        guard let cluster = rd_kafka_mock_cluster_new(handle, Int32(brokers)) else {
-            rd_kafka_destroy(handle)
-            throw KafkaError(.mockCluster, "rd_kafka_mock_cluster_new failed")
-        }
-        self.handle = handle
-        self.cluster = cluster
-        self.brokerCount = brokers
-        self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
-    }
-
-    deinit {
-        rd_kafka_mock_cluster_destroy(cluster)
-        rd_kafka_destroy(handle)
+        cluster = try RDKafkaMockCluster(brokers: brokers)
     }
 
     /// Creates a topic (replication factor 1). Creating an existing topic is not an error.
     public func createTopic(_ name: String, partitions: Int32) throws(KafkaError) {
-        let r = rd_kafka_mock_topic_create(cluster, name, partitions, 1)
-        if r != RD_KAFKA_RESP_ERR_NO_ERROR && r != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
-            throw KafkaError(.mockCluster, "create topic \(name)", rdKafka: r)
-        }
+        try cluster.createTopic(name, partitions: partitions)
     }
 }
 

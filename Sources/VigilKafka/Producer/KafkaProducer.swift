@@ -1,6 +1,3 @@
-internal import CRdKafka
-import Synchronization
-
 /// A message header for ``KafkaProducer/produce(topic:partition:key:value:headers:timestamp:)``.
 public struct KafkaHeader: Sendable, Hashable {
     public var name: String
@@ -11,36 +8,6 @@ public struct KafkaHeader: Sendable, Hashable {
     }
     public init(name: String, string: String) {
         self.init(name: name, value: Array(string.utf8))
-    }
-}
-
-/// Delivery accounting shared with librdkafka's delivery-report callback.
-final class DeliveryContext: Sendable {
-    struct State {
-        var delivered: Int64 = 0
-        var failed: Int64 = 0
-        var firstError: KafkaError? = nil
-    }
-    let state = Mutex(State())
-}
-
-private func deliveryCallback(
-    _ rk: OpaquePointer?, _ message: UnsafePointer<rd_kafka_message_t>?, _ opaque: UnsafeMutableRawPointer?
-) {
-    guard let opaque, let message else { return }
-    // The context is retained by the KafkaProducer for the lifetime of the rd_kafka_t (see `context`).
-    let context = Unmanaged<DeliveryContext>.fromOpaque(opaque).takeUnretainedValue()
-    let err = message.pointee.err
-    context.state.withLock { s in
-        if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            s.delivered += 1
-        } else {
-            s.failed += 1
-            if s.firstError == nil {
-                let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
-                s.firstError = KafkaError(.delivery, "delivery to \(topic)[\(message.pointee.partition)] failed", rdKafka: err)
-            }
-        }
     }
 }
 
@@ -55,12 +22,9 @@ private func deliveryCallback(
 ///
 /// Calls block (briefly in `produce` under back-pressure, up to the timeout in `flush` and the transactional
 /// calls): use it from a dedicated thread, never from Swift's cooperative pool. Delivery reports are served by
-/// `poll`, `produce` (under back-pressure) and `flush`.
+/// `poll`, `produce` (under back-pressure) and `flush`; ``deinit`` flushes for up to 5 s.
 public final class KafkaProducer {
-    // Declared before `context`: the handle (whose callbacks use the context) is destroyed first in deinit.
-    private let handle: OpaquePointer
-    private let context: DeliveryContext
-    private let retainedContext: Unmanaged<DeliveryContext>
+    let client: RDKafkaProducerClient
     public let config: KafkaProducerConfig
 
     /// Creates a producer.
@@ -68,33 +32,15 @@ public final class KafkaProducer {
     /// - Throws: A ``KafkaError`` with code `.configuration` naming the rejected key, or `.clientCreation`.
     public init(config: KafkaProducerConfig) throws(KafkaError) {
         self.config = config
-        let conf = try RDKafkaConf.make(config.settings)
-        let context = DeliveryContext()
-        let retained = Unmanaged.passRetained(context)
-        rd_kafka_conf_set_opaque(conf, retained.toOpaque())
-        rd_kafka_conf_set_dr_msg_cb(conf, deliveryCallback)
-        do {
-            self.handle = try makeRDKafkaHandle(type: RD_KAFKA_PRODUCER, conf: conf)
-        } catch {
-            retained.release()
-            throw error
-        }
-        self.context = context
-        self.retainedContext = retained
-    }
-
-    deinit {
-        rd_kafka_flush(handle, 5_000)
-        rd_kafka_destroy(handle)
-        retainedContext.release()
+        self.client = try RDKafkaProducerClient(config: config)
     }
 
     /// Messages acknowledged by the brokers so far.
-    public var deliveredCount: Int64 { context.state.withLock { $0.delivered } }
+    public var deliveredCount: Int64 { client.deliveredCount }
     /// Messages whose delivery failed so far.
-    public var failedCount: Int64 { context.state.withLock { $0.failed } }
+    public var failedCount: Int64 { client.failedCount }
     /// Messages enqueued but not yet acknowledged.
-    public var inFlight: Int { Int(rd_kafka_outq_len(handle)) }
+    public var inFlight: Int { client.inFlight }
 
     /// Enqueues one message (librdkafka copies key, value and headers).
     ///
@@ -109,57 +55,7 @@ public final class KafkaProducer {
         topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer,
         headers: [KafkaHeader] = [], timestamp: Int64? = nil
     ) throws(KafkaError) {
-        if let error = context.state.withLock({ $0.firstError }) { throw error }
-        var attempt = 0
-        while true {
-            let result: OpaquePointer? = topic.withCString { topicName in
-                withHeaderPointers(headers) { headerVUs in
-                    var vus: [rd_kafka_vu_t] = []
-                    vus.reserveCapacity(6 + headerVUs.count)
-                    var v = rd_kafka_vu_t()
-                    v.vtype = RD_KAFKA_VTYPE_TOPIC
-                    v.u.cstr = topicName
-                    vus.append(v)
-                    v = rd_kafka_vu_t()
-                    v.vtype = RD_KAFKA_VTYPE_PARTITION
-                    v.u.i32 = partition ?? RD_KAFKA_PARTITION_UA
-                    vus.append(v)
-                    v = rd_kafka_vu_t()
-                    v.vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    v.u.i = RD_KAFKA_MSG_F_COPY
-                    vus.append(v)
-                    v = rd_kafka_vu_t()
-                    v.vtype = RD_KAFKA_VTYPE_VALUE
-                    v.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                    v.u.mem.size = value.count
-                    vus.append(v)
-                    if let key {
-                        v = rd_kafka_vu_t()
-                        v.vtype = RD_KAFKA_VTYPE_KEY
-                        v.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                        v.u.mem.size = key.count
-                        vus.append(v)
-                    }
-                    if let timestamp {
-                        v = rd_kafka_vu_t()
-                        v.vtype = RD_KAFKA_VTYPE_TIMESTAMP
-                        v.u.i64 = timestamp
-                        vus.append(v)
-                    }
-                    vus.append(contentsOf: headerVUs)
-                    return vus.withUnsafeBufferPointer { rd_kafka_produceva(handle, $0.baseAddress, $0.count) }
-                }
-            }
-            guard let result else { return }
-            let code = rd_kafka_error_code(result)
-            if code == RD_KAFKA_RESP_ERR__QUEUE_FULL && attempt < 10_000 {
-                rd_kafka_error_destroy(result)
-                rd_kafka_poll(handle, 10)
-                attempt += 1
-                continue
-            }
-            throw KafkaError.consuming(result, .produce, "cannot produce to \(topic)")
-        }
+        try client.produce(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
     }
 
     /// Convenience for byte arrays.
@@ -185,75 +81,35 @@ public final class KafkaProducer {
 
     /// Serves queued delivery reports (waits up to `timeoutMs`). Returns the number served.
     @discardableResult
-    public func poll(timeoutMs: Int32 = 0) -> Int { Int(rd_kafka_poll(handle, timeoutMs)) }
+    public func poll(timeoutMs: Int32 = 0) -> Int { client.poll(timeoutMs: timeoutMs) }
 
     /// Waits until every enqueued message is acknowledged.
     ///
     /// - Throws: `.timeout` if messages remain after `timeoutMs`; `.delivery` if any delivery failed.
-    public func flush(timeoutMs: Int32 = 30_000) throws(KafkaError) {
-        let err = rd_kafka_flush(handle, timeoutMs)
-        if let error = context.state.withLock({ $0.firstError }) { throw error }
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(.timeout, "flush: \(rd_kafka_outq_len(handle)) messages still in flight", rdKafka: err, isRetriable: true)
-        }
-    }
+    public func flush(timeoutMs: Int32 = 30_000) throws(KafkaError) { try client.flush(timeoutMs: timeoutMs) }
 
     // MARK: - Transactions
 
     /// `init_transactions`: registers the `transactional.id`, fencing older producers with the same id.
-    public func initTransactions(timeoutMs: Int32 = 30_000) throws(KafkaError) {
-        if let e = rd_kafka_init_transactions(handle, timeoutMs) { throw KafkaError.consuming(e, .transaction, "init_transactions") }
-    }
+    public func initTransactions(timeoutMs: Int32 = 30_000) throws(KafkaError) { try client.initTransactions(timeoutMs: timeoutMs) }
 
     /// `begin_transaction`.
-    public func beginTransaction() throws(KafkaError) {
-        if let e = rd_kafka_begin_transaction(handle) { throw KafkaError.consuming(e, .transaction, "begin_transaction") }
-    }
+    public func beginTransaction() throws(KafkaError) { try client.beginTransaction() }
 
     /// `send_offsets_to_transaction`: commits `offsets` (next offsets to read) for `consumer`'s group as part
     /// of the current transaction.
     public func sendOffsetsToTransaction(_ offsets: [KafkaTopicPartition], consumer: KafkaConsumer, timeoutMs: Int32 = 30_000)
         throws(KafkaError)
     {
-        let list = RDKafkaTopicPartitionList(offsets)
-        guard let metadata = rd_kafka_consumer_group_metadata(consumer.handle) else {
-            throw KafkaError(.transaction, "consumer has no group metadata")
-        }
-        defer { rd_kafka_consumer_group_metadata_destroy(metadata) }
-        if let e = rd_kafka_send_offsets_to_transaction(handle, list.pointer, metadata, timeoutMs) {
-            throw KafkaError.consuming(e, .transaction, "send_offsets_to_transaction")
-        }
+        try client.sendOffsetsToTransaction(offsets, consumer: consumer.client, timeoutMs: timeoutMs)
     }
 
     /// `commit_transaction` (flushes first).
-    public func commitTransaction(timeoutMs: Int32 = 30_000) throws(KafkaError) {
-        if let e = rd_kafka_commit_transaction(handle, timeoutMs) { throw KafkaError.consuming(e, .transaction, "commit_transaction") }
-    }
+    public func commitTransaction(timeoutMs: Int32 = 30_000) throws(KafkaError) { try client.commitTransaction(timeoutMs: timeoutMs) }
 
     /// `abort_transaction`.
-    public func abortTransaction(timeoutMs: Int32 = 30_000) throws(KafkaError) {
-        if let e = rd_kafka_abort_transaction(handle, timeoutMs) { throw KafkaError.consuming(e, .transaction, "abort_transaction") }
-    }
+    public func abortTransaction(timeoutMs: Int32 = 30_000) throws(KafkaError) { try client.abortTransaction(timeoutMs: timeoutMs) }
 }
 
 @available(*, unavailable, message: "Use a producer from one thread")
 extension KafkaProducer: Sendable {}
-
-/// Builds `RD_KAFKA_VTYPE_HEADER` entries whose pointers are valid inside `body`.
-private func withHeaderPointers<R>(_ headers: [KafkaHeader], _ body: ([rd_kafka_vu_t]) -> R) -> R {
-    if headers.isEmpty { return body([]) }
-    func build(_ index: Int, _ acc: [rd_kafka_vu_t]) -> R {
-        if index == headers.count { return body(acc) }
-        return headers[index].name.withCString { name in
-            headers[index].value.withUnsafeBytes { bytes in
-                var v = rd_kafka_vu_t()
-                v.vtype = RD_KAFKA_VTYPE_HEADER
-                v.u.header.name = name
-                v.u.header.val = bytes.baseAddress
-                v.u.header.size = bytes.count
-                return build(index + 1, acc + [v])
-            }
-        }
-    }
-    return build(0, [])
-}

@@ -45,3 +45,21 @@ final class SignalBox: @unchecked Sendable {
     func set(_ v: Int32) { if value == 0 { value = v } }
     func get() -> Int32 { value }
 }
+
+import Foundation
+
+/// Runs blocking work (librdkafka calls, signal waits) on a dedicated thread, never on Swift's cooperative
+/// pool, and resumes the caller with its result.
+func onDedicatedThread<T: Sendable>(name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            do {
+                continuation.resume(returning: try body())
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        thread.name = name
+        thread.start()
+    }
+}

@@ -164,7 +164,7 @@ extension BenchCommand {
         var passes: Int = 2
 
         @Option(help: "Compression of the produced readings (none, lz4, zstd, gzip, snappy).")
-        var compression: String = "none"
+        var compression: String = "lz4"
 
         func validate() throws {
             guard records > 0 else { throw ValidationError("--records must be > 0") }
@@ -179,10 +179,11 @@ extension BenchCommand {
         }
 
         func run() async throws {
-            let o = try E2EBenchmark.run(
-                records: records, partitions: partitions, passes: passes,
-                compression: KafkaProducerConfig.Compression(rawValue: compression)!
-            ) { printError($0) }
+            let (records, partitions, passes) = (records, partitions, passes)
+            let codec = KafkaProducerConfig.Compression(rawValue: compression)!
+            let o = try await onDedicatedThread(name: "vigil-bench-e2e") {
+                try E2EBenchmark.run(records: records, partitions: partitions, passes: passes, compression: codec) { printError($0) }
+            }
             print(
                 "{\"workload\":\"W2\",\"records\":\(o.records),\"raw_seconds\":\(json(o.rawSeconds)),"
                     + "\"raw_records_per_s\":\(json(o.rawPerSecond)),\"seconds\":\(json(o.fullSeconds)),"

@@ -5,7 +5,7 @@ import VigilKafka
 import Glibc
 #endif
 
-struct BrokerCommand: ParsableCommand {
+struct BrokerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broker",
         abstract: "Run the embedded Kafka cluster (librdkafka's mock broker) until stopped.",
@@ -36,14 +36,17 @@ struct BrokerCommand: ParsableCommand {
         guard (1...1_000).contains(partitions) else { throw ValidationError("--partitions must be in 1…1000") }
     }
 
-    func run() throws {
-        let cluster = try EmbeddedKafkaCluster(brokers: brokers)
-        for topic in topics { try cluster.createTopic(topic, partitions: partitions) }
-        print(cluster.bootstrapServers)
-        fflush(nil)
-        printError("embedded cluster: \(brokers) broker(s), topics \(topics.joined(separator: ", ")) × \(partitions) partitions; Ctrl-C to stop")
-        let received = waitForTerminationSignal()
-        printError("embedded cluster: stopping (\(received == SIGINT ? "SIGINT" : "SIGTERM"))")
-        withExtendedLifetime(cluster) {}
+    func run() async throws {
+        let (brokers, partitions, topics) = (brokers, partitions, topics)
+        try await onDedicatedThread(name: "vigil-broker") {
+            let cluster = try EmbeddedKafkaCluster(brokers: brokers)
+            for topic in topics { try cluster.createTopic(topic, partitions: partitions) }
+            print(cluster.bootstrapServers)
+            fflush(nil)
+            printError("embedded cluster: \(brokers) broker(s), topics \(topics.joined(separator: ", ")) × \(partitions) partitions; Ctrl-C to stop")
+            let received = waitForTerminationSignal()
+            printError("embedded cluster: stopping (\(received == SIGINT ? "SIGINT" : "SIGTERM"))")
+            withExtendedLifetime(cluster) {}
+        }
     }
 }

@@ -76,18 +76,12 @@ func pow10(_ e: Double) -> Double {
 import Glibc
 #endif
 
-/// A deterministic generator for tests (SplitMix64).
+/// A deterministic generator for tests: ``SplitMix64`` with helpers for ranges and probabilities.
 public struct TestRandom: RandomNumberGenerator {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed &+ 0x1234_5678 }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    var base: SplitMix64
+    public init(seed: UInt64) { base = SplitMix64(seed: seed &+ 0x1234_5678) }
+    public mutating func next() -> UInt64 { base.next() }
+    public mutating func unit() -> Double { base.nextUnit() }
     public mutating func bool(_ p: Double) -> Bool { unit() < p }
     public mutating func int(in r: ClosedRange<Int>) -> Int { r.lowerBound + Int(next() % UInt64(r.count)) }
     public mutating func double(in r: ClosedRange<Double>) -> Double {

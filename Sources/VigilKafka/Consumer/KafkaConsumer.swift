@@ -68,6 +68,13 @@ public final class KafkaConsumer {
     /// Commits offsets (the *next* offsets to read) for the group, synchronously.
     public func commit(_ offsets: [KafkaTopicPartition]) throws(KafkaError) { try client.commit(offsets) }
 
+    /// Stores offsets (the *next* offsets to read) locally; ``commitStored()`` commits them. Use it to mark
+    /// progress record by record and commit in bulk.
+    public func store(_ offsets: [KafkaTopicPartition]) throws(KafkaError) { try client.store(offsets) }
+
+    /// Commits every stored offset synchronously.
+    public func commitStored() throws(KafkaError) { try client.commitStored() }
+
     /// The group's committed offsets for `partitions` (`offset == nil`: none committed).
     public func committed(_ partitions: [KafkaTopicPartition], timeoutMs: Int32 = 10_000) throws(KafkaError)
         -> [KafkaTopicPartition]

@@ -199,6 +199,22 @@ final class RDKafkaConsumerClient {
         if r != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.commit, "commit \(offsets)", rdKafka: r, isRetriable: true) }
     }
 
+    /// Stores offsets locally (`rd_kafka_offsets_store`) for a later ``commitStored()``.
+    func store(_ offsets: [KafkaTopicPartition]) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList(offsets)
+        let r = rd_kafka_offsets_store(handle, list.pointer)
+        if r != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.commit, "store offsets \(offsets)", rdKafka: r) }
+    }
+
+    /// Commits the stored offsets synchronously (no-op when nothing new was stored).
+    func commitStored() throws(KafkaError) {
+        let r = rd_kafka_commit(handle, nil, 0)
+        if r != RD_KAFKA_RESP_ERR_NO_ERROR && r != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            throw KafkaError(.commit, "commit stored offsets", rdKafka: r, isRetriable: true)
+        }
+    }
+
     /// The group's committed offsets for `partitions` (`offset == nil`: none committed).
     func committed(_ partitions: [KafkaTopicPartition], timeoutMs: Int32 = 10_000) throws(KafkaError) -> [KafkaTopicPartition] {
         let list = RDKafkaTopicPartitionList(partitions.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) })

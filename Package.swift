@@ -45,6 +45,11 @@ let package = Package(
         ),
         .target(name: "VigilTesting", dependencies: ["VigilCore"], path: "Tests/VigilTesting"),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTesting"]),
+        .testTarget(
+            name: "VigilPipelineTests",
+            dependencies: ["VigilPipeline", "VigilCore", "VigilTesting", .product(name: "Yams", package: "Yams")],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilRuntime", "VigilTesting"]),
         // Runs the built `vigil` executable (built by `swift build --build-tests`).
         .testTarget(name: "VigilCLITests"),

@@ -100,3 +100,24 @@ struct BrokerCommandTests {
         #expect(broker.terminationStatus == 0)
     }
 }
+
+@Suite struct ValidateCommandTests {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func shippedPipelinesAreValid() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: root + "/Pipelines").filter { $0.hasSuffix(".yaml") }.sorted()
+        let r = try runVigil(["validate"] + files.map { root + "/Pipelines/" + $0 })
+        #expect(r.status == 0, "stderr: \(r.err)")
+        #expect(r.out.split(separator: "\n").count == files.count)
+        #expect(r.out.contains("pipeline 'chemical-park'"))
+    }
+
+    @Test func invalidFileFailsWithPositionsAndCaret() throws {
+        let file = root + "/Tests/VigilPipelineTests/Fixtures/invalid/unknown-keys.yaml"
+        let r = try runVigil(["validate", file])
+        #expect(r.status == 1)
+        #expect(r.err.contains("unknown-keys.yaml:5:1: error: windws: unknown key 'windws' (did you mean 'windows'?)"))
+        #expect(r.err.contains("    ^"))
+        #expect(r.err.contains("1 of 1 file(s) invalid"))
+    }
+}

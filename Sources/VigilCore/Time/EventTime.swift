@@ -23,6 +23,20 @@ public enum EventTime: Sendable {
         return down == t ? t : down &+ d
     }
 
+    /// A duration in ms written the way pipeline files write it: `500ms`, `30s`, `5m`, `1h30m`, `2d`.
+    public static func describe(duration ms: Int64) -> String {
+        if ms == 0 { return "0s" }
+        if ms < 0 { return "-" + describe(duration: -ms) }
+        if ms % 1_000 != 0 { return "\(ms)ms" }
+        var rest = ms / 1_000
+        var out = ""
+        for (unit, size) in [("d", Int64(86_400)), ("h", 3_600), ("m", 60), ("s", 1)] where rest >= size {
+            out += "\(rest / size)\(unit)"
+            rest %= size
+        }
+        return out
+    }
+
     /// `a + b`, clamped to the representable range instead of trapping.
     @inlinable @inline(__always)
     public static func saturatingAdd(_ a: Int64, _ b: Int64) -> Int64 {

@@ -57,23 +57,24 @@ public struct WindowSpec: Sendable, Hashable {
 
     /// Checks the spec; returns a list of human-readable problems (empty when valid).
     public func problems() -> [String] {
+        func d(_ ms: Int64) -> String { EventTime.describe(duration: ms) }
         var out: [String] = []
         switch kind {
         case .tumbling(let size):
-            if size <= 0 { out.append("window size must be > 0 ms (got \(size))") }
+            if size <= 0 { out.append("window size must be > 0 (got \(d(size)))") }
         case .hopping(let size, let slide):
-            if size <= 0 { out.append("window size must be > 0 ms (got \(size))") }
-            if slide <= 0 { out.append("window slide must be > 0 ms (got \(slide))") }
-            if size > 0 && slide > size { out.append("window slide (\(slide) ms) must not exceed the size (\(size) ms)") }
+            if size <= 0 { out.append("window size must be > 0 (got \(d(size)))") }
+            if slide <= 0 { out.append("window slide must be > 0 (got \(d(slide)))") }
+            if size > 0 && slide > size { out.append("window slide (\(d(slide))) must not exceed the size (\(d(size)))") }
             if size > 0 && slide > 0 && size / gcd(size, slide) > 10_000 {
                 out.append("window size / gcd(size, slide) must be <= 10000 panes (got \(size / gcd(size, slide)))")
             }
         case .session(let gap):
-            if gap <= 0 { out.append("session gap must be > 0 ms (got \(gap))") }
+            if gap <= 0 { out.append("session gap must be > 0 (got \(d(gap)))") }
         }
-        if allowedLateness < 0 { out.append("allowed lateness must be >= 0 ms (got \(allowedLateness))") }
-        if case .early(let every) = emit, every <= 0 { out.append("early emit interval must be > 0 ms (got \(every))") }
-        if ewmaHalfLife <= 0 { out.append("EWMA half-life must be > 0 ms (got \(ewmaHalfLife))") }
+        if allowedLateness < 0 { out.append("allowed lateness must be >= 0 (got \(d(allowedLateness)))") }
+        if case .early(let every) = emit, every <= 0 { out.append("early emit interval must be > 0 (got \(d(every)))") }
+        if ewmaHalfLife <= 0 { out.append("EWMA half-life must be > 0 (got \(d(ewmaHalfLife)))") }
         if !(quantileAccuracy > 0 && quantileAccuracy < 1) {
             out.append("quantile accuracy must be in (0, 1) (got \(quantileAccuracy))")
         }

@@ -1,0 +1,191 @@
+public import VigilCore
+
+/// A pipeline as plain data: what a pipeline file says, with every default applied. The runtime sees only
+/// this type, never YAML (``PipelineLoader`` reads files).
+public struct PipelineSpec: Sendable, Hashable {
+    /// Format version of the file (1).
+    public var version: Int = 1
+    /// Pipeline name: lower-case letters, digits and dashes; used in group ids and checkpoint topics.
+    public var name: String
+    public var description: String? = nil
+    /// Kafka consumer group (default `vigil.<name>`).
+    public var consumerGroup: String
+    /// Bootstrap servers (default `127.0.0.1:9092`; `vigil run --brokers` overrides).
+    public var brokers: String = "127.0.0.1:9092"
+    /// librdkafka settings passed to every client (TLS, SASL, tuning).
+    public var kafka: [String: String] = [:]
+    public var sources: SourcesSpec
+    /// Window operators over the readings; window rows go to ``SinksSpec/windowStats``.
+    public var windows: [NamedWindowSpec] = []
+    /// Sensor types with their alarm levels (matched on sensor ids).
+    public var sensorTypes: [SensorTypeSpec] = []
+    public var risk = RiskSpec()
+    public var alerts = AlertsSpec()
+    /// Region heat map (a second stage over grades re-keyed by region).
+    public var heatmap: HeatmapSpec? = nil
+    public var sinks = SinksSpec()
+    public var checkpoint = CheckpointSpec()
+    public var metrics = MetricsSpec()
+
+    public init(name: String, sources: SourcesSpec) {
+        self.name = name
+        self.consumerGroup = "vigil.\(name)"
+        self.sources = sources
+    }
+}
+
+/// Input topics.
+public struct SourcesSpec: Sendable, Hashable {
+    /// Sensor readings (`Schemas/safety.readings.v1.schema.json`); absent for second-stage pipelines.
+    public var readings: ReadingsSourceSpec?
+    /// Enterprise profiles, read in full as a table (compacted topic).
+    public var enterprises: String?
+    /// Hidden-hazard events.
+    public var hazards: String?
+    /// Work-permit events.
+    public var permits: String?
+    /// Grades re-keyed by region (second stage: the heat map).
+    public var grades: String?
+
+    public init(readings: ReadingsSourceSpec? = nil) { self.readings = readings }
+}
+
+/// How readings are read.
+public struct ReadingsSourceSpec: Sendable, Hashable {
+    public var topics: [String]
+    /// Payload codec; `json` (Schemas/safety.readings.v1) is the only one.
+    public var codec = "json"
+    /// The field that keys messages (must be the enterprise id, so per-enterprise state is partition-local).
+    public var keyField = "enterprise"
+    /// The event-time field.
+    public var eventTimeField = "ts"
+    /// Bounded out-of-orderness of the per-partition watermark, ms. Default 5 s.
+    public var outOfOrderness: Int64 = 5_000
+    /// A partition silent this long (processing time) advances its watermark with the clock, ms. Default 60 s.
+    public var idleTimeout: Int64 = 60_000
+    /// Decoder limits (payload size, timestamp horizons).
+    public var decoder = ReadingDecoderConfig()
+
+    public init(topics: [String]) { self.topics = topics }
+}
+
+/// A named window operator.
+public struct NamedWindowSpec: Sendable, Hashable {
+    public var name: String
+    public var window: WindowSpec
+    public init(name: String, window: WindowSpec) {
+        self.name = name
+        self.window = window
+    }
+}
+
+/// A kind of monitoring point and its alarm levels (`DOMAIN.md` §3).
+public struct SensorTypeSpec: Sendable, Hashable {
+    public enum Direction: String, Sendable, Hashable, CaseIterable {
+        /// Alarm when the value rises above the levels (gas, temperature, pressure, tilt).
+        case high
+        /// Alarm when the value falls below them (oxygen deficiency, low level).
+        case low
+    }
+
+    public var name: String
+    /// Substrings of sensor ids that identify this type (e.g. `-GT-`).
+    public var match: [String]
+    public var unit: String?
+    public var direction: Direction = .high
+    /// First-level alarm (AL1 / H / L).
+    public var alarm1: Double?
+    /// Second-level alarm (AL2 / HH / LL).
+    public var alarm2: Double?
+    /// Values must fall back past the level by this much to clear (deadband), in the sensor's unit.
+    public var deadband: Double = 0
+    /// A level must hold this long before an alarm is raised, ms.
+    public var onDelay: Int64 = 0
+    /// A cleared level must hold this long before the alarm clears, ms.
+    public var offDelay: Int64 = 0
+    /// Instrument range; values outside are a `FAULT` (`DOMAIN.md` §5).
+    public var rangeMin: Double?
+    public var rangeMax: Double?
+    /// Nominal sampling period, ms (stale after max(3 × period, 5 min)). Default 60 s.
+    public var period: Int64 = 60_000
+
+    public init(name: String, match: [String]) {
+        self.name = name
+        self.match = match
+    }
+}
+
+/// The dynamic risk grade model (`DOMAIN.md` §4.3, all [P] defaults).
+public struct RiskSpec: Sendable, Hashable {
+    /// Lower bounds of R_dyn for each level: red ≥ 80, orange ≥ 60, yellow ≥ 40, else blue.
+    public var red: Double = 80
+    public var orange: Double = 60
+    public var yellow: Double = 40
+    /// Downgrade only after R_dyn stayed below (band − margin) for `downgradeHold` ms.
+    public var downgradeMargin: Double = 5
+    public var downgradeHold: Int64 = 7_200_000
+    /// Weight of the alarm-behaviour score A in R_dyn = B + w·A + O + H + Q.
+    public var alarmWeight: Double = 0.5
+    /// Grades are re-emitted at least this often, ms.
+    public var heartbeat: Int64 = 3_600_000
+    public init() {}
+}
+
+/// Alert routing and response deadlines (`DOMAIN.md` §6).
+public struct AlertsSpec: Sendable, Hashable {
+    public struct Route: Sendable, Hashable {
+        public var levels: [String]
+        public var topic: String
+        public init(levels: [String], topic: String) {
+            self.levels = levels
+            self.topic = topic
+        }
+    }
+    /// Copies of alerts of these levels go to these topics (in addition to ``SinksSpec/alerts``).
+    public var routes: [Route] = []
+    /// Acknowledgement deadlines per level, ms: red 5 min, orange 30 min, yellow 2 h, blue 24 h.
+    public var deadlines: [String: Int64] = ["red": 300_000, "orange": 1_800_000, "yellow": 7_200_000, "blue": 86_400_000]
+    /// Topic of acknowledgements, if any.
+    public var acknowledgements: String? = nil
+    public init() {}
+}
+
+/// The region heat map: counts of enterprises per grade per region and industry.
+public struct HeatmapSpec: Sendable, Hashable {
+    public var groupBy: [String] = ["region", "industry"]
+    /// Counts are emitted this often, ms.
+    public var every: Int64 = 60_000
+    public init() {}
+}
+
+/// Output topics.
+public struct SinksSpec: Sendable, Hashable {
+    public var windowStats = "risk.window-stats"
+    public var anomalies = "risk.anomalies"
+    public var grades = "risk.grades"
+    public var alerts = "risk.alerts"
+    public var heatmap = "risk.heatmap"
+    public var deadLetters = "risk.dlq"
+    public init() {}
+}
+
+/// Checkpointing (see the fault-tolerance design).
+public struct CheckpointSpec: Sendable, Hashable {
+    public enum Store: String, Sendable, Hashable, CaseIterable {
+        /// Atomic files under `path`; outputs from the idempotent producer.
+        case directory
+        /// A compacted topic, written in one Kafka transaction with outputs and offsets.
+        case kafka
+    }
+    public var store: Store = .directory
+    public var interval: Int64 = 5_000
+    public var path = "/var/lib/vigil"
+    public init() {}
+}
+
+/// Observability endpoint.
+public struct MetricsSpec: Sendable, Hashable {
+    /// Port of `/metrics` and `/healthz`; 0 disables them. Default 9464.
+    public var port = 9464
+    public init() {}
+}

@@ -1,1 +1,0 @@
-public enum VigilPipelineInfo: Sendable { public static let formatVersion = 1 }

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilPipeline
+import VigilTesting
+import Yams
+
+let pipelinesDirectory = packageRoot() + "/Pipelines"
+let fixturesDirectory = packageRoot() + "/Tests/VigilPipelineTests/Fixtures"
+
+func files(in directory: String, ext: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(ext) }.sorted()
+}
+
+@Suite struct PipelineLoaderTests {
+    static let shipped = files(in: pipelinesDirectory, ext: ".yaml")
+    static let invalid = files(in: fixturesDirectory + "/invalid", ext: ".yaml")
+
+    @Test func shipsTheFivePipelines() {
+        #expect(Self.shipped == ["chemical-park.yaml", "coal-mine.yaml", "construction-site.yaml", "dust-explosion.yaml", "regional-heatmap.yaml"])
+    }
+
+    @Test("Every shipped pipeline validates with Vigil and against Schemas/pipeline.v1.schema.json", arguments: shipped)
+    func shippedPipelineValidates(file: String) throws {
+        let path = pipelinesDirectory + "/" + file
+        do {
+            _ = try PipelineLoader.load(path: path, environment: [:])
+        } catch {
+            Issue.record("\(file):\n\(error.detailedDescription())")
+        }
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/pipeline.v1.schema.json")
+        let yaml = try String(contentsOfFile: path, encoding: .utf8)
+        let object = try #require(try Yams.load(yaml: yaml))
+        let json = try JSONSerialization.data(withJSONObject: object)
+        #expect(schema.validate(json: json).isEmpty, "\(file): \(schema.validate(json: json))")
+    }
+
+    @Test("Invalid fixtures yield exactly their golden messages", arguments: invalid)
+    func invalidFixtureMatchesGolden(file: String) throws {
+        let yaml = try String(contentsOfFile: fixturesDirectory + "/invalid/" + file, encoding: .utf8)
+        let expectedPath = fixturesDirectory + "/invalid/" + file.replacingOccurrences(of: ".yaml", with: ".expected")
+        var actual = ""
+        do {
+            _ = try PipelineLoader.parse(yaml: yaml, file: file, environment: ["VIGIL_TEST_PROTOCOL": "SSL"])
+            Issue.record("\(file) was accepted")
+        } catch {
+            actual = error.description + "\n"
+        }
+        if ProcessInfo.processInfo.environment["VIGIL_UPDATE_GOLDEN"] != nil {
+            try actual.write(toFile: expectedPath, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOfFile: expectedPath, encoding: .utf8)
+        #expect(actual == expected)
+    }
+
+    @Test("A minimal file is ten lines and gets the documented defaults")
+    func minimalFileDefaults() throws {
+        let yaml = """
+            version: 1
+            name: plant
+            sources:
+              readings: safety.readings
+            windows:
+              - name: minute
+                kind: tumbling
+                size: 1m
+            """
+        let spec = try PipelineLoader.parse(yaml: yaml, file: "minimal.yaml")
+        #expect(spec.consumerGroup == "vigil.plant")
+        #expect(spec.brokers == "127.0.0.1:9092")
+        #expect(spec.sources.readings?.topics == ["safety.readings"])
+        #expect(spec.sources.readings?.outOfOrderness == 5_000 && spec.sources.readings?.idleTimeout == 60_000)
+        #expect(spec.windows.first?.window == WindowSpec(kind: .tumbling(size: 60_000)))
+        #expect(spec.sinks.windowStats == "risk.window-stats" && spec.sinks.deadLetters == "risk.dlq")
+        #expect(spec.checkpoint.store == .directory && spec.checkpoint.interval == 5_000)
+        #expect(spec.risk.red == 80 && spec.risk.orange == 60 && spec.risk.yellow == 40)
+        #expect(spec.alerts.deadlines["red"] == 300_000)
+        #expect(spec.metrics.port == 9464)
+    }
+
+    @Test func environmentInterpolation() throws {
+        let yaml = """
+            name: plant
+            brokers: ${BROKERS}
+            kafka: { sasl.username: "${USER_NAME:-vigil}", note: "costs $$5" }
+            sources: { readings: "${TOPIC:-safety.readings}" }
+            """
+        let spec = try PipelineLoader.parse(yaml: yaml, file: "env.yaml", environment: ["BROKERS": "k1:9092,k2:9092"])
+        #expect(spec.brokers == "k1:9092,k2:9092")
+        #expect(spec.kafka["sasl.username"] == "vigil" && spec.kafka["note"] == "costs $5")
+        #expect(spec.sources.readings?.topics == ["safety.readings"])
+    }
+
+    @Test func chemicalParkCarriesTheDomainAlarmLevels() throws {
+        let spec = try PipelineLoader.load(path: pipelinesDirectory + "/chemical-park.yaml", environment: [:])
+        let gas = try #require(spec.sensorTypes.first { $0.name == "flammable_gas" })
+        #expect(gas.alarm1 == 25 && gas.alarm2 == 50 && gas.unit == "%LEL")
+        let h2s = try #require(spec.sensorTypes.first { $0.name == "h2s" })
+        #expect(h2s.alarm1 == 10 && h2s.alarm2 == 20)
+        let o2 = try #require(spec.sensorTypes.first { $0.name == "oxygen_deficiency" })
+        #expect(o2.direction == .low && o2.alarm1 == 19.5)
+        #expect(spec.alerts.routes.map(\.topic) == ["risk.alerts.urgent", "risk.alerts.regulator"])
+    }
+
+    @Test func durations() throws {
+        for (text, ms) in [("500ms", 500), ("30s", 30_000), ("5m", 300_000), ("2h", 7_200_000), ("1d", 86_400_000), ("1h30m", 5_400_000)] {
+            let yaml = "name: p\nsources: { readings: { topic: t, out_of_orderness: \(text) } }\n"
+            let spec = try PipelineLoader.parse(yaml: yaml, file: "d.yaml")
+            #expect(spec.sources.readings?.outOfOrderness == Int64(ms), "\(text)")
+        }
+    }
+}
+
+@Suite struct EnvInterpolationTests {
+    @Test func rules() {
+        let env = ["A": "1", "EMPTY": ""]
+        #expect(EnvInterpolation.interpolate("x${A}y", environment: env) == .success("x1y"))
+        #expect(EnvInterpolation.interpolate("${B:-two}", environment: env) == .success("two"))
+        #expect(EnvInterpolation.interpolate("${EMPTY:-d}", environment: env) == .success("d"))
+        #expect(EnvInterpolation.interpolate("$$A", environment: env) == .success("$A"))
+        #expect(EnvInterpolation.interpolate("${B}", environment: env) == .failure(.missingVariable("B")))
+        #expect(EnvInterpolation.interpolate("${A", environment: env) == .failure(.unterminated))
+    }
+}

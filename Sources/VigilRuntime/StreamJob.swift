@@ -14,7 +14,8 @@ public struct StreamJobConfig: Sendable {
     public var outputTopic = "risk.window-stats"
     /// Rejected and late records go here.
     public var deadLetterTopic = "risk.dlq"
-    public var window: WindowSpec
+    /// The window operators; each row names its window when there is more than one (or when named).
+    public var windows: [(name: String?, spec: WindowSpec)]
     /// Bounded out-of-orderness of the per-partition watermark, ms.
     public var outOfOrderness: Int64 = 5_000
     /// Idle timeout after which a silent partition's watermark follows the processing clock, ms.
@@ -30,48 +31,76 @@ public struct StreamJobConfig: Sendable {
     public var producerAdditional: [String: String] = [:]
     public var sessionTimeoutMs = 10_000
 
+    /// A job with one unnamed window.
     public init(brokers: String, groupID: String, inputTopics: [String], window: WindowSpec) {
+        self.init(brokers: brokers, groupID: groupID, inputTopics: inputTopics, windows: [(nil, window)])
+    }
+
+    public init(brokers: String, groupID: String, inputTopics: [String], windows: [(name: String?, spec: WindowSpec)]) {
         self.brokers = brokers
         self.groupID = groupID
         self.inputTopics = inputTopics
-        self.window = window
+        self.windows = windows
     }
 }
 
 /// Counters of a running ``StreamJob``.
 public struct StreamJobStats: Sendable, Hashable {
+    /// Kafka messages consumed.
     public var messages: Int64 = 0
+    /// Readings decoded and processed.
     public var readings: Int64 = 0
-    public var rejected: Int64 = 0
+    /// Records rejected by the decoder, by reason.
+    public var rejectedByReason: [String: Int64] = [:]
+    /// Readings later than the allowed lateness.
     public var late: Int64 = 0
-    public var rows: Int64 = 0
+    /// Window rows emitted, by window name (`""` for an unnamed window).
+    public var rowsByWindow: [String: Int64] = [:]
+    /// Records produced to the dead-letter topic.
     public var deadLetters: Int64 = 0
+    /// Successful offset commits.
     public var commits: Int64 = 0
+
+    public var rejected: Int64 { rejectedByReason.values.reduce(0, +) }
+    public var rows: Int64 { rowsByWindow.values.reduce(0, +) }
 }
 
 /// Consumes readings as a consumer-group member, decodes them, computes window statistics per partition,
 /// produces the rows, and sends bad and late records to the dead-letter topic.
 ///
-/// One instance runs on one thread (all calls block). Each assigned partition has its own watermark and
-/// window state; state of revoked partitions is dropped (checkpointed state arrives with the
-/// fault-tolerance work). Offsets are committed after the outputs they cover are flushed (at-least-once).
+/// One instance runs on one thread (all calls block). Each assigned partition has its own key dictionary,
+/// watermark and window state (all per-enterprise state is partition-local because readings are keyed by
+/// enterprise); state of revoked partitions is dropped (checkpointed state arrives with the fault-tolerance
+/// work). Offsets are committed after the outputs they cover are flushed (at-least-once, with deterministic
+/// output records).
 public final class StreamJob {
     public let config: StreamJobConfig
     public private(set) var stats = StreamJobStats()
+    /// Processing time of the last ``step(now:)`` in seconds (for the batch-latency histogram).
+    public private(set) var lastStepSeconds = 0.0
     let consumer: KafkaConsumer
     let producer: KafkaProducer
     let dlq: DeadLetterQueue
-    var decoder: ReadingDecoder
-    var encoder: WindowStatsEncoder
+    var encoders: [WindowStatsEncoder]
 
-    struct PartitionState {
-        var topic: String
-        var partition: Int32
+    /// One assigned partition's state (a class, so the decoder and the batch it fills can be borrowed together).
+    final class PartitionState {
+        let topic: String
+        let partition: Int32
         var topicPointer: UnsafePointer<CChar>?
+        var decoder: ReadingDecoder
         var batch = ReadingBatch(capacity: 1_024)
-        var op: PaneWindowOperator
+        var operators: [PaneOrSession]
         var nextOffset: Int64 = -1
         var committedOffset: Int64 = -1
+
+        init(topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, decoder: ReadingDecoder, operators: [PaneOrSession]) {
+            self.topic = topic
+            self.partition = partition
+            self.topicPointer = topicPointer
+            self.decoder = decoder
+            self.operators = operators
+        }
     }
     var partitions: [PartitionState] = []
     var rejections: [DecodeRejection] = []
@@ -90,21 +119,24 @@ public final class StreamJob {
         pc.additionalConfig = config.producerAdditional
         self.producer = try KafkaProducer(config: pc)
         self.dlq = DeadLetterQueue(topic: config.deadLetterTopic)
-        self.decoder = ReadingDecoder(config: config.decoder)
-        self.encoder = WindowStatsEncoder(statistics: config.window.statistics)
+        self.encoders = config.windows.map { WindowStatsEncoder(statistics: $0.spec.statistics) }
         try consumer.subscribe(config.inputTopics)
     }
 
     /// Partitions currently assigned to this instance.
     public var assignment: [KafkaTopicPartition] { consumer.assignment }
 
-    /// The sensor and enterprise dictionaries (for reading rows back).
-    public var sensors: KeyInterner { decoder.sensors }
-    public var enterprises: KeyInterner { decoder.enterprises }
+    /// Consumer lag per assigned partition.
+    public func lag() -> [KafkaTopicPartition: Int64] { consumer.lag() }
+
+    /// Approximate bytes of window state held by all partitions.
+    public var windowStateBytes: Int { partitions.reduce(0) { $0 + $1.operators.reduce(0) { $0 + $1.stateBytes } } }
 
     /// Polls once, processes what arrived, produces results. Returns the number of messages consumed.
     @discardableResult
     public func step(now: Int64 = currentTimeMillis()) throws(KafkaError) -> Int {
+        let clock = ContinuousClock()
+        let started = clock.now
         var cachedPointer: UnsafePointer<CChar>? = nil
         var cachedPartition: Int32 = -1
         var cachedIndex = -1
@@ -119,43 +151,48 @@ public final class StreamJob {
                 cachedIndex = index
             }
             let before = rejections.count
-            decoder.decode(payload: record.payload, offset: record.offset, now: now, into: &partitions[index].batch, rejections: &rejections)
+            let state = partitions[index]
+            state.decoder.decode(payload: record.payload, offset: record.offset, now: now, into: &state.batch, rejections: &rejections)
             for r in before..<rejections.count {
-                let range = rejections[r].range
-                let bytes = Array(record.payload[range])
+                let bytes = Array(record.payload[rejections[r].range])
                 rejectedPayloads.append((r, bytes, record.key.map { Array($0) }, Int32(index)))
             }
-            partitions[index].nextOffset = record.offset + 1
+            state.nextOffset = record.offset + 1
         }
         stats.messages += Int64(n)
         for (r, bytes, key, index) in rejectedPayloads {
             let rejection = rejections[r]
-            let state = partitions[Int(index)]
             try sendDeadLetter(
-                reason: rejection.reason.rawValue, detail: rejection.detail, state: state, offset: rejection.offset,
-                key: key, value: bytes
+                reason: rejection.reason.rawValue, detail: rejection.detail, state: partitions[Int(index)],
+                offset: rejection.offset, key: key, value: bytes
             )
-            stats.rejected += 1
+            stats.rejectedByReason[rejection.reason.rawValue, default: 0] += 1
         }
         for i in partitions.indices {
-            let op = partitions[i].op
-            if !partitions[i].batch.isEmpty {
-                op.noteActivity(processingTime: now)
-                stats.readings += Int64(partitions[i].batch.count)
-                op.process(partitions[i].batch, into: &output, late: &late)
-                if !late.indices.isEmpty { try sendLate(partitionIndex: i) }
-                late.removeAll()
-                partitions[i].batch.removeAll()
-            } else {
-                op.advance(processingTime: now, into: &output)
+            let hasData = !partitions[i].batch.isEmpty
+            if hasData { stats.readings += Int64(partitions[i].batch.count) }
+            for w in partitions[i].operators.indices {
+                let op = partitions[i].operators[w]
+                if hasData {
+                    op.noteActivity(processingTime: now)
+                    op.process(partitions[i].batch, into: &output, late: &late)
+                    // A reading is late only if it is late for the first window (others may have more lateness).
+                    if w == 0 && !late.indices.isEmpty { try sendLate(partitionIndex: i, watermark: op.watermark) }
+                    late.removeAll()
+                } else {
+                    op.advance(processingTime: now, into: &output)
+                }
+                try emit(window: w, partitionIndex: i)
             }
-            try emit()
+            partitions[i].batch.removeAll()
         }
         if now - lastCommit >= config.commitInterval {
             try commit()
             lastCommit = now
         }
         handleRebalances()
+        let elapsed = clock.now - started
+        lastStepSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         return n
     }
 
@@ -188,8 +225,12 @@ public final class StreamJob {
 
     /// Ends bounded input: every partition's watermark moves to the end of time and all windows are emitted.
     public func finishWindows() throws(KafkaError) {
-        for p in partitions { p.op.finish(into: &output) }
-        try emit()
+        for i in partitions.indices {
+            for w in partitions[i].operators.indices {
+                partitions[i].operators[w].finish(into: &output)
+                try emit(window: w, partitionIndex: i)
+            }
+        }
         try producer.flush()
     }
 
@@ -200,12 +241,18 @@ public final class StreamJob {
             partitions[i].topicPointer = record.topic
             return i
         }
-        let op = PaneWindowOperator(
-            spec: config.window,
-            watermark: Watermark(outOfOrderness: config.outOfOrderness, idleTimeout: config.idleTimeout),
-            expectedSensors: max(1_024, decoder.sensors.count)
+        let operators = config.windows.map { window in
+            PaneOrSession(
+                spec: window.spec,
+                watermark: Watermark(outOfOrderness: config.outOfOrderness, idleTimeout: config.idleTimeout)
+            )
+        }
+        partitions.append(
+            PartitionState(
+                topic: name, partition: record.partition, topicPointer: record.topic,
+                decoder: ReadingDecoder(config: config.decoder), operators: operators
+            )
         )
-        partitions.append(PartitionState(topic: name, partition: record.partition, topicPointer: record.topic, op: op))
         return partitions.count - 1
     }
 
@@ -218,15 +265,17 @@ public final class StreamJob {
         }
     }
 
-    private func emit() throws(KafkaError) {
+    private func emit(window w: Int, partitionIndex i: Int) throws(KafkaError) {
         guard output.rowCount > 0 else { return }
+        let name = config.windows[w].name
         if config.produceOutputs {
-            for i in 0..<output.rowCount {
-                encoder.encode(output, row: i, sensors: decoder.sensors, enterprises: decoder.enterprises)
-                let enterprise = output.enterprise[i]
+            let sensors = partitions[i].decoder.sensors
+            let enterprises = partitions[i].decoder.enterprises
+            for r in 0..<output.rowCount {
+                encoders[w].encode(output, row: r, sensors: sensors, enterprises: enterprises, window: name)
                 var failure: KafkaError? = nil
-                decoder.enterprises.withKeyBytes(for: enterprise) { key in
-                    encoder.buffer.withUnsafeBytes { value in
+                enterprises.withKeyBytes(for: output.enterprise[r]) { key in
+                    encoders[w].buffer.withUnsafeBytes { value in
                         do throws(KafkaError) {
                             try producer.produce(topic: config.outputTopic, key: key, value: value)
                         } catch { failure = error }
@@ -235,12 +284,13 @@ public final class StreamJob {
                 if let failure { throw failure }
             }
         }
-        stats.rows += Int64(output.rowCount)
+        stats.rowsByWindow[name ?? "", default: 0] += Int64(output.rowCount)
         output.removeAll()
     }
 
-    private func sendLate(partitionIndex i: Int) throws(KafkaError) {
+    private func sendLate(partitionIndex i: Int, watermark: Watermark) throws(KafkaError) {
         let batch = partitions[i].batch
+        let decoder = partitions[i].decoder
         for index in late.indices {
             let k = Int(index)
             let sensor = decoder.sensors.key(for: batch.sensor[k])
@@ -248,7 +298,7 @@ public final class StreamJob {
             let json = "{\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"ts\":\(batch.eventTime[k]),\"value\":\(batch.value[k])}"
             try sendDeadLetter(
                 reason: "late_record",
-                detail: "event time \(batch.eventTime[k]) is behind the watermark \(partitions[i].op.watermark.current) by more than the allowed lateness",
+                detail: "event time \(batch.eventTime[k]) is behind the watermark \(watermark.current) by more than the allowed lateness",
                 state: partitions[i], offset: batch.offset[k], key: Array(enterprise.utf8), value: Array(json.utf8)
             )
             stats.late += 1
@@ -277,6 +327,62 @@ public final class StreamJob {
 
 @available(*, unavailable)
 extension StreamJob: Sendable {}
+
+/// A window operator of either family, behind one interface.
+enum PaneOrSession {
+    case pane(PaneWindowOperator)
+    case session(SessionWindowOperator)
+
+    init(spec: WindowSpec, watermark: Watermark) {
+        if case .session = spec.kind {
+            self = .session(SessionWindowOperator(spec: spec, watermark: watermark))
+        } else {
+            self = .pane(PaneWindowOperator(spec: spec, watermark: watermark))
+        }
+    }
+
+    var watermark: Watermark {
+        switch self {
+        case .pane(let op): op.watermark
+        case .session(let op): op.watermark
+        }
+    }
+
+    var stateBytes: Int {
+        switch self {
+        case .pane(let op): op.stateBytes
+        case .session(let op): op.openSessions * 256
+        }
+    }
+
+    func noteActivity(processingTime now: Int64) {
+        switch self {
+        case .pane(let op): op.noteActivity(processingTime: now)
+        case .session(let op): op.noteActivity(processingTime: now)
+        }
+    }
+
+    func process(_ batch: ReadingBatch, into output: inout WindowResults, late: inout LateRecords) {
+        switch self {
+        case .pane(let op): op.process(batch, into: &output, late: &late)
+        case .session(let op): op.process(batch, into: &output, late: &late)
+        }
+    }
+
+    func advance(processingTime now: Int64, into output: inout WindowResults) {
+        switch self {
+        case .pane(let op): op.advance(processingTime: now, into: &output)
+        case .session(let op): op.advance(processingTime: now, into: &output)
+        }
+    }
+
+    func finish(into output: inout WindowResults) {
+        switch self {
+        case .pane(let op): op.finish(into: &output)
+        case .session(let op): op.finish(into: &output)
+        }
+    }
+}
 
 /// Wall-clock milliseconds since the Unix epoch.
 public func currentTimeMillis() -> Int64 {

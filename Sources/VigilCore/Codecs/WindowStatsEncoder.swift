@@ -8,7 +8,7 @@
 ///
 /// Only the statistics the window computes are written; a non-finite value is written as `null`. The output
 /// is a deterministic function of the row: the same input yields byte-identical records, and `window_id`
-/// (sensor / start / end) identifies the window across `on_time`, `revision` and `final` rows.
+/// (`[window name /] sensor / start / end`) identifies the window across `on_time`, `revision` and `final` rows.
 public struct WindowStatsEncoder: Sendable {
     /// The encoded bytes of the last ``encode(_:row:sensors:enterprises:)`` call.
     public private(set) var buffer: [UInt8] = []
@@ -20,18 +20,32 @@ public struct WindowStatsEncoder: Sendable {
     }
 
     /// Encodes row `i` of `rows`, replacing the buffer's contents.
-    public mutating func encode(_ rows: WindowResults, row i: Int, sensors: KeyInterner, enterprises: KeyInterner) {
+    ///
+    /// - Parameter window: The pipeline's name for the window operator (part of `window_id`), or nil.
+    public mutating func encode(
+        _ rows: WindowResults, row i: Int, sensors: KeyInterner, enterprises: KeyInterner, window: String? = nil
+    ) {
         buffer.removeAll(keepingCapacity: true)
         let sensor = rows.sensor[i]
         let start = rows.windowStart[i]
         let end = rows.windowEnd[i]
         append("{\"window_id\":\"")
+        if let window {
+            appendEscaped(window)
+            append("/")
+        }
         sensors.withKeyBytes(for: sensor) { appendEscaped($0) }
         append("/")
         append(start)
         append("/")
         append(end)
-        append("\",\"kind\":\"")
+        append("\",")
+        if let window {
+            append("\"window\":\"")
+            appendEscaped(window)
+            append("\",")
+        }
+        append("\"kind\":\"")
         append(rows.kind[i].description)
         append("\",\"enterprise\":\"")
         enterprises.withKeyBytes(for: rows.enterprise[i]) { appendEscaped($0) }
@@ -106,6 +120,11 @@ public struct WindowStatsEncoder: Sendable {
             } while v > 0
             for k in stride(from: count - 1, through: 0, by: -1) { buffer.append(d[k]) }
         }
+    }
+
+    private mutating func appendEscaped(_ text: String) {
+        var text = text
+        text.withUTF8 { appendEscaped(UnsafeRawBufferPointer($0)) }
     }
 
     private mutating func appendEscaped(_ bytes: UnsafeRawBufferPointer) {

@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -32,7 +33,10 @@ let package = Package(
             name: "VigilPipeline",
             dependencies: ["VigilCore", .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "VigilRuntime", dependencies: ["VigilCore", "VigilKafka", "VigilPipeline"]),
+        .target(
+            name: "VigilRuntime",
+            dependencies: ["VigilCore", "VigilKafka", "VigilPipeline", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "VigilSimulator", dependencies: ["VigilCore"]),
         // Counts heap allocations for `vigil bench` (glibc malloc override, linked into the executable only).
         .target(name: "CAllocCounter"),
@@ -41,6 +45,7 @@ let package = Package(
             dependencies: [
                 "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilSimulator", "CAllocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "VigilTesting", dependencies: ["VigilCore"], path: "Tests/VigilTesting"),

@@ -15,7 +15,7 @@ struct VigilCommand: AsyncParsableCommand {
               vigil bench core --records 2000000 --quantiles
             """,
         version: VigilVersion.current,
-        subcommands: [DemoCommand.self, ValidateCommand.self, BrokerCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, DemoCommand.self, ValidateCommand.self, BrokerCommand.self, BenchCommand.self]
     )
 }
 

@@ -76,8 +76,10 @@ public struct StreamJobStats: Sendable, Hashable {
 public final class StreamJob {
     public let config: StreamJobConfig
     public private(set) var stats = StreamJobStats()
-    /// Processing time of the last ``step(now:)`` in seconds (for the batch-latency histogram).
-    public private(set) var lastStepSeconds = 0.0
+    /// Processing time of the last ``step(now:)`` that received records, in seconds: from the first record
+    /// handed over by librdkafka to the outputs enqueued (waiting for records is not counted). Nil after an
+    /// idle poll.
+    public private(set) var lastStepSeconds: Double? = nil
     let consumer: KafkaConsumer
     let producer: KafkaProducer
     let dlq: DeadLetterQueue
@@ -136,13 +138,14 @@ public final class StreamJob {
     @discardableResult
     public func step(now: Int64 = currentTimeMillis()) throws(KafkaError) -> Int {
         let clock = ContinuousClock()
-        let started = clock.now
+        var started: ContinuousClock.Instant? = nil
         var cachedPointer: UnsafePointer<CChar>? = nil
         var cachedPartition: Int32 = -1
         var cachedIndex = -1
         rejections.removeAll(keepingCapacity: true)
         rejectedPayloads.removeAll(keepingCapacity: true)
         let n = try consumer.poll(maxMessages: config.pollBatch, timeoutMs: 100) { record in
+            if started == nil { started = clock.now }
             var index = cachedIndex
             if record.topic != cachedPointer || record.partition != cachedPartition {
                 index = self.partitionIndex(record)
@@ -191,8 +194,12 @@ public final class StreamJob {
             lastCommit = now
         }
         handleRebalances()
-        let elapsed = clock.now - started
-        lastStepSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        if let started {
+            let elapsed = clock.now - started
+            lastStepSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        } else {
+            lastStepSeconds = nil
+        }
         return n
     }
 

@@ -1,0 +1,105 @@
+import Foundation
+import Synchronization
+
+/// The runtime's metrics, published by the job thread after each step and rendered in the Prometheus text
+/// format by the `/metrics` endpoint.
+public final class RuntimeMetrics: Sendable {
+    /// Upper bounds (seconds) of the batch-latency histogram buckets.
+    public static let latencyBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+    public struct Snapshot: Sendable {
+        public var pipeline = ""
+        public var inputTopics: [String] = []
+        public var outputTopic = ""
+        public var deadLetterTopic = ""
+        public var messagesIn: Int64 = 0
+        public var readings: Int64 = 0
+        public var decodeErrors: [String: Int64] = [:]
+        public var lateRecords: Int64 = 0
+        public var deadLetters: Int64 = 0
+        public var rowsByWindow: [String: Int64] = [:]
+        public var commits: Int64 = 0
+        public var lag: [String: Int64] = [:]  // "topic/partition" → lag
+        public var assignedPartitions = 0
+        public var windowStateBytes = 0
+        public var latencyCounts = [Int64](repeating: 0, count: RuntimeMetrics.latencyBuckets.count + 1)
+        public var latencySum = 0.0
+        /// Processing time (ms) of the last completed step; 0 before the first.
+        public var lastStepAt: Int64 = 0
+        public var running = false
+    }
+
+    let state = Mutex(Snapshot())
+
+    public init() {}
+
+    public func update(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    /// Records one batch's processing time.
+    public func observeLatency(seconds: Double) {
+        state.withLock { s in
+            let bucket = Self.latencyBuckets.firstIndex { seconds <= $0 } ?? Self.latencyBuckets.count
+            s.latencyCounts[bucket] += 1
+            s.latencySum += seconds
+        }
+    }
+
+    /// The Prometheus text exposition (format 0.0.4).
+    public func render() -> String {
+        let s = snapshot
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        }
+        func sample(_ name: String, _ labels: [(String, String)], _ value: String) {
+            let all = [("pipeline", s.pipeline)] + labels
+            let text = all.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
+            out += "\(name){\(text)} \(value)\n"
+        }
+        family("vigil_records_in_total", "counter", "Kafka messages consumed, per input topic set.")
+        sample("vigil_records_in_total", [("topic", s.inputTopics.joined(separator: ","))], "\(s.messagesIn)")
+        family("vigil_readings_total", "counter", "Readings decoded and processed.")
+        sample("vigil_readings_total", [], "\(s.readings)")
+        family("vigil_decode_errors_total", "counter", "Records rejected by the decoder, by reason.")
+        if s.decodeErrors.isEmpty { sample("vigil_decode_errors_total", [("reason", "none")], "0") }
+        for (reason, n) in s.decodeErrors.sorted(by: { $0.key < $1.key }) { sample("vigil_decode_errors_total", [("reason", reason)], "\(n)") }
+        family("vigil_late_records_total", "counter", "Readings later than the allowed lateness (sent to the dead-letter topic).")
+        sample("vigil_late_records_total", [], "\(s.lateRecords)")
+        family("vigil_dlq_total", "counter", "Records produced to the dead-letter topic.")
+        sample("vigil_dlq_total", [("topic", s.deadLetterTopic)], "\(s.deadLetters)")
+        family("vigil_records_out_total", "counter", "Window rows produced, per output topic and window.")
+        for (window, n) in s.rowsByWindow.sorted(by: { $0.key < $1.key }) {
+            sample("vigil_records_out_total", [("topic", s.outputTopic), ("window", window)], "\(n)")
+        }
+        family("vigil_offset_commits_total", "counter", "Successful offset commits.")
+        sample("vigil_offset_commits_total", [], "\(s.commits)")
+        family("vigil_consumer_lag", "gauge", "Messages behind the high watermark, per assigned partition.")
+        for (tp, n) in s.lag.sorted(by: { $0.key < $1.key }) {
+            let parts = tp.split(separator: "/")
+            sample("vigil_consumer_lag", [("topic", String(parts.first ?? "")), ("partition", String(parts.last ?? ""))], "\(n)")
+        }
+        family("vigil_assigned_partitions", "gauge", "Partitions assigned to this instance.")
+        sample("vigil_assigned_partitions", [], "\(s.assignedPartitions)")
+        family("vigil_window_state_bytes", "gauge", "Approximate bytes of window state held.")
+        sample("vigil_window_state_bytes", [], "\(s.windowStateBytes)")
+        family("vigil_batch_latency_seconds", "histogram", "Processing time of one poll batch that had records: first record handed over to outputs enqueued.")
+        var cumulative: Int64 = 0
+        for (i, bound) in Self.latencyBuckets.enumerated() {
+            cumulative += s.latencyCounts[i]
+            sample("vigil_batch_latency_seconds_bucket", [("le", "\(bound)")], "\(cumulative)")
+        }
+        cumulative += s.latencyCounts[Self.latencyBuckets.count]
+        sample("vigil_batch_latency_seconds_bucket", [("le", "+Inf")], "\(cumulative)")
+        sample("vigil_batch_latency_seconds_sum", [], "\(s.latencySum)")
+        sample("vigil_batch_latency_seconds_count", [], "\(cumulative)")
+        family("vigil_up", "gauge", "1 while the pipeline's consume loop runs.")
+        sample("vigil_up", [], s.running ? "1" : "0")
+        return out
+    }
+
+    func escape(_ v: String) -> String {
+        v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+}

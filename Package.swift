@@ -35,9 +35,11 @@ let package = Package(
         ),
         .target(
             name: "VigilRuntime",
-            dependencies: ["VigilCore", "VigilKafka", "VigilPipeline", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "VigilCore", "VigilKafka", "VigilPipeline", "VigilSimulator", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
-        .target(name: "VigilSimulator", dependencies: ["VigilCore"]),
+        .target(name: "VigilSimulator", dependencies: ["VigilCore", "VigilPipeline"]),
         // Counts heap allocations for `vigil bench` (glibc malloc override, linked into the executable only).
         .target(name: "CAllocCounter"),
         .executableTarget(
@@ -52,7 +54,9 @@ let package = Package(
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilTesting"]),
         .testTarget(
             name: "VigilPipelineTests",
-            dependencies: ["VigilPipeline", "VigilCore", "VigilTesting", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "VigilPipeline", "VigilCore", "VigilSimulator", "VigilTesting", .product(name: "Yams", package: "Yams"),
+            ],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilRuntime", "VigilTesting"]),

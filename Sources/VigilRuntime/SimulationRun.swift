@@ -1,0 +1,114 @@
+import Foundation
+import VigilCore
+import VigilKafka
+public import VigilPipeline
+public import VigilSimulator
+
+/// Produces a ``PlantSimulator`` stream to a pipeline's input topics: readings, plus enterprise profiles,
+/// work permits and hidden-hazard events when the pipeline names those sources.
+public enum SimulationRun: Sendable {
+    public struct Options: Sendable {
+        public var brokers: String
+        public var enterprises = 10
+        /// Readings per second (all sensors together); sets the sampling period.
+        public var rate: Double? = nil
+        public var duration: Int64 = 60_000
+        public var seed: UInt64 = 42
+        /// Produce as fast as possible, with event times ending now, instead of in real time.
+        public var fast = false
+        public var groundTruthPath: String? = nil
+        public var kafka: [String: String] = [:]
+        public init(brokers: String) { self.brokers = brokers }
+    }
+
+    public struct Summary: Sendable {
+        public var readings = 0
+        public var profiles = 0
+        public var permits = 0
+        public var hazards = 0
+        public var incidents: [PlantSimulator.Incident] = []
+    }
+
+    /// Runs the simulation (blocking). `stop` ends it early; `progress` receives a line every few seconds.
+    public static func run(spec: PipelineSpec, options: Options, stop: StopSignal, progress: (String) -> Void) throws -> Summary {
+        guard let readings = spec.sources.readings else {
+            throw RunnerError(message: "pipeline '\(spec.name)' has no readings source to simulate")
+        }
+        guard !spec.sensorTypes.isEmpty else {
+            throw RunnerError(message: "pipeline '\(spec.name)' defines no sensor_types: nothing to simulate")
+        }
+        let pointCount = spec.sensorTypes.count * max(1, options.enterprises)
+        let period = max(100, Int64((Double(pointCount) * 1000 / (options.rate ?? Double(pointCount))).rounded()))
+        let now = currentTimeMillis()
+        let start = options.fast ? now - options.duration : now
+        let simulator = PlantSimulator(
+            types: spec.sensorTypes, enterprises: options.enterprises, start: start, end: start + options.duration, period: period,
+            seed: options.seed
+        )
+        var pc = KafkaProducerConfig(bootstrapServers: options.brokers)
+        pc.additionalConfig = options.kafka
+        let producer = try KafkaProducer(config: pc)
+        var summary = Summary(incidents: simulator.incidents)
+        let enterprises = Array(Set(simulator.points.map(\.enterprise))).sorted()
+        var rng = SplitMix64(seed: options.seed ^ 0x5EED)
+        let regions = ["north", "south", "east", "west"]
+        let industries = ["chemicals", "mining", "metallurgy", "construction"]
+        if let topic = spec.sources.enterprises {
+            for e in enterprises {
+                let json = "{\"enterprise\":\"\(e)\",\"name\":\"Enterprise \(e)\",\"region\":\"\(regions[Int(rng.next() % 4)])\",\"industry\":\"\(industries[Int(rng.next() % 4)])\",\"major_hazard_grade\":\(1 + rng.next() % 4)}"
+                try producer.produce(topic: topic, key: Array(e.utf8), value: Array(json.utf8))
+                summary.profiles += 1
+            }
+        }
+        if let topic = spec.sources.permits {
+            for e in enterprises where rng.nextUnit() < 0.3 {
+                let begin = start + Int64(rng.nextUnit() * Double(options.duration))
+                let kinds = ["hot_work_special", "hot_work_1", "hot_work_2", "confined_space", "lifting", "work_at_height"]
+                let json = "{\"enterprise\":\"\(e)\",\"permit\":\"\(e)-P\(summary.permits + 1)\",\"kind\":\"\(kinds[Int(rng.next() % UInt64(kinds.count))])\",\"start\":\(begin),\"end\":\(begin + options.duration / 4)}"
+                try producer.produce(topic: topic, key: Array(e.utf8), value: Array(json.utf8))
+                summary.permits += 1
+            }
+        }
+        if let topic = spec.sources.hazards {
+            for e in enterprises where rng.nextUnit() < 0.2 {
+                let major = rng.nextUnit() < 0.25
+                let json = "{\"enterprise\":\"\(e)\",\"hazard\":\"\(e)-H\(summary.hazards + 1)\",\"class\":\"\(major ? "major" : "general")\",\"status\":\"open\",\"deadline\":\(start + options.duration)}"
+                try producer.produce(topic: topic, key: Array(e.utf8), value: Array(json.utf8))
+                summary.hazards += 1
+            }
+        }
+        var t = start
+        var lastProgress = currentTimeMillis()
+        let topic = readings.topics[0]
+        while t < simulator.end && !stop.isRequested {
+            let chunkEnd = min(simulator.end, t + max(period, 1_000))
+            var failure: KafkaError? = nil
+            simulator.readings(from: t, to: chunkEnd) { point, ts, value in
+                guard failure == nil else { return }
+                let unit = point.type.unit.map { ",\"unit\":\"\($0)\"" } ?? ""
+                let json = "{\"enterprise\":\"\(point.enterprise)\",\"sensor\":\"\(point.sensor)\",\"ts\":\(ts),\"value\":\(value)\(unit)}"
+                do throws(KafkaError) {
+                    try producer.produce(topic: topic, key: Array(point.enterprise.utf8), value: Array(json.utf8))
+                } catch { failure = error }
+                summary.readings += 1
+            }
+            if let failure { throw failure }
+            t = chunkEnd
+            if !options.fast {
+                let wait = t - currentTimeMillis()
+                if wait > 0 { usleep(UInt32(min(wait, 1_000)) * 1_000) }
+                producer.poll()
+            }
+            if currentTimeMillis() - lastProgress >= 5_000 {
+                progress("simulate: \(summary.readings) readings, event time \((t - start) / 1000) s of \(options.duration / 1000) s")
+                lastProgress = currentTimeMillis()
+            }
+        }
+        try producer.flush(timeoutMs: 60_000)
+        if let path = options.groundTruthPath {
+            let text = simulator.incidents.map(\.json).joined(separator: "\n") + (simulator.incidents.isEmpty ? "" : "\n")
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        return summary
+    }
+}

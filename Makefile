@@ -24,7 +24,7 @@ test: deps validate
 
 demo: deps
 	$(SWIFT) build -c release --product vigil
-	.build/release/vigil demo
+	.build/release/vigil demo --duration 30s
 
 bench-core: deps
 	$(SWIFT) build -c release --product vigil

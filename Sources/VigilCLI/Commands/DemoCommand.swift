@@ -1,6 +1,8 @@
 import ArgumentParser
-import VigilCore
-import VigilSimulator
+import Foundation
+import Logging
+import VigilPipeline
+import VigilRuntime
 
 #if canImport(Glibc)
 import Glibc
@@ -9,118 +11,100 @@ import Glibc
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run a short, self-contained demonstration of the window engine.",
+        abstract: "Run the embedded Kafka cluster, the plant simulator and a pipeline in one process, and watch.",
         discussion: """
-            Simulates a few chemical-park enterprises (flammable and toxic gas detectors, tank temperature, \
-            pressure and level, one reading per second each) with a gas leak ramping up on one detector, \
-            feeds the readings in event time through 1-minute tumbling windows (count, mean, max, stddev, \
-            p95), and prints the leaking detector's windows next to the AL1/AL2 alarm levels of \
-            GB/T 50493-2019 (25 / 50 %LEL), then a summary.
-
-            Everything runs in this process; the Kafka-based pipeline demo builds on this once the Kafka \
-            I/O and pipeline runtime land (see the README).
+            Starts librdkafka's mock cluster on loopback, simulates a chemical park (gas detectors, oxygen, tank \
+            temperature/pressure/level) with injected incidents at 60× real time, runs the pipeline as a \
+            consumer-group member (decode → windows → window rows and dead letters), and reads the window rows \
+            back like a downstream dashboard: progress every 2 s with the latest windows that crossed AL1/AL2, \
+            then a summary. Exits 0 when the duration is over; --duration 0 runs until Ctrl-C.
 
             Examples:
               vigil demo
-              vigil demo --enterprises 200 --minutes 60
+              vigil demo --duration 0 --enterprises 50
+              vigil demo --pipeline Pipelines/coal-mine.yaml --duration 30s
             """
     )
 
-    @Option(help: "Number of simulated enterprises (5 monitoring points each).")
-    var enterprises: Int = 5
+    @Option(help: "Pipeline file (default: Pipelines/chemical-park.yaml if present, else a built-in chemical park).",
+        completion: .file(extensions: ["yaml", "yml"]))
+    var pipeline: String?
 
-    @Option(help: "Simulated minutes of data.")
-    var minutes: Int = 30
+    @Option(help: "Wall-clock duration, e.g. 60s or 2m; 0 runs until Ctrl-C.")
+    var duration: String = "60s"
+
+    @Option(help: "Simulated enterprises.")
+    var enterprises: Int = 10
+
+    @Option(help: "Seconds of event time simulated per second.")
+    var speed: Int64 = 60
+
+    @Option(help: "Random seed of the simulation.")
+    var seed: UInt64 = 42
 
     func validate() throws {
-        guard (1...100_000).contains(enterprises) else { throw ValidationError("--enterprises must be in 1…100000") }
-        guard (3...10_080).contains(minutes) else { throw ValidationError("--minutes must be in 3…10080") }
+        guard duration == "0" || parseDuration(duration) != nil else { throw ValidationError("--duration must look like 30s, 2m or 0") }
+        guard (1...10_000).contains(enterprises) else { throw ValidationError("--enterprises must be in 1…10000") }
+        guard (1...3_600).contains(speed) else { throw ValidationError("--speed must be in 1…3600") }
     }
 
-    mutating func run() async throws {
-        let start: Int64 = 1_732_300_000_000 - 1_732_300_000_000 % 60_000
-        let leakSensor = "E" + String(format4(min(3, enterprises))) + "-GT-101"
-        let leak = PlantStream.Incident(
-            kind: .gasLeakRamp, sensor: leakSensor, start: start + Int64(minutes / 3) * 60_000,
-            end: start + Int64(2 * minutes / 3) * 60_000, magnitude: 70
-        )
-        let stream = PlantStream(enterprises: enterprises, start: start, incidents: [leak])
-        let spec = WindowSpec(kind: .tumbling(size: 60_000), statistics: [.count, .mean, .max, .stddev, .p95])
-        let op = PaneWindowOperator(spec: spec, watermark: Watermark(outOfOrderness: 2_000), expectedSensors: stream.points.count)
-        var sensors = KeyInterner()
-        var enterpriseKeys = KeyInterner()
-        var batch = ReadingBatch()
-        var out = WindowResults()
-        var late = LateRecords()
-        let ansi = isatty(1) != 0
-        func colour(_ s: String, _ code: String) -> String { ansi ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
-
-        print("Vigil demo: \(enterprises) enterprises × \(SensorType.allCases.count) monitoring points, \(minutes) min at 1 Hz")
-        print("Injected: gas leak ramp on \(leakSensor), minutes \(minutes / 3)–\(2 * minutes / 3), up to +70 %LEL")
-        print("")
-        print("window (UTC)   sensor          count    mean     p95      max   level")
-        let clock = ContinuousClock()
-        let began = clock.now
-        var records = 0
-        var rows = 0
-        var alarmWindows = (al1: 0, al2: 0)
-        let leakSlot = sensors.intern(leakSensor)
-        for minute in 0..<minutes {
-            batch.removeAll()
-            stream.fill(
-                &batch, from: start + Int64(minute) * 60_000, to: start + Int64(minute + 1) * 60_000,
-                sensors: &sensors, enterprises: &enterpriseKeys
-            )
-            records += batch.count
-            op.process(batch, into: &out, late: &late)
-            if minute == minutes - 1 { op.finish(into: &out) }
-            for i in 0..<out.rowCount {
-                rows += 1
-                let isGas = sensors.key(for: out.sensor[i]).contains("-GT-")
-                if isGas && out.max[i] >= 50 { alarmWindows.al2 += 1 } else if isGas && out.max[i] >= 25 { alarmWindows.al1 += 1 }
-                guard out.sensor[i] == leakSlot else { continue }
-                let level =
-                    out.max[i] >= 50 ? colour("AL2 ≥ 50", "31;1") : out.max[i] >= 25 ? colour("AL1 ≥ 25", "33;1") : colour("normal", "34")
-                print(
-                    "\(hhmm(out.windowStart[i]))          \(leakSensor)  \(pad(out.count[i], 5)) \(fixed(out.mean[i])) \(fixed(out.p95[i])) \(fixed(out.max[i]))   \(level)"
-                )
+    func run() async throws {
+        let spec: PipelineSpec
+        do {
+            if let pipeline {
+                spec = try PipelineLoader.load(path: pipeline)
+            } else if FileManager.default.fileExists(atPath: "Pipelines/chemical-park.yaml") {
+                spec = try PipelineLoader.load(path: "Pipelines/chemical-park.yaml")
+            } else {
+                spec = try PipelineLoader.parse(yaml: builtInPipeline, file: "<built-in chemical park>")
             }
-            out.removeAll()
+        } catch {
+            printError(error.detailedDescription())
+            throw ExitCode(1)
         }
-        let elapsed = clock.now - began
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        var options = Demo.Options()
+        options.duration = duration == "0" ? 365 * 86_400_000 : parseDuration(duration)!
+        options.enterprises = enterprises
+        options.speed = speed
+        options.seed = seed
+        options.colour = isatty(1) != 0
+        let stop = StopSignal()
+        let sources = installStopSignals(stop)
+        let settings = options
+        let summary = try await onDedicatedThread(name: "vigil-demo") {
+            try Demo.run(spec: spec, options: settings, stop: stop, logger: Logger(label: "vigil.demo")) { line in
+                print(line)
+                fflush(nil)
+            }
+        }
+        withExtendedLifetime(sources) {}
         print("")
         print("Summary")
-        print("  readings processed   \(records)")
-        print("  window rows emitted  \(rows) (\(stream.points.count) sensors × \(minutes) windows)")
-        print("  late readings        \(op.lateCount)")
-        print("  gas windows ≥ AL1    \(alarmWindows.al1), ≥ AL2 \(alarmWindows.al2)")
-        print("  wall time            \(fixed(seconds * 1000)) ms (including simulation)")
+        print("  readings produced      \(summary.readingsProduced)")
+        print("  readings processed     \(summary.readingsProcessed)")
+        print("  window rows received   \(summary.windowRows)")
+        print("  dead letters           \(summary.deadLetters)")
+        print("  incidents injected     \(summary.incidents)")
+        print("  windows ≥ AL1 / ≥ AL2  \(summary.alarmWindows["AL1"] ?? 0) / \(summary.alarmWindows["AL2"] ?? 0)")
+        print("  wall time              \(String(format: "%.1f", summary.wallSeconds)) s")
     }
 }
 
-private func format4(_ n: Int) -> String {
-    let s = String(n)
-    return String(repeating: "0", count: max(0, 4 - s.count)) + s
-}
-
-private func hhmm(_ ms: Int64) -> String {
-    let minutes = (ms / 60_000) % 1_440
-    return "\(minutes / 60 < 10 ? "0" : "")\(minutes / 60):\(minutes % 60 < 10 ? "0" : "")\(minutes % 60)"
-}
-
-private func pad(_ n: Int64, _ width: Int) -> String {
-    let s = String(n)
-    return String(repeating: " ", count: max(0, width - s.count)) + s
-}
-
-private func fixed(_ x: Double) -> String {
-    guard x.isFinite else { return "     -" }
-    let scaled = (x * 100).rounded() / 100
-    var s = String(scaled)
-    if let dot = s.firstIndex(of: ".") {
-        let decimals = s.distance(from: dot, to: s.endIndex) - 1
-        if decimals < 2 { s += String(repeating: "0", count: 2 - decimals) }
-    }
-    return String(repeating: " ", count: max(0, 8 - s.count)) + s
-}
+/// Used when the demo runs outside a checkout (no Pipelines/ folder).
+private let builtInPipeline = """
+    name: chemical-park
+    sources:
+      readings: { topic: safety.readings, out_of_orderness: 5s }
+    windows:
+      - { name: minute, kind: tumbling, size: 1m, statistics: [count, mean, max, p95] }
+    sensor_types:
+      flammable_gas: { match: ["-GT-"], unit: "%LEL", al1: 25, al2: 50, range: [0, 100] }
+      h2s: { match: ["-AT-H2S"], unit: mg/m3, al1: 10, al2: 20, range: [0, 100] }
+      oxygen_deficiency: { match: ["-O2-"], unit: "%VOL", direction: low, al1: 19.5, range: [0, 30] }
+      tank_temperature: { match: ["-TT-"], unit: degC, range: [-50, 300] }
+    """

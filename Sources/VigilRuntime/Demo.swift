@@ -1,0 +1,206 @@
+import Foundation
+public import Logging
+import Synchronization
+import VigilCore
+import VigilKafka
+public import VigilPipeline
+import VigilSimulator
+
+/// The one-process demonstration: the embedded Kafka cluster, the plant simulator producing a pipeline's
+/// readings at `speed` × real time, the pipeline itself as a consumer-group member, and a downstream reader of
+/// the window rows that reports progress and the windows that crossed alarm levels.
+public enum Demo: Sendable {
+    public struct Options: Sendable {
+        public var duration: Int64 = 60_000
+        public var enterprises = 10
+        /// Event time simulated per second of wall time.
+        public var speed: Int64 = 60
+        public var seed: UInt64 = 42
+        /// ANSI colours for alarm levels (off when output is not a terminal).
+        public var colour = true
+        public init() {}
+    }
+
+    public struct Summary: Sendable {
+        public var readingsProduced = 0
+        public var readingsProcessed: Int64 = 0
+        public var windowRows = 0
+        public var deadLetters: Int64 = 0
+        public var alarmWindows = [String: Int]()  // "AL1" / "AL2" → count
+        public var incidents = 0
+        public var wallSeconds = 0.0
+    }
+
+    /// Runs the demo (blocking). `line` receives the terminal output; `stop` ends it early (Ctrl-C).
+    public static func run(spec inputSpec: PipelineSpec, options: Options, stop: StopSignal, logger: Logger, line: @escaping (String) -> Void)
+        throws -> Summary
+    {
+        let cluster = try EmbeddedKafkaCluster()
+        let summary = try run(cluster: cluster, spec: inputSpec, options: options, stop: stop, logger: logger, line: line)
+        withExtendedLifetime(cluster) {}
+        return summary
+    }
+
+    static func run(
+        cluster: EmbeddedKafkaCluster, spec inputSpec: PipelineSpec, options: Options, stop: StopSignal, logger: Logger,
+        line: @escaping (String) -> Void
+    ) throws -> Summary {
+        var spec = inputSpec
+        spec.brokers = cluster.bootstrapServers
+        spec.metrics.port = 0
+        let partitions: Int32 = 4
+        let topics = [spec.sources.readings?.topics.first, spec.sources.enterprises, spec.sources.permits, spec.sources.hazards,
+            spec.sinks.windowStats, spec.sinks.deadLetters].compactMap { $0 }
+        for t in topics { try cluster.createTopic(t, partitions: partitions) }
+        let clock = ContinuousClock()
+        let began = clock.now
+        let wallEnd = currentTimeMillis() + options.duration
+        line("Vigil demo — pipeline '\(spec.name)' on an embedded Kafka cluster at \(cluster.bootstrapServers)")
+        line("simulating \(options.enterprises) enterprises × \(spec.sensorTypes.count) sensor types at \(options.speed)× real time, for \(options.duration / 1000) s")
+
+        // The pipeline, as a consumer-group member on its own thread.
+        var runOptions = RunOptions()
+        runOptions.sessionTimeoutMs = 6_000
+        runOptions.metricsPort = nil
+        let runner = PipelineRunner(spec: spec, options: runOptions, logger: logger)
+        let runnerStop = StopSignal()
+        let runnerError = Mutex<(any Error)?>(nil)
+        let runnerDone = DispatchSemaphore(value: 0)
+        let boxedRunner = UncheckedBox(runner)
+        let runnerThread = Thread {
+            do { try boxedRunner.value.run(stop: runnerStop) } catch { runnerError.withLock { $0 = error } }
+            runnerDone.signal()
+        }
+        runnerThread.start()
+
+        // The simulator, producing `speed` seconds of event time per second, ending at the demo's end.
+        let eventSpan = options.duration * options.speed
+        let simulator = PlantSimulator(
+            types: spec.sensorTypes, enterprises: options.enterprises, start: wallEnd - eventSpan, end: wallEnd,
+            period: 10_000, seed: options.seed, incidentsPerSensorHour: 0.3
+        )
+        var pc = KafkaProducerConfig(bootstrapServers: cluster.bootstrapServers)
+        pc.additionalConfig = ["log_level": "3"]
+        let producer = try KafkaProducer(config: pc)
+        let readingsTopic = spec.sources.readings!.topics[0]
+
+        // A downstream reader of the window rows.
+        var cc = KafkaConsumerConfig(bootstrapServers: cluster.bootstrapServers, groupID: "vigil.demo.viewer")
+        cc.additionalConfig = ["log_level": "3"]
+        let viewer = try KafkaConsumer(config: cc)
+        try viewer.assign((0..<partitions).map { KafkaTopicPartition(topic: spec.sinks.windowStats, partition: $0, offset: 0) })
+        let types = spec.sensorTypes
+
+        var summary = Summary(incidents: simulator.incidents.count)
+        var simulatedUntil = simulator.start
+        var lastReport = clock.now
+        var rowsAtLastReport = 0
+        var produced = 0
+        var producedAtLastReport = 0
+        var latest: [String] = []
+        while !stop.isRequested {
+            // Produce the event time that is due.
+            let elapsed = clock.now - began
+            let wallMs = Int64(elapsed.components.seconds) * 1_000 + Int64(elapsed.components.attoseconds / 1_000_000_000_000_000)
+            let target = min(simulator.end, simulator.start + wallMs * options.speed)
+            if target > simulatedUntil {
+                var failure: KafkaError? = nil
+                simulator.readings(from: simulatedUntil, to: target) { point, ts, value in
+                    guard failure == nil else { return }
+                    let json = "{\"enterprise\":\"\(point.enterprise)\",\"sensor\":\"\(point.sensor)\",\"ts\":\(ts),\"value\":\(value)}"
+                    do throws(KafkaError) {
+                        try producer.produce(topic: readingsTopic, key: Array(point.enterprise.utf8), value: Array(json.utf8))
+                    } catch { failure = error }
+                    produced += 1
+                }
+                if let failure { throw failure }
+                simulatedUntil = target
+                producer.poll()
+            }
+            // Read what the pipeline produced.
+            try viewer.poll(maxMessages: 5_000, timeoutMs: 100) { record in
+                summary.windowRows += 1
+                guard let text = String(validating: record.payload, as: UTF8.self) else { return }
+                guard let sensor = field(text, "sensor"), let maxText = field(text, "max") ?? field(text, "mean"),
+                    let value = Double(maxText), let type = types.first(where: { t in t.match.contains { sensor.contains($0) } }),
+                    let al1 = type.alarm1
+                else { return }
+                let high = type.direction == .high
+                let level: String?
+                if let al2 = type.alarm2, high ? value >= al2 : value <= al2 {
+                    level = "AL2"
+                } else if high ? value >= al1 : value <= al1 {
+                    level = "AL1"
+                } else {
+                    level = nil
+                }
+                guard let level else { return }
+                summary.alarmWindows[level, default: 0] += 1
+                let start = field(text, "window_start").flatMap { Int64($0) } ?? 0
+                let tag = options.colour ? (level == "AL2" ? "\u{1B}[31;1m\(level)\u{1B}[0m" : "\u{1B}[33;1m\(level)\u{1B}[0m") : level
+                let window = field(text, "window").map { "\($0) window" } ?? "window"
+                latest.append(
+                    "\(tag) \(sensor) (\(type.name)) \(window) from \(hhmm(start)) UTC: \(field(text, "max") != nil ? "max" : "mean") \(String(format: "%.2f", value)) \(type.unit ?? "")"
+                )
+                if latest.count > 3 { latest.removeFirst() }
+            }
+            if clock.now - lastReport >= .seconds(2) {
+                let secs = Double((clock.now - lastReport).components.seconds) + Double((clock.now - lastReport).components.attoseconds) * 1e-18
+                let snapshot = runner.metrics.snapshot
+                line(
+                    String(
+                        format: "[%3.0fs] produced %7d (%6.0f/s)  processed %7lld  window rows %6d (%5.0f/s)  dlq %lld  alarm windows AL1 %d AL2 %d",
+                        Double(elapsed.components.seconds), produced, Double(produced - producedAtLastReport) / secs,
+                        snapshot.readings, summary.windowRows, Double(summary.windowRows - rowsAtLastReport) / secs,
+                        snapshot.deadLetters, summary.alarmWindows["AL1"] ?? 0, summary.alarmWindows["AL2"] ?? 0
+                    )
+                )
+                for l in latest { line("        latest: " + l) }
+                latest.removeAll()
+                lastReport = clock.now
+                rowsAtLastReport = summary.windowRows
+                producedAtLastReport = produced
+            }
+            if currentTimeMillis() >= wallEnd && simulatedUntil >= simulator.end { break }
+            if let error = runnerError.withLock({ $0 }) { throw error }
+        }
+        try producer.flush()
+        // Let the pipeline catch up briefly, then stop it gracefully.
+        let drainUntil = clock.now + .seconds(3)
+        while clock.now < drainUntil && runner.metrics.snapshot.readings < Int64(produced) {
+            try viewer.poll(maxMessages: 5_000, timeoutMs: 100) { _ in summary.windowRows += 1 }
+        }
+        runnerStop.request()
+        runnerDone.wait()
+        if let error = runnerError.withLock({ $0 }) { throw error }
+        try viewer.close()
+        let snapshot = runner.metrics.snapshot
+        summary.readingsProduced = produced
+        summary.readingsProcessed = snapshot.readings
+        summary.deadLetters = snapshot.deadLetters
+        let d = clock.now - began
+        summary.wallSeconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        return summary
+    }
+
+    static func field(_ json: String, _ name: String) -> String? {
+        guard let r = json.range(of: "\"\(name)\":") else { return nil }
+        var rest = json[r.upperBound...]
+        if rest.first == "\"" {
+            rest = rest.dropFirst()
+            return String(rest.prefix { $0 != "\"" })
+        }
+        return String(rest.prefix { $0 != "," && $0 != "}" })
+    }
+
+    static func hhmm(_ ms: Int64) -> String {
+        let minutes = (ms / 60_000) % 1_440
+        return String(format: "%02lld:%02lld", minutes / 60, minutes % 60)
+    }
+}
+
+/// Hands a non-Sendable object to exactly one other thread.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -61,7 +61,7 @@ let package = Package(
         ),
         .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilRuntime", "VigilTesting"]),
         // Runs the built `vigil` executable (built by `swift build --build-tests`).
-        .testTarget(name: "VigilCLITests"),
+        .testTarget(name: "VigilCLITests", dependencies: ["VigilTesting"]),
     ]
 )
 

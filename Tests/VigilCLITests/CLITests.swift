@@ -1,28 +1,11 @@
 import Foundation
 import Testing
+import VigilTesting
 
-/// Runs the `vigil` executable built next to the test bundle and returns (exit code, stdout, stderr).
+/// Runs the built `vigil` executable and returns (exit code, stdout, stderr).
 func runVigil(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let candidates = [".build/debug/vigil", ".build/release/vigil"].map { root.appendingPathComponent($0).path }
-    guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-        throw CLIError(message: "vigil executable not found in \(candidates); build it first")
-    }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    try runProcess(try vigilExecutable(), arguments)
 }
-
-struct CLIError: Error { var message: String }
 
 @Suite struct CLITests {
     @Test func helpListsSubcommandsWithExamples() throws {
@@ -74,9 +57,7 @@ struct BrokerCommandTests {
     @Test("vigil broker prints its bootstrap address first, serves kcat, and stops cleanly on SIGTERM")
     func brokerServesUntilSIGTERM() throws {
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat"))
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = [".build/debug/vigil", ".build/release/vigil"].map { root.appendingPathComponent($0).path }
-            .first { FileManager.default.isExecutableFile(atPath: $0) }!
+        let path = try vigilExecutable()
         let broker = Process()
         broker.executableURL = URL(fileURLWithPath: path)
         broker.arguments = ["broker", "--partitions", "3", "--topic", "t1"]
@@ -109,7 +90,7 @@ struct BrokerCommandTests {
 }
 
 @Suite struct ValidateCommandTests {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let root = packageRoot()
 
     @Test func shippedPipelinesAreValid() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: root + "/Pipelines").filter { $0.hasSuffix(".yaml") }.sorted()

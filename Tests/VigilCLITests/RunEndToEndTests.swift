@@ -1,13 +1,11 @@
 import Foundation
 import Testing
+import VigilTesting
 
 /// End to end with real processes: `vigil broker` (the embedded cluster), `vigil run` (the pipeline), and kcat.
 @Suite(.serialized, .timeLimit(.minutes(4)))
 struct RunEndToEndTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static var vigil: String {
-        [".build/debug/vigil", ".build/release/vigil"].map { root + "/" + $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }!
-    }
+    static var vigil: String { (try? vigilExecutable()) ?? "vigil" }
 
     /// A child process whose stderr goes to a file we can watch.
     final class Child {
@@ -72,22 +70,7 @@ struct RunEndToEndTests {
 
     @discardableResult
     func shell(_ path: String, _ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        let inp = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = inp
-        try p.run()
-        if let input { inp.fileHandleForWriting.write(Data(input.utf8)) }
-        try inp.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try runProcess(path, arguments, input: input)
     }
 
     func writePipeline(group: String, input: String, output: String, dlq: String) throws -> String {

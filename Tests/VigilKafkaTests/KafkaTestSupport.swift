@@ -1,5 +1,6 @@
 import Foundation
 import VigilKafka
+import VigilTesting
 
 func uniqueName(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8))" }
 
@@ -29,20 +30,5 @@ func pollUntil(_ consumer: KafkaConsumer, seconds: Double, _ body: (KafkaRecordV
 /// Runs a command and returns (status, stdout, stderr).
 @discardableResult
 func run(_ path: String, _ arguments: [String], input: Data? = nil, timeout: Double = 60) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    let inPipe = Pipe()
-    p.standardInput = inPipe
-    try p.run()
-    if let input { inPipe.fileHandleForWriting.write(input) }
-    try inPipe.fileHandleForWriting.close()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    try runProcess(path, arguments, input: input.map { String(decoding: $0, as: UTF8.self) })
 }

@@ -82,11 +82,5 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 }
 
-/// `500ms`, `30s`, `5m`, `2h`, `1d` → ms.
-func parseDuration(_ text: String) -> Int64? {
-    let units: [(String, Int64)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
-    for (suffix, factor) in units where text.hasSuffix(suffix) {
-        if let n = Int64(text.dropLast(suffix.count)) { return n * factor }
-    }
-    return nil
-}
+/// `500ms`, `30s`, `5m`, `2h`, `1d`, `1h30m` → ms (the pipeline files' syntax).
+func parseDuration(_ text: String) -> Int64? { PipelineLoader.parseDuration(text) }

@@ -75,6 +75,9 @@ public enum PipelineLoader: Sendable {
         throw PipelineError(issues: sorted, source: yaml)
     }
 
+    /// Parses a duration as pipeline files write it (`500ms`, `30s`, `5m`, `2h`, `1d`, `1h30m`); returns ms.
+    public static func parseDuration(_ text: String) -> Int64? { _Reader.parseDuration(text) }
+
     static func yamlIssue(_ error: YamlError, file: String) -> PipelineError.Issue {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):

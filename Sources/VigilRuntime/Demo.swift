@@ -27,6 +27,8 @@ public enum Demo: Sendable {
         public var windowRows = 0
         public var deadLetters: Int64 = 0
         public var alarmWindows = [String: Int]()  // "AL1" / "AL2" → count
+        /// Alarm transitions read from the alerts topic, by "event level" (e.g. "raised AL2").
+        public var alerts = [String: Int]()
         public var incidents = 0
         public var wallSeconds = 0.0
     }
@@ -49,8 +51,11 @@ public enum Demo: Sendable {
         spec.brokers = cluster.bootstrapServers
         spec.metrics.port = 0
         let partitions: Int32 = 4
-        let topics = [spec.sources.readings?.topics.first, spec.sources.enterprises, spec.sources.permits, spec.sources.hazards,
-            spec.sinks.windowStats, spec.sinks.deadLetters].compactMap { $0 }
+        let optionalTopics: [String?] = [
+            spec.sources.readings?.topics.first, spec.sources.enterprises, spec.sources.permits, spec.sources.hazards,
+            spec.sinks.windowStats, spec.sinks.deadLetters, spec.sinks.alerts,
+        ]
+        let topics = optionalTopics.compactMap { $0 }
         for t in topics { try cluster.createTopic(t, partitions: partitions) }
         let clock = ContinuousClock()
         let began = clock.now
@@ -88,7 +93,14 @@ public enum Demo: Sendable {
         var cc = KafkaConsumerConfig(bootstrapServers: cluster.bootstrapServers, groupID: "vigil.demo.viewer")
         cc.additionalConfig = ["log_level": "3"]
         let viewer = try KafkaConsumer(config: cc)
-        try viewer.assign((0..<partitions).map { KafkaTopicPartition(topic: spec.sinks.windowStats, partition: $0, offset: 0) })
+        try viewer.assign(
+            (0..<partitions).flatMap { p in
+                [KafkaTopicPartition(topic: spec.sinks.windowStats, partition: p, offset: 0),
+                    KafkaTopicPartition(topic: spec.sinks.alerts, partition: p, offset: 0)]
+            }
+        )
+        let alertsTopic = spec.sinks.alerts
+        var latestAlerts: [String] = []
         let types = spec.sensorTypes
 
         var summary = Summary(incidents: simulator.incidents.count)
@@ -119,8 +131,21 @@ public enum Demo: Sendable {
             }
             // Read what the pipeline produced.
             try viewer.poll(maxMessages: 5_000, timeoutMs: 100) { record in
-                summary.windowRows += 1
                 guard let text = String(validating: record.payload, as: UTF8.self) else { return }
+                if record.topicName == alertsTopic {
+                    let event = field(text, "event") ?? "?"
+                    let level = field(text, "level") ?? "?"
+                    summary.alerts["\(event) \(level)", default: 0] += 1
+                    guard event != "cleared" else { return }
+                    let tag = options.colour ? (level == "AL2" ? "\u{1B}[31;1m\(level)\u{1B}[0m" : "\u{1B}[33;1m\(level)\u{1B}[0m") : level
+                    let ts = field(text, "ts").flatMap { Int64($0) } ?? 0
+                    latestAlerts.append(
+                        "\(tag) \(event) \(field(text, "sensor") ?? "") (\(field(text, "rule") ?? "")) at \(hhmm(ts)) UTC: value \(String(format: "%.2f", Double(field(text, "value") ?? "") ?? .nan)), limit \(field(text, "limit") ?? "-")  id \(field(text, "alert_id") ?? "")"
+                    )
+                    if latestAlerts.count > 3 { latestAlerts.removeFirst() }
+                    return
+                }
+                summary.windowRows += 1
                 guard let sensor = field(text, "sensor"), let maxText = field(text, "max") ?? field(text, "mean"),
                     let value = Double(maxText), let type = types.first(where: { t in t.match.contains { sensor.contains($0) } }),
                     let al1 = type.alarm1
@@ -149,14 +174,16 @@ public enum Demo: Sendable {
                 let snapshot = runner.metrics.snapshot
                 line(
                     String(
-                        format: "[%3.0fs] produced %7d (%6.0f/s)  processed %7lld  window rows %6d (%5.0f/s)  dlq %lld  alarm windows AL1 %d AL2 %d",
+                        format: "[%3.0fs] produced %7d (%5.0f/s)  processed %7lld  window rows %6d (%4.0f/s)  dlq %lld  alerts raised AL1 %d AL2 %d",
                         Double(elapsed.components.seconds), produced, Double(produced - producedAtLastReport) / secs,
                         snapshot.readings, summary.windowRows, Double(summary.windowRows - rowsAtLastReport) / secs,
-                        snapshot.deadLetters, summary.alarmWindows["AL1"] ?? 0, summary.alarmWindows["AL2"] ?? 0
+                        snapshot.deadLetters, summary.alerts["raised AL1"] ?? 0, summary.alerts["raised AL2"] ?? 0
                     )
                 )
-                for l in latest { line("        latest: " + l) }
+                for l in latest { line("        window: " + l) }
+                for l in latestAlerts { line("        alert:  " + l) }
                 latest.removeAll()
+                latestAlerts.removeAll()
                 lastReport = clock.now
                 rowsAtLastReport = summary.windowRows
                 producedAtLastReport = produced
@@ -168,7 +195,14 @@ public enum Demo: Sendable {
         // Let the pipeline catch up briefly, then stop it gracefully.
         let drainUntil = clock.now + .seconds(3)
         while clock.now < drainUntil && runner.metrics.snapshot.readings < Int64(produced) {
-            try viewer.poll(maxMessages: 5_000, timeoutMs: 100) { _ in summary.windowRows += 1 }
+            try viewer.poll(maxMessages: 5_000, timeoutMs: 100) { record in
+                if record.topicName == alertsTopic {
+                    guard let text = String(validating: record.payload, as: UTF8.self) else { return }
+                    summary.alerts["\(field(text, "event") ?? "?") \(field(text, "level") ?? "?")", default: 0] += 1
+                } else {
+                    summary.windowRows += 1
+                }
+            }
         }
         runnerStop.request()
         runnerDone.wait()

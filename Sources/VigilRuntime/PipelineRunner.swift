@@ -65,6 +65,16 @@ public final class PipelineRunner {
         config.consumerAdditional = spec.kafka
         config.producerAdditional = spec.kafka
         if let t = options.sessionTimeoutMs { config.sessionTimeoutMs = t }
+        config.alertsTopic = spec.sinks.alerts
+        config.alarmRules = spec.sensorTypes.filter { $0.alarm1 != nil }.map { type in
+            (
+                rule: ThresholdRule(
+                    name: type.name, direction: type.direction == .high ? .high : .low, level1: type.alarm1, level2: type.alarm2,
+                    deadband: type.deadband, onDelay: type.onDelay, offDelay: type.offDelay
+                ),
+                match: type.match
+            )
+        }
         return config
     }
 
@@ -157,6 +167,7 @@ public final class PipelineRunner {
             s.decodeErrors = stats.rejectedByReason
             s.lateRecords = stats.late
             s.deadLetters = stats.deadLetters
+            s.alerts = stats.alertsByLevel
             s.rowsByWindow = stats.rowsByWindow
             s.commits = stats.commits
             s.lag = Dictionary(uniqueKeysWithValues: lag.map { ("\($0.key.topic)/\($0.key.partition)", $0.value) })

@@ -30,6 +30,10 @@ public struct StreamJobConfig: Sendable {
     public var consumerAdditional: [String: String] = [:]
     public var producerAdditional: [String: String] = [:]
     public var sessionTimeoutMs = 10_000
+    /// Two-level alarm rules and the sensor-id substrings that select them (first match wins).
+    public var alarmRules: [(rule: ThresholdRule, match: [String])] = []
+    /// Alarm transitions (raised / escalated / de-escalated / cleared) go here, keyed by enterprise id.
+    public var alertsTopic = "risk.alerts"
 
     /// A job with one unnamed window.
     public init(brokers: String, groupID: String, inputTopics: [String], window: WindowSpec) {
@@ -58,6 +62,8 @@ public struct StreamJobStats: Sendable, Hashable {
     public var rowsByWindow: [String: Int64] = [:]
     /// Records produced to the dead-letter topic.
     public var deadLetters: Int64 = 0
+    /// Alarm transitions produced, by event (`raised`, `escalated`, …) and level (`AL1`, `AL2`, `normal`).
+    public var alertsByLevel: [String: Int64] = [:]
     /// Successful offset commits.
     public var commits: Int64 = 0
 
@@ -93,15 +99,20 @@ public final class StreamJob {
         var decoder: ReadingDecoder
         var batch = ReadingBatch(capacity: 1_024)
         var operators: [PaneOrSession]
+        var detector: ThresholdDetector
         var nextOffset: Int64 = -1
         var committedOffset: Int64 = -1
 
-        init(topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, decoder: ReadingDecoder, operators: [PaneOrSession]) {
+        init(
+            topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, decoder: ReadingDecoder, operators: [PaneOrSession],
+            detector: ThresholdDetector
+        ) {
             self.topic = topic
             self.partition = partition
             self.topicPointer = topicPointer
             self.decoder = decoder
             self.operators = operators
+            self.detector = detector
         }
     }
     var partitions: [PartitionState] = []
@@ -109,6 +120,7 @@ public final class StreamJob {
     var rejectedPayloads: [(Int, [UInt8], [UInt8]?, Int32)] = []  // (rejection index, record bytes, key, partition index)
     var output = WindowResults()
     var late = LateRecords()
+    var transitions: [AlarmTransition] = []
     var lastCommit: Int64 = 0
 
     public init(config: StreamJobConfig) throws(KafkaError) {
@@ -174,6 +186,7 @@ public final class StreamJob {
         for i in partitions.indices {
             let hasData = !partitions[i].batch.isEmpty
             if hasData { stats.readings += Int64(partitions[i].batch.count) }
+            if hasData && !config.alarmRules.isEmpty { try detectAlarms(partitionIndex: i) }
             for w in partitions[i].operators.indices {
                 let op = partitions[i].operators[w]
                 if hasData {
@@ -257,7 +270,8 @@ public final class StreamJob {
         partitions.append(
             PartitionState(
                 topic: name, partition: record.partition, topicPointer: record.topic,
-                decoder: ReadingDecoder(config: config.decoder), operators: operators
+                decoder: ReadingDecoder(config: config.decoder), operators: operators,
+                detector: ThresholdDetector(rules: config.alarmRules.map(\.rule))
             )
         )
         return partitions.count - 1
@@ -293,6 +307,32 @@ public final class StreamJob {
         }
         stats.rowsByWindow[name ?? "", default: 0] += Int64(output.rowCount)
         output.removeAll()
+    }
+
+    /// Runs the alarm rules over the partition's batch and produces every level change.
+    private func detectAlarms(partitionIndex i: Int) throws(KafkaError) {
+        let state = partitions[i]
+        transitions.removeAll(keepingCapacity: true)
+        let matches = config.alarmRules.map(\.match)
+        let sensors = state.decoder.sensors
+        state.detector.process(state.batch, into: &transitions) { slot in
+            let id = sensors.key(for: slot)
+            return matches.firstIndex { patterns in patterns.contains { id.contains($0) } }
+        }
+        for t in transitions {
+            let rule = config.alarmRules[t.rule].rule
+            let sensor = sensors.key(for: t.sensor)
+            let enterprise = state.decoder.enterprises.key(for: t.enterprise)
+            func name(_ level: UInt8) -> String { level == 0 ? "normal" : "AL\(level)" }
+            let limit = t.to == 2 ? rule.level2 : t.to == 1 ? rule.level1 : (t.from == 2 ? rule.level2 : rule.level1)
+            let json =
+                "{\"alert_id\":\"\(sensor)/\(rule.name)/\(t.raisedAt)\",\"event\":\"\(t.kind)\",\"level\":\"\(name(t.to))\","
+                + "\"previous_level\":\"\(name(t.from))\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
+                + "\"rule\":\"\(rule.name)\",\"ts\":\(t.time),\"raised_at\":\(t.raisedAt),\"value\":\(t.value),"
+                + "\"limit\":\(limit.map { "\($0)" } ?? "null"),\"direction\":\"\(rule.direction == .high ? "high" : "low")\"}"
+            try producer.produce(topic: config.alertsTopic, key: Array(enterprise.utf8), value: Array(json.utf8))
+            stats.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
+        }
     }
 
     private func sendLate(partitionIndex i: Int, watermark: Watermark) throws(KafkaError) {

@@ -82,7 +82,9 @@ struct RunEndToEndTests {
               readings: { topic: \(input), out_of_orderness: 0s, idle_timeout: 1h, past_horizon: 3650d }
             windows:
               - { name: minute, kind: tumbling, size: 1m, statistics: [count, mean, min, max] }
-            sinks: { window_stats: \(output), dlq: \(dlq) }
+            sensor_types:
+              gas: { match: ["-GT-"], unit: "%LEL", al1: 25, al2: 50, deadband: 2 }
+            sinks: { window_stats: \(output), dlq: \(dlq), alerts: \(output).alerts }
             checkpoint: { interval: 1s }
             """
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
@@ -134,6 +136,24 @@ struct RunEndToEndTests {
             #expect(row["window"] as? String == "minute")
             #expect([t0, t0 + 60_000].contains((row["window_start"] as? NSNumber)?.int64Value ?? 0))
         }
+        // Gas values are base + (i mod 5) with bases 11, 12, 21, 22, 31, 32: E2 sensors touch AL1 = 25 and fall back
+        // below 25 − deadband 2 every cycle (raised … cleared, repeatedly); E3 sensors stay above (raised once); E1 never.
+        let (_, alertText, _) = try shell("/usr/bin/kcat", ["-C", "-b", brokers, "-t", output + ".alerts", "-o", "beginning", "-e", "-q", "-X", "log_level=3"])
+        let alerts = alertText.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        func events(_ kind: String, _ sensor: String) -> Int {
+            alerts.filter { $0["event"] as? String == kind && $0["sensor"] as? String == sensor }.count
+        }
+        let raised = Set(alerts.filter { $0["event"] as? String == "raised" }.compactMap { $0["sensor"] as? String })
+        #expect(raised == ["E2-GT-1", "E2-GT-2", "E3-GT-1", "E3-GT-2"], "\(alertText)")
+        #expect(events("raised", "E3-GT-1") == 1 && events("cleared", "E3-GT-1") == 0)
+        // Raised at i = 4, 9, …, 119 (24 times), cleared at the next reading each time but the last (23).
+        #expect(events("raised", "E2-GT-1") == 24 && events("cleared", "E2-GT-1") == 23)
+        #expect(!alerts.contains { $0["level"] as? String == "AL2" })
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")
+        for line in alertText.split(separator: "\n") {
+            #expect(schema.validate(json: Data(line.utf8)).isEmpty, "\(line): \(schema.validate(json: Data(line.utf8)))")
+        }
+        #expect(alerts.allSatisfy { ($0["alert_id"] as? String)?.hasPrefix(($0["sensor"] as? String ?? "") + "/gas/") == true })
         // Metrics reflect what happened.
         var readings: Double? = nil
         let metricsDeadline = Date().addingTimeInterval(20)

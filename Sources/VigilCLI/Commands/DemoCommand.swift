@@ -16,8 +16,8 @@ struct DemoCommand: AsyncParsableCommand {
             Starts librdkafka's mock cluster on loopback, simulates a chemical park (gas detectors, oxygen, tank \
             temperature/pressure/level) with injected incidents at 60× real time, runs the pipeline as a \
             consumer-group member (decode → windows → window rows and dead letters), and reads the window rows \
-            back like a downstream dashboard: progress every 2 s with the latest windows that crossed AL1/AL2, \
-            then a summary. Exits 0 when the duration is over; --duration 0 runs until Ctrl-C.
+            back like a downstream dashboard: progress every 2 s with the latest windows that crossed AL1/AL2 and \
+            the latest alarm transitions (two-level threshold rules with deadband and delays), then a summary. Exits 0 when the duration is over; --duration 0 runs until Ctrl-C.
 
             Examples:
               vigil demo
@@ -91,6 +91,8 @@ struct DemoCommand: AsyncParsableCommand {
         print("  dead letters           \(summary.deadLetters)")
         print("  incidents injected     \(summary.incidents)")
         print("  windows ≥ AL1 / ≥ AL2  \(summary.alarmWindows["AL1"] ?? 0) / \(summary.alarmWindows["AL2"] ?? 0)")
+        let alerts = summary.alerts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("  alarm transitions      \(alerts.isEmpty ? "none" : alerts)")
         print("  wall time              \(String(format: "%.1f", summary.wallSeconds)) s")
     }
 }

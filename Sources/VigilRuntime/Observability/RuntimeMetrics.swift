@@ -19,6 +19,7 @@ public final class RuntimeMetrics: Sendable {
         public var deadLetters: Int64 = 0
         public var rowsByWindow: [String: Int64] = [:]
         public var commits: Int64 = 0
+        public var alerts: [String: Int64] = [:]  // "raised AL2" → count
         public var lag: [String: Int64] = [:]  // "topic/partition" → lag
         public var assignedPartitions = 0
         public var windowStateBytes = 0
@@ -72,6 +73,12 @@ public final class RuntimeMetrics: Sendable {
         family("vigil_records_out_total", "counter", "Window rows produced, per output topic and window.")
         for (window, n) in s.rowsByWindow.sorted(by: { $0.key < $1.key }) {
             sample("vigil_records_out_total", [("topic", s.outputTopic), ("window", window)], "\(n)")
+        }
+        family("vigil_alerts_total", "counter", "Alarm transitions produced, by event and level.")
+        if s.alerts.isEmpty { sample("vigil_alerts_total", [("event", "raised"), ("level", "AL1")], "0") }
+        for (key, n) in s.alerts.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: " ")
+            sample("vigil_alerts_total", [("event", String(parts.first ?? "")), ("level", String(parts.last ?? ""))], "\(n)")
         }
         family("vigil_offset_commits_total", "counter", "Successful offset commits.")
         sample("vigil_offset_commits_total", [], "\(s.commits)")

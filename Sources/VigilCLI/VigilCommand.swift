@@ -15,7 +15,7 @@ struct VigilCommand: AsyncParsableCommand {
               vigil bench core --records 2000000 --quantiles
             """,
         version: VigilVersion.current,
-        subcommands: [RunCommand.self, SimulateCommand.self, DemoCommand.self, ValidateCommand.self, BrokerCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, SimulateCommand.self, ScoreCSVCommand.self, DemoCommand.self, ValidateCommand.self, BrokerCommand.self, BenchCommand.self]
     )
 }
 

@@ -109,3 +109,33 @@ struct BrokerCommandTests {
         #expect(r.err.contains("1 of 1 file(s) invalid"))
     }
 }
+
+@Suite struct ScoreCSVTests {
+    @Test("score-csv writes one scored row per input row, in order, with a spike scoring high")
+    func scoresACSV() throws {
+        let dir = NSTemporaryDirectory()
+        let input = dir + "vigil-score-\(UUID().uuidString).csv"
+        let output = input + ".out"
+        var rows = ["timestamp,value"]
+        for i in 0..<100 { rows.append("\(1_700_000_000_000 + i * 10_000),\(i == 80 ? 40.0 : 2.0 + Double(i % 3) * 0.1)") }
+        try rows.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let r = try runVigil(["score-csv", input, output, "--pipeline", packageRoot() + "/Pipelines/chemical-park.yaml", "--sensor-type", "flammable_gas"])
+        #expect(r.status == 0, "\(r.err)")
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "timestamp,value,anomaly_score")
+        #expect(lines.count == 101)
+        let scores = lines.dropFirst().map { Double($0.split(separator: ",")[2])! }
+        #expect(scores.allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(scores[80] == 1)  // 40 %LEL is above AL1 = 25 and far from the baseline
+        #expect(scores[..<80].filter { $0 >= 0.5 }.isEmpty)
+        #expect(lines.dropFirst().map { $0.split(separator: ",")[0] } == rows.dropFirst().map { $0.split(separator: ",")[0] })
+    }
+
+    @Test func badLineIsNamed() throws {
+        let input = NSTemporaryDirectory() + "vigil-score-\(UUID().uuidString).csv"
+        try "1,2\n2,oops\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let r = try runVigil(["score-csv", input, input + ".out"])
+        #expect(r.status == 1)
+        #expect(r.err.contains("line 2: value 'oops' is not a finite number"))
+    }
+}

@@ -66,6 +66,13 @@ public final class PipelineRunner {
         config.producerAdditional = spec.kafka
         if let t = options.sessionTimeoutMs { config.sessionTimeoutMs = t }
         config.alertsTopic = spec.sinks.alerts
+        if spec.anomalies.floor <= 1 {
+            config.anomaliesTopic = spec.sinks.anomalies
+        }
+        config.anomalyFloor = spec.anomalies.floor
+        config.anomalySettings.window = spec.anomalies.window
+        config.anomalySettings.warmUp = spec.anomalies.warmUp
+        config.anomalySettings.staleAfter = spec.anomalies.staleAfter
         config.alarmRules = spec.sensorTypes.filter { $0.alarm1 != nil }.map { type in
             (
                 rule: ThresholdRule(
@@ -168,6 +175,7 @@ public final class PipelineRunner {
             s.lateRecords = stats.late
             s.deadLetters = stats.deadLetters
             s.alerts = stats.alertsByLevel
+            s.anomalies = stats.anomaliesByDetector
             s.rowsByWindow = stats.rowsByWindow
             s.commits = stats.commits
             s.lag = Dictionary(uniqueKeysWithValues: lag.map { ("\($0.key.topic)/\($0.key.partition)", $0.value) })

@@ -34,6 +34,10 @@ public struct StreamJobConfig: Sendable {
     public var alarmRules: [(rule: ThresholdRule, match: [String])] = []
     /// Alarm transitions (raised / escalated / de-escalated / cleared) go here, keyed by enterprise id.
     public var alertsTopic = "risk.alerts"
+    /// Readings whose anomaly score reaches `anomalyFloor` go here; nil disables scoring.
+    public var anomaliesTopic: String? = nil
+    public var anomalyFloor = 0.6
+    public var anomalySettings = AnomalySettings()
 
     /// A job with one unnamed window.
     public init(brokers: String, groupID: String, inputTopics: [String], window: WindowSpec) {
@@ -64,6 +68,8 @@ public struct StreamJobStats: Sendable, Hashable {
     public var deadLetters: Int64 = 0
     /// Alarm transitions produced, by event (`raised`, `escalated`, …) and level (`AL1`, `AL2`, `normal`).
     public var alertsByLevel: [String: Int64] = [:]
+    /// Anomaly records produced (scores at or above the floor), by detector.
+    public var anomaliesByDetector: [String: Int64] = [:]
     /// Successful offset commits.
     public var commits: Int64 = 0
 
@@ -100,12 +106,13 @@ public final class StreamJob {
         var batch = ReadingBatch(capacity: 1_024)
         var operators: [PaneOrSession]
         var detector: ThresholdDetector
+        var scorer: AnomalyScorer
         var nextOffset: Int64 = -1
         var committedOffset: Int64 = -1
 
         init(
             topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, decoder: ReadingDecoder, operators: [PaneOrSession],
-            detector: ThresholdDetector
+            detector: ThresholdDetector, scorer: AnomalyScorer
         ) {
             self.topic = topic
             self.partition = partition
@@ -113,6 +120,7 @@ public final class StreamJob {
             self.decoder = decoder
             self.operators = operators
             self.detector = detector
+            self.scorer = scorer
         }
     }
     var partitions: [PartitionState] = []
@@ -187,6 +195,7 @@ public final class StreamJob {
             let hasData = !partitions[i].batch.isEmpty
             if hasData { stats.readings += Int64(partitions[i].batch.count) }
             if hasData && !config.alarmRules.isEmpty { try detectAlarms(partitionIndex: i) }
+            if hasData && config.anomaliesTopic != nil { try scoreAnomalies(partitionIndex: i) }
             for w in partitions[i].operators.indices {
                 let op = partitions[i].operators[w]
                 if hasData {
@@ -271,7 +280,8 @@ public final class StreamJob {
             PartitionState(
                 topic: name, partition: record.partition, topicPointer: record.topic,
                 decoder: ReadingDecoder(config: config.decoder), operators: operators,
-                detector: ThresholdDetector(rules: config.alarmRules.map(\.rule))
+                detector: ThresholdDetector(rules: config.alarmRules.map(\.rule)),
+                scorer: AnomalyScorer(settings: config.anomalySettings)
             )
         )
         return partitions.count - 1
@@ -332,6 +342,29 @@ public final class StreamJob {
                 + "\"limit\":\(limit.map { "\($0)" } ?? "null"),\"direction\":\"\(rule.direction == .high ? "high" : "low")\"}"
             try producer.produce(topic: config.alertsTopic, key: Array(enterprise.utf8), value: Array(json.utf8))
             stats.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
+        }
+    }
+
+    /// Scores every reading of the partition's batch and produces those at or above the floor.
+    private func scoreAnomalies(partitionIndex i: Int) throws(KafkaError) {
+        guard let topic = config.anomaliesTopic else { return }
+        let state = partitions[i]
+        let batch = state.batch
+        let rules = config.alarmRules
+        for k in 0..<batch.count {
+            let slot = batch.sensor[k]
+            let ruleIndex = state.detector.ruleIndex(slot: slot)
+            let rule = ruleIndex.map { rules[$0].rule }
+            let s = state.scorer.score(slot: slot, time: batch.eventTime[k], value: batch.value[k], rule: rule)
+            guard s.score >= config.anomalyFloor else { continue }
+            let sensor = state.decoder.sensors.key(for: slot)
+            let enterprise = state.decoder.enterprises.key(for: batch.enterprise[k])
+            let json =
+                "{\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"ts\":\(batch.eventTime[k]),\"value\":\(batch.value[k]),"
+                + "\"score\":\(s.score),\"detector\":\"\(s.detector.rawValue)\",\"baseline\":\(s.baseline.isFinite ? "\(s.baseline)" : "null"),"
+                + "\"limit\":\(s.limit.map { "\($0)" } ?? "null"),\"rule\":\(rule.map { "\"\($0.name)\"" } ?? "null")}"
+            try producer.produce(topic: topic, key: Array(enterprise.utf8), value: Array(json.utf8))
+            stats.anomaliesByDetector[s.detector.rawValue, default: 0] += 1
         }
     }
 

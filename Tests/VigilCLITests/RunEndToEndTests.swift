@@ -84,7 +84,7 @@ struct RunEndToEndTests {
               - { name: minute, kind: tumbling, size: 1m, statistics: [count, mean, min, max] }
             sensor_types:
               gas: { match: ["-GT-"], unit: "%LEL", al1: 25, al2: 50, deadband: 2 }
-            sinks: { window_stats: \(output), dlq: \(dlq), alerts: \(output).alerts }
+            sinks: { window_stats: \(output), dlq: \(dlq), alerts: \(output).alerts, anomalies: \(output).anomalies }
             checkpoint: { interval: 1s }
             """
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
@@ -154,6 +154,14 @@ struct RunEndToEndTests {
             #expect(schema.validate(json: Data(line.utf8)).isEmpty, "\(line): \(schema.validate(json: Data(line.utf8)))")
         }
         #expect(alerts.allSatisfy { ($0["alert_id"] as? String)?.hasPrefix(($0["sensor"] as? String ?? "") + "/gas/") == true })
+        // Anomalies: readings at AL1 score 0.7 (≥ the 0.6 floor) — E2 and E3 sensors; E1's steady cycle scores nothing.
+        let (_, anomalyText, _) = try shell("/usr/bin/kcat", ["-C", "-b", brokers, "-t", output + ".anomalies", "-o", "beginning", "-e", "-q", "-X", "log_level=3"])
+        let anomalies = anomalyText.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let anomalous = Set(anomalies.compactMap { $0["sensor"] as? String })
+        #expect(anomalous.isSuperset(of: ["E2-GT-1", "E2-GT-2", "E3-GT-1", "E3-GT-2"]), "\(anomalous)")
+        #expect(!anomalous.contains("E1-GT-1") && !anomalous.contains("E1-GT-2"))
+        let anomalySchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.anomalies.v1.schema.json")
+        for line in anomalyText.split(separator: "\n") { #expect(anomalySchema.validate(json: Data(line.utf8)).isEmpty, "\(line)") }
         // Metrics reflect what happened.
         var readings: Double? = nil
         let metricsDeadline = Date().addingTimeInterval(20)

@@ -100,6 +100,11 @@ public struct ThresholdDetector: Sendable {
 
     public init(rules: [ThresholdRule]) { self.rules = rules }
 
+    /// The rule bound to `slot` by an earlier ``process(_:into:ruleFor:)``, if any.
+    public func ruleIndex(slot: UInt32) -> Int? {
+        Int(slot) < ruleOf.count && ruleOf[Int(slot)] >= 0 ? Int(ruleOf[Int(slot)]) : nil
+    }
+
     /// The raised level of `slot` (0 normal, 1 AL1, 2 AL2).
     public func level(slot: UInt32) -> UInt8 { Int(slot) < state.count ? state[Int(slot)] : 0 }
 

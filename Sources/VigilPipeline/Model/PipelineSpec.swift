@@ -19,6 +19,8 @@ public struct PipelineSpec: Sendable, Hashable {
     public var windows: [NamedWindowSpec] = []
     /// Sensor types with their alarm levels (matched on sensor ids).
     public var sensorTypes: [SensorTypeSpec] = []
+    /// Statistical anomaly scoring (scores at or above `floor` go to ``SinksSpec/anomalies``).
+    public var anomalies = AnomaliesSpec()
     public var risk = RiskSpec()
     public var alerts = AlertsSpec()
     /// Region heat map (a second stage over grades re-keyed by region).
@@ -113,6 +115,19 @@ public struct SensorTypeSpec: Sendable, Hashable {
         self.name = name
         self.match = match
     }
+}
+
+/// Anomaly scoring settings.
+public struct AnomaliesSpec: Sendable, Hashable {
+    /// Scores (in [0, 1]) at or above this are produced to the anomalies topic; above 1 disables them. Default 0.6.
+    public var floor = 0.6
+    /// Readings per sensor for the robust z-score and flatline checks. Default 60.
+    public var window = 60
+    /// Readings before the statistical detectors score. Default 20.
+    public var warmUp = 20
+    /// A gap longer than this before a reading scores as a data gap, ms. Default 5 min.
+    public var staleAfter: Int64 = 300_000
+    public init() {}
 }
 
 /// The dynamic risk grade model (`DOMAIN.md` §4.3, all [P] defaults).

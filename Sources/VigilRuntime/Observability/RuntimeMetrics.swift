@@ -20,6 +20,7 @@ public final class RuntimeMetrics: Sendable {
         public var rowsByWindow: [String: Int64] = [:]
         public var commits: Int64 = 0
         public var alerts: [String: Int64] = [:]  // "raised AL2" → count
+        public var anomalies: [String: Int64] = [:]  // detector → count
         public var lag: [String: Int64] = [:]  // "topic/partition" → lag
         public var assignedPartitions = 0
         public var windowStateBytes = 0
@@ -80,6 +81,9 @@ public final class RuntimeMetrics: Sendable {
             let parts = key.split(separator: " ")
             sample("vigil_alerts_total", [("event", String(parts.first ?? "")), ("level", String(parts.last ?? ""))], "\(n)")
         }
+        family("vigil_anomalies_total", "counter", "Readings scored at or above the anomaly floor, by detector.")
+        if s.anomalies.isEmpty { sample("vigil_anomalies_total", [("detector", "none")], "0") }
+        for (d, n) in s.anomalies.sorted(by: { $0.key < $1.key }) { sample("vigil_anomalies_total", [("detector", d)], "\(n)") }
         family("vigil_offset_commits_total", "counter", "Successful offset commits.")
         sample("vigil_offset_commits_total", [], "\(s.commits)")
         family("vigil_consumer_lag", "gauge", "Messages behind the high watermark, per assigned partition.")

@@ -10,14 +10,18 @@ public struct AnomalySettings: Sendable, Hashable {
     public var window = 60
     /// Readings needed before the statistical detectors score (warm-up).
     public var warmUp = 20
-    /// EWMA smoothing factor (`DOMAIN.md` §4.3: 0.1).
+    /// EWMA smoothing factor of the mean (`DOMAIN.md` §4.3: 0.1).
     public var ewmaAlpha = 0.1
-    /// z at which a z-score detector starts scoring, and where it reaches 1.
-    public var zStart = 3.0
-    public var zFull = 6.0
-    /// CUSUM allowance and decision interval, in standard deviations.
+    /// Smoothing factor of the EWMA variance: slower than the mean's, so that the control limits are not
+    /// themselves noisy (a variance from ~20 effective samples gives heavy-tailed z-scores and false alarms).
+    public var ewmaVarianceAlpha = 0.02
+    /// z at which a z-score detector starts scoring, and where it reaches 1 (score 0.6 at z = 6.4).
+    public var zStart = 4.0
+    public var zFull = 8.0
+    /// CUSUM allowance, and the sum (in standard deviations) at which its score reaches 1 (score = S / H;
+    /// with k = 0.5 the in-control run length to a score of 0.6 is about a million readings).
     public var cusumK = 0.5
-    public var cusumH = 8.0
+    public var cusumH = 20.0
     /// Identical consecutive readings (and at least `flatlineMinSpan` ms) that count as a stuck sensor.
     public var flatlineCount = 12
     public var flatlineMinSpan: Int64 = 600_000
@@ -177,7 +181,7 @@ public struct AnomalyScorer: Sendable {
                 let u = (x - st.ewmaMean) / sd
                 st.cusumHigh = max(0, st.cusumHigh + u - settings.cusumK)
                 st.cusumLow = max(0, st.cusumLow - u - settings.cusumK)
-                consider(max(st.cusumHigh, st.cusumLow) / settings.cusumH - 0.5, .cusum, baseline: st.ewmaMean, limit: nil)
+                consider(max(st.cusumHigh, st.cusumLow) / settings.cusumH, .cusum, baseline: st.ewmaMean, limit: nil)
             }
             // Rate of rise towards the next limit: the smoothed slope extrapolated from the smoothed level.
             if inOrder, let rule, let limit = rule.level1, st.lastTime != .min, t > st.lastTime {
@@ -208,13 +212,15 @@ public struct AnomalyScorer: Sendable {
         }
         // Update the state with this reading.
         let a = settings.ewmaAlpha
+        let av = settings.ewmaVarianceAlpha
         if st.count == 0 {
             st.ewmaMean = x
             st.ewmaVar = 0
         } else {
             let d = x - st.ewmaMean
             st.ewmaMean += a * d
-            st.ewmaVar = (1 - a) * (st.ewmaVar + a * d * d)
+            // The deviation from the previous mean has variance σ²(1 + a/(2 − a)); scale it back to σ².
+            st.ewmaVar += av * (d * d * (2 - a) / 2 - st.ewmaVar)
         }
         insert(slot: s, value: x, state: &st)
         if inOrder {

@@ -46,6 +46,9 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(help: "W1-quantiles variant: also compute p95 and EWMA per window.")
         var quantiles = false
 
+        @Flag(help: "Also run the threshold rule and the anomaly scorer on every reading; prints both rates and their ratio.")
+        var detectors = false
+
         @Option(
             help: ArgumentHelp(
                 "Read W1 from the columns written by shared/bench/w1-data.py instead of generating it.",
@@ -102,6 +105,20 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
             let o = best!
+            if detectors {
+                var bestDetect: (W1Runner.Outcome, Int)? = nil
+                for _ in 0..<`repeat` {
+                    let r = W1Runner.runWithDetectors(batches: batches, spec: spec)
+                    if bestDetect == nil || r.0.seconds < bestDetect!.0.seconds { bestDetect = r }
+                }
+                let d = bestDetect!.0
+                print(
+                    "{\"workload\":\"W1+detectors\",\"records\":\(d.records),\"seconds\":\(json(d.seconds)),"
+                        + "\"records_per_s\":\(json(Double(d.records) / d.seconds)),\"w1_seconds\":\(json(o.seconds)),"
+                        + "\"cost_ratio\":\(json(d.seconds / o.seconds)),\"flagged\":\(bestDetect!.1)}"
+                )
+                return
+            }
             if let rowsCsv {
                 try writeRows(batches: batches, spec: spec, keys: keys, to: rowsCsv)
             }

@@ -10,6 +10,9 @@ public struct AnomalySettings: Sendable, Hashable {
     public var window = 60
     /// Readings needed before the statistical detectors score (warm-up).
     public var warmUp = 20
+    /// The window's median and MAD are recomputed every this many readings of a sensor (and on every reading
+    /// during warm-up); in between, the last values are used. 1 recomputes on every reading.
+    public var robustRefresh = 8
     /// EWMA smoothing factor of the mean (`DOMAIN.md` §4.3: 0.1).
     public var ewmaAlpha = 0.1
     /// Smoothing factor of the EWMA variance: slower than the mean's, so that the control limits are not
@@ -96,8 +99,9 @@ public struct AnomalyScore: Sendable, Hashable {
 /// extrapolation. The combined score is the largest detector score in [0, 1], so scores are comparable across
 /// sensors and sensor types; the explanation names the detector that produced it.
 ///
-/// State is fixed-size per sensor (a ring of ``AnomalySettings/window`` values and a sorted copy for the
-/// median), so nothing is allocated per reading once a sensor has been seen.
+/// State is fixed-size per sensor (a ring of ``AnomalySettings/window`` values; median and MAD by quickselect
+/// every ``AnomalySettings/robustRefresh`` readings), so nothing is allocated per reading once a sensor has
+/// been seen.
 public struct AnomalyScorer: Sendable {
     public let settings: AnomalySettings
 
@@ -114,11 +118,14 @@ public struct AnomalyScorer: Sendable {
         var sameSince: Int64 = 0
         /// EWMA of the slope between consecutive in-order readings (per ms).
         var slope = 0.0
+        /// Median and MAD of the window as of the last refresh.
+        var median = 0.0
+        var mad = 0.0
+        var sinceRefresh = 0
     }
     var states: [SensorState] = []
-    /// `window` values per sensor in arrival order (ring), and the same values sorted.
+    /// `window` values per sensor in arrival order (a ring).
     var ring: [Double] = []
-    var sorted: [Double] = []
     var scratch: [Double] = []
 
     public init(settings: AnomalySettings = AnomalySettings()) {
@@ -136,7 +143,6 @@ public struct AnomalyScorer: Sendable {
             let n = max(s + 1, states.count * 2)
             states.append(contentsOf: repeatElement(SensorState(), count: n - states.count))
             ring.append(contentsOf: repeatElement(0, count: n * w - ring.count))
-            sorted.append(contentsOf: repeatElement(0, count: n * w - sorted.count))
         }
         var st = states[s]
         var best = AnomalyScore(score: 0, detector: .threshold, value: x, baseline: st.count > 0 ? st.ewmaMean : x, limit: nil)
@@ -160,14 +166,13 @@ public struct AnomalyScorer: Sendable {
                 if fraction > 0.8 { consider(0.5 * (fraction - 0.8) / 0.2, .threshold, baseline: base, limit: l1) }
             }
         }
+        if st.count < settings.warmUp { st.sinceRefresh = 0 }
         if st.count >= settings.warmUp {
-            // Robust z-score against the window's median and MAD.
-            let n = min(st.count, w)
-            let offset = s * w
-            let median = Self.median(sorted, offset, n)
-            scratch.removeAll(keepingCapacity: true)
-            for k in 0..<n { scratch.append(abs(ring[offset + k] - median)) }
-            let mad = Self.selectMedian(&scratch, n)
+            // Robust z-score against the window's median and MAD (refreshed every `robustRefresh` readings).
+            if st.sinceRefresh == 0 { refreshRobust(slot: s, state: &st) }
+            st.sinceRefresh = (st.sinceRefresh + 1) % max(1, settings.robustRefresh)
+            let median = st.median
+            let mad = st.mad
             let spread = max(1.4826 * mad, 1e-9 * max(1, abs(median)))
             if 1.4826 * mad > 1e-12 * max(1, abs(median)) {
                 consider((abs(x - median) / spread - settings.zStart) / (settings.zFull - settings.zStart), .robustZ, baseline: median, limit: nil)
@@ -235,36 +240,40 @@ public struct AnomalyScorer: Sendable {
         return best
     }
 
-    /// Adds `x` to the sensor's ring (evicting the oldest when full) and keeps the sorted copy sorted.
+    /// Adds `x` to the sensor's ring, evicting the oldest value when full. O(1).
     mutating func insert(slot s: Int, value x: Double, state st: inout SensorState) {
         let w = settings.window
         let offset = s * w
-        let n = min(st.count, w)
         if st.count >= w {
-            let old = ring[offset + st.head]
-            // Remove `old` from the sorted copy.
-            var i = 0
-            while i < n && sorted[offset + i] != old { i += 1 }
-            if i < n {
-                for k in i..<(n - 1) { sorted[offset + k] = sorted[offset + k + 1] }
-            }
             ring[offset + st.head] = x
             st.head = (st.head + 1) % w
-            Self.insertSorted(&sorted, offset, n - 1, x)
         } else {
             ring[offset + st.count] = x
-            Self.insertSorted(&sorted, offset, n, x)
         }
         st.count += 1
     }
 
-    static func insertSorted(_ a: inout [Double], _ offset: Int, _ n: Int, _ x: Double) {
-        var i = n
-        while i > 0 && a[offset + i - 1] > x {
-            a[offset + i] = a[offset + i - 1]
-            i -= 1
-        }
-        a[offset + i] = x
+    /// Recomputes the median and MAD of the sensor's window (quickselect on a scratch copy; no allocation).
+    mutating func refreshRobust(slot s: Int, state st: inout SensorState) {
+        let w = settings.window
+        let n = min(st.count, w)
+        let offset = s * w
+        scratch.removeAll(keepingCapacity: true)
+        for k in 0..<n { scratch.append(ring[offset + k]) }
+        let median = Self.selectMedian(&scratch, n)
+        for k in 0..<n { scratch[k] = abs(ring[offset + k] - median) }
+        st.median = median
+        st.mad = Self.selectMedian(&scratch, n)
+    }
+
+    /// The window of `slot` in arrival order (for tests and explanations).
+    func window(slot s: UInt32) -> [Double] {
+        let w = settings.window
+        let st = states[Int(s)]
+        let n = min(st.count, w)
+        let offset = Int(s) * w
+        if st.count < w { return Array(ring[offset..<(offset + n)]) }
+        return Array(ring[(offset + st.head)..<(offset + w)]) + Array(ring[offset..<(offset + st.head)])
     }
 
     /// The median of `a[0..<n]` by quickselect (reorders `a`; no allocation).

@@ -58,6 +58,32 @@ public enum W1Runner: Sendable {
         return Outcome(records: records, rows: rows, lateRecords: op.lateCount, checksum: checksum, seconds: seconds)
     }
 
+    /// W1 plus, for every reading, a two-level threshold rule and the anomaly scorer (what a pipeline with
+    /// sensor types does per reading). Returns the outcome and the number of readings scored ≥ 0.6.
+    public static func runWithDetectors(batches: [ReadingBatch], spec: WindowSpec, expectedSensors: Int = W1Workload.sensors)
+        -> (Outcome, Int)
+    {
+        var detector = ThresholdDetector(rules: [ThresholdRule(name: "w1", level1: 40, level2: 50, deadband: 1)])
+        var scorer = AnomalyScorer()
+        var transitions: [AlarmTransition] = []
+        transitions.reserveCapacity(1_024)
+        var flagged = 0
+        let clock = ContinuousClock()
+        let start = clock.now
+        var outcome = run(batches: batches, spec: spec, expectedSensors: expectedSensors, onStart: {}, onStop: {})
+        for batch in batches {
+            detector.process(batch, into: &transitions) { _ in 0 }
+            transitions.removeAll(keepingCapacity: true)
+            for i in 0..<batch.count {
+                let s = scorer.score(slot: batch.sensor[i], time: batch.eventTime[i], value: batch.value[i], rule: detector.rules[0])
+                if s.score >= 0.6 { flagged += 1 }
+            }
+        }
+        let elapsed = clock.now - start
+        outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return (outcome, flagged)
+    }
+
     /// The checksum contribution of a set of rows (the "sink" of the benchmark).
     public static func fold(_ r: WindowResults) -> Double {
         var s = 0.0

@@ -1,0 +1,75 @@
+import Testing
+import VigilCore
+
+@Suite struct MajorHazardTests {
+    @Test("GB 18218-2018 worked example: SO₂ q = 200 t, Q = 20 t, β = 2, 60 people exposed → R = 30, 三级")
+    func workedExample() {
+        let alpha = MajorHazard.alpha(exposedPeople: 60)
+        #expect(alpha == 1.5)
+        let so2 = MajorHazard.Holding(quantity: 200, critical: 20, beta: MajorHazard.betaOfToxicGas["SO2"]!)
+        #expect(MajorHazard.identificationSum([so2]) == 10)
+        #expect(MajorHazard.gradingIndex([so2], alpha: alpha) == 30)
+        #expect(MajorHazard.grade([so2], alpha: alpha) == .three)
+        #expect(MajorHazard.grade([so2], alpha: alpha)?.description == "三级")
+    }
+
+    @Test func identificationAndBands() {
+        // Below the critical quantity in sum: not a major hazard source.
+        let small = [MajorHazard.Holding(quantity: 2, critical: 5, beta: 4), .init(quantity: 10, critical: 50, beta: 1)]
+        #expect(MajorHazard.identificationSum(small) < 1 && MajorHazard.grade(small, alpha: 2) == nil)
+        #expect(MajorHazard.grade(index: 100) == .one && MajorHazard.grade(index: 99.9) == .two)
+        #expect(MajorHazard.grade(index: 50) == .two && MajorHazard.grade(index: 10) == .three && MajorHazard.grade(index: 9.99) == .four)
+        #expect([0, 1, 29, 30, 49, 50, 99, 100].map { MajorHazard.alpha(exposedPeople: $0) } == [0.5, 1, 1, 1.2, 1.2, 1.5, 1.5, 2])
+        #expect(MajorHazard.betaOfToxicGas["Cl2"] == 4 && MajorHazard.betaOfToxicGas["phosgene"] == 20)
+        #expect(MajorHazard.betaOfClass["W2"] == 1.5 && MajorHazard.criticalOfClass["J1"] == 5)
+    }
+}
+
+@Suite struct RiskGraderTests {
+    @Test func inputsFromTheModel() {
+        #expect(RiskInputs.base(majorHazardGrade: .one, diagnosticScore: 90) == 70)
+        #expect(RiskInputs.base(majorHazardGrade: nil, diagnosticScore: 55) == 45)
+        #expect(RiskInputs.base(majorHazardGrade: .four, diagnosticScore: nil) == 25)
+        let a = RiskInputs.alarmScore(disturbanceRate: 1, repeatAlarmShare: 1, alarmsPerPoint: 20, meanTimeToClear: 3_600_000, longestAlarm: 7_200_000)
+        #expect(abs(a - 100) < 1e-9)
+        #expect(RiskInputs.alarmScore(disturbanceRate: 0, repeatAlarmShare: 0, alarmsPerPoint: 0, meanTimeToClear: 0, longestAlarm: 0) == 0)
+    }
+
+    @Test("Upgrades at once, downgrades only after the hold below band − margin")
+    func hysteresis() {
+        var g = RiskGrader()
+        var i = RiskInputs()
+        i.base = 40
+        i.alarm = 90  // 40 + 45 = 85 → red
+        #expect(g.update(i, at: 0) == .red)
+        i.alarm = 70  // 75: orange band but not below 80 − 5
+        #expect(g.update(i, at: 1_000) == .red)
+        i.alarm = 60  // 70 < 75: the hold starts
+        #expect(g.update(i, at: 2_000) == .red)
+        #expect(g.update(i, at: 2_000 + 7_199_999) == .red)
+        #expect(g.update(i, at: 2_000 + 7_200_000) == .orange)
+        i.alarm = 100  // 90 → red again, immediately
+        #expect(g.update(i, at: 2_000 + 7_200_001) == .red)
+        // A dip above the margin resets the hold.
+        i.alarm = 60
+        _ = g.update(i, at: 10_000_000)
+        i.alarm = 75  // 77.5 ≥ 75
+        _ = g.update(i, at: 12_000_000)
+        i.alarm = 60
+        #expect(g.update(i, at: 17_300_000) == .red)  // the hold restarted at 17_300_000
+    }
+
+    @Test func overridesWin() {
+        var g = RiskGrader()
+        var i = RiskInputs()
+        i.base = 10
+        i.directRed = true
+        #expect(g.update(i, at: 0) == .red)
+        i.directRed = false
+        i.floor = .orange
+        // R_dyn = 10, far below, but the floor holds orange after the hold.
+        _ = g.update(i, at: 1)
+        #expect(g.update(i, at: 1 + 7_200_000) == .orange)
+        #expect(g.score(i) == 10 && g.band(85) == .red && g.band(39.99) == .blue)
+    }
+}

@@ -29,6 +29,8 @@ public enum Demo: Sendable {
         public var alarmWindows = [String: Int]()  // "AL1" / "AL2" → count
         /// Alarm transitions read from the alerts topic, by "event level" (e.g. "raised AL2").
         public var alerts = [String: Int]()
+        /// The latest grade of each enterprise, read from the grades topic.
+        public var grades = [String: String]()
         public var incidents = 0
         public var wallSeconds = 0.0
     }
@@ -53,7 +55,7 @@ public enum Demo: Sendable {
         let partitions: Int32 = 4
         let optionalTopics: [String?] = [
             spec.sources.readings?.topics.first, spec.sources.enterprises, spec.sources.permits, spec.sources.hazards,
-            spec.sinks.windowStats, spec.sinks.deadLetters, spec.sinks.alerts,
+            spec.sinks.windowStats, spec.sinks.deadLetters, spec.sinks.alerts, spec.sinks.grades,
         ]
         let topics = optionalTopics.compactMap { $0 }
         for t in topics { try cluster.createTopic(t, partitions: partitions) }
@@ -96,10 +98,12 @@ public enum Demo: Sendable {
         try viewer.assign(
             (0..<partitions).flatMap { p in
                 [KafkaTopicPartition(topic: spec.sinks.windowStats, partition: p, offset: 0),
-                    KafkaTopicPartition(topic: spec.sinks.alerts, partition: p, offset: 0)]
+                    KafkaTopicPartition(topic: spec.sinks.alerts, partition: p, offset: 0),
+                    KafkaTopicPartition(topic: spec.sinks.grades, partition: p, offset: 0)]
             }
         )
         let alertsTopic = spec.sinks.alerts
+        let gradesTopic = spec.sinks.grades
         var latestAlerts: [String] = []
         let types = spec.sensorTypes
 
@@ -132,7 +136,12 @@ public enum Demo: Sendable {
             // Read what the pipeline produced.
             try viewer.poll(maxMessages: 5_000, timeoutMs: 100) { record in
                 guard let text = String(validating: record.payload, as: UTF8.self) else { return }
-                if record.topicName == alertsTopic {
+                let topicName = record.topicName
+                if topicName == gradesTopic {
+                    if let e = field(text, "enterprise"), let level = field(text, "level") { summary.grades[e] = level }
+                    return
+                }
+                if topicName == alertsTopic {
                     let event = field(text, "event") ?? "?"
                     let level = field(text, "level") ?? "?"
                     summary.alerts["\(event) \(level)", default: 0] += 1
@@ -180,6 +189,13 @@ public enum Demo: Sendable {
                         snapshot.deadLetters, summary.alerts["raised AL1"] ?? 0, summary.alerts["raised AL2"] ?? 0
                     )
                 )
+                let distribution = ["red", "orange", "yellow", "blue"].map { level in
+                    let n = summary.grades.values.filter { $0 == level }.count
+                    guard options.colour else { return "\(level) \(n)" }
+                    let code = ["red": "31;1", "orange": "38;5;208", "yellow": "33", "blue": "34"][level]!
+                    return "\u{1B}[\(code)m\(level)\u{1B}[0m \(n)"
+                }.joined(separator: "  ")
+                line("        grades: " + distribution)
                 for l in latest { line("        window: " + l) }
                 for l in latestAlerts { line("        alert:  " + l) }
                 latest.removeAll()
@@ -196,7 +212,11 @@ public enum Demo: Sendable {
         let drainUntil = clock.now + .seconds(3)
         while clock.now < drainUntil && runner.metrics.snapshot.readings < Int64(produced) {
             try viewer.poll(maxMessages: 5_000, timeoutMs: 100) { record in
-                if record.topicName == alertsTopic {
+                let topicName = record.topicName
+                if topicName == gradesTopic {
+                    guard let text = String(validating: record.payload, as: UTF8.self) else { return }
+                    if let e = field(text, "enterprise"), let level = field(text, "level") { summary.grades[e] = level }
+                } else if topicName == alertsTopic {
                     guard let text = String(validating: record.payload, as: UTF8.self) else { return }
                     summary.alerts["\(field(text, "event") ?? "?") \(field(text, "level") ?? "?")", default: 0] += 1
                 } else {

@@ -69,6 +69,14 @@ public final class PipelineRunner {
         if spec.anomalies.floor <= 1 {
             config.anomaliesTopic = spec.sinks.anomalies
         }
+        config.gradesTopic = spec.sinks.grades
+        config.grader.red = spec.risk.red
+        config.grader.orange = spec.risk.orange
+        config.grader.yellow = spec.risk.yellow
+        config.grader.downgradeMargin = spec.risk.downgradeMargin
+        config.grader.downgradeHold = spec.risk.downgradeHold
+        config.grader.alarmWeight = spec.risk.alarmWeight
+        config.gradeHeartbeat = spec.risk.heartbeat
         config.anomalyFloor = spec.anomalies.floor
         config.anomalySettings.window = spec.anomalies.window
         config.anomalySettings.warmUp = spec.anomalies.warmUp
@@ -176,6 +184,7 @@ public final class PipelineRunner {
             s.deadLetters = stats.deadLetters
             s.alerts = stats.alertsByLevel
             s.anomalies = stats.anomaliesByDetector
+            s.grades = stats.gradesByLevel
             s.rowsByWindow = stats.rowsByWindow
             s.commits = stats.commits
             s.lag = Dictionary(uniqueKeysWithValues: lag.map { ("\($0.key.topic)/\($0.key.partition)", $0.value) })

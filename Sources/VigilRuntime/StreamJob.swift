@@ -34,6 +34,12 @@ public struct StreamJobConfig: Sendable {
     public var alarmRules: [(rule: ThresholdRule, match: [String])] = []
     /// Alarm transitions (raised / escalated / de-escalated / cleared) go here, keyed by enterprise id.
     public var alertsTopic = "risk.alerts"
+    /// Enterprise risk grades go here (on change and as a heartbeat); nil disables grading.
+    public var gradesTopic: String? = nil
+    /// The grade model's bands, hysteresis and weights.
+    public var grader = RiskGrader()
+    /// Grades are re-emitted at least this often (event time), ms.
+    public var gradeHeartbeat: Int64 = 3_600_000
     /// Readings whose anomaly score reaches `anomalyFloor` go here; nil disables scoring.
     public var anomaliesTopic: String? = nil
     public var anomalyFloor = 0.6
@@ -70,6 +76,8 @@ public struct StreamJobStats: Sendable, Hashable {
     public var alertsByLevel: [String: Int64] = [:]
     /// Anomaly records produced (scores at or above the floor), by detector.
     public var anomaliesByDetector: [String: Int64] = [:]
+    /// Grade records produced, by level.
+    public var gradesByLevel: [String: Int64] = [:]
     /// Successful offset commits.
     public var commits: Int64 = 0
 
@@ -107,6 +115,7 @@ public final class StreamJob {
         var operators: [PaneOrSession]
         var detector: ThresholdDetector
         var scorer: AnomalyScorer
+        var risk: [UInt32: EnterpriseRisk] = [:]
         var nextOffset: Int64 = -1
         var committedOffset: Int64 = -1
 
@@ -196,6 +205,7 @@ public final class StreamJob {
             if hasData { stats.readings += Int64(partitions[i].batch.count) }
             if hasData && !config.alarmRules.isEmpty { try detectAlarms(partitionIndex: i) }
             if hasData && config.anomaliesTopic != nil { try scoreAnomalies(partitionIndex: i) }
+            if hasData && config.gradesTopic != nil { try grade(partitionIndex: i) }
             for w in partitions[i].operators.indices {
                 let op = partitions[i].operators[w]
                 if hasData {
@@ -330,6 +340,9 @@ public final class StreamJob {
             return matches.firstIndex { patterns in patterns.contains { id.contains($0) } }
         }
         for t in transitions {
+            if config.gradesTopic != nil {
+                state.risk[t.enterprise, default: EnterpriseRisk(grader: config.grader)].behaviour.note(t)
+            }
             let rule = config.alarmRules[t.rule].rule
             let sensor = sensors.key(for: t.sensor)
             let enterprise = state.decoder.enterprises.key(for: t.enterprise)
@@ -342,6 +355,54 @@ public final class StreamJob {
                 + "\"limit\":\(limit.map { "\($0)" } ?? "null"),\"direction\":\"\(rule.direction == .high ? "high" : "low")\"}"
             try producer.produce(topic: config.alertsTopic, key: Array(enterprise.utf8), value: Array(json.utf8))
             stats.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
+        }
+    }
+
+    /// Updates the alarm behaviour and grade of every enterprise in the batch; produces changed grades and
+    /// heartbeats.
+    private func grade(partitionIndex i: Int) throws(KafkaError) {
+        guard let topic = config.gradesTopic else { return }
+        let state = partitions[i]
+        let batch = state.batch
+        var latest: [UInt32: Int64] = [:]
+        for k in 0..<batch.count {
+            let e = batch.enterprise[k]
+            let t = batch.eventTime[k]
+            state.risk[e, default: EnterpriseRisk(grader: config.grader)].behaviour.noteReading(sensor: batch.sensor[k], at: t)
+            if t > (latest[e] ?? .min) { latest[e] = t }
+        }
+        for (e, now) in latest.sorted(by: { $0.key < $1.key }) {
+            var risk = state.risk[e]!
+            let ind = risk.behaviour.indicators(at: now)
+            var inputs = RiskInputs()
+            inputs.base = RiskInputs.base(majorHazardGrade: nil, diagnosticScore: nil)
+            inputs.alarm = RiskInputs.alarmScore(
+                disturbanceRate: ind.disturbanceRate, repeatAlarmShare: ind.repeatAlarmShare, alarmsPerPoint: ind.alarmsPerPoint,
+                meanTimeToClear: ind.meanTimeToClear, longestAlarm: ind.longestAlarm
+            )
+            inputs.dataQuality = 20 * ind.offlineShare
+            let previous = risk.grader.level
+            let level = risk.grader.update(inputs, at: now)
+            let changed = risk.seq == 0 || level != previous
+            if changed || now - risk.lastEmitted >= config.gradeHeartbeat {
+                risk.seq += 1
+                risk.lastEmitted = now
+                let enterprise = state.decoder.enterprises.key(for: e)
+                let g = risk.grader
+                func n(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
+                let json =
+                    "{\"enterprise\":\"\(enterprise)\",\"level\":\"\(level)\",\"previous_level\":\"\(previous)\",\"score\":\(n(g.score(inputs))),"
+                    + "\"seq\":\(risk.seq),\"ts\":\(now),\"reason\":\"\(changed ? "change" : "heartbeat")\",\"rule_version\":\"vigil-risk-1\","
+                    + "\"factors\":{\"base\":\(n(inputs.base)),\"alarm\":\(n(inputs.alarm)),\"alarm_weight\":\(n(g.alarmWeight)),"
+                    + "\"operations\":\(n(inputs.operations)),\"hazards\":\(n(inputs.hazards)),\"data_quality\":\(n(inputs.dataQuality))},"
+                    + "\"inputs\":{\"disturbance_rate\":\(n(ind.disturbanceRate)),\"repeat_alarm_share\":\(n(ind.repeatAlarmShare)),"
+                    + "\"alarms_per_point\":\(n(ind.alarmsPerPoint)),\"mean_time_to_clear_ms\":\(ind.meanTimeToClear),"
+                    + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"alarms_24h\":\(ind.alarms)},"
+                    + "\"bands\":{\"red\":\(n(g.red)),\"orange\":\(n(g.orange)),\"yellow\":\(n(g.yellow))}}"
+                try producer.produce(topic: topic, key: Array(enterprise.utf8), value: Array(json.utf8))
+                stats.gradesByLevel["\(level)", default: 0] += 1
+            }
+            state.risk[e] = risk
         }
     }
 
@@ -407,6 +468,14 @@ public final class StreamJob {
 
 @available(*, unavailable)
 extension StreamJob: Sendable {}
+
+/// One enterprise's grading state within a partition.
+struct EnterpriseRisk {
+    var behaviour = AlarmBehaviour()
+    var grader: RiskGrader
+    var seq: Int64 = 0
+    var lastEmitted: Int64 = .min
+}
 
 /// A window operator of either family, behind one interface.
 enum PaneOrSession {

@@ -84,7 +84,7 @@ struct RunEndToEndTests {
               - { name: minute, kind: tumbling, size: 1m, statistics: [count, mean, min, max] }
             sensor_types:
               gas: { match: ["-GT-"], unit: "%LEL", al1: 25, al2: 50, deadband: 2 }
-            sinks: { window_stats: \(output), dlq: \(dlq), alerts: \(output).alerts, anomalies: \(output).anomalies }
+            sinks: { window_stats: \(output), dlq: \(dlq), alerts: \(output).alerts, anomalies: \(output).anomalies, grades: \(output).grades }
             checkpoint: { interval: 1s }
             """
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
@@ -162,6 +162,20 @@ struct RunEndToEndTests {
         #expect(!anomalous.contains("E1-GT-1") && !anomalous.contains("E1-GT-2"))
         let anomalySchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.anomalies.v1.schema.json")
         for line in anomalyText.split(separator: "\n") { #expect(anomalySchema.validate(json: Data(line.utf8)).isEmpty, "\(line)") }
+        // Grades: one record per enterprise at least; E2 (alarms raised and cleared 24 times per sensor) has a
+        // higher alarm factor than E3 (alarms raised once and kept); seq counts each enterprise's records.
+        let (_, gradeText, _) = try shell("/usr/bin/kcat", ["-C", "-b", brokers, "-t", output + ".grades", "-o", "beginning", "-e", "-q", "-X", "log_level=3"])
+        let grades = gradeText.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(Set(grades.compactMap { $0["enterprise"] as? String }) == ["E1", "E2", "E3"], "\(gradeText)")
+        func alarmFactor(_ e: String) -> Double {
+            let last = grades.last { $0["enterprise"] as? String == e }
+            return ((last?["factors"] as? [String: Any])?["alarm"] as? NSNumber)?.doubleValue ?? -1
+        }
+        #expect(alarmFactor("E2") > alarmFactor("E3") && alarmFactor("E3") > alarmFactor("E1"))
+        #expect(alarmFactor("E1") == 0)
+        #expect(grades.filter { $0["enterprise"] as? String == "E1" }.first?["seq"] as? Int == 1)
+        let gradeSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
+        for line in gradeText.split(separator: "\n") { #expect(gradeSchema.validate(json: Data(line.utf8)).isEmpty, "\(line)") }
         // Metrics reflect what happened.
         var readings: Double? = nil
         let metricsDeadline = Date().addingTimeInterval(20)

@@ -21,6 +21,7 @@ public final class RuntimeMetrics: Sendable {
         public var commits: Int64 = 0
         public var alerts: [String: Int64] = [:]  // "raised AL2" → count
         public var anomalies: [String: Int64] = [:]  // detector → count
+        public var grades: [String: Int64] = [:]  // level → count
         public var lag: [String: Int64] = [:]  // "topic/partition" → lag
         public var assignedPartitions = 0
         public var windowStateBytes = 0
@@ -84,6 +85,9 @@ public final class RuntimeMetrics: Sendable {
         family("vigil_anomalies_total", "counter", "Readings scored at or above the anomaly floor, by detector.")
         if s.anomalies.isEmpty { sample("vigil_anomalies_total", [("detector", "none")], "0") }
         for (d, n) in s.anomalies.sorted(by: { $0.key < $1.key }) { sample("vigil_anomalies_total", [("detector", d)], "\(n)") }
+        family("vigil_grades_total", "counter", "Enterprise grade records produced (changes and heartbeats), by level.")
+        if s.grades.isEmpty { sample("vigil_grades_total", [("level", "blue")], "0") }
+        for (l, n) in s.grades.sorted(by: { $0.key < $1.key }) { sample("vigil_grades_total", [("level", l)], "\(n)") }
         family("vigil_offset_commits_total", "counter", "Successful offset commits.")
         sample("vigil_offset_commits_total", [], "\(s.commits)")
         family("vigil_consumer_lag", "gauge", "Messages behind the high watermark, per assigned partition.")

@@ -63,3 +63,16 @@ func onDedicatedThread<T: Sendable>(name: String, _ body: @escaping @Sendable ()
         thread.start()
     }
 }
+
+import ArgumentParser
+import VigilPipeline
+
+/// Loads a pipeline file, or prints every problem (with carets) and exits 1.
+func loadPipeline(_ path: String) throws -> PipelineSpec {
+    do {
+        return try PipelineLoader.load(path: path)
+    } catch {
+        printError(error.detailedDescription())
+        throw ExitCode(1)
+    }
+}

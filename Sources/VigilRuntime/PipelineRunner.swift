@@ -81,15 +81,7 @@ public final class PipelineRunner {
         config.anomalySettings.window = spec.anomalies.window
         config.anomalySettings.warmUp = spec.anomalies.warmUp
         config.anomalySettings.staleAfter = spec.anomalies.staleAfter
-        config.alarmRules = spec.sensorTypes.filter { $0.alarm1 != nil }.map { type in
-            (
-                rule: ThresholdRule(
-                    name: type.name, direction: type.direction == .high ? .high : .low, level1: type.alarm1, level2: type.alarm2,
-                    deadband: type.deadband, onDelay: type.onDelay, offDelay: type.offDelay
-                ),
-                match: type.match
-            )
-        }
+        config.alarmRules = spec.sensorTypes.compactMap { type in type.thresholdRule.map { (rule: $0, match: type.match) } }
         return config
     }
 

@@ -36,14 +36,7 @@ public enum DetectionQuality: Sendable {
         simulator: PlantSimulator, settings: AnomalySettings = AnomalySettings(), floor: Double = 0.6, grace: Int64 = 600_000
     ) -> Report {
         var scorer = AnomalyScorer(settings: settings)
-        let rules: [ThresholdRule?] = simulator.points.map { p in
-            p.type.alarm1.map { _ in
-                ThresholdRule(
-                    name: p.type.name, direction: p.type.direction == .high ? .high : .low, level1: p.type.alarm1,
-                    level2: p.type.alarm2, deadband: p.type.deadband, onDelay: p.type.onDelay, offDelay: p.type.offDelay
-                )
-            }
-        }
+        let rules: [ThresholdRule?] = simulator.points.map(\.type.thresholdRule)
         let index = Dictionary(uniqueKeysWithValues: simulator.points.enumerated().map { ($1.sensor, $0) })
         var firstHit: [Int: Int64] = [:]  // incident index → first detection time
         var report = Report()

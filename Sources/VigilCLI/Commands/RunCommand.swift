@@ -53,13 +53,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let spec: PipelineSpec
-        do {
-            spec = try PipelineLoader.load(path: file)
-        } catch {
-            printError(error.detailedDescription())
-            throw ExitCode(1)
-        }
+        let spec = try loadPipeline(file)
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -40,22 +40,13 @@ struct ScoreCSVCommand: ParsableCommand {
     func run() throws {
         var rule: ThresholdRule? = nil
         if let pipeline, let sensorType {
-            let spec: PipelineSpec
-            do {
-                spec = try PipelineLoader.load(path: pipeline)
-            } catch {
-                printError(error.detailedDescription())
-                throw ExitCode(1)
-            }
+            let spec = try loadPipeline(pipeline)
             guard let type = spec.sensorTypes.first(where: { $0.name == sensorType }) else {
                 throw ValidationError(
                     "pipeline '\(spec.name)' has no sensor type '\(sensorType)'; it has \(spec.sensorTypes.map(\.name).joined(separator: ", "))"
                 )
             }
-            rule = ThresholdRule(
-                name: type.name, direction: type.direction == .high ? .high : .low, level1: type.alarm1, level2: type.alarm2,
-                deadband: type.deadband, onDelay: type.onDelay, offDelay: type.offDelay
-            )
+            rule = type.thresholdRule
         }
         let text: String
         do {

@@ -52,13 +52,7 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let spec: PipelineSpec
-        do {
-            spec = try PipelineLoader.load(path: pipeline)
-        } catch {
-            printError(error.detailedDescription())
-            throw ExitCode(1)
-        }
+        let spec = try loadPipeline(pipeline)
         var options = SimulationRun.Options(brokers: brokers ?? spec.brokers)
         options.enterprises = enterprises
         options.rate = rate

@@ -70,6 +70,8 @@ public final class PipelineRunner {
             config.anomaliesTopic = spec.sinks.anomalies
         }
         config.gradesTopic = spec.sinks.grades
+        config.profilesTopic = spec.sources.enterprises
+        if spec.sources.enterprises != nil { config.gradesByRegionTopic = spec.sinks.gradesByRegion }
         config.grader.red = spec.risk.red
         config.grader.orange = spec.risk.orange
         config.grader.yellow = spec.risk.yellow
@@ -89,6 +91,10 @@ public final class PipelineRunner {
     ///
     /// - Throws: A configuration, Kafka or endpoint error; data errors never stop the loop (they go to the DLQ).
     public func run(stop: StopSignal, onReady: (_ metricsPort: Int?) -> Void = { _ in }) throws {
+        if spec.sources.readings == nil, let heatmap = spec.heatmap, let grades = spec.sources.grades {
+            try runHeatmap(heatmap, input: grades, stop: stop, onReady: onReady)
+            return
+        }
         let config = try Self.jobConfig(spec: spec, options: options)
         let job = try StreamJob(config: config)
         metrics.update { s in
@@ -161,6 +167,51 @@ public final class PipelineRunner {
             "left the consumer group",
             metadata: ["readings": "\(job.stats.readings)", "rows": "\(job.stats.rows)", "dead_letters": "\(job.stats.deadLetters)"]
         )
+    }
+
+    /// The second stage: grades by region → counts per level per group.
+    func runHeatmap(_ heatmap: HeatmapSpec, input: String, stop: StopSignal, onReady: (_ metricsPort: Int?) -> Void) throws {
+        var config = HeatmapJob.Config(
+            brokers: options.brokers ?? spec.brokers, groupID: spec.consumerGroup, inputTopic: input, outputTopic: spec.sinks.heatmap
+        )
+        config.groupBy = heatmap.groupBy
+        config.every = heatmap.every
+        config.consumerAdditional = spec.kafka
+        config.producerAdditional = spec.kafka
+        if let t = options.sessionTimeoutMs { config.sessionTimeoutMs = t }
+        let job = try HeatmapJob(config: config)
+        metrics.update { s in
+            s.pipeline = spec.name
+            s.inputTopics = [input]
+            s.outputTopic = spec.sinks.heatmap
+            s.running = true
+        }
+        var endpoint: HTTPEndpoint? = nil
+        let port = options.metricsPort ?? spec.metrics.port
+        if port != 0 || options.metricsPort == 0 {
+            let metrics = self.metrics
+            endpoint = try HTTPEndpoint(address: options.metricsAddress, port: port) { path in
+                path == "/metrics" ? .init(status: 200, body: metrics.render()) : path == "/healthz" ? .init(status: 200, body: "ok\n")
+                    : .init(status: 404, body: "try /metrics or /healthz\n")
+            }
+            logger.info("metrics on http://\(options.metricsAddress):\(endpoint!.port)/metrics", metadata: ["port": "\(endpoint!.port)"])
+        }
+        defer { endpoint?.stop() }
+        logger.info("heat-map stage started", metadata: ["group": "\(config.groupID)", "input": "\(input)", "output": "\(config.outputTopic)"])
+        onReady(endpoint?.port)
+        while !stop.isRequested {
+            try job.step()
+            let (read, produced, assigned) = (job.gradesRead, job.snapshotsProduced, job.assignment.count)
+            metrics.update { s in
+                s.messagesIn = read
+                s.rowsByWindow = ["heatmap": produced]
+                s.assignedPartitions = assigned
+                s.lastStepAt = currentTimeMillis()
+            }
+        }
+        try job.close()
+        metrics.update { $0.running = false }
+        logger.info("left the consumer group", metadata: ["grades": "\(job.gradesRead)", "snapshots": "\(job.snapshotsProduced)"])
     }
 
     private func publish(_ job: StreamJob, now: Int64) {

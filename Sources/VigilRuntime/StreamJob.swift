@@ -40,6 +40,10 @@ public struct StreamJobConfig: Sendable {
     public var grader = RiskGrader()
     /// Grades are re-emitted at least this often (event time), ms.
     public var gradeHeartbeat: Int64 = 3_600_000
+    /// The enterprise profile topic, read in full as a table (region, industry, major-hazard grade).
+    public var profilesTopic: String? = nil
+    /// A copy of every grade keyed by the enterprise's region goes here (when the region is known).
+    public var gradesByRegionTopic: String? = nil
     /// Readings whose anomaly score reaches `anomalyFloor` go here; nil disables scoring.
     public var anomaliesTopic: String? = nil
     public var anomalyFloor = 0.6
@@ -139,6 +143,7 @@ public final class StreamJob {
     var late = LateRecords()
     var transitions: [AlarmTransition] = []
     var lastCommit: Int64 = 0
+    let profiles: ProfileTable?
 
     public init(config: StreamJobConfig) throws(KafkaError) {
         self.config = config
@@ -151,6 +156,11 @@ public final class StreamJob {
         self.producer = try KafkaProducer(config: pc)
         self.dlq = DeadLetterQueue(topic: config.deadLetterTopic)
         self.encoders = config.windows.map { WindowStatsEncoder(statistics: $0.spec.statistics) }
+        if let topic = config.profilesTopic, config.gradesTopic != nil {
+            self.profiles = try ProfileTable(topic: topic, brokers: config.brokers, additional: config.consumerAdditional)
+        } else {
+            self.profiles = nil
+        }
         try consumer.subscribe(config.inputTopics)
     }
 
@@ -362,6 +372,7 @@ public final class StreamJob {
     /// heartbeats.
     private func grade(partitionIndex i: Int) throws(KafkaError) {
         guard let topic = config.gradesTopic else { return }
+        try profiles?.refresh()
         let state = partitions[i]
         let batch = state.batch
         var latest: [UInt32: Int64] = [:]
@@ -374,8 +385,12 @@ public final class StreamJob {
         for (e, now) in latest.sorted(by: { $0.key < $1.key }) {
             var risk = state.risk[e]!
             let ind = risk.behaviour.indicators(at: now)
+            let enterprise = state.decoder.enterprises.key(for: e)
+            let profile = profiles?.profiles[enterprise]
             var inputs = RiskInputs()
-            inputs.base = RiskInputs.base(majorHazardGrade: nil, diagnosticScore: nil)
+            inputs.base = RiskInputs.base(
+                majorHazardGrade: profile?.majorHazardGrade.flatMap { MajorHazard.Grade(rawValue: $0) }, diagnosticScore: nil
+            )
             inputs.alarm = RiskInputs.alarmScore(
                 disturbanceRate: ind.disturbanceRate, repeatAlarmShare: ind.repeatAlarmShare, alarmsPerPoint: ind.alarmsPerPoint,
                 meanTimeToClear: ind.meanTimeToClear, longestAlarm: ind.longestAlarm
@@ -387,11 +402,11 @@ public final class StreamJob {
             if changed || now - risk.lastEmitted >= config.gradeHeartbeat {
                 risk.seq += 1
                 risk.lastEmitted = now
-                let enterprise = state.decoder.enterprises.key(for: e)
                 let g = risk.grader
+                func q(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "null" }
                 func n(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
                 let json =
-                    "{\"enterprise\":\"\(enterprise)\",\"level\":\"\(level)\",\"previous_level\":\"\(previous)\",\"score\":\(n(g.score(inputs))),"
+                    "{\"enterprise\":\"\(enterprise)\",\"region\":\(q(profile?.region)),\"industry\":\(q(profile?.industry)),\"level\":\"\(level)\",\"previous_level\":\"\(previous)\",\"score\":\(n(g.score(inputs))),"
                     + "\"seq\":\(risk.seq),\"ts\":\(now),\"reason\":\"\(changed ? "change" : "heartbeat")\",\"rule_version\":\"vigil-risk-1\","
                     + "\"factors\":{\"base\":\(n(inputs.base)),\"alarm\":\(n(inputs.alarm)),\"alarm_weight\":\(n(g.alarmWeight)),"
                     + "\"operations\":\(n(inputs.operations)),\"hazards\":\(n(inputs.hazards)),\"data_quality\":\(n(inputs.dataQuality))},"
@@ -400,6 +415,10 @@ public final class StreamJob {
                     + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"alarms_24h\":\(ind.alarms)},"
                     + "\"bands\":{\"red\":\(n(g.red)),\"orange\":\(n(g.orange)),\"yellow\":\(n(g.yellow))}}"
                 try producer.produce(topic: topic, key: Array(enterprise.utf8), value: Array(json.utf8))
+                if let byRegion = config.gradesByRegionTopic, let region = profile?.region {
+                    // Re-keyed by region: the repartition for the heat-map stage goes through Kafka.
+                    try producer.produce(topic: byRegion, key: Array(region.utf8), value: Array(json.utf8))
+                }
                 stats.gradesByLevel["\(level)", default: 0] += 1
             }
             state.risk[e] = risk

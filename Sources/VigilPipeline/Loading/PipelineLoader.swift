@@ -404,12 +404,14 @@ public enum PipelineLoader: Sendable {
 
     static func readSinks(_ node: Node, _ r: inout _Reader) -> SinksSpec {
         var s = SinksSpec()
-        guard let m = r.mapping(node, "sinks", keys: ["window_stats", "anomalies", "grades", "alerts", "heatmap", "dlq"]) else {
+        guard let m = r.mapping(node, "sinks", keys: ["window_stats", "anomalies", "grades", "grades_by_region", "alerts", "heatmap", "dlq"])
+        else {
             return s
         }
         if let v = m["window_stats"], let t = r.nonEmptyString(v, "sinks.window_stats") { s.windowStats = t }
         if let v = m["anomalies"], let t = r.nonEmptyString(v, "sinks.anomalies") { s.anomalies = t }
         if let v = m["grades"], let t = r.nonEmptyString(v, "sinks.grades") { s.grades = t }
+        if let v = m["grades_by_region"], let t = r.nonEmptyString(v, "sinks.grades_by_region") { s.gradesByRegion = t }
         if let v = m["alerts"], let t = r.nonEmptyString(v, "sinks.alerts") { s.alerts = t }
         if let v = m["heatmap"], let t = r.nonEmptyString(v, "sinks.heatmap") { s.heatmap = t }
         if let v = m["dlq"], let t = r.nonEmptyString(v, "sinks.dlq") { s.deadLetters = t }

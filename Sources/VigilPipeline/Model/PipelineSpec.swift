@@ -178,6 +178,9 @@ public struct SinksSpec: Sendable, Hashable {
     public var windowStats = "risk.window-stats"
     public var anomalies = "risk.anomalies"
     public var grades = "risk.grades"
+    /// A copy of every grade, keyed by the enterprise's region (needs `sources.enterprises`): the input of
+    /// the heat-map stage.
+    public var gradesByRegion = "risk.grades.by-region"
     public var alerts = "risk.alerts"
     public var heatmap = "risk.heatmap"
     public var deadLetters = "risk.dlq"

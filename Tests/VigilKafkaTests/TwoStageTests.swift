@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilKafka
+import VigilRuntime
+
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct TwoStageTests {
+    @Test("Grades re-keyed by region through Kafka feed the heat-map stage: enterprises per grade per region and industry")
+    func gradesToHeatmap() throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let (readings, profiles, grades, byRegion, heatmap) = (
+            uniqueName("readings"), uniqueName("profiles"), uniqueName("grades"), uniqueName("by-region"), uniqueName("heatmap")
+        )
+        try cluster.createTopic(readings, partitions: 2)
+        try cluster.createTopic(byRegion, partitions: 2)
+        for t in [profiles, grades, heatmap, "risk.dlq", "risk.window-stats", "risk.alerts"] { try cluster.createTopic(t, partitions: 1) }
+        let producer = try KafkaProducer(config: producerConfig(cluster.bootstrapServers))
+        for (e, region, industry, mhi) in [("E1", "north", "chemicals", "1"), ("E2", "north", "chemicals", "null"), ("E3", "south", "mining", "null")] {
+            try producer.produce(
+                topic: profiles, key: Array(e.utf8),
+                value: Array("{\"enterprise\":\"\(e)\",\"region\":\"\(region)\",\"industry\":\"\(industry)\",\"major_hazard_grade\":\(mhi)}".utf8)
+            )
+        }
+        let now = currentTimeMillis()
+        for i in 0..<30 {
+            for e in ["E1", "E2", "E3"] {
+                try producer.produce(
+                    topic: readings, key: Array(e.utf8),
+                    value: Array("{\"enterprise\":\"\(e)\",\"sensor\":\"\(e)-GT-1\",\"ts\":\(now - 60_000 + Int64(i) * 1_000),\"value\":5}".utf8)
+                )
+            }
+        }
+        try producer.flush()
+
+        // Stage 1: readings → grades (with region and industry from the profile table) and a copy keyed by region.
+        var config = StreamJobConfig(
+            brokers: cluster.bootstrapServers, groupID: uniqueName("stage1"), inputTopics: [readings],
+            window: WindowSpec(kind: .tumbling(size: 60_000))
+        )
+        config.gradesTopic = grades
+        config.profilesTopic = profiles
+        config.gradesByRegionTopic = byRegion
+        config.alarmRules = [(ThresholdRule(name: "gas", level1: 25, level2: 50), ["-GT-"])]
+        config.sessionTimeoutMs = 6_000
+        config.consumerAdditional = ["log_level": "3"]
+        config.producerAdditional = ["log_level": "3"]
+        let stage1 = try StreamJob(config: config)
+        let deadline1 = Date().addingTimeInterval(30)
+        while stage1.stats.readings < 90 && Date() < deadline1 { try stage1.step() }
+        try stage1.close()
+        #expect(stage1.stats.gradesByLevel.values.reduce(0, +) >= 3)
+
+        // Stage 2: the heat map over the re-keyed grades.
+        var hc = HeatmapJob.Config(brokers: cluster.bootstrapServers, groupID: uniqueName("stage2"), inputTopic: byRegion, outputTopic: heatmap)
+        hc.every = 0
+        hc.sessionTimeoutMs = 6_000
+        hc.consumerAdditional = ["log_level": "3"]
+        hc.producerAdditional = ["log_level": "3"]
+        let stage2 = try HeatmapJob(config: hc)
+        let deadline2 = Date().addingTimeInterval(30)
+        while stage2.gradesRead < 3 && Date() < deadline2 { try stage2.step() }
+        try stage2.close()
+
+        let reader = try KafkaConsumer(config: consumerConfig(cluster.bootstrapServers, group: uniqueName("reader")))
+        try reader.subscribe([heatmap])
+        var last: [String: [String: Any]] = [:]
+        try pollUntil(reader, seconds: 20, { r in
+            if let o = try? JSONSerialization.jsonObject(with: Data(r.payload)) as? [String: Any] {
+                last["\(o["region"] ?? "")/\(o["industry"] ?? "")"] = o
+            }
+        }, done: { last.count >= 2 && (last["north/chemicals"]?["enterprises"] as? Int) == 2 })
+        try reader.close()
+        #expect(last["north/chemicals"]?["enterprises"] as? Int == 2)
+        #expect(last["south/mining"]?["enterprises"] as? Int == 1)
+        // E1 is a first-grade major hazard source (B = 70 ≥ 60): orange from the start; E2, E3 are blue.
+        #expect(last["north/chemicals"]?["orange"] as? Int == 1 && last["north/chemicals"]?["blue"] as? Int == 1)
+        #expect(last["south/mining"]?["blue"] as? Int == 1)
+    }
+}

@@ -65,6 +65,18 @@ public enum Demo: Sendable {
         line("Vigil demo — pipeline '\(spec.name)' on an embedded Kafka cluster at \(cluster.bootstrapServers)")
         line("simulating \(options.enterprises) enterprises × \(spec.sensorTypes.count) sensor types at \(options.speed)× real time, for \(options.duration / 1000) s")
 
+        // Enterprise profiles first (the pipeline reads them as a table at start).
+        if let profileTopic = spec.sources.enterprises {
+            var ppc = KafkaProducerConfig(bootstrapServers: cluster.bootstrapServers)
+            ppc.additionalConfig = ["log_level": "3"]
+            let profileProducer = try KafkaProducer(config: ppc)
+            let names = (1...max(1, options.enterprises)).map { "E" + String(repeating: "0", count: max(0, 4 - String($0).count)) + String($0) }
+            for (e, json) in SimulationRun.profiles(enterprises: names, seed: options.seed) {
+                try profileProducer.produce(topic: profileTopic, key: Array(e.utf8), value: Array(json.utf8))
+            }
+            try profileProducer.flush()
+        }
+
         // The pipeline, as a consumer-group member on its own thread.
         var runOptions = RunOptions()
         runOptions.sessionTimeoutMs = 6_000

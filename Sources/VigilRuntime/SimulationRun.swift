@@ -29,6 +29,20 @@ public enum SimulationRun: Sendable {
         public var incidents: [PlantSimulator.Incident] = []
     }
 
+    /// Enterprise profiles (region, industry, major-hazard grade 1–4 or none), deterministic for a seed.
+    public static func profiles(enterprises: [String], seed: UInt64) -> [(String, String)] {
+        var rng = SplitMix64(seed: seed ^ 0x9F0F)
+        let regions = ["north", "south", "east", "west"]
+        let industries = ["chemicals", "mining", "metallurgy", "construction"]
+        return enterprises.map { e in
+            let grade = rng.next() % 5
+            let json =
+                "{\"enterprise\":\"\(e)\",\"name\":\"Enterprise \(e)\",\"region\":\"\(regions[Int(rng.next() % 4)])\","
+                + "\"industry\":\"\(industries[Int(rng.next() % 4)])\",\"major_hazard_grade\":\(grade == 0 ? "null" : "\(grade)")}"
+            return (e, json)
+        }
+    }
+
     /// Runs the simulation (blocking). `stop` ends it early; `progress` receives a line every few seconds.
     public static func run(spec: PipelineSpec, options: Options, stop: StopSignal, progress: (String) -> Void) throws -> Summary {
         guard let readings = spec.sources.readings else {
@@ -51,11 +65,8 @@ public enum SimulationRun: Sendable {
         var summary = Summary(incidents: simulator.incidents)
         let enterprises = Array(Set(simulator.points.map(\.enterprise))).sorted()
         var rng = SplitMix64(seed: options.seed ^ 0x5EED)
-        let regions = ["north", "south", "east", "west"]
-        let industries = ["chemicals", "mining", "metallurgy", "construction"]
         if let topic = spec.sources.enterprises {
-            for e in enterprises {
-                let json = "{\"enterprise\":\"\(e)\",\"name\":\"Enterprise \(e)\",\"region\":\"\(regions[Int(rng.next() % 4)])\",\"industry\":\"\(industries[Int(rng.next() % 4)])\",\"major_hazard_grade\":\(1 + rng.next() % 4)}"
+            for (e, json) in profiles(enterprises: enterprises, seed: options.seed) {
                 try producer.produce(topic: topic, key: Array(e.utf8), value: Array(json.utf8))
                 summary.profiles += 1
             }

@@ -6,13 +6,19 @@ struct VigilCommand: AsyncParsableCommand {
         commandName: "vigil",
         abstract: "Vigil: stream-processing risk analytics for high-risk industrial sites.",
         discussion: """
-            Vigil consumes sensor readings, computes event-time window statistics per sensor, and \
-            (as the project grows) anomaly scores, enterprise risk grades and alerts.
+            Vigil consumes sensor readings from Kafka as a consumer group, computes event-time window \
+            statistics, alarm transitions, anomaly scores and enterprise risk grades, and produces them to \
+            output topics. Pipelines are YAML files (see Pipelines/ and the README).
 
             Examples:
-              vigil demo                         # a short in-process demonstration of the window engine
-              vigil bench core                   # workload W1: 10 M readings, 40,000 sensors, 60 s windows
-              vigil bench core --records 2000000 --quantiles
+              vigil demo                # all in one process, on an embedded broker
+              vigil validate Pipelines/*.yaml
+              vigil run Pipelines/chemical-park.yaml --brokers kafka-1:9092
+              vigil simulate --pipeline Pipelines/coal-mine.yaml --brokers B \\
+                  --duration 10m
+              vigil broker              # an embedded Kafka cluster for kcat
+              vigil score-csv series.csv scored.csv
+              vigil bench core
             """,
         version: VigilVersion.current,
         subcommands: [RunCommand.self, SimulateCommand.self, ScoreCSVCommand.self, DemoCommand.self, ValidateCommand.self, BrokerCommand.self, BenchCommand.self]

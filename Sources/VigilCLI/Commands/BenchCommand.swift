@@ -12,6 +12,13 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run a built-in benchmark workload and print one JSON line.",
+        discussion: """
+            Examples:
+              vigil bench core                      # W1: the window engine, in memory
+              vigil bench core --detectors          # W1 plus alarm rules and anomaly scores per reading
+              vigil bench e2e                       # W2: JSON readings through the embedded Kafka cluster
+              vigil bench decode                    # the JSON decoder alone
+            """,
         subcommands: [Core.self, EndToEnd.self, Decode.self]
     )
 
@@ -217,7 +224,14 @@ extension BenchCommand {
         static let configuration = CommandConfiguration(
             commandName: "decode",
             abstract: "Decode the W2 JSON readings from memory into batches (no Kafka).",
-            discussion: "Prints one JSON line with readings/s and bytes/s of the JSON decoder alone."
+            discussion: """
+                Decodes the W2 payloads (JSON readings of the W1 key space) from memory into reading batches, \
+                three times, and prints one JSON line with the best readings/s and bytes/s.
+
+                Examples:
+                  vigil bench decode
+                  vigil bench decode --records 5000000
+                """
         )
 
         @Option(help: "Number of readings.")

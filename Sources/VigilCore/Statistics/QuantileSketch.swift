@@ -209,3 +209,44 @@ struct _BucketStore: Sendable {
         }
     }
 }
+
+// MARK: - Snapshot
+
+extension QuantileSketch {
+    /// Appends the sketch's state (counts, extremes, non-empty bucket ranges).
+    public func write(to w: inout SnapshotWriter) {
+        w.u64(count)
+        w.u64(zeroCount)
+        w.f64(min)
+        w.f64(max)
+        for store in [positive, negative] {
+            w.u64(store.total)
+            guard store.total > 0 else { continue }
+            w.u32(UInt32(bitPattern: store.lo))
+            w.u32(UInt32(bitPattern: store.hi))
+            for index in store.lo...store.hi { w.u64(store.counts[Int(index) - Int(store.offset)]) }
+        }
+    }
+
+    /// Reads a sketch written by ``write(to:)`` (with the same relative accuracy).
+    public init(reading r: inout SnapshotReader, relativeAccuracy: Double) throws(SnapshotError) {
+        self.init(relativeAccuracy: relativeAccuracy)
+        count = try r.u64()
+        zeroCount = try r.u64()
+        min = try r.f64()
+        max = try r.f64()
+        for which in 0..<2 {
+            let total = try r.u64()
+            guard total > 0 else { continue }
+            let lo = Int32(bitPattern: try r.u32())
+            let hi = Int32(bitPattern: try r.u32())
+            guard lo <= hi, Int(hi) - Int(lo) < 1 << 20 else { throw SnapshotError("quantile sketch bucket range \(lo)…\(hi) is invalid") }
+            for index in lo...hi {
+                let c = try r.u64()
+                if c > 0 {
+                    if which == 0 { positive.add(index: index, count: c) } else { negative.add(index: index, count: c) }
+                }
+            }
+        }
+    }
+}

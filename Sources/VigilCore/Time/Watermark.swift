@@ -74,8 +74,9 @@ public struct Watermark: Sendable, Hashable {
     }
 
     /// Sets the watermark directly (restoring from a snapshot, or tests).
-    public mutating func restore(maxEventTime: Int64, current: Int64) {
+    public mutating func restore(maxEventTime: Int64, current: Int64, lastActivity: Int64? = nil) {
         self.maxEventTime = maxEventTime
         self.current = current
+        self.lastActivity = lastActivity
     }
 }

@@ -20,11 +20,11 @@
 public final class PaneWindowOperator {
     public let spec: WindowSpec
     /// The partition's watermark.
-    public private(set) var watermark: Watermark
+    public internal(set) var watermark: Watermark
     /// Readings reported late since creation.
-    public private(set) var lateCount: Int64 = 0
+    public internal(set) var lateCount: Int64 = 0
     /// Rows emitted since creation.
-    public private(set) var rowsEmitted: Int64 = 0
+    public internal(set) var rowsEmitted: Int64 = 0
 
     let size: Int64
     let slide: Int64
@@ -364,7 +364,7 @@ public final class PaneWindowOperator {
 
     /// Early rows for every window that has data and has not fired, if the watermark crossed a multiple
     /// of the early interval since the last call.
-    private var lastEarlyBucket: Int64 = .min
+    var lastEarlyBucket: Int64 = .min
 
     private func emitEarly(into output: inout WindowResults) {
         guard let every = earlyEvery else { return }

@@ -72,12 +72,7 @@ public final class PipelineRunner {
         config.gradesTopic = spec.sinks.grades
         config.profilesTopic = spec.sources.enterprises
         if spec.sources.enterprises != nil { config.gradesByRegionTopic = spec.sinks.gradesByRegion }
-        config.grader.red = spec.risk.red
-        config.grader.orange = spec.risk.orange
-        config.grader.yellow = spec.risk.yellow
-        config.grader.downgradeMargin = spec.risk.downgradeMargin
-        config.grader.downgradeHold = spec.risk.downgradeHold
-        config.grader.alarmWeight = spec.risk.alarmWeight
+        config.grader = spec.risk.grader
         config.gradeHeartbeat = spec.risk.heartbeat
         config.anomalyFloor = spec.anomalies.floor
         config.anomalySettings.window = spec.anomalies.window

@@ -132,15 +132,16 @@ public struct AnomaliesSpec: Sendable, Hashable {
 
 /// The dynamic risk grade model (`DOMAIN.md` §4.3, all [P] defaults).
 public struct RiskSpec: Sendable, Hashable {
+    // Defaults come from VigilCore's RiskGrader, the one place the §4.3 constants are written down.
     /// Lower bounds of R_dyn for each level: red ≥ 80, orange ≥ 60, yellow ≥ 40, else blue.
-    public var red: Double = 80
-    public var orange: Double = 60
-    public var yellow: Double = 40
+    public var red = RiskGrader().red
+    public var orange = RiskGrader().orange
+    public var yellow = RiskGrader().yellow
     /// Downgrade only after R_dyn stayed below (band − margin) for `downgradeHold` ms.
-    public var downgradeMargin: Double = 5
-    public var downgradeHold: Int64 = 7_200_000
+    public var downgradeMargin = RiskGrader().downgradeMargin
+    public var downgradeHold = RiskGrader().downgradeHold
     /// Weight of the alarm-behaviour score A in R_dyn = B + w·A + O + H + Q.
-    public var alarmWeight: Double = 0.5
+    public var alarmWeight = RiskGrader().alarmWeight
     /// Grades are re-emitted at least this often, ms.
     public var heartbeat: Int64 = 3_600_000
     public init() {}
@@ -206,4 +207,18 @@ public struct MetricsSpec: Sendable, Hashable {
     /// Port of `/metrics` and `/healthz`; 0 disables them. Default 9464.
     public var port = 9464
     public init() {}
+}
+
+extension RiskSpec {
+    /// A grader configured with these bands, hysteresis and weights.
+    public var grader: RiskGrader {
+        var g = RiskGrader()
+        g.red = red
+        g.orange = orange
+        g.yellow = yellow
+        g.downgradeMargin = downgradeMargin
+        g.downgradeHold = downgradeHold
+        g.alarmWeight = alarmWeight
+        return g
+    }
 }

@@ -72,8 +72,9 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         self.line = line
     }
 
-    /// An error that did not come from librdkafka.
-    init(_ code: Code, _ message: String, isRetriable: Bool = false, file: String = #fileID, line: Int = #line) {
+    /// An error that did not come from librdkafka (layers above use it for failures of the same step, such as
+    /// a checkpoint write that belongs to a commit).
+    public init(_ code: Code, _ message: String, isRetriable: Bool = false, file: String = #fileID, line: Int = #line) {
         self.init(code: code, rdKafkaCode: nil, message: message, isFatal: false, isRetriable: isRetriable, file: file, line: line)
     }
 

@@ -81,6 +81,9 @@ public enum Demo: Sendable {
         var runOptions = RunOptions()
         runOptions.sessionTimeoutMs = 6_000
         runOptions.metricsPort = nil
+        let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-demo-\(getpid())").path
+        runOptions.checkpointPath = stateDirectory
+        defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
         let runner = PipelineRunner(spec: spec, options: runOptions, logger: logger)
         let runnerStop = StopSignal()
         let runnerError = Mutex<(any Error)?>(nil)

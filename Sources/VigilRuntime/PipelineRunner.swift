@@ -23,6 +23,14 @@ public struct RunOptions: Sendable {
     public var metricsAddress = "0.0.0.0"
     /// Overrides `session.timeout.ms` (tests on the embedded broker use 6000).
     public var sessionTimeoutMs: Int?
+    /// Overrides the file's `checkpoint.path` (the `directory` store's directory).
+    public var checkpointPath: String?
+    /// Overrides the file's `checkpoint.store`; `none` runs without checkpoints.
+    public var checkpointStore: String?
+    /// This instance's stable name, part of the `kafka` store's `transactional.id`
+    /// (`vigil.<pipeline>.<instance>`): a restarted instance with the same name fences its predecessor.
+    /// Default: the host name.
+    public var instanceID: String?
     public init() {}
 }
 
@@ -62,6 +70,17 @@ public final class PipelineRunner {
         config.idleTimeout = readings.idleTimeout
         config.decoder = readings.decoder
         config.commitInterval = spec.checkpoint.interval
+        switch options.checkpointStore ?? spec.checkpoint.store.rawValue {
+        case "none":
+            config.checkpoint = .none
+        case "kafka":
+            let instance = options.instanceID ?? ProcessInfo.processInfo.hostName
+            config.checkpoint = .kafka(topic: "vigil.\(spec.name).checkpoints", transactionalID: "vigil.\(spec.name).\(instance)")
+        case "directory":
+            config.checkpoint = .directory(path: options.checkpointPath ?? spec.checkpoint.path)
+        case let other:
+            throw RunnerError(message: "checkpoint store '\(other)' is not one of directory, kafka, none")
+        }
         config.consumerAdditional = spec.kafka
         config.producerAdditional = spec.kafka
         if let t = options.sessionTimeoutMs { config.sessionTimeoutMs = t }
@@ -92,6 +111,9 @@ public final class PipelineRunner {
         }
         let config = try Self.jobConfig(spec: spec, options: options)
         let job = try StreamJob(config: config)
+        let noticeLogger = logger
+        job.onNotice = { noticeLogger.warning("\($0)") }
+        job.prepare()
         metrics.update { s in
             s.pipeline = spec.name
             s.inputTopics = config.inputTopics
@@ -123,7 +145,7 @@ public final class PipelineRunner {
             metadata: [
                 "group": "\(config.groupID)", "brokers": "\(config.brokers)", "input": "\(config.inputTopics.joined(separator: ","))",
                 "output": "\(config.outputTopic)", "dlq": "\(config.deadLetterTopic)",
-                "windows": "\(spec.windows.map(\.name).joined(separator: ","))",
+                "windows": "\(spec.windows.map(\.name).joined(separator: ","))", "checkpoint": "\(config.checkpoint)",
             ]
         )
         onReady(endpoint?.port)
@@ -135,7 +157,13 @@ public final class PipelineRunner {
             if let seconds = job.lastStepSeconds { metrics.observeLatency(seconds: seconds) }
             let assignment = job.assignment
             if assignment != lastAssignment {
-                logger.info("partitions assigned", metadata: ["partitions": "\(assignment.map(\.description).joined(separator: ","))"])
+                logger.info(
+                    "partitions assigned",
+                    metadata: [
+                        "partitions": "\(assignment.map(\.description).joined(separator: ","))",
+                        "restored_total": "\(job.stats.partitionsRestored)", "restore_s": "\(job.stats.lastRestoreSeconds)",
+                    ]
+                )
                 lastAssignment = assignment
             }
             let now = currentTimeMillis()
@@ -153,9 +181,9 @@ public final class PipelineRunner {
                 lastReadings = job.stats.readings
             }
         }
-        logger.info("stopping: batch finished, flushing outputs and committing offsets")
+        logger.info("stopping: batch finished; flushing outputs, checkpointing and committing offsets")
         try job.commit()
-        logger.info("offsets committed", metadata: ["commits": "\(job.stats.commits)"])
+        logger.info("checkpointed", metadata: ["commits": "\(job.stats.commits)", "checkpoints": "\(job.stats.checkpoints)"])
         try job.close()
         metrics.update { $0.running = false }
         logger.info(
@@ -225,6 +253,12 @@ public final class PipelineRunner {
             s.grades = stats.gradesByLevel
             s.rowsByWindow = stats.rowsByWindow
             s.commits = stats.commits
+            s.checkpoints = stats.checkpoints
+            s.snapshotsWritten = stats.snapshotsWritten
+            s.lastCheckpointSeconds = stats.lastCheckpointSeconds
+            s.lastCheckpointBytes = stats.lastCheckpointBytes
+            s.partitionsRestored = stats.partitionsRestored
+            s.lastRestoreSeconds = stats.lastRestoreSeconds
             s.lag = Dictionary(uniqueKeysWithValues: lag.map { ("\($0.key.topic)/\($0.key.partition)", $0.value) })
             s.assignedPartitions = assigned
             s.windowStateBytes = bytes

@@ -16,6 +16,8 @@ public enum SimulationRun: Sendable {
         public var seed: UInt64 = 42
         /// Produce as fast as possible, with event times ending now, instead of in real time.
         public var fast = false
+        /// Event time passes this many times faster than real time (event times end now); 1: real time.
+        public var speed = 1.0
         public var groundTruthPath: String? = nil
         public var kafka: [String: String] = [:]
         public init(brokers: String) { self.brokers = brokers }
@@ -54,7 +56,7 @@ public enum SimulationRun: Sendable {
         let pointCount = spec.sensorTypes.count * max(1, options.enterprises)
         let period = max(100, Int64((Double(pointCount) * 1000 / (options.rate ?? Double(pointCount))).rounded()))
         let now = currentTimeMillis()
-        let start = options.fast ? now - options.duration : now
+        let start = options.fast || options.speed != 1 ? now - options.duration : now
         let simulator = PlantSimulator(
             types: spec.sensorTypes, enterprises: options.enterprises, start: start, end: start + options.duration, period: period,
             seed: options.seed
@@ -106,7 +108,7 @@ public enum SimulationRun: Sendable {
             if let failure { throw failure }
             t = chunkEnd
             if !options.fast {
-                let wait = t - currentTimeMillis()
+                let wait = now + Int64(Double(t - start) / options.speed) - currentTimeMillis()
                 if wait > 0 { usleep(UInt32(min(wait, 1_000)) * 1_000) }
                 producer.poll()
             }

@@ -85,7 +85,7 @@ struct RunEndToEndTests {
             sensor_types:
               gas: { match: ["-GT-"], unit: "%LEL", al1: 25, al2: 50, deadband: 2 }
             sinks: { window_stats: \(output), dlq: \(dlq), alerts: \(output).alerts, anomalies: \(output).anomalies, grades: \(output).grades }
-            checkpoint: { interval: 1s }
+            checkpoint: { interval: 1s, path: "\(NSTemporaryDirectory())vigil-e2e-state-\(UUID().uuidString)" }
             """
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -192,7 +192,7 @@ struct RunEndToEndTests {
         run.process.waitUntilExit()
         #expect(run.process.terminationStatus == 0)
         let log = run.stderr
-        let order = ["stopping: batch finished", "offsets committed", "left the consumer group"].map { log.range(of: $0)?.lowerBound }
+        let order = ["stopping: batch finished", "checkpointed", "left the consumer group"].map { log.range(of: $0)?.lowerBound }
         #expect(order.allSatisfy { $0 != nil }, "\(log)")
         if order.allSatisfy({ $0 != nil }) { #expect(order[0]! < order[1]! && order[1]! < order[2]!) }
     }

@@ -18,12 +18,20 @@ struct RunCommand: AsyncParsableCommand {
             Start the same command on several machines to share the partitions; stopping one (SIGTERM) finishes \
             the batch, flushes, commits and leaves the group, and the others take its partitions over.
 
+            State (windows, alarm states, anomaly baselines, grades) is checkpointed every checkpoint.interval, \
+            when partitions are revoked and on shutdown; a restarted or new member resumes each partition from \
+            its snapshot. Stores: directory (atomic files under checkpoint.path; the instances of a group share \
+            it, e.g. on shared storage) or kafka (compacted topic vigil.<pipeline>.checkpoints, one \
+            transaction per checkpoint with the outputs and offsets; give each instance a stable --instance-id).
+
             /metrics (Prometheus text) and /healthz are served on the pipeline's metrics port.
 
             Examples:
               vigil run Pipelines/chemical-park.yaml --brokers kafka-1:9092,kafka-2:9092
               KAFKA_BROKERS=127.0.0.1:9092 vigil run Pipelines/coal-mine.yaml --metrics-port 9500
               vigil broker &   # then: vigil run Pipelines/chemical-park.yaml --brokers <printed address>
+              vigil run Pipelines/chemical-park.yaml --checkpoint-path /mnt/shared/vigil/chemical-park
+              vigil run Pipelines/chemical-park.yaml --checkpoint-store kafka --instance-id node-3
             """
     )
 
@@ -42,6 +50,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "session.timeout.ms of the consumer (use 6000 on the embedded broker).")
     var sessionTimeoutMs: Int?
 
+    @Option(help: "Checkpoint store: directory, kafka or none (overrides checkpoint.store).")
+    var checkpointStore: String?
+
+    @Option(help: "Directory of the directory store (overrides checkpoint.path).")
+    var checkpointPath: String?
+
+    @Option(help: "Stable name of this instance for the kafka store's transactional.id (default: the host name).")
+    var instanceID: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -50,6 +67,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         if let p = metricsPort, !(0...65535).contains(p) { throw ValidationError("--metrics-port must be in 0…65535") }
+        if let s = checkpointStore, !["directory", "kafka", "none"].contains(s) {
+            throw ValidationError("--checkpoint-store must be directory, kafka or none")
+        }
     }
 
     func run() async throws {
@@ -65,6 +85,9 @@ struct RunCommand: AsyncParsableCommand {
         options.metricsPort = metricsPort
         options.metricsAddress = metricsAddress
         options.sessionTimeoutMs = sessionTimeoutMs
+        options.checkpointStore = checkpointStore
+        options.checkpointPath = checkpointPath
+        options.instanceID = instanceID
         let runner = PipelineRunner(spec: spec, options: options, logger: Logger(label: "vigil"))
         let stop = StopSignal()
         let sources = installStopSignals(stop)

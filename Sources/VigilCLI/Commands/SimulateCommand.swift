@@ -17,6 +17,7 @@ struct SimulateCommand: AsyncParsableCommand {
               vigil simulate --pipeline Pipelines/coal-mine.yaml --brokers B --enterprises 50 --rate 500 --seed 7 \\
                   --ground-truth /tmp/truth.jsonl
               vigil simulate --pipeline P.yaml --brokers B --duration 1h --fast    # an hour of data, now
+              vigil simulate --pipeline P.yaml --brokers B --duration 2h --speed 60  # 2 h of event time in 2 min
             """
     )
 
@@ -29,7 +30,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Number of enterprises.")
     var enterprises: Int = 10
 
-    @Option(help: "Readings per second over all sensors (default: one per sensor per second).")
+    @Option(help: "Readings per second of event time over all sensors (default: one per sensor per second).")
     var rate: Double?
 
     @Option(help: "Event time to simulate, e.g. 60s, 10m, 2h.")
@@ -41,12 +42,16 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Produce as fast as possible (event times end now) instead of in real time.")
     var fast = false
 
+    @Option(help: "Event time runs this many times faster than real time, ending now (e.g. 120: 2h of data in 1 min).")
+    var speed: Double = 1
+
     @Option(help: "Write the injected incidents here (JSON lines).", completion: .file())
     var groundTruth: String?
 
     func validate() throws {
         guard (1...100_000).contains(enterprises) else { throw ValidationError("--enterprises must be in 1…100000") }
         if let rate, !(rate > 0) { throw ValidationError("--rate must be > 0") }
+        guard speed > 0 && speed.isFinite else { throw ValidationError("--speed must be > 0") }
         guard let d = parseDuration(duration), d > 0 else { throw ValidationError("--duration must be a duration such as 60s, 10m or 2h") }
         _ = d
     }
@@ -59,6 +64,7 @@ struct SimulateCommand: AsyncParsableCommand {
         options.duration = parseDuration(duration)!
         options.seed = seed
         options.fast = fast
+        options.speed = speed
         options.groundTruthPath = groundTruth
         options.kafka = spec.kafka
         let stop = StopSignal()

@@ -60,9 +60,9 @@ public struct RiskGrader: Sendable {
     public var downgradeMargin = 5.0
     public var downgradeHold: Int64 = 7_200_000
 
-    public private(set) var level: RiskLevel = .blue
+    public internal(set) var level: RiskLevel = .blue
     /// Since when R_dyn has been low enough to downgrade (event time), if it is.
-    public private(set) var belowSince: Int64? = nil
+    public internal(set) var belowSince: Int64? = nil
 
     public init() {}
 

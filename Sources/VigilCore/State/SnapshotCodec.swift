@@ -77,6 +77,17 @@ public struct SnapshotWriter: Sendable {
     public mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
     public mutating func f64(_ v: Double) { u64(v.bitPattern) }
     public mutating func bool(_ v: Bool) { u8(v ? 1 : 0) }
+    /// A length-prefixed byte string (nested snapshots, keys).
+    public mutating func blob(_ v: [UInt8]) {
+        u64(UInt64(v.count))
+        bytes.append(contentsOf: v)
+    }
+    public mutating func string(_ v: String) { blob(Array(v.utf8)) }
+    /// An optional Int64 as a presence flag and the value.
+    public mutating func optionalI64(_ v: Int64?) {
+        bool(v != nil)
+        i64(v ?? 0)
+    }
 }
 
 /// Little-endian reader; every read checks bounds.
@@ -104,4 +115,27 @@ public struct SnapshotReader: Sendable {
     public mutating func i64() throws(SnapshotError) -> Int64 { Int64(bitPattern: try u64()) }
     public mutating func f64() throws(SnapshotError) -> Double { Double(bitPattern: try u64()) }
     public mutating func bool() throws(SnapshotError) -> Bool { try u8() != 0 }
+    public mutating func blob() throws(SnapshotError) -> [UInt8] {
+        let n = try u64()
+        guard n <= UInt64(bytes.count - position) else { throw SnapshotError("snapshot payload truncated at byte \(position)") }
+        return Array(try take(Int(n)))
+    }
+    public mutating func string() throws(SnapshotError) -> String {
+        let b = try blob()
+        guard let s = String(validating: b, as: UTF8.self) else { throw SnapshotError("snapshot holds invalid UTF-8 at byte \(position)") }
+        return s
+    }
+    public mutating func optionalI64() throws(SnapshotError) -> Int64? {
+        let present = try bool()
+        let v = try i64()
+        return present ? v : nil
+    }
+    /// A count that must be plausible for the remaining bytes (each element at least `minBytes`).
+    public mutating func count(minBytes: Int = 1) throws(SnapshotError) -> Int {
+        let n = try u64()
+        guard n <= UInt64((bytes.count - position) / max(1, minBytes)) else {
+            throw SnapshotError("snapshot count \(n) at byte \(position) exceeds the remaining payload")
+        }
+        return Int(n)
+    }
 }

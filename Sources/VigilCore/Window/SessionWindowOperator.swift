@@ -10,9 +10,9 @@
 /// times, so firing costs O(log sensors) per session, not a scan of every sensor.
 public final class SessionWindowOperator {
     public let spec: WindowSpec
-    public private(set) var watermark: Watermark
-    public private(set) var lateCount: Int64 = 0
-    public private(set) var rowsEmitted: Int64 = 0
+    public internal(set) var watermark: Watermark
+    public internal(set) var lateCount: Int64 = 0
+    public internal(set) var rowsEmitted: Int64 = 0
 
     struct Session {
         var start: Int64
@@ -35,7 +35,7 @@ public final class SessionWindowOperator {
     /// The smallest outstanding heap time known for each slot (`Int64.max` when none is known).
     var queuedTime: [Int64] = []
     var lastEarlyBucket: Int64 = .min
-    public private(set) var openSessions = 0
+    public internal(set) var openSessions = 0
 
     public init(spec: WindowSpec, watermark: Watermark) {
         precondition(spec.problems().isEmpty, "SessionWindowOperator: invalid spec: \(spec.problems())")
@@ -213,8 +213,8 @@ extension SessionWindowOperator: Sendable {}
 
 /// A binary min-heap of (time, slot) pairs.
 struct _MinHeap {
-    private var times: [Int64] = []
-    private var slots: [UInt32] = []
+    var times: [Int64] = []
+    var slots: [UInt32] = []
 
     var isEmpty: Bool { times.isEmpty }
     var count: Int { times.count }

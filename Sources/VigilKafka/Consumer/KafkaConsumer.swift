@@ -44,6 +44,22 @@ public final class KafkaConsumer {
     /// Assigns partitions directly, without a group (replay, tools, benchmarks).
     public func assign(_ partitions: [KafkaTopicPartition]) throws(KafkaError) { try client.assign(partitions) }
 
+    /// Installs handlers that run synchronously inside librdkafka's rebalance callback, on the thread that
+    /// calls ``poll(maxMessages:timeoutMs:_:)`` or ``close()``, before the assignment changes take effect.
+    ///
+    /// - `onAssign` receives newly assigned partitions and returns start offsets for some of them (the
+    ///   resume positions from a checkpoint); partitions without one start from the group's committed offset.
+    /// - `onRevoke` receives partitions about to be taken away: the place to checkpoint their state and
+    ///   commit, while no other member can own them yet.
+    ///
+    /// A poll that runs a revocation may still deliver records of the revoked partitions that were fetched
+    /// before it; check ``assignment`` and drop them.
+    public func setRebalanceHandlers(
+        onAssign: (([KafkaTopicPartition]) -> [KafkaTopicPartition: Int64])?, onRevoke: (([KafkaTopicPartition]) -> Void)?
+    ) {
+        client.setRebalanceHandlers(onAssign: onAssign, onRevoke: onRevoke)
+    }
+
     /// Takes the rebalance events that happened during earlier polls, oldest first.
     public func drainRebalanceEvents() -> [KafkaRebalanceEvent] { client.drainRebalanceEvents() }
 

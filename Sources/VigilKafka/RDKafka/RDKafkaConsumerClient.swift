@@ -12,6 +12,11 @@ final class RebalanceContext: Sendable {
     /// Start offsets for newly assigned partitions (e.g. from a checkpoint); `nil` keeps the committed offset.
     let offsetProvider: (@Sendable (KafkaTopicPartition) -> Int64?)?
 
+    /// Handlers installed by the owner of the consumer; they run inside the rebalance callback, which
+    /// librdkafka calls on the thread that polls (or closes) the consumer, never concurrently.
+    nonisolated(unsafe) var onAssign: (([KafkaTopicPartition]) -> [KafkaTopicPartition: Int64])? = nil
+    nonisolated(unsafe) var onRevoke: (([KafkaTopicPartition]) -> Void)? = nil
+
     init(offsetProvider: (@Sendable (KafkaTopicPartition) -> Int64?)?) { self.offsetProvider = offsetProvider }
 }
 
@@ -31,6 +36,15 @@ private func rebalanceCallback(
                 if let offset = provider(tp) { partitions.pointee.elems[i].offset = offset }
             }
         }
+        if let onAssign = context.onAssign {
+            let offsets = onAssign(RDKafkaTopicPartitionList.read(partitions).map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) })
+            for i in 0..<Int(partitions.pointee.cnt) {
+                let e = partitions.pointee.elems[i]
+                if let offset = offsets[KafkaTopicPartition(topic: String(cString: e.topic), partition: e.partition)] {
+                    partitions.pointee.elems[i].offset = offset
+                }
+            }
+        }
         let list = RDKafkaTopicPartitionList.read(partitions)
         var failure: KafkaError? = nil
         if cooperative {
@@ -46,6 +60,8 @@ private func rebalanceCallback(
         }
     } else {
         let list = RDKafkaTopicPartitionList.read(partitions)
+        // The owner finishes with these partitions (checkpoint, commit) before they are given up.
+        context.onRevoke?(list.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) })
         var failure: KafkaError? = nil
         if cooperative {
             if let e = rd_kafka_incremental_unassign(rk, partitions) { failure = KafkaError.consuming(e, .rebalance, "incremental_unassign") }
@@ -123,6 +139,13 @@ final class RDKafkaConsumerClient {
         context.state.withLock { s in
             s.assignment = Set(partitions.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) })
         }
+    }
+
+    func setRebalanceHandlers(
+        onAssign: (([KafkaTopicPartition]) -> [KafkaTopicPartition: Int64])?, onRevoke: (([KafkaTopicPartition]) -> Void)?
+    ) {
+        context.onAssign = onAssign
+        context.onRevoke = onRevoke
     }
 
     /// Takes the rebalance events that happened during earlier polls, oldest first.

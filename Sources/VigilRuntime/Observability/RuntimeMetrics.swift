@@ -19,6 +19,12 @@ public final class RuntimeMetrics: Sendable {
         public var deadLetters: Int64 = 0
         public var rowsByWindow: [String: Int64] = [:]
         public var commits: Int64 = 0
+        public var checkpoints: Int64 = 0
+        public var snapshotsWritten: Int64 = 0
+        public var lastCheckpointSeconds = 0.0
+        public var lastCheckpointBytes: Int64 = 0
+        public var partitionsRestored: Int64 = 0
+        public var lastRestoreSeconds = 0.0
         public var alerts: [String: Int64] = [:]  // "raised AL2" → count
         public var anomalies: [String: Int64] = [:]  // detector → count
         public var grades: [String: Int64] = [:]  // level → count
@@ -90,6 +96,18 @@ public final class RuntimeMetrics: Sendable {
         for (l, n) in s.grades.sorted(by: { $0.key < $1.key }) { sample("vigil_grades_total", [("level", l)], "\(n)") }
         family("vigil_offset_commits_total", "counter", "Successful offset commits.")
         sample("vigil_offset_commits_total", [], "\(s.commits)")
+        family("vigil_checkpoints_total", "counter", "Checkpoint rounds written (snapshots stored, then offsets committed).")
+        sample("vigil_checkpoints_total", [], "\(s.checkpoints)")
+        family("vigil_checkpoint_snapshots_total", "counter", "Partition snapshots written.")
+        sample("vigil_checkpoint_snapshots_total", [], "\(s.snapshotsWritten)")
+        family("vigil_checkpoint_duration_seconds", "gauge", "Duration of the last checkpoint round (flush, snapshot, store, commit).")
+        sample("vigil_checkpoint_duration_seconds", [], "\(s.lastCheckpointSeconds)")
+        family("vigil_checkpoint_bytes", "gauge", "Bytes of the last checkpoint round's snapshots.")
+        sample("vigil_checkpoint_bytes", [], "\(s.lastCheckpointBytes)")
+        family("vigil_partitions_restored_total", "counter", "Partitions whose state was restored from a checkpoint.")
+        sample("vigil_partitions_restored_total", [], "\(s.partitionsRestored)")
+        family("vigil_restore_duration_seconds", "gauge", "Duration of the last restore of an assignment's snapshots.")
+        sample("vigil_restore_duration_seconds", [], "\(s.lastRestoreSeconds)")
         family("vigil_consumer_lag", "gauge", "Messages behind the high watermark, per assigned partition.")
         for (tp, n) in s.lag.sorted(by: { $0.key < $1.key }) {
             let parts = tp.split(separator: "/")

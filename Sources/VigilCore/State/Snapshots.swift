@@ -1,0 +1,202 @@
+// Snapshot encoding of the per-partition state that is not a window operator: key dictionaries,
+// watermarks, alarm books, detector baselines and grading state. Each type writes its fields in a fixed
+// order into a ``SnapshotWriter`` and reads them back with bounds-checked reads; the container
+// (``SnapshotCodec``) adds the version and the checksum.
+
+extension KeyInterner {
+    /// Writes every key in slot order (restoring interns them in the same order, so slots are unchanged).
+    public func write(to w: inout SnapshotWriter) {
+        w.u64(UInt64(count))
+        for slot in 0..<count { withKeyBytes(for: UInt32(slot)) { w.blob(Array($0)) } }
+    }
+
+    /// Reads keys written by ``write(to:)``.
+    public init(reading r: inout SnapshotReader) throws(SnapshotError) {
+        self.init()
+        let n = try r.count(minBytes: 8)
+        for slot in 0..<n {
+            let key = try r.blob()
+            let got = key.withUnsafeBytes { intern(bytes: $0) }
+            guard Int(got) == slot else { throw SnapshotError("snapshot key dictionary repeats a key at slot \(slot)") }
+        }
+    }
+}
+
+extension Watermark {
+    public func write(to w: inout SnapshotWriter) {
+        w.i64(maxEventTime)
+        w.i64(current)
+        w.optionalI64(lastActivity)
+    }
+
+    /// Restores the progress written by ``write(to:)`` into this watermark (its settings come from the pipeline).
+    public mutating func read(from r: inout SnapshotReader) throws(SnapshotError) {
+        let maxEventTime = try r.i64()
+        let current = try r.i64()
+        let activity = try r.optionalI64()
+        restore(maxEventTime: maxEventTime, current: current, lastActivity: activity)
+    }
+}
+
+extension ThresholdRule {
+    /// A digest of the rule's name and parameters (state restored under different rules is not reused).
+    var fingerprint: String {
+        "\(name)|\(direction)|\(level1.map { "\($0.bitPattern)" } ?? "-")|\(level2.map { "\($0.bitPattern)" } ?? "-")|\(deadband.bitPattern)|\(onDelay)|\(offDelay)"
+    }
+}
+
+extension ThresholdDetector {
+    /// A digest of the rule list; ``init(rules:restoring:)`` refuses state taken under other rules.
+    public var rulesFingerprint: UInt32 { SnapshotCodec.crc32(Array(rules.map(\.fingerprint).joined(separator: ";").utf8)) }
+
+    /// Writes the per-slot columns (rule binding, raised level, pending level and since when, raised at).
+    public func write(to w: inout SnapshotWriter) {
+        w.u32(rulesFingerprint)
+        w.u64(UInt64(ruleOf.count))
+        for i in ruleOf.indices {
+            w.u32(UInt32(bitPattern: ruleOf[i]))
+            w.u8(state[i])
+            w.u8(pending[i])
+            w.i64(pendingSince[i])
+            w.i64(raisedAt[i])
+        }
+    }
+
+    /// Restores a detector with `rules` from ``write(to:)``.
+    ///
+    /// - Throws: ``SnapshotError`` when the state was taken under a different rule list (the caller decides
+    ///   whether to start the alarm book afresh).
+    public init(rules: [ThresholdRule], reading r: inout SnapshotReader) throws(SnapshotError) {
+        self.init(rules: rules)
+        let fingerprint = try r.u32()
+        let n = try r.count(minBytes: 22)
+        guard fingerprint == rulesFingerprint else {
+            r.position += n * 22
+            throw SnapshotError("alarm state was taken under different alarm rules")
+        }
+        grow(to: n)
+        for i in 0..<n {
+            let rule = Int32(bitPattern: try r.u32())
+            guard rule >= -2, rule < Int32(rules.count) else { throw SnapshotError("alarm state names rule \(rule) of \(rules.count)") }
+            ruleOf[i] = rule
+            state[i] = try r.u8()
+            pending[i] = try r.u8()
+            pendingSince[i] = try r.i64()
+            raisedAt[i] = try r.i64()
+        }
+    }
+}
+
+extension AnomalySettings {
+    var fingerprint: UInt32 { SnapshotCodec.crc32(Array("\(self)".utf8)) }
+}
+
+extension AnomalyScorer {
+    /// Writes every sensor's detector state and value ring.
+    public func write(to w: inout SnapshotWriter) {
+        w.u32(settings.fingerprint)
+        w.u64(UInt64(states.count))
+        for st in states {
+            w.i64(Int64(st.count))
+            w.i64(Int64(st.head))
+            w.i64(st.lastTime)
+            w.f64(st.lastValue)
+            w.f64(st.ewmaMean)
+            w.f64(st.ewmaVar)
+            w.f64(st.cusumHigh)
+            w.f64(st.cusumLow)
+            w.i64(Int64(st.sameCount))
+            w.i64(st.sameSince)
+            w.f64(st.slope)
+            w.f64(st.median)
+            w.f64(st.mad)
+            w.i64(Int64(st.sinceRefresh))
+        }
+        w.u64(UInt64(ring.count))
+        for x in ring { w.f64(x) }
+    }
+
+    /// Restores a scorer from ``write(to:)``; refuses state taken with different settings.
+    public init(settings: AnomalySettings, reading r: inout SnapshotReader) throws(SnapshotError) {
+        self.init(settings: settings)
+        guard try r.u32() == settings.fingerprint else { throw SnapshotError("anomaly state was taken with different anomaly settings") }
+        let n = try r.count(minBytes: 112)
+        states.reserveCapacity(n)
+        for _ in 0..<n {
+            var st = SensorState()
+            st.count = Int(try r.i64())
+            st.head = Int(try r.i64())
+            st.lastTime = try r.i64()
+            st.lastValue = try r.f64()
+            st.ewmaMean = try r.f64()
+            st.ewmaVar = try r.f64()
+            st.cusumHigh = try r.f64()
+            st.cusumLow = try r.f64()
+            st.sameCount = Int(try r.i64())
+            st.sameSince = try r.i64()
+            st.slope = try r.f64()
+            st.median = try r.f64()
+            st.mad = try r.f64()
+            st.sinceRefresh = Int(try r.i64())
+            guard st.count >= 0, st.head >= 0, st.head < max(1, settings.window) else { throw SnapshotError("anomaly state has an invalid ring position") }
+            states.append(st)
+        }
+        let ringCount = try r.count(minBytes: 8)
+        guard ringCount == n * settings.window else { throw SnapshotError("anomaly state ring holds \(ringCount) values for \(n) sensors") }
+        ring.reserveCapacity(ringCount)
+        for _ in 0..<ringCount { ring.append(try r.f64()) }
+    }
+}
+
+extension AlarmBehaviour {
+    public func write(to w: inout SnapshotWriter) {
+        w.i64(window)
+        w.u64(UInt64(alarms.count))
+        for a in alarms {
+            w.u32(a.sensor)
+            w.i64(a.raisedAt)
+            w.optionalI64(a.clearedAt)
+        }
+        let seen = lastSeen.sorted { $0.key < $1.key }
+        w.u64(UInt64(seen.count))
+        for (sensor, t) in seen {
+            w.u32(sensor)
+            w.i64(t)
+        }
+        let extra = points.filter { lastSeen[$0] == nil }.sorted()
+        w.u64(UInt64(extra.count))
+        for p in extra { w.u32(p) }
+    }
+
+    public init(reading r: inout SnapshotReader) throws(SnapshotError) {
+        self.init(window: try r.i64())
+        let n = try r.count(minBytes: 21)
+        for _ in 0..<n {
+            let sensor = try r.u32()
+            let raised = try r.i64()
+            alarms.append(Alarm(sensor: sensor, raisedAt: raised, clearedAt: try r.optionalI64()))
+        }
+        let m = try r.count(minBytes: 12)
+        for _ in 0..<m {
+            let sensor = try r.u32()
+            lastSeen[sensor] = try r.i64()
+            points.insert(sensor)
+        }
+        let e = try r.count(minBytes: 4)
+        for _ in 0..<e { points.insert(try r.u32()) }
+    }
+}
+
+extension RiskGrader {
+    /// Writes the hysteresis state (the bands and weights come from the pipeline).
+    public func write(to w: inout SnapshotWriter) {
+        w.u8(UInt8(level.rawValue))
+        w.optionalI64(belowSince)
+    }
+
+    public mutating func read(from r: inout SnapshotReader) throws(SnapshotError) {
+        guard let l = RiskLevel(rawValue: Int(try r.u8())) else { throw SnapshotError("grade state holds an unknown level") }
+        level = l
+        belowSince = try r.optionalI64()
+    }
+}

@@ -1,0 +1,155 @@
+public import VigilCore
+
+/// The state of one input partition as a checkpoint: the source offset it reflects, the key dictionaries,
+/// every window operator, the alarm book, the anomaly baselines and the grading state.
+///
+/// Layout (inside a ``SnapshotCodec`` container of kind 20): topic, partition, next offset, pipeline
+/// fingerprint, sensor and enterprise dictionaries, one nested operator snapshot per window, then the
+/// detector, scorer and grade sections, each length-prefixed so that a section taken under other rules can
+/// be skipped.
+public struct PartitionSnapshot: Sendable {
+    public static let kind: UInt16 = 20
+
+    public var topic: String
+    public var partition: Int32
+    /// The next source offset to read: the state reflects every record before it.
+    public var nextOffset: Int64
+    /// The sealed bytes.
+    public var bytes: [UInt8]
+
+    /// Reads the header (topic, partition, offset) of sealed snapshot bytes, checking version and checksum.
+    public init(bytes: [UInt8]) throws(SnapshotError) {
+        var r = SnapshotReader(try SnapshotCodec.open(bytes, kind: Self.kind))
+        topic = try r.string()
+        partition = Int32(bitPattern: try r.u32())
+        nextOffset = try r.i64()
+        self.bytes = bytes
+    }
+}
+
+extension StreamJob.PartitionState {
+    /// The state as sealed snapshot bytes, reflecting every record before ``nextOffset``.
+    func snapshot(config: StreamJobConfig) -> [UInt8] {
+        var w = SnapshotWriter()
+        w.string(topic)
+        w.u32(UInt32(bitPattern: partition))
+        w.i64(nextOffset)
+        w.u32(config.stateFingerprint)
+        decoder.sensors.write(to: &w)
+        decoder.enterprises.write(to: &w)
+        w.u64(UInt64(operators.count))
+        for op in operators {
+            switch op {
+            case .pane(let p): w.blob(p.snapshot())
+            case .session(let s): w.blob(s.snapshot())
+            }
+        }
+        var d = SnapshotWriter()
+        detector.write(to: &d)
+        w.blob(d.bytes)
+        var s = SnapshotWriter()
+        scorer.write(to: &s)
+        w.blob(s.bytes)
+        var g = SnapshotWriter()
+        g.u64(UInt64(risk.count))
+        for slot in risk.indices {
+            guard let r = risk[slot] else {
+                g.bool(false)
+                continue
+            }
+            g.bool(true)
+            r.behaviour.write(to: &g)
+            r.grader.write(to: &g)
+            g.i64(r.seq)
+            g.i64(r.lastEmitted)
+            g.i64(r.nextEvaluation)
+        }
+        w.blob(g.bytes)
+        return SnapshotCodec.seal(kind: PartitionSnapshot.kind, payload: w.bytes)
+    }
+
+    /// Restores the state from ``snapshot(config:)`` bytes.
+    ///
+    /// - Returns: Warnings for sections that were taken under other alarm rules or anomaly settings and
+    ///   therefore start afresh.
+    /// - Throws: ``SnapshotError`` for a corrupted or foreign snapshot, one of another partition, or one
+    ///   taken with other windows (the job refuses to run on it).
+    func restore(from bytes: [UInt8], config: StreamJobConfig) throws(SnapshotError) -> [String] {
+        var r = SnapshotReader(try SnapshotCodec.open(bytes, kind: PartitionSnapshot.kind))
+        let t = try r.string()
+        let p = Int32(bitPattern: try r.u32())
+        guard t == topic && p == partition else {
+            throw SnapshotError("the snapshot is of \(t)/\(p), not of \(topic)/\(partition)")
+        }
+        let offset = try r.i64()
+        guard try r.u32() == config.stateFingerprint else {
+            throw SnapshotError(
+                "the snapshot of \(topic)/\(partition) was taken with other windows or out-of-orderness than this pipeline now defines; restore the previous pipeline file, or move the checkpoint away to start afresh"
+            )
+        }
+        var warnings: [String] = []
+        let sensors = try KeyInterner(reading: &r)
+        let enterprises = try KeyInterner(reading: &r)
+        let restored = ReadingDecoder(config: config.decoder, sensors: sensors, enterprises: enterprises)
+        let n = try r.count(minBytes: 8)
+        guard n == config.windows.count else { throw SnapshotError("the snapshot holds \(n) window operators, the pipeline \(config.windows.count)") }
+        var ops: [PaneOrSession] = []
+        for window in config.windows {
+            let blob = try r.blob()
+            let watermark = Watermark(outOfOrderness: config.outOfOrderness, idleTimeout: config.idleTimeout)
+            if case .session = window.spec.kind {
+                ops.append(.session(try SessionWindowOperator(spec: window.spec, watermark: watermark, restoring: blob)))
+            } else {
+                ops.append(.pane(try PaneWindowOperator(spec: window.spec, watermark: watermark, restoring: blob)))
+            }
+        }
+        var d = SnapshotReader(try r.blob())
+        var newDetector = ThresholdDetector(rules: config.alarmRules.map(\.rule))
+        do {
+            newDetector = try ThresholdDetector(rules: newDetector.rules, reading: &d)
+        } catch {
+            warnings.append("alarm states of \(topic)/\(partition) start afresh: \(error)")
+        }
+        var s = SnapshotReader(try r.blob())
+        var newScorer = AnomalyScorer(settings: config.anomalySettings)
+        do {
+            newScorer = try AnomalyScorer(settings: config.anomalySettings, reading: &s)
+        } catch {
+            warnings.append("anomaly baselines of \(topic)/\(partition) start afresh: \(error)")
+        }
+        var g = SnapshotReader(try r.blob())
+        let slots = try g.count()
+        var newRisk: [EnterpriseRisk?] = []
+        newRisk.reserveCapacity(slots)
+        for _ in 0..<slots {
+            guard try g.bool() else {
+                newRisk.append(nil)
+                continue
+            }
+            var e = EnterpriseRisk(grader: config.grader)
+            e.behaviour = try AlarmBehaviour(reading: &g)
+            try e.grader.read(from: &g)
+            e.seq = try g.i64()
+            e.lastEmitted = try g.i64()
+            e.nextEvaluation = try g.i64()
+            newRisk.append(e)
+        }
+        guard r.atEnd else { throw SnapshotError("snapshot payload has trailing data after byte \(r.position)") }
+        decoder = restored
+        operators = ops
+        detector = newDetector
+        scorer = newScorer
+        risk = newRisk
+        nextOffset = offset
+        committedOffset = offset
+        return warnings
+    }
+}
+
+extension StreamJobConfig {
+    /// A digest of the settings that window state depends on; a snapshot taken under other settings is refused.
+    var stateFingerprint: UInt32 {
+        let text = windows.map { "\($0.name ?? "")=\($0.spec)" }.joined(separator: ";") + "|\(outOfOrderness)"
+        return SnapshotCodec.crc32(Array(text.utf8))
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilKafka
+@testable import VigilRuntime
+import VigilTesting
+
+/// The checkpoint stores with a `StreamJob` on the embedded broker: a second job resumes from the first one's
+/// snapshots (state and offsets) and together they produce exactly what one uninterrupted job produces.
+///
+/// The embedded broker accepts the transactional calls but does not enforce isolation; what these tests show
+/// for the `kafka` store is that the whole transactional path runs and its snapshots restore. Exactly-once
+/// visibility (`read_committed` hiding aborted outputs) needs a real cluster.
+@Suite(.serialized, .timeLimit(.minutes(4)))
+struct CheckpointStoreTests {
+    struct Setup {
+        let cluster: EmbeddedKafkaCluster
+        let input: String
+        let outputs: String
+        let checkpoints: String
+        let t0: Int64
+
+        init() throws {
+            cluster = try EmbeddedKafkaCluster()
+            input = uniqueName("in")
+            outputs = uniqueName("out")
+            checkpoints = uniqueName("ck")
+            t0 = currentTimeMillis() - 3_600_000
+            try cluster.createTopic(input, partitions: 2)
+            for t in [outputs, outputs + ".alerts", outputs + ".dlq", outputs + ".anomalies", outputs + ".grades"] {
+                try cluster.createTopic(t, partitions: 1)
+            }
+            try cluster.createTopic(checkpoints, partitions: 1)
+        }
+
+        /// Readings `from..<to` of 6 sensors in 2 enterprises (one per partition), 1 s apart, some above AL1/AL2.
+        func produce(_ range: Range<Int>) throws {
+            let producer = try KafkaProducer(config: producerConfig(cluster.bootstrapServers))
+            for i in range {
+                for s in 0..<6 {
+                    let e = s % 2
+                    let value = Double((i * 7 + s * 13) % 60) + (i % 97 == 0 ? 30 : 0)
+                    let json = "{\"enterprise\":\"E\(e)\",\"sensor\":\"E\(e)-GT-\(s)\",\"ts\":\(t0 + Int64(i) * 1_000),\"value\":\(value)}"
+                    try producer.produce(topic: input, partition: Int32(e), key: Array("E\(e)".utf8), value: Array(json.utf8))
+                }
+            }
+            try producer.flush()
+        }
+
+        func config(group: String, checkpoint: CheckpointMode, output: String? = nil) -> StreamJobConfig {
+            var c = StreamJobConfig(
+                brokers: cluster.bootstrapServers, groupID: group, inputTopics: [input],
+                windows: [
+                    (name: "m", spec: WindowSpec(kind: .tumbling(size: 60_000), statistics: .all)),
+                    (name: "h", spec: WindowSpec(kind: .hopping(size: 600_000, slide: 60_000), emit: .final, statistics: .basic)),
+                    (name: "s", spec: WindowSpec(kind: .session(gap: 30_000), statistics: .basic)),
+                ]
+            )
+            let out = output ?? outputs
+            c.outputTopic = out
+            c.alertsTopic = out + ".alerts"
+            c.deadLetterTopic = out + ".dlq"
+            c.anomaliesTopic = out + ".anomalies"
+            c.gradesTopic = out + ".grades"
+            c.alarmRules = [(rule: ThresholdRule(name: "gas", level1: 25, level2: 50, deadband: 2, onDelay: 2_000), match: ["-GT-"])]
+            c.idleTimeout = nil
+            c.commitInterval = 1_000_000
+            c.checkpoint = checkpoint
+            c.sessionTimeoutMs = 6_000
+            c.consumerAdditional = ["log_level": "3"]
+            c.producerAdditional = ["log_level": "3"]
+            return c
+        }
+
+        /// Steps until `messages` records were consumed.
+        func run(_ job: StreamJob, messages: Int64) throws {
+            let deadline = Date().addingTimeInterval(60)
+            while job.stats.messages < messages && Date() < deadline { try job.step() }
+            #expect(job.stats.messages == messages)
+        }
+
+        /// Every record of the output topics as `topic|key|value`.
+        func outputRecords(_ prefix: String) throws -> [String] {
+            var cc = consumerConfig(cluster.bootstrapServers, group: uniqueName("reader"))
+            cc.additionalConfig["isolation.level"] = "read_committed"
+            let reader = try KafkaConsumer(config: cc)
+            let topics = [prefix, prefix + ".alerts", prefix + ".anomalies", prefix + ".grades"]
+            try reader.assign(topics.map { KafkaTopicPartition(topic: $0, partition: 0, offset: 0) })
+            var out: [String] = []
+            var idle = 0
+            while idle < 8 {
+                let n = try reader.poll(maxMessages: 10_000, timeoutMs: 250) { r in
+                    out.append("\(r.topicName.dropFirst(prefix.count))|\(String(decoding: r.key ?? .init(start: nil, count: 0), as: UTF8.self))|\(String(decoding: r.payload, as: UTF8.self))")
+                }
+                idle = n == 0 ? idle + 1 : 0
+            }
+            try reader.close()
+            return out
+        }
+    }
+
+    func stopAndResume(_ setup: Setup, checkpoint: CheckpointMode) throws -> (first: StreamJob, second: StreamJob) {
+        let group = uniqueName("g")
+        try setup.produce(0..<600)
+        let first = try StreamJob(config: setup.config(group: group, checkpoint: checkpoint))
+        try setup.run(first, messages: 3_600)
+        try first.close()
+        #expect(first.stats.checkpoints >= 1 && first.stats.snapshotsWritten == 2)
+        try setup.produce(600..<1_200)
+        let second = try StreamJob(config: setup.config(group: group, checkpoint: checkpoint))
+        // Exactly the second half: the resume positions are the snapshots' offsets.
+        try setup.run(second, messages: 3_600)
+        #expect(second.stats.partitionsRestored == 2)
+        for _ in 0..<5 { try second.step() }
+        #expect(second.stats.messages == 3_600, "records before the snapshot offsets were read again")
+        try second.close()
+        return (first, second)
+    }
+
+    func reference(_ setup: Setup) throws -> [String] {
+        let prefix = uniqueName("ref")
+        for t in [prefix, prefix + ".alerts", prefix + ".dlq", prefix + ".anomalies", prefix + ".grades"] {
+            try setup.cluster.createTopic(t, partitions: 1)
+        }
+        let job = try StreamJob(config: setup.config(group: uniqueName("ref"), checkpoint: .none, output: prefix))
+        try setup.run(job, messages: 7_200)
+        try job.close()
+        return try setup.outputRecords(prefix)
+    }
+
+    @Test("directory store: a restarted job resumes from its snapshots with the same outputs as one uninterrupted job")
+    func directoryStoreResumes() throws {
+        let setup = try Setup()
+        let path = NSTemporaryDirectory() + "vigil-ck-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try stopAndResume(setup, checkpoint: .directory(path: path))
+        let files = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+        #expect(files == ["\(setup.input).0.snapshot", "\(setup.input).1.snapshot"])
+        let got = try setup.outputRecords(setup.outputs)
+        let expected = try reference(setup)
+        #expect(expected.count > 500)
+        #expect(got.sorted() == expected.sorted(), "outputs differ: \(Set(got).symmetricDifference(expected).prefix(3))")
+    }
+
+    @Test("kafka store: checkpoints in transactions (snapshots, outputs, offsets) restore on the next start")
+    func kafkaStoreResumes() throws {
+        let setup = try Setup()
+        let mode = CheckpointMode.kafka(topic: setup.checkpoints, transactionalID: uniqueName("vigil.test"))
+        let (first, _) = try stopAndResume(setup, checkpoint: mode)
+        #expect(first.stats.lastCheckpointBytes > 0)
+        let got = try setup.outputRecords(setup.outputs)
+        let expected = try reference(setup)
+        #expect(got.sorted() == expected.sorted(), "outputs differ: \(Set(got).symmetricDifference(expected).prefix(3))")
+    }
+
+    @Test("kafka store: a large snapshot is split into chunks and reassembled; a missing chunk is an error")
+    func chunking() throws {
+        let setup = try Setup()
+        let store = KafkaCheckpointStore(topic: setup.checkpoints, brokers: setup.cluster.bootstrapServers, additional: ["log_level": "3"])
+        var rng = TestRandom(seed: 5)
+        let big = (0..<(KafkaCheckpointStore.chunkSize * 2 + 1_000)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let small = Array("small".utf8)
+        let a = KafkaTopicPartition(topic: "in", partition: 0)
+        let b = KafkaTopicPartition(topic: "in", partition: 1)
+        let chunks = KafkaCheckpointStore.chunks(a, snapshot: big, id: 42)
+        #expect(chunks.count == 3)
+        var pc = producerConfig(setup.cluster.bootstrapServers)
+        pc.messageMaxBytes = 2_000_000
+        let producer = try KafkaProducer(config: pc)
+        // An older, larger version of b first: its stale chunk 1 must not be mixed into the newer one.
+        for (k, v) in KafkaCheckpointStore.chunks(b, snapshot: big, id: 7) + KafkaCheckpointStore.chunks(b, snapshot: small, id: 8) + chunks {
+            try producer.produce(topic: setup.checkpoints, key: k, value: v)
+        }
+        try producer.flush()
+        let loaded = try store.load([a, b, KafkaTopicPartition(topic: "in", partition: 2)])
+        #expect(loaded[a] == big)
+        #expect(loaded[b] == small)
+        #expect(loaded.count == 2)
+        // A newer chunk 0 whose other chunks never arrived.
+        let partial = KafkaCheckpointStore.chunks(a, snapshot: big.reversed(), id: 43)
+        try producer.produce(topic: setup.checkpoints, key: partial[0].0, value: partial[0].1)
+        try producer.flush()
+        #expect(throws: CheckpointError.self) { _ = try store.load([a]) }
+    }
+
+    @Test("a corrupted snapshot stops the job before it processes anything, with a message naming the partition")
+    func corruptedSnapshotIsRefused() throws {
+        let setup = try Setup()
+        let path = NSTemporaryDirectory() + "vigil-ck-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try setup.produce(0..<100)
+        let group = uniqueName("g")
+        let first = try StreamJob(config: setup.config(group: group, checkpoint: .directory(path: path)))
+        try setup.run(first, messages: 600)
+        try first.close()
+        let file = "\(path)/\(setup.input).1.snapshot"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+        bytes[bytes.count / 2] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let second = try StreamJob(config: setup.config(group: group, checkpoint: .directory(path: path)))
+        var failure: KafkaError? = nil
+        let deadline = Date().addingTimeInterval(30)
+        while failure == nil && Date() < deadline {
+            do { try second.step() } catch { failure = error }
+        }
+        #expect(failure?.message.contains("\(setup.input)/1") == true, "\(String(describing: failure))")
+        #expect(failure?.message.contains("corrupted") == true)
+        #expect(second.stats.readings == 0)
+    }
+}

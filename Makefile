@@ -4,11 +4,12 @@ STRICT := -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check
 # Keep test builds apart from release builds so switching does not rebuild everything.
 TEST_SCRATCH := .build
 
-.PHONY: deps build test demo bench bench-check bench-core bench-w1-reference format validate clean help
+.PHONY: deps build test soak demo bench bench-check bench-core bench-checkpoint bench-w1-reference format validate clean help
 
 help:
 	@echo "make demo    install missing system packages, build, run the demo"
 	@echo "make test    install missing system packages, build with warnings as errors, run all tests"
+	@echo "make soak    the kill -9 / SIGTERM / takeover test with 40 kills (SOAK_KILLS=n, SOAK_SEED=s)"
 	@echo "make bench   run the benchmark package (Benchmarks/) and the W1 comparison with the C reference"
 	@echo "make validate  module-boundary checks"
 
@@ -21,6 +22,12 @@ build: deps
 test: deps validate
 	$(SWIFT) build --build-tests $(STRICT)
 	$(SWIFT) test --skip-build
+
+# The fault-tolerance test at length: more kills, slower stream (about 6 minutes with 40 kills).
+SOAK_KILLS ?= 40
+soak: deps
+	$(SWIFT) build --build-tests
+	VIGIL_SOAK_KILLS=$(SOAK_KILLS) $(if $(SOAK_SEED),VIGIL_SOAK_SEED=$(SOAK_SEED)) $(SWIFT) test --skip-build --filter FaultToleranceTests
 
 demo: deps
 	$(SWIFT) build -c release --product vigil
@@ -35,6 +42,11 @@ bench-core: deps
 bench-w1-reference: deps
 	$(SWIFT) build -c release --product vigil
 	./scripts/bench-w1-reference.sh
+
+# The throughput cost of checkpointing on W2 (none vs directory vs kafka store).
+bench-checkpoint: deps
+	$(SWIFT) build -c release --product vigil
+	.build/release/vigil bench checkpoint --passes 3
 
 bench: bench-core
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark

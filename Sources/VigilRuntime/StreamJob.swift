@@ -232,7 +232,11 @@ public final class StreamJob {
     public var assignment: [KafkaTopicPartition] { consumer.assignment }
 
     /// Consumer lag per assigned partition.
-    public func lag() -> [KafkaTopicPartition: Int64] { consumer.lag() }
+    public func lag() -> [KafkaTopicPartition: Int64] {
+        var known: [KafkaTopicPartition: Int64] = [:]
+        for p in partitions where p.nextOffset >= 0 { known[KafkaTopicPartition(topic: p.topic, partition: p.partition)] = p.nextOffset }
+        return consumer.lag(knownPositions: known)
+    }
 
     /// Approximate bytes of window state held by all partitions.
     public var windowStateBytes: Int { partitions.reduce(0) { $0 + $1.operators.reduce(0) { $0 + $1.stateBytes } } }
@@ -597,7 +601,8 @@ public final class StreamJob {
             + "\"operations\":\(n(inputs.operations)),\"hazards\":\(n(inputs.hazards)),\"data_quality\":\(n(inputs.dataQuality))},"
             + "\"inputs\":{\"disturbance_rate\":\(n(ind.disturbanceRate)),\"repeat_alarm_share\":\(n(ind.repeatAlarmShare)),"
             + "\"alarms_per_point\":\(n(ind.alarmsPerPoint)),\"mean_time_to_clear_ms\":\(ind.meanTimeToClear),"
-            + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"alarms_24h\":\(ind.alarms)},"
+            + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"alarms_24h\":\(ind.alarms),"
+            + "\"major_hazard_grade\":\(profile?.majorHazardGrade.map { "\($0)" } ?? "null")},"
             + "\"bands\":{\"red\":\(n(g.red)),\"orange\":\(n(g.orange)),\"yellow\":\(n(g.yellow))}}"
         try producer.produce(topic: topic, key: Array(enterprise.utf8), value: Array(json.utf8))
         if let byRegion = config.gradesByRegionTopic, let region = profile?.region {

@@ -225,6 +225,8 @@ struct FaultToleranceTests {
             "fault tolerance: \(total) reference records; kill: \(killed) × SIGKILL, \(restoredAfterKill) restarts restored 3 partitions, \(killDuplicates) replayed duplicates; "
                 + "graceful: \(gracefulDuplicates) duplicates; takeover: \(takeoverDuplicates) duplicates, survivor assigned \(takeoverSeconds.map { String(format: "%.1f", $0) } ?? "?") s after the kill (session.timeout.ms 6000)"
         )
-        #expect(takeoverSeconds.map { $0 < 6 + 5 } ?? false, "takeover took \(takeoverSeconds ?? -1) s")
+        // The embedded coordinator notices a dead member up to ~1 s after the session timeout and then holds the
+        // rebalance a few seconds more (measured 2.4–5 s after the timeout); a real coordinator is not bound by this.
+        #expect(takeoverSeconds.map { $0 < 6 + 8 } ?? false, "takeover took \(takeoverSeconds ?? -1) s")
     }
 }

@@ -176,6 +176,16 @@ struct RunEndToEndTests {
         #expect(grades.filter { $0["enterprise"] as? String == "E1" }.first?["seq"] as? Int == 1)
         let gradeSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
         for line in gradeText.split(separator: "\n") { #expect(gradeSchema.validate(json: Data(line.utf8)).isEmpty, "\(line)") }
+        // `vigil explain` prints the newest grade of E2 factor by factor, with the same alarm factor.
+        let (explainStatus, explanation, explainErr) = try shell(
+            Self.vigil, ["explain", "--pipeline", pipeline, "--brokers", brokers, "--enterprise", "E2"]
+        )
+        #expect(explainStatus == 0, "\(explainErr)")
+        #expect(explanation.hasPrefix("Enterprise E2 — "), "\(explanation)")
+        #expect(explanation.contains("R_dyn = min(100, B + w·A + O + H + Q)"))
+        #expect(explanation.contains("A  alarm behaviour") && explanation.contains(String(format: "%.1f", alarmFactor("E2"))), "\(explanation)")
+        let (missingStatus, _, missingErr) = try shell(Self.vigil, ["explain", "--pipeline", pipeline, "--brokers", brokers, "--enterprise", "E9"])
+        #expect(missingStatus != 0 && missingErr.contains("no grade of enterprise 'E9'"), "\(missingErr)")
         // Metrics reflect what happened.
         var readings: Double? = nil
         let metricsDeadline = Date().addingTimeInterval(20)

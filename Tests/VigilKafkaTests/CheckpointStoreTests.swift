@@ -208,3 +208,4 @@ struct CheckpointStoreTests {
         #expect(second.stats.readings == 0)
     }
 }
+

@@ -19,7 +19,7 @@ struct BenchCommand: AsyncParsableCommand {
               vigil bench e2e                       # W2: JSON readings through the embedded Kafka cluster
               vigil bench decode                    # the JSON decoder alone
             """,
-        subcommands: [Core.self, EndToEnd.self, Decode.self]
+        subcommands: [Core.self, EndToEnd.self, Decode.self, Checkpoint.self]
     )
 
     struct Core: AsyncParsableCommand {
@@ -264,4 +264,77 @@ extension BenchCommand {
 
 func json(_ x: Double) -> String {
     x.isFinite ? "\(x)" : "null"
+}
+
+extension BenchCommand {
+    struct Checkpoint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "checkpoint",
+            abstract: "The throughput cost of checkpointing on W2 (none vs directory vs kafka store).",
+            discussion: """
+                Produces the W2 readings to an in-process embedded cluster, then runs the full stream job \
+                (consumer group, decode, W1 windows, rows produced) over them once per checkpoint mode, in \
+                alternating passes, checkpointing every --interval. Prints one JSON line per mode with the best \
+                wall time (first record to last), records/s, the checkpoints written and the ratio to 'none'.
+
+                Examples:
+                  vigil bench checkpoint
+                  vigil bench checkpoint --records 1000000 --interval 1s --passes 3
+                """
+        )
+
+        @Option(help: "Number of readings.")
+        var records: Int = 2_000_000
+
+        @Option(help: "Partitions of the input topic (keep records × ~90 B / partitions under 5 MiB).")
+        var partitions: Int32 = 64
+
+        @Option(help: "Measured passes of each mode; the best is reported.")
+        var passes: Int = 2
+
+        @Option(help: "Checkpoint interval, e.g. 1s, 5s.")
+        var interval: String = "5s"
+
+        @Option(help: "Modes to run, comma-separated: none, directory, kafka.")
+        var modes: String = "none,directory,kafka"
+
+        @Option(help: "Directory for the directory store's snapshots (removed after each pass).")
+        var directory: String = "/tmp/vigil-bench-checkpoint"
+
+        func validate() throws {
+            guard records > 0 else { throw ValidationError("--records must be > 0") }
+            guard (1...256).contains(partitions) else { throw ValidationError("--partitions must be in 1…256") }
+            guard passes > 0 else { throw ValidationError("--passes must be > 0") }
+            for m in modes.split(separator: ",") where !["none", "directory", "kafka"].contains(m) {
+                throw ValidationError("--modes: '\(m)' is not one of none, directory, kafka")
+            }
+            guard let i = parseDuration(interval), i > 0 else { throw ValidationError("--interval must be a duration such as 1s or 5s") }
+            if records / Int(partitions) * 90 > 5 * 1_048_576 {
+                throw ValidationError("--records \(records) over \(partitions) partitions exceeds the embedded broker's ~5 MiB per partition; raise --partitions")
+            }
+        }
+
+        func run() async throws {
+            let (records, partitions, passes, directory) = (records, partitions, passes, directory)
+            let interval = parseDuration(interval)!
+            let modes = modes.split(separator: ",").map(String.init)
+            let results = try await onDedicatedThread(name: "vigil-bench-checkpoint") {
+                try CheckpointBenchmark.run(
+                    records: records, partitions: partitions, passes: passes, interval: interval, directory: directory, modes: modes
+                ) {
+                    printError($0)
+                }
+            }
+            let baseline = results.first { $0.mode == "none" }?.seconds
+            for r in results {
+                print(
+                    "{\"workload\":\"W2-checkpoint\",\"mode\":\"\(r.mode)\",\"records\":\(records),\"interval_ms\":\(interval),"
+                        + "\"seconds\":\(json(r.seconds)),\"records_per_s\":\(json(Double(records) / r.seconds)),"
+                        + "\"checkpoints\":\(r.checkpoints),\"last_snapshot_bytes\":\(r.snapshotBytes),"
+                        + "\"last_checkpoint_s\":\(json(r.checkpointSeconds)),"
+                        + "\"throughput_vs_none\":\(baseline.map { json($0 / r.seconds) } ?? "null")}"
+                )
+            }
+        }
+    }
 }

@@ -7,6 +7,10 @@ public struct KafkaConsumerConfig: Sendable {
     public var groupID: String
     /// `session.timeout.ms` (default 10000). Use ≥ 6000 with the embedded cluster.
     public var sessionTimeoutMs: Int = 10_000
+    /// `heartbeat.interval.ms`; default a sixth of the session timeout, between 500 and 3000 ms, so a member
+    /// learns of a rebalance (e.g. after another member died) within about a second at the embedded broker's
+    /// 6000 ms session timeout.
+    public var heartbeatIntervalMs: Int? = nil
     /// `auto.offset.reset` for partitions without a committed offset: `earliest` (default) or `latest`.
     public var autoOffsetReset: String = "earliest"
     /// `partition.assignment.strategy`: `range,roundrobin` (default, eager) or `cooperative-sticky`.
@@ -26,7 +30,9 @@ public struct KafkaConsumerConfig: Sendable {
     var settings: [(String, String)] {
         var s: [(String, String)] = [
             ("bootstrap.servers", bootstrapServers), ("group.id", groupID),
-            ("session.timeout.ms", String(sessionTimeoutMs)), ("auto.offset.reset", autoOffsetReset),
+            ("session.timeout.ms", String(sessionTimeoutMs)),
+            ("heartbeat.interval.ms", String(heartbeatIntervalMs ?? min(3_000, max(500, sessionTimeoutMs / 6)))),
+            ("auto.offset.reset", autoOffsetReset),
             ("partition.assignment.strategy", assignmentStrategy), ("isolation.level", isolationLevel),
             ("enable.auto.commit", enableAutoCommit ? "true" : "false"), ("enable.auto.offset.store", "false"),
             ("enable.partition.eof", "false"),

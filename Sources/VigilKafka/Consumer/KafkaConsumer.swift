@@ -109,7 +109,12 @@ public final class KafkaConsumer {
 
     /// Consumer lag per assigned partition: high watermark − next position to read (from cached watermarks,
     /// refreshed with each fetch; no broker round trip).
-    public func lag() -> [KafkaTopicPartition: Int64] { client.lag() }
+    ///
+    /// - Parameter knownPositions: Next offsets to read for partitions where nothing was consumed since the
+    ///   assignment (librdkafka has no position for them yet), e.g. the resume offsets of a checkpoint.
+    public func lag(knownPositions: [KafkaTopicPartition: Int64] = [:]) -> [KafkaTopicPartition: Int64] {
+        client.lag(knownPositions: knownPositions)
+    }
 
     /// Leaves the group cleanly (revocation callbacks run inside this call).
     public func close() throws(KafkaError) { try client.close() }

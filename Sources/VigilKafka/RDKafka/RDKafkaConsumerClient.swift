@@ -268,7 +268,7 @@ final class RDKafkaConsumerClient {
 
     /// Consumer lag per assigned partition: high watermark − next position to read (from cached watermarks,
     /// refreshed with each fetch; no broker round trip).
-    func lag() -> [KafkaTopicPartition: Int64] {
+    func lag(knownPositions: [KafkaTopicPartition: Int64] = [:]) -> [KafkaTopicPartition: Int64] {
         let partitions = assignment
         guard !partitions.isEmpty else { return [:] }
         let list = RDKafkaTopicPartitionList(partitions)
@@ -279,8 +279,10 @@ final class RDKafkaConsumerClient {
             var high: Int64 = -1
             let r = rd_kafka_get_watermark_offsets(handle, p.topic, p.partition, &low, &high)
             guard r == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { continue }
-            let position = p.offset ?? low
-            out[KafkaTopicPartition(topic: p.topic, partition: p.partition)] = max(0, high - max(position, low))
+            let key = KafkaTopicPartition(topic: p.topic, partition: p.partition)
+            // Nothing consumed since the assignment: librdkafka has no position yet; the owner may know it.
+            let position = p.offset ?? knownPositions[key] ?? low
+            out[key] = max(0, high - max(position, low))
         }
         return out
     }

@@ -1,0 +1,107 @@
+import Foundation
+import VigilCore
+import VigilKafka
+
+/// `vigil explain`: the latest grade record of one enterprise, read from the grades topic, as a
+/// factor-by-factor explanation of R_dyn = min(100, B + w·A + O + H + Q) (`DOMAIN.md` §4.3).
+public enum GradeExplainer: Sendable {
+    public struct NotFound: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Reads `topic` from the beginning to its end and returns the newest grade record of `enterprise`
+    /// (the last in its partition: grades are keyed by enterprise), with how many records it read.
+    public static func latest(
+        enterprise: String, topic: String, brokers: String, additional: [String: String] = [:], timeoutMs: Int64 = 30_000
+    ) throws -> (record: [String: Any], records: Int) {
+        var admin = additional
+        admin["log_level"] = admin["log_level"] ?? "3"
+        guard let partitions = try KafkaAdmin(bootstrapServers: brokers, additionalConfig: admin).describeTopics()[topic] else {
+            throw NotFound(description: "the grades topic \(topic) does not exist on \(brokers)")
+        }
+        var cc = KafkaConsumerConfig(bootstrapServers: brokers, groupID: "vigil.explain.\(UUID().uuidString)")
+        cc.additionalConfig = admin
+        let consumer = try KafkaConsumer(config: cc)
+        try consumer.assign((0..<partitions).map { KafkaTopicPartition(topic: topic, partition: $0, offset: 0) })
+        let wanted = Array(enterprise.utf8)
+        var latest: [UInt8]? = nil
+        var count = 0
+        var polls = 0
+        let deadline = currentTimeMillis() + timeoutMs
+        while currentTimeMillis() < deadline {
+            let n = try consumer.poll(maxMessages: 10_000, timeoutMs: 200) { record in
+                count += 1
+                if let key = record.key, key.elementsEqual(wanted) { latest = Array(record.payload) }
+            }
+            polls += 1
+            let lag = consumer.lag()
+            if polls >= 2 && n == 0 && lag.count == Int(partitions) && lag.values.allSatisfy({ $0 == 0 }) { break }
+        }
+        try consumer.close()
+        guard let latest else {
+            throw NotFound(description: "no grade of enterprise '\(enterprise)' in \(topic) (\(count) grade records read)")
+        }
+        guard let object = try JSONSerialization.jsonObject(with: Data(latest)) as? [String: Any] else {
+            throw NotFound(description: "the latest grade record of '\(enterprise)' is not a JSON object")
+        }
+        return (object, count)
+    }
+
+    /// The explanation of one grade record (the `risk.grades` v1 schema).
+    public static func explain(_ g: [String: Any]) -> String {
+        func num(_ any: Any?) -> Double? { (any as? NSNumber)?.doubleValue }
+        func f(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "n/a" }
+        let factors = g["factors"] as? [String: Any] ?? [:]
+        let inputs = g["inputs"] as? [String: Any] ?? [:]
+        let bands = g["bands"] as? [String: Any] ?? [:]
+        let level = (g["level"] as? String ?? "?").uppercased()
+        let b = num(factors["base"]) ?? 0
+        let a = num(factors["alarm"]) ?? 0
+        let w = num(factors["alarm_weight"]) ?? 0.5
+        let o = num(factors["operations"]) ?? 0
+        let h = num(factors["hazards"]) ?? 0
+        let q = num(factors["data_quality"]) ?? 0
+        let ts = (g["ts"] as? NSNumber)?.int64Value ?? 0
+        let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(ts) / 1_000))
+        var out = ""
+        func line(_ s: String) { out += s + "\n" }
+        line("Enterprise \(g["enterprise"] as? String ?? "?") — \(level), R_dyn \(f(num(g["score"]))) at \(time)")
+        let region = g["region"] as? String
+        let industry = g["industry"] as? String
+        line(
+            "  region \(region ?? "unknown"), industry \(industry ?? "unknown"); record #\((g["seq"] as? NSNumber)?.intValue ?? 0) (\(g["reason"] as? String ?? "?")"
+                + ", previous level \(g["previous_level"] as? String ?? "?")), rule version \(g["rule_version"] as? String ?? "?")"
+        )
+        line("")
+        line("  R_dyn = min(100, B + w·A + O + H + Q) = min(100, \(f(b)) + \(f(w, 2))×\(f(a)) + \(f(o)) + \(f(h)) + \(f(q))) = \(f(min(100, b + w * a + o + h + q)))")
+        line("")
+        let grade = (inputs["major_hazard_grade"] as? NSNumber)?.intValue
+        let gradeName = grade.map { ["一级", "二级", "三级", "四级"][max(0, min(3, $0 - 1))] + " (grade \($0))" } ?? "none or unknown"
+        line("  B  inherent base        \(f(b).padded(6))  major-hazard grade \(gradeName) → 一级 70 | 二级 55 | 三级 40 | 四级 25 | none 10 (GB 18218-2018, §4.3)")
+        line("  A  alarm behaviour      \(f(a).padded(6))  24 h, weight w = \(f(w, 2)); Σ wᵢ·sᵢ × 100 over the five indicators:")
+        let s1 = num(inputs["disturbance_rate"]) ?? 0
+        let s2 = num(inputs["repeat_alarm_share"]) ?? 0
+        let perPoint = num(inputs["alarms_per_point"]) ?? 0
+        let clear = num(inputs["mean_time_to_clear_ms"]) ?? 0
+        let longest = num(inputs["longest_alarm_ms"]) ?? 0
+        line("       s1 disturbance rate     \(f(s1, 2).padded(8))  alarming points / online points          × 0.30")
+        line("       s2 repeat alarms        \(f(s2, 2).padded(8))  points with ≥ 3 alarms / online points   × 0.15")
+        line("       s3 alarms per point     \(f(perPoint, 2).padded(8))  capped at 10, → \(f(min(perPoint, 10) / 10, 2))               × 0.15")
+        line("       s4 mean time to clear   \(f(clear / 60_000).padded(6)) min  / 30 min target → \(f(min(clear / 1_800_000, 1), 2))            × 0.20")
+        line("       s5 longest alarm        \(f(longest / 60_000).padded(6)) min  / 120 min target → \(f(min(longest / 7_200_000, 1), 2))           × 0.20")
+        line("       alarms in 24 h: \((inputs["alarms_24h"] as? NSNumber)?.intValue ?? 0)")
+        line("  O  operations load      \(f(o).padded(6))  special work permits, start-ups, maintenance (§4.3)")
+        line("  H  hidden hazards       \(f(h).padded(6))  open major hazards +20, overdue general +3 (§4.3)")
+        line("  Q  data quality         \(f(q).padded(6))  offline share \(f(num(inputs["offline_share"]), 2)) × 20 (§5)")
+        line("")
+        line(
+            "  bands: red ≥ \(f(num(bands["red"]), 0)), orange ≥ \(f(num(bands["orange"]), 0)), yellow ≥ \(f(num(bands["yellow"]), 0)), blue below;"
+                + " upgrades are immediate, downgrades wait for the hold time below the band (hysteresis)"
+        )
+        return out
+    }
+}
+
+extension String {
+    fileprivate func padded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

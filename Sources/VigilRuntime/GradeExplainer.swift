@@ -84,11 +84,14 @@ public enum GradeExplainer: Sendable {
         let perPoint = num(inputs["alarms_per_point"]) ?? 0
         let clear = num(inputs["mean_time_to_clear_ms"]) ?? 0
         let longest = num(inputs["longest_alarm_ms"]) ?? 0
-        line("       s1 disturbance rate     \(f(s1, 2).padded(8))  alarming points / online points          × 0.30")
-        line("       s2 repeat alarms        \(f(s2, 2).padded(8))  points with ≥ 3 alarms / online points   × 0.15")
-        line("       s3 alarms per point     \(f(perPoint, 2).padded(8))  capped at 10, → \(f(min(perPoint, 10) / 10, 2))               × 0.15")
-        line("       s4 mean time to clear   \(f(clear / 60_000).padded(6)) min  / 30 min target → \(f(min(clear / 1_800_000, 1), 2))            × 0.20")
-        line("       s5 longest alarm        \(f(longest / 60_000).padded(6)) min  / 120 min target → \(f(min(longest / 7_200_000, 1), 2))           × 0.20")
+        func indicator(_ name: String, _ value: String, _ note: String, _ weight: String) {
+            line("       \(name.rightPadded(22))\(value.padded(10))  \(note.rightPadded(42))× \(weight)")
+        }
+        indicator("s1 disturbance rate", f(s1, 2), "alarming points / online points", "0.30")
+        indicator("s2 repeat alarms", f(s2, 2), "points with ≥ 3 alarms / online points", "0.15")
+        indicator("s3 alarms per point", f(perPoint, 2), "capped at 10 → \(f(min(perPoint, 10) / 10, 2))", "0.15")
+        indicator("s4 mean time to clear", f(clear / 60_000) + " min", "/ 30 min target → \(f(min(clear / 1_800_000, 1), 2))", "0.20")
+        indicator("s5 longest alarm", f(longest / 60_000) + " min", "/ 120 min target → \(f(min(longest / 7_200_000, 1), 2))", "0.20")
         line("       alarms in 24 h: \((inputs["alarms_24h"] as? NSNumber)?.intValue ?? 0)")
         line("  O  operations load      \(f(o).padded(6))  special work permits, start-ups, maintenance (§4.3)")
         line("  H  hidden hazards       \(f(h).padded(6))  open major hazards +20, overdue general +3 (§4.3)")
@@ -104,4 +107,5 @@ public enum GradeExplainer: Sendable {
 
 extension String {
     fileprivate func padded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+    fileprivate func rightPadded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }

@@ -97,6 +97,7 @@ public final class PipelineRunner {
         config.anomalySettings.window = spec.anomalies.window
         config.anomalySettings.warmUp = spec.anomalies.warmUp
         config.anomalySettings.staleAfter = spec.anomalies.staleAfter
+        config.offlineAfter = spec.anomalies.offlineAfter
         config.alarmRules = spec.sensorTypes.compactMap { type in type.thresholdRule.map { (rule: $0, match: type.match) } }
         return config
     }

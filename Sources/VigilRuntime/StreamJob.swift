@@ -51,6 +51,8 @@ public struct StreamJobConfig: Sendable {
     /// Readings whose anomaly score reaches `anomalyFloor` go here; nil disables scoring.
     public var anomaliesTopic: String? = nil
     public var anomalyFloor = 0.6
+    /// A point silent for this long (event time) gets an `offline` record on the alerts topic; nil disables.
+    public var offlineAfter: Int64? = 1_800_000
     public var anomalySettings = AnomalySettings()
 
     /// A job with one unnamed window.
@@ -140,6 +142,7 @@ public final class StreamJob {
         var operators: [PaneOrSession]
         var detector: ThresholdDetector
         var scorer: AnomalyScorer
+        var gaps: DataGapDetector
         /// Grading state per enterprise slot.
         var risk: [EnterpriseRisk?] = []
         var nextOffset: Int64 = -1
@@ -147,7 +150,7 @@ public final class StreamJob {
 
         init(
             topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, decoder: ReadingDecoder, operators: [PaneOrSession],
-            detector: ThresholdDetector, scorer: AnomalyScorer
+            detector: ThresholdDetector, scorer: AnomalyScorer, gaps: DataGapDetector
         ) {
             self.topic = topic
             self.partition = partition
@@ -156,6 +159,7 @@ public final class StreamJob {
             self.operators = operators
             self.detector = detector
             self.scorer = scorer
+            self.gaps = gaps
         }
     }
     var partitions: [PartitionState] = []
@@ -164,6 +168,7 @@ public final class StreamJob {
     var output = WindowResults()
     var late = LateRecords()
     var transitions: [AlarmTransition] = []
+    var gapEvents: [DataGapEvent] = []
     var lastCommit: Int64 = 0
     let profiles: ProfileTable?
     let directoryStore: DirectoryCheckpointStore?
@@ -289,6 +294,7 @@ public final class StreamJob {
             if hasData { stats.readings += Int64(partitions[i].batch.count) }
             transitions.removeAll(keepingCapacity: true)
             if hasData && !config.alarmRules.isEmpty { try detectAlarms(partitionIndex: i) }
+            if hasData && config.offlineAfter != nil { try detectGaps(partitionIndex: i) }
             if hasData && config.anomaliesTopic != nil { try scoreAnomalies(partitionIndex: i) }
             if hasData && config.gradesTopic != nil { try grade(partitionIndex: i) }
             for w in partitions[i].operators.indices {
@@ -485,7 +491,7 @@ public final class StreamJob {
             topic: topic, partition: partition, topicPointer: topicPointer,
             decoder: ReadingDecoder(config: config.decoder), operators: operators,
             detector: ThresholdDetector(rules: config.alarmRules.map(\.rule)),
-            scorer: AnomalyScorer(settings: config.anomalySettings)
+            scorer: AnomalyScorer(settings: config.anomalySettings), gaps: config.newGapDetector()
         )
     }
 
@@ -534,6 +540,26 @@ public final class StreamJob {
                 + "\"limit\":\(limit.map { "\($0)" } ?? "null"),\"direction\":\"\(rule.direction == .high ? "high" : "low")\"}"
             try producer.produce(topic: config.alertsTopic, key: Array(enterprise.utf8), value: Array(json.utf8))
             stats.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
+        }
+    }
+
+    /// Produces `offline` records for points that went silent and `online` records when they report again.
+    private func detectGaps(partitionIndex i: Int) throws(KafkaError) {
+        let state = partitions[i]
+        gapEvents.removeAll(keepingCapacity: true)
+        state.gaps.process(state.batch, into: &gapEvents)
+        for g in gapEvents {
+            let sensor = state.decoder.sensors.key(for: g.sensor)
+            let enterprise = state.decoder.enterprises.key(for: g.enterprise)
+            let raisedAt = g.lastSeen + state.gaps.offlineAfter
+            let (event, level, previous) = g.offline ? ("offline", "OFFLINE", "normal") : ("online", "normal", "OFFLINE")
+            let value = g.value.isFinite ? "\(g.value)" : "null"
+            let json =
+                "{\"alert_id\":\"\(sensor)/data_gap/\(raisedAt)\",\"event\":\"\(event)\",\"level\":\"\(level)\",\"previous_level\":\"\(previous)\","
+                + "\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"rule\":\"data_gap\",\"ts\":\(g.time),\"raised_at\":\(raisedAt),"
+                + "\"value\":\(value),\"limit\":null,\"direction\":\"none\"}"
+            try producer.produce(topic: config.alertsTopic, key: Array(enterprise.utf8), value: Array(json.utf8))
+            stats.alertsByLevel["\(event) \(level)", default: 0] += 1
         }
     }
 
@@ -674,6 +700,12 @@ public final class StreamJob {
 
 @available(*, unavailable)
 extension StreamJob: Sendable {}
+
+extension StreamJobConfig {
+    func newGapDetector() -> DataGapDetector {
+        DataGapDetector(offlineAfter: offlineAfter ?? .max / 4, checkEvery: 60_000, outOfOrderness: outOfOrderness)
+    }
+}
 
 /// One enterprise's grading state within a partition.
 struct EnterpriseRisk {

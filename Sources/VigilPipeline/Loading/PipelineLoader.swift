@@ -18,7 +18,7 @@ import Yams
 /// | `sources.readings` | topic, or {`topics`, `codec`, `key_field`, `event_time_field`, `out_of_orderness`, `idle_timeout`, `max_payload_bytes`, `future_horizon`, `past_horizon`} | —, json, enterprise, ts, 5s, 60s, 1048576, 1d, 30d |
 /// | `sources.enterprises` / `hazards` / `permits` / `grades` | topic | — |
 /// | `windows[]` | {`name`, `kind` (tumbling/hopping/session), `size`, `slide`, `gap`, `allowed_lateness`, `emit` (on_close, final, every <duration>), `statistics`, `ewma_half_life`, `quantile_accuracy`} | —, —, …, 0s, on_close, [count, mean, min, max, stddev] |
-/// | `anomalies` | {`floor`, `window`, `warm_up`, `stale_after`} | 0.6, 60, 20, 5m |
+/// | `anomalies` | {`floor`, `window`, `warm_up`, `stale_after`, `offline_after`} | 0.6, 60, 20, 5m, 30m |
 /// | `sensor_types.<name>` | {`match`, `unit`, `direction` (high/low), `al1`, `al2`, `deadband`, `on_delay`, `off_delay`, `range` [min, max], `period`} | …, high, …, 0, 0s, 0s, …, 60s |
 /// | `risk` | {`bands` {red, orange, yellow}, `downgrade` {margin, hold}, `alarm_weight`, `heartbeat`} | 80/60/40, 5 / 2h, 0.5, 1h |
 /// | `alerts` | {`routes` [{levels, topic}], `deadlines` {red, orange, yellow, blue}, `acknowledgements`} | —, 5m/30m/2h/24h, — |
@@ -109,13 +109,14 @@ public enum PipelineLoader: Sendable {
         if let n = top["sources"] { spec.sources = readSources(n, &r) }
         if let n = top["windows"] { spec.windows = readWindows(n, &r) }
         if let n = top["sensor_types"] { spec.sensorTypes = readSensorTypes(n, &r) }
-        if let n = top["anomalies"], let m = r.mapping(n, "anomalies", keys: ["floor", "window", "warm_up", "stale_after"]) {
+        if let n = top["anomalies"], let m = r.mapping(n, "anomalies", keys: ["floor", "window", "warm_up", "stale_after", "offline_after"]) {
             if let v = m["floor"], let f = r.number(v, "anomalies.floor") {
                 if f < 0 { r.fail(v, "anomalies.floor", "must be >= 0") } else { spec.anomalies.floor = f }
             }
             if let v = m["window"], let w = r.integer(v, "anomalies.window", in: 3...10_000) { spec.anomalies.window = w }
             if let v = m["warm_up"], let w = r.integer(v, "anomalies.warm_up", in: 1...10_000) { spec.anomalies.warmUp = w }
             if let v = m["stale_after"], let d = r.duration(v, "anomalies.stale_after", allowZero: false) { spec.anomalies.staleAfter = d }
+            if let v = m["offline_after"], let d = r.duration(v, "anomalies.offline_after", allowZero: false) { spec.anomalies.offlineAfter = d }
         }
         if let n = top["risk"] { spec.risk = readRisk(n, &r) }
         if let n = top["alerts"] { spec.alerts = readAlerts(n, &r) }

@@ -127,6 +127,8 @@ public struct AnomaliesSpec: Sendable, Hashable {
     public var warmUp = 20
     /// A gap longer than this before a reading scores as a data gap, ms. Default 5 min.
     public var staleAfter: Int64 = 300_000
+    /// A point without a reading for this long goes OFFLINE while it is silent (`DOMAIN.md` §5: 30 min).
+    public var offlineAfter: Int64 = 1_800_000
     public init() {}
 }
 

@@ -65,6 +65,9 @@ extension StreamJob.PartitionState {
             g.i64(r.nextEvaluation)
         }
         w.blob(g.bytes)
+        var gapState = SnapshotWriter()
+        gaps.write(to: &gapState)
+        w.blob(gapState.bytes)
         return SnapshotCodec.seal(kind: PartitionSnapshot.kind, payload: w.bytes)
     }
 
@@ -134,7 +137,15 @@ extension StreamJob.PartitionState {
             e.nextEvaluation = try g.i64()
             newRisk.append(e)
         }
+        var newGaps = config.newGapDetector()
+        var gr = SnapshotReader(try r.blob())
+        do {
+            newGaps = try DataGapDetector(offlineAfter: newGaps.offlineAfter, checkEvery: newGaps.checkEvery, outOfOrderness: config.outOfOrderness, reading: &gr)
+        } catch {
+            warnings.append("data-gap state of \(topic)/\(partition) starts afresh: \(error)")
+        }
         guard r.atEnd else { throw SnapshotError("snapshot payload has trailing data after byte \(r.position)") }
+        gaps = newGaps
         decoder = restored
         operators = ops
         detector = newDetector

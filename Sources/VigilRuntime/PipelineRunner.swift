@@ -99,6 +99,12 @@ public final class PipelineRunner {
         config.anomalySettings.staleAfter = spec.anomalies.staleAfter
         config.offlineAfter = spec.anomalies.offlineAfter
         config.alarmRules = spec.sensorTypes.compactMap { type in type.thresholdRule.map { (rule: $0, match: type.match) } }
+        func colour(_ name: String) -> RiskLevel { RiskLevel.allCases.first { "\($0)" == name } ?? .yellow }
+        config.alertPolicies = spec.sensorTypes.filter { $0.thresholdRule != nil }.map { type in
+            AlertPolicy(level1: colour(type.severity1), level2: colour(type.severity2), notify: type.notify)
+        }
+        config.alertRoutes = spec.alerts.routes.map { (levels: Set($0.levels.map(colour)), topic: $0.topic) }
+        for (name, ms) in spec.alerts.deadlines { config.alertDeadlines[colour(name)] = ms }
         return config
     }
 

@@ -51,6 +51,14 @@ public struct StreamJobConfig: Sendable {
     /// Readings whose anomaly score reaches `anomalyFloor` go here; nil disables scoring.
     public var anomaliesTopic: String? = nil
     public var anomalyFloor = 0.6
+    /// Severity colours and departments per alarm rule (same order as ``alarmRules``; missing: yellow/orange, safety).
+    public var alertPolicies: [AlertPolicy] = []
+    /// Copies of alert records whose severity is in `levels` go to `topic`.
+    public var alertRoutes: [(levels: Set<RiskLevel>, topic: String)] = []
+    /// Response deadline per severity (`DOMAIN.md` §6): red 5 min, orange 30 min, yellow 2 h, blue 24 h.
+    public var alertDeadlines: [RiskLevel: Int64] = [.red: 300_000, .orange: 1_800_000, .yellow: 7_200_000, .blue: 86_400_000]
+    /// Severity of `offline` records (a point's data gap; `DOMAIN.md` §5: blue).
+    public var offlineSeverity: RiskLevel = .blue
     /// A point silent for this long (event time) gets an `offline` record on the alerts topic; nil disables.
     public var offlineAfter: Int64? = 1_800_000
     public var anomalySettings = AnomalySettings()
@@ -86,6 +94,8 @@ public struct StreamJobStats: Sendable, Hashable {
     public var alertsByLevel: [String: Int64] = [:]
     /// Anomaly records produced (scores at or above the floor), by detector.
     public var anomaliesByDetector: [String: Int64] = [:]
+    /// Copies of alert records produced to route topics.
+    public var routedAlerts: Int64 = 0
     /// Grade records produced, by level.
     public var gradesByLevel: [String: Int64] = [:]
     /// Successful offset commits.
@@ -143,6 +153,7 @@ public final class StreamJob {
         var detector: ThresholdDetector
         var scorer: AnomalyScorer
         var gaps: DataGapDetector
+        var alerts: AlertBook
         /// Grading state per enterprise slot.
         var risk: [EnterpriseRisk?] = []
         var nextOffset: Int64 = -1
@@ -150,7 +161,7 @@ public final class StreamJob {
 
         init(
             topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, decoder: ReadingDecoder, operators: [PaneOrSession],
-            detector: ThresholdDetector, scorer: AnomalyScorer, gaps: DataGapDetector
+            detector: ThresholdDetector, scorer: AnomalyScorer, gaps: DataGapDetector, alerts: AlertBook
         ) {
             self.topic = topic
             self.partition = partition
@@ -160,6 +171,7 @@ public final class StreamJob {
             self.detector = detector
             self.scorer = scorer
             self.gaps = gaps
+            self.alerts = alerts
         }
     }
     var partitions: [PartitionState] = []
@@ -169,6 +181,7 @@ public final class StreamJob {
     var late = LateRecords()
     var transitions: [AlarmTransition] = []
     var gapEvents: [DataGapEvent] = []
+    var overdue: [AlertBook.Overdue] = []
     var lastCommit: Int64 = 0
     let profiles: ProfileTable?
     let directoryStore: DirectoryCheckpointStore?
@@ -491,7 +504,7 @@ public final class StreamJob {
             topic: topic, partition: partition, topicPointer: topicPointer,
             decoder: ReadingDecoder(config: config.decoder), operators: operators,
             detector: ThresholdDetector(rules: config.alarmRules.map(\.rule)),
-            scorer: AnomalyScorer(settings: config.anomalySettings), gaps: config.newGapDetector()
+            scorer: AnomalyScorer(settings: config.anomalySettings), gaps: config.newGapDetector(), alerts: config.newAlertBook()
         )
     }
 
@@ -523,23 +536,64 @@ public final class StreamJob {
         let state = partitions[i]
         let matches = config.alarmRules.map(\.match)
         let sensors = state.decoder.sensors
-        state.detector.process(state.batch, into: &transitions) { slot in
+        let batch = state.batch
+        state.detector.process(batch, into: &transitions) { slot in
             let id = sensors.key(for: slot)
             return matches.firstIndex { patterns in patterns.contains { id.contains($0) } }
         }
-        for t in transitions {
-            let rule = config.alarmRules[t.rule].rule
-            let sensor = sensors.key(for: t.sensor)
-            let enterprise = state.decoder.enterprises.key(for: t.enterprise)
-            func name(_ level: UInt8) -> String { level == 0 ? "normal" : "AL\(level)" }
-            let limit = t.to == 2 ? rule.level2 : t.to == 1 ? rule.level1 : (t.from == 2 ? rule.level2 : rule.level1)
-            let json =
-                "{\"alert_id\":\"\(sensor)/\(rule.name)/\(t.raisedAt)\",\"event\":\"\(t.kind)\",\"level\":\"\(name(t.to))\","
-                + "\"previous_level\":\"\(name(t.from))\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
-                + "\"rule\":\"\(rule.name)\",\"ts\":\(t.time),\"raised_at\":\(t.raisedAt),\"value\":\(t.value),"
-                + "\"limit\":\(limit.map { "\($0)" } ?? "null"),\"direction\":\"\(rule.direction == .high ? "high" : "low")\"}"
-            try producer.produce(topic: config.alertsTopic, key: Array(enterprise.utf8), value: Array(json.utf8))
-            stats.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
+        func name(_ level: UInt8) -> String { level == 0 ? "normal" : "AL\(level)" }
+        func notify(_ rule: Int) -> String {
+            let departments = rule < config.alertPolicies.count ? config.alertPolicies[rule].notify : ["safety"]
+            return "[" + departments.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        }
+        // Transitions and deadline checks in input order (a transition belongs to the reading that completed it).
+        var tp = 0
+        for k in 0..<batch.count {
+            while tp < transitions.count && transitions[tp].sensor == batch.sensor[k] && transitions[tp].time == batch.eventTime[k] {
+                let t = transitions[tp]
+                tp += 1
+                let rule = config.alarmRules[t.rule].rule
+                let policy = t.rule < config.alertPolicies.count ? config.alertPolicies[t.rule] : AlertPolicy()
+                let (severity, respondBy) = state.alerts.apply(t, severity: t.to == 0 ? nil : t.to == 2 ? policy.level2 : policy.level1)
+                let sensor = sensors.key(for: t.sensor)
+                let enterprise = state.decoder.enterprises.key(for: t.enterprise)
+                let limit = t.to == 2 ? rule.level2 : t.to == 1 ? rule.level1 : (t.from == 2 ? rule.level2 : rule.level1)
+                let json =
+                    "{\"alert_id\":\"\(sensor)/\(rule.name)/\(t.raisedAt)\",\"event\":\"\(t.kind)\",\"level\":\"\(name(t.to))\","
+                    + "\"previous_level\":\"\(name(t.from))\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
+                    + "\"rule\":\"\(rule.name)\",\"ts\":\(t.time),\"raised_at\":\(t.raisedAt),\"value\":\(t.value),"
+                    + "\"limit\":\(limit.map { "\($0)" } ?? "null"),\"direction\":\"\(rule.direction == .high ? "high" : "low")\","
+                    + "\"severity\":\"\(severity)\",\"respond_by\":\(respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notify(t.rule))}"
+                try produceAlert(json, enterprise: enterprise, severity: severity)
+                stats.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
+            }
+            overdue.removeAll(keepingCapacity: true)
+            state.alerts.observe(eventTime: batch.eventTime[k], into: &overdue)
+            for o in overdue {
+                let rule = config.alarmRules[o.rule].rule
+                let sensor = sensors.key(for: o.sensor)
+                let enterprise = state.decoder.enterprises.key(for: o.enterprise)
+                let level = name(state.detector.level(slot: o.sensor))
+                let json =
+                    "{\"alert_id\":\"\(sensor)/\(rule.name)/\(o.raisedAt)\",\"event\":\"overdue\",\"level\":\"\(level)\","
+                    + "\"previous_level\":\"\(level)\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
+                    + "\"rule\":\"\(rule.name)\",\"ts\":\(o.deadline),\"raised_at\":\(o.raisedAt),\"value\":null,\"limit\":null,"
+                    + "\"direction\":\"\(rule.direction == .high ? "high" : "low")\",\"severity\":\"\(o.to)\",\"previous_severity\":\"\(o.from)\","
+                    + "\"respond_by\":\(o.respondBy),\"notify\":\(notify(o.rule))}"
+                try produceAlert(json, enterprise: enterprise, severity: o.to)
+                stats.alertsByLevel["overdue \(o.to)", default: 0] += 1
+            }
+        }
+    }
+
+    /// Produces an alert record to the alerts topic and a copy to every route that selects its severity.
+    private func produceAlert(_ json: String, enterprise: String, severity: RiskLevel) throws(KafkaError) {
+        let key = Array(enterprise.utf8)
+        let value = Array(json.utf8)
+        try producer.produce(topic: config.alertsTopic, key: key, value: value)
+        for route in config.alertRoutes where route.levels.contains(severity) {
+            try producer.produce(topic: route.topic, key: key, value: value)
+            stats.routedAlerts += 1
         }
     }
 
@@ -553,12 +607,14 @@ public final class StreamJob {
             let enterprise = state.decoder.enterprises.key(for: g.enterprise)
             let raisedAt = g.lastSeen + state.gaps.offlineAfter
             let (event, level, previous) = g.offline ? ("offline", "OFFLINE", "normal") : ("online", "normal", "OFFLINE")
+            let respondBy = g.offline ? "\(raisedAt + (config.alertDeadlines[config.offlineSeverity] ?? 86_400_000))" : "null"
             let value = g.value.isFinite ? "\(g.value)" : "null"
             let json =
                 "{\"alert_id\":\"\(sensor)/data_gap/\(raisedAt)\",\"event\":\"\(event)\",\"level\":\"\(level)\",\"previous_level\":\"\(previous)\","
                 + "\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"rule\":\"data_gap\",\"ts\":\(g.time),\"raised_at\":\(raisedAt),"
-                + "\"value\":\(value),\"limit\":null,\"direction\":\"none\"}"
-            try producer.produce(topic: config.alertsTopic, key: Array(enterprise.utf8), value: Array(json.utf8))
+                + "\"value\":\(value),\"limit\":null,\"direction\":\"none\",\"severity\":\"\(config.offlineSeverity)\",\"respond_by\":\(respondBy),"
+                + "\"notify\":[\"equipment\"]}"
+            try produceAlert(json, enterprise: enterprise, severity: config.offlineSeverity)
             stats.alertsByLevel["\(event) \(level)", default: 0] += 1
         }
     }
@@ -702,8 +758,24 @@ public final class StreamJob {
 extension StreamJob: Sendable {}
 
 extension StreamJobConfig {
+    func newAlertBook() -> AlertBook {
+        AlertBook(deadlines: alertDeadlines, checkEvery: 60_000, outOfOrderness: outOfOrderness)
+    }
+
     func newGapDetector() -> DataGapDetector {
         DataGapDetector(offlineAfter: offlineAfter ?? .max / 4, checkEvery: 60_000, outOfOrderness: outOfOrderness)
+    }
+}
+
+/// How an alarm rule's alerts are handled: the severity colour of AL1 and AL2 and the departments to notify.
+public struct AlertPolicy: Sendable, Hashable {
+    public var level1: RiskLevel = .yellow
+    public var level2: RiskLevel = .orange
+    public var notify: [String] = ["safety"]
+    public init(level1: RiskLevel = .yellow, level2: RiskLevel = .orange, notify: [String] = ["safety"]) {
+        self.level1 = level1
+        self.level2 = level2
+        self.notify = notify
     }
 }
 

@@ -244,3 +244,67 @@ struct DataGapStreamTests {
         }
     }
 }
+
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct AlertLifecycleStreamTests {
+    @Test("alerts carry severity, deadline and departments; a missed deadline escalates; routes get copies by severity")
+    func severityDeadlinesAndRoutes() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let urgent = uniqueName("urgent")
+        try setup.cluster.createTopic(urgent, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        // E0-GT-1 reads 30 (AL1) from minute 5 to minute 40, otherwise 5; E0-GT-2 stays at 5.
+        var count = 0
+        for k in 0..<120 {
+            let t = setup.t0 + Int64(k) * 30_000
+            for s in 1...2 {
+                let value = s == 1 && k >= 10 && k < 80 ? 30.0 : 5.0
+                let json = "{\"enterprise\":\"E0\",\"sensor\":\"E0-GT-\(s)\",\"ts\":\(t),\"value\":\(value)}"
+                try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
+                count += 1
+            }
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.alertPolicies = [AlertPolicy(level1: .yellow, level2: .red, notify: ["safety", "production"])]
+        config.alertDeadlines = [.red: 300_000, .orange: 600_000, .yellow: 600_000, .blue: 86_400_000]
+        config.alertRoutes = [(levels: [.orange, .red], topic: urgent)]
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: Int64(count))
+        try job.close()
+        let alerts = try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".alerts|") && $0.contains("E0-GT-1/gas/") }
+        func events(_ a: [String]) -> [String] {
+            a.compactMap { line in
+                guard let json = line.split(separator: "|", maxSplits: 2).last,
+                    let o = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+                else { return nil }
+                return "\(o["event"]!) \(o["severity"]!) \(o["ts"]!)"
+            }
+        }
+        // AL1 is first seen at reading 10; the on_delay (2 s) is confirmed by reading 11, which raises the alarm.
+        let raised = setup.t0 + 11 * 30_000
+        // Raised yellow (deadline +10 min), overdue → orange at +10 min, overdue → red at +20 min, overdue (red) every
+        // 5 min while still active, then cleared (severity of the alarm that ended: red).
+        let e = events(alerts)
+        #expect(e.first == "raised yellow \(raised)", "\(e)")
+        #expect(e.dropFirst().first == "overdue orange \(raised + 600_000)", "\(e)")
+        #expect(e.dropFirst(2).first == "overdue red \(raised + 1_200_000)", "\(e)")
+        #expect(e.last?.hasPrefix("cleared red") == true, "\(e)")
+        #expect(alerts.allSatisfy { $0.contains("\"notify\":[\"safety\",\"production\"]") })
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")
+        for a in alerts {
+            let json = a.split(separator: "|", maxSplits: 2).last.map(String.init) ?? ""
+            #expect(schema.validate(json: Data(json.utf8)).isEmpty, "\(json)")
+        }
+        // The route receives exactly the orange and red records.
+        var cc = consumerConfig(setup.cluster.bootstrapServers, group: uniqueName("r"))
+        cc.additionalConfig["isolation.level"] = "read_committed"
+        let reader = try KafkaConsumer(config: cc)
+        try reader.assign([KafkaTopicPartition(topic: urgent, partition: 0, offset: 0)])
+        var routed: [String] = []
+        try pollUntil(reader, seconds: 10, { r in routed.append("x|" + String(decoding: r.payload, as: UTF8.self)) }, done: { false })
+        try reader.close()
+        #expect(events(routed) == e.filter { !$0.hasPrefix("raised yellow") }, "\(events(routed))")
+        #expect(job.stats.routedAlerts == Int64(routed.count))
+    }
+}

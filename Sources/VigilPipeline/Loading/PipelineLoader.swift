@@ -19,7 +19,7 @@ import Yams
 /// | `sources.enterprises` / `hazards` / `permits` / `grades` | topic | — |
 /// | `windows[]` | {`name`, `kind` (tumbling/hopping/session), `size`, `slide`, `gap`, `allowed_lateness`, `emit` (on_close, final, every <duration>), `statistics`, `ewma_half_life`, `quantile_accuracy`} | —, —, …, 0s, on_close, [count, mean, min, max, stddev] |
 /// | `anomalies` | {`floor`, `window`, `warm_up`, `stale_after`, `offline_after`} | 0.6, 60, 20, 5m, 30m |
-/// | `sensor_types.<name>` | {`match`, `unit`, `direction` (high/low), `al1`, `al2`, `deadband`, `on_delay`, `off_delay`, `range` [min, max], `period`} | …, high, …, 0, 0s, 0s, …, 60s |
+/// | `sensor_types.<name>` | {`match`, `unit`, `direction` (high/low), `al1`, `al2`, `deadband`, `on_delay`, `off_delay`, `range` [min, max], `period`, `severity` {al1, al2}, `notify` [equipment/safety/production]} | …, high, …, 0, 0s, 0s, …, 60s, yellow/orange, [safety] |
 /// | `risk` | {`bands` {red, orange, yellow}, `downgrade` {margin, hold}, `alarm_weight`, `heartbeat`} | 80/60/40, 5 / 2h, 0.5, 1h |
 /// | `alerts` | {`routes` [{levels, topic}], `deadlines` {red, orange, yellow, blue}, `acknowledgements`} | —, 5m/30m/2h/24h, — |
 /// | `heatmap` | {`group_by`, `every`} (needs `sources.grades`) | [region, industry], 1m |
@@ -295,7 +295,7 @@ public enum PipelineLoader: Sendable {
             let path = "sensor_types.\(key.string)"
             guard let t = r.mapping(
                 v, path,
-                keys: ["match", "unit", "direction", "al1", "al2", "deadband", "on_delay", "off_delay", "range", "period"],
+                keys: ["match", "unit", "direction", "al1", "al2", "deadband", "on_delay", "off_delay", "range", "period", "severity", "notify"],
                 required: ["match"]
             ) else { continue }
             var spec = SensorTypeSpec(name: key.string, match: [])
@@ -312,6 +312,16 @@ public enum PipelineLoader: Sendable {
             if let n = t["on_delay"], let d = r.duration(n, "\(path).on_delay") { spec.onDelay = d }
             if let n = t["off_delay"], let d = r.duration(n, "\(path).off_delay") { spec.offDelay = d }
             if let n = t["period"], let d = r.duration(n, "\(path).period", allowZero: false) { spec.period = d }
+            if let n = t["severity"], let sm = r.mapping(n, "\(path).severity", keys: ["al1", "al2"]) {
+                if let v = sm["al1"], let c = r.choice(v, "\(path).severity.al1", Self.levels) { spec.severity1 = c }
+                if let v = sm["al2"], let c = r.choice(v, "\(path).severity.al2", Self.levels) { spec.severity2 = c }
+            }
+            if let n = t["notify"], let items = r.sequence(n, "\(path).notify") {
+                spec.notify = []
+                for (i, item) in items.enumerated() {
+                    if let d = r.choice(item, "\(path).notify[\(i)]", ["equipment", "safety", "production"]), !spec.notify.contains(d) { spec.notify.append(d) }
+                }
+            }
             if let n = t["range"], let items = r.sequence(n, "\(path).range") {
                 if items.count != 2 {
                     r.fail(n, "\(path).range", "expected [min, max]")

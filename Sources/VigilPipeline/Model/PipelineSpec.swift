@@ -110,6 +110,12 @@ public struct SensorTypeSpec: Sendable, Hashable {
     public var rangeMax: Double?
     /// Nominal sampling period, ms (stale after max(3 × period, 5 min)). Default 60 s.
     public var period: Int64 = 60_000
+    /// Severity colour (red/orange/yellow/blue) of an AL1 and an AL2 alarm: it picks the response deadline
+    /// and the routes (`DOMAIN.md` §6). Defaults yellow and orange.
+    public var severity1 = "yellow"
+    public var severity2 = "orange"
+    /// Departments to notify (equipment, safety, production), carried on every alert record. Default safety.
+    public var notify = ["safety"]
 
     public init(name: String, match: [String]) {
         self.name = name

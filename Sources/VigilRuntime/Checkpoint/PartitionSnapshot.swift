@@ -68,6 +68,9 @@ extension StreamJob.PartitionState {
         var gapState = SnapshotWriter()
         gaps.write(to: &gapState)
         w.blob(gapState.bytes)
+        var alertState = SnapshotWriter()
+        alerts.write(to: &alertState)
+        w.blob(alertState.bytes)
         return SnapshotCodec.seal(kind: PartitionSnapshot.kind, payload: w.bytes)
     }
 
@@ -144,8 +147,16 @@ extension StreamJob.PartitionState {
         } catch {
             warnings.append("data-gap state of \(topic)/\(partition) starts afresh: \(error)")
         }
+        var newAlerts = config.newAlertBook()
+        var ar = SnapshotReader(try r.blob())
+        do {
+            newAlerts = try AlertBook(deadlines: config.alertDeadlines, checkEvery: newAlerts.checkEvery, outOfOrderness: config.outOfOrderness, reading: &ar)
+        } catch {
+            warnings.append("alert deadlines of \(topic)/\(partition) start afresh: \(error)")
+        }
         guard r.atEnd else { throw SnapshotError("snapshot payload has trailing data after byte \(r.position)") }
         gaps = newGaps
+        alerts = newAlerts
         decoder = restored
         operators = ops
         detector = newDetector

@@ -1,0 +1,131 @@
+/// The response side of alarms (`DOMAIN.md` §6): each raised alarm has a severity colour and a response
+/// deadline; an alarm still active when its deadline passes is escalated one colour (up to red) and gets the
+/// next colour's deadline.
+///
+/// Deadlines run on event time, checked record by record against the partition's own watermark (every
+/// `checkEvery` of watermark progress), so which alarms escalate, and when, depends only on the input and
+/// not on batching; a replay escalates identically. State is a few columns per sensor slot.
+public struct AlertBook: Sendable {
+    /// Response deadline per colour (indexed by ``RiskLevel/rawValue``: blue, yellow, orange, red), ms.
+    public let deadlines: [Int64]
+    public let checkEvery: Int64
+    public private(set) var watermark: Watermark
+    /// Severity colour per slot (−1: no active alarm).
+    var colour: [Int8] = []
+    var respondBy: [Int64] = []
+    var raisedAt: [Int64] = []
+    var enterprise: [UInt32] = []
+    var rule: [Int32] = []
+    var nextCheck: Int64 = .min
+
+    /// An active alarm whose response deadline passed: escalated from `from` to `to`.
+    public struct Overdue: Sendable, Hashable {
+        public var sensor: UInt32
+        public var enterprise: UInt32
+        public var rule: Int
+        public var raisedAt: Int64
+        /// The deadline that was missed (the event's time).
+        public var deadline: Int64
+        public var from: RiskLevel
+        public var to: RiskLevel
+        /// The next deadline, for the escalated colour.
+        public var respondBy: Int64
+    }
+
+    public init(deadlines: [RiskLevel: Int64], checkEvery: Int64 = 60_000, outOfOrderness: Int64 = 0) {
+        self.deadlines = RiskLevel.allCases.map { max(1, deadlines[$0] ?? 86_400_000) }
+        self.checkEvery = checkEvery
+        self.watermark = Watermark(outOfOrderness: outOfOrderness)
+    }
+
+    /// The active alarm's severity on `slot`, if any.
+    public func severity(slot: UInt32) -> RiskLevel? {
+        Int(slot) < colour.count && colour[Int(slot)] >= 0 ? RiskLevel(rawValue: Int(colour[Int(slot)])) : nil
+    }
+
+    /// Applies an alarm transition (`severity` nil: cleared). Returns the severity of the record to emit
+    /// (for a clear, the colour of the alarm that ended) and its response deadline (nil for a clear).
+    public mutating func apply(_ t: AlarmTransition, severity: RiskLevel?) -> (severity: RiskLevel, respondBy: Int64?) {
+        let s = Int(t.sensor)
+        if s >= colour.count { grow(to: s + 1) }
+        guard let severity else {
+            let ended = RiskLevel(rawValue: Int(max(0, colour[s]))) ?? .blue
+            colour[s] = -1
+            respondBy[s] = .max
+            return (ended, nil)
+        }
+        // Raised: the level's colour. Escalated: never below the colour it already had (a deadline escalation
+        // stays). De-escalated: the lower level's colour. Each change restarts the deadline.
+        let current = colour[s] >= 0 ? RiskLevel(rawValue: Int(colour[s])) : nil
+        let target = t.to > t.from ? Swift.max(severity, current ?? severity) : severity
+        colour[s] = Int8(target.rawValue)
+        respondBy[s] = t.time &+ deadlines[target.rawValue]
+        raisedAt[s] = t.raisedAt
+        enterprise[s] = t.enterprise
+        rule[s] = Int32(t.rule)
+        return (target, respondBy[s])
+    }
+
+    /// Observes one reading's event time; appends alarms whose deadline the watermark passed.
+    public mutating func observe(eventTime t: Int64, into overdue: inout [Overdue]) {
+        guard watermark.observe(eventTime: t), watermark.current >= nextCheck else { return }
+        let wm = watermark.current
+        for s in colour.indices where colour[s] >= 0 && respondBy[s] <= wm {
+            let from = RiskLevel(rawValue: Int(colour[s]))!
+            let to = RiskLevel(rawValue: Swift.min(RiskLevel.red.rawValue, from.rawValue + 1))!
+            let deadline = respondBy[s]
+            colour[s] = Int8(to.rawValue)
+            respondBy[s] = deadline &+ deadlines[to.rawValue]
+            overdue.append(
+                Overdue(
+                    sensor: UInt32(s), enterprise: enterprise[s], rule: Int(rule[s]), raisedAt: raisedAt[s], deadline: deadline, from: from, to: to,
+                    respondBy: respondBy[s]
+                )
+            )
+        }
+        nextCheck = (EventTime.floorDiv(wm, checkEvery) &+ 1) &* checkEvery
+    }
+
+    mutating func grow(to n: Int) {
+        let extra = Swift.max(n, colour.count * 2) - colour.count
+        colour.append(contentsOf: repeatElement(-1, count: extra))
+        respondBy.append(contentsOf: repeatElement(.max, count: extra))
+        raisedAt.append(contentsOf: repeatElement(0, count: extra))
+        enterprise.append(contentsOf: repeatElement(0, count: extra))
+        rule.append(contentsOf: repeatElement(-1, count: extra))
+    }
+
+    public func write(to w: inout SnapshotWriter) {
+        for d in deadlines { w.i64(d) }
+        w.i64(checkEvery)
+        watermark.write(to: &w)
+        w.i64(nextCheck)
+        w.u64(UInt64(colour.count))
+        for s in colour.indices {
+            w.u8(UInt8(bitPattern: colour[s]))
+            w.i64(respondBy[s])
+            w.i64(raisedAt[s])
+            w.u32(enterprise[s])
+            w.u32(UInt32(bitPattern: rule[s]))
+        }
+    }
+
+    /// Restores a book from ``write(to:)``; refuses state taken with other deadlines.
+    public init(deadlines: [RiskLevel: Int64], checkEvery: Int64, outOfOrderness: Int64, reading r: inout SnapshotReader) throws(SnapshotError) {
+        self.init(deadlines: deadlines, checkEvery: checkEvery, outOfOrderness: outOfOrderness)
+        for d in self.deadlines { guard try r.i64() == d else { throw SnapshotError("alert state was taken with other response deadlines") } }
+        guard try r.i64() == checkEvery else { throw SnapshotError("alert state was taken with another check interval") }
+        try watermark.read(from: &r)
+        nextCheck = try r.i64()
+        let n = try r.count(minBytes: 25)
+        for _ in 0..<n {
+            let c = Int8(bitPattern: try r.u8())
+            guard c >= -1 && c <= 3 else { throw SnapshotError("alert state holds an unknown severity \(c)") }
+            colour.append(c)
+            respondBy.append(try r.i64())
+            raisedAt.append(try r.i64())
+            enterprise.append(try r.u32())
+            rule.append(Int32(bitPattern: try r.u32()))
+        }
+    }
+}

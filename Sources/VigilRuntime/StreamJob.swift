@@ -94,6 +94,8 @@ public struct StreamJobStats: Sendable, Hashable {
     public var alertsByLevel: [String: Int64] = [:]
     /// Anomaly records produced (scores at or above the floor), by detector.
     public var anomaliesByDetector: [String: Int64] = [:]
+    /// Alert records marked suppressed (not routed), by reason (`chattering`, `flood`).
+    public var suppressedAlerts: [String: Int64] = [:]
     /// Copies of alert records produced to route topics.
     public var routedAlerts: Int64 = 0
     /// Grade records produced, by level.
@@ -154,6 +156,7 @@ public final class StreamJob {
         var scorer: AnomalyScorer
         var gaps: DataGapDetector
         var alerts: AlertBook
+        var flood = AlarmFloodFilter()
         /// Grading state per enterprise slot.
         var risk: [EnterpriseRisk?] = []
         var nextOffset: Int64 = -1
@@ -182,6 +185,8 @@ public final class StreamJob {
     var transitions: [AlarmTransition] = []
     var gapEvents: [DataGapEvent] = []
     var overdue: [AlertBook.Overdue] = []
+    /// Whether each of `transitions` counts in the alarm-behaviour score (chattering raises count once per hold).
+    var transitionCounts: [Bool] = []
     var lastCommit: Int64 = 0
     let profiles: ProfileTable?
     let directoryStore: DirectoryCheckpointStore?
@@ -306,6 +311,7 @@ public final class StreamJob {
             let hasData = !partitions[i].batch.isEmpty
             if hasData { stats.readings += Int64(partitions[i].batch.count) }
             transitions.removeAll(keepingCapacity: true)
+            transitionCounts.removeAll(keepingCapacity: true)
             if hasData && !config.alarmRules.isEmpty { try detectAlarms(partitionIndex: i) }
             if hasData && config.offlineAfter != nil { try detectGaps(partitionIndex: i) }
             if hasData && config.anomaliesTopic != nil { try scoreAnomalies(partitionIndex: i) }
@@ -555,6 +561,8 @@ public final class StreamJob {
                 let rule = config.alarmRules[t.rule].rule
                 let policy = t.rule < config.alertPolicies.count ? config.alertPolicies[t.rule] : AlertPolicy()
                 let (severity, respondBy) = state.alerts.apply(t, severity: t.to == 0 ? nil : t.to == 2 ? policy.level2 : policy.level1)
+                let (suppressed, counts) = state.flood.note(t, severity: severity)
+                transitionCounts.append(counts)
                 let sensor = sensors.key(for: t.sensor)
                 let enterprise = state.decoder.enterprises.key(for: t.enterprise)
                 let limit = t.to == 2 ? rule.level2 : t.to == 1 ? rule.level1 : (t.from == 2 ? rule.level2 : rule.level1)
@@ -563,9 +571,11 @@ public final class StreamJob {
                     + "\"previous_level\":\"\(name(t.from))\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
                     + "\"rule\":\"\(rule.name)\",\"ts\":\(t.time),\"raised_at\":\(t.raisedAt),\"value\":\(t.value),"
                     + "\"limit\":\(limit.map { "\($0)" } ?? "null"),\"direction\":\"\(rule.direction == .high ? "high" : "low")\","
-                    + "\"severity\":\"\(severity)\",\"respond_by\":\(respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notify(t.rule))}"
-                try produceAlert(json, enterprise: enterprise, severity: severity)
+                    + "\"severity\":\"\(severity)\",\"respond_by\":\(respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notify(t.rule)),"
+                    + "\"suppressed\":\(suppressed.map { "\"\($0.rawValue)\"" } ?? "null")}"
+                try produceAlert(json, enterprise: enterprise, severity: severity, routed: suppressed == nil)
                 stats.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
+                if let suppressed { stats.suppressedAlerts[suppressed.rawValue, default: 0] += 1 }
             }
             overdue.removeAll(keepingCapacity: true)
             state.alerts.observe(eventTime: batch.eventTime[k], into: &overdue)
@@ -587,11 +597,11 @@ public final class StreamJob {
     }
 
     /// Produces an alert record to the alerts topic and a copy to every route that selects its severity.
-    private func produceAlert(_ json: String, enterprise: String, severity: RiskLevel) throws(KafkaError) {
+    private func produceAlert(_ json: String, enterprise: String, severity: RiskLevel, routed: Bool = true) throws(KafkaError) {
         let key = Array(enterprise.utf8)
         let value = Array(json.utf8)
         try producer.produce(topic: config.alertsTopic, key: key, value: value)
-        for route in config.alertRoutes where route.levels.contains(severity) {
+        for route in config.alertRoutes where routed && route.levels.contains(severity) {
             try producer.produce(topic: route.topic, key: key, value: value)
             stats.routedAlerts += 1
         }
@@ -640,7 +650,7 @@ public final class StreamJob {
             var risk = state.risk[e] ?? EnterpriseRisk(grader: config.grader)
             var due = t >= risk.nextEvaluation
             while tp < transitions.count && transitions[tp].sensor == sensor && transitions[tp].time == t {
-                risk.behaviour.note(transitions[tp])
+                if tp >= transitionCounts.count || transitionCounts[tp] { risk.behaviour.note(transitions[tp]) }
                 due = true
                 tp += 1
             }

@@ -71,6 +71,9 @@ extension StreamJob.PartitionState {
         var alertState = SnapshotWriter()
         alerts.write(to: &alertState)
         w.blob(alertState.bytes)
+        var floodState = SnapshotWriter()
+        flood.write(to: &floodState)
+        w.blob(floodState.bytes)
         return SnapshotCodec.seal(kind: PartitionSnapshot.kind, payload: w.bytes)
     }
 
@@ -154,7 +157,10 @@ extension StreamJob.PartitionState {
         } catch {
             warnings.append("alert deadlines of \(topic)/\(partition) start afresh: \(error)")
         }
+        var fr = SnapshotReader(try r.blob())
+        let newFlood = try AlarmFloodFilter(reading: &fr)
         guard r.atEnd else { throw SnapshotError("snapshot payload has trailing data after byte \(r.position)") }
+        flood = newFlood
         gaps = newGaps
         alerts = newAlerts
         decoder = restored

@@ -105,6 +105,12 @@ public final class PipelineRunner {
         }
         config.alertRoutes = spec.alerts.routes.map { (levels: Set($0.levels.map(colour)), topic: $0.topic) }
         for (name, ms) in spec.alerts.deadlines { config.alertDeadlines[colour(name)] = ms }
+        config.suppression.chatterCount = spec.alerts.chatterRaises
+        config.suppression.chatterWindow = spec.alerts.chatterWithin
+        config.suppression.chatterHold = spec.alerts.chatterHold
+        config.suppression.floodWindow = spec.alerts.floodWindow
+        config.suppression.floodStart = spec.alerts.floodStart
+        config.suppression.floodEnd = spec.alerts.floodEnd
         return config
     }
 

@@ -57,6 +57,8 @@ public struct StreamJobConfig: Sendable {
     public var alertRoutes: [(levels: Set<RiskLevel>, topic: String)] = []
     /// Response deadline per severity (`DOMAIN.md` §6): red 5 min, orange 30 min, yellow 2 h, blue 24 h.
     public var alertDeadlines: [RiskLevel: Int64] = [.red: 300_000, .orange: 1_800_000, .yellow: 7_200_000, .blue: 86_400_000]
+    /// Chattering and flood thresholds (ISA-18.2, `DOMAIN.md` §3.7).
+    public var suppression = AlarmFloodFilter()
     /// Severity of `offline` records (a point's data gap; `DOMAIN.md` §5: blue).
     public var offlineSeverity: RiskLevel = .blue
     /// A point silent for this long (event time) gets an `offline` record on the alerts topic; nil disables.
@@ -156,7 +158,7 @@ public final class StreamJob {
         var scorer: AnomalyScorer
         var gaps: DataGapDetector
         var alerts: AlertBook
-        var flood = AlarmFloodFilter()
+        var flood: AlarmFloodFilter
         /// Grading state per enterprise slot.
         var risk: [EnterpriseRisk?] = []
         var nextOffset: Int64 = -1
@@ -164,7 +166,7 @@ public final class StreamJob {
 
         init(
             topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, decoder: ReadingDecoder, operators: [PaneOrSession],
-            detector: ThresholdDetector, scorer: AnomalyScorer, gaps: DataGapDetector, alerts: AlertBook
+            detector: ThresholdDetector, scorer: AnomalyScorer, gaps: DataGapDetector, alerts: AlertBook, flood: AlarmFloodFilter
         ) {
             self.topic = topic
             self.partition = partition
@@ -175,6 +177,7 @@ public final class StreamJob {
             self.scorer = scorer
             self.gaps = gaps
             self.alerts = alerts
+            self.flood = flood
         }
     }
     var partitions: [PartitionState] = []
@@ -510,7 +513,8 @@ public final class StreamJob {
             topic: topic, partition: partition, topicPointer: topicPointer,
             decoder: ReadingDecoder(config: config.decoder), operators: operators,
             detector: ThresholdDetector(rules: config.alarmRules.map(\.rule)),
-            scorer: AnomalyScorer(settings: config.anomalySettings), gaps: config.newGapDetector(), alerts: config.newAlertBook()
+            scorer: AnomalyScorer(settings: config.anomalySettings), gaps: config.newGapDetector(), alerts: config.newAlertBook(),
+            flood: config.suppression
         )
     }
 

@@ -102,6 +102,41 @@ func files(in directory: String, ext: String) -> [String] {
         #expect(spec.alerts.routes.map(\.topic) == ["risk.alerts.urgent", "risk.alerts.regulator"])
     }
 
+    @Test("alert severity, departments, chattering and flood settings are read and checked")
+    func alertSettings() throws {
+        let yaml = """
+            name: p
+            sources: { readings: t }
+            sensor_types:
+              h2s: { match: ["-H2S"], al1: 10, al2: 20, severity: { al2: red }, notify: [safety, production] }
+            alerts:
+              chattering: { raises: 4, within: 2m, hold: 30m }
+              flood: { window: 5m, start: 20, end: 8 }
+            """
+        let spec = try PipelineLoader.parse(yaml: yaml, file: "a.yaml")
+        let h2s = try #require(spec.sensorTypes.first)
+        #expect(h2s.severity1 == "yellow" && h2s.severity2 == "red" && h2s.notify == ["safety", "production"])
+        #expect(spec.alerts.chatterRaises == 4 && spec.alerts.chatterWithin == 120_000 && spec.alerts.chatterHold == 1_800_000)
+        #expect(spec.alerts.floodWindow == 300_000 && spec.alerts.floodStart == 20 && spec.alerts.floodEnd == 8)
+        let bad = """
+            name: p
+            sources: { readings: t }
+            sensor_types:
+              h2s: { match: ["-H2S"], al1: 10, severity: { al2: crimson }, notify: [sales] }
+            alerts:
+              flood: { start: 5, end: 9 }
+            """
+        do {
+            _ = try PipelineLoader.parse(yaml: bad, file: "bad.yaml")
+            Issue.record("accepted an unknown colour, department and a flood that ends above its start")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("bad.yaml:4:") && text.contains("sensor_types.h2s.severity.al2") && text.contains("crimson"), "\(text)")
+            #expect(text.contains("sensor_types.h2s.notify[0]") && text.contains("sales"), "\(text)")
+            #expect(text.contains("alerts.flood.end"), "\(text)")
+        }
+    }
+
     @Test func durations() throws {
         for (text, ms) in [("500ms", 500), ("30s", 30_000), ("5m", 300_000), ("2h", 7_200_000), ("1d", 86_400_000), ("1h30m", 5_400_000)] {
             let yaml = "name: p\nsources: { readings: { topic: t, out_of_orderness: \(text) } }\n"

@@ -82,8 +82,13 @@ public struct AlarmFloodFilter: Sendable {
         }
     }
 
-    public init(reading r: inout SnapshotReader) throws(SnapshotError) {
-        self.init()
+    /// Restores the state of ``write(to:)`` into a filter with `settings`' thresholds.
+    public init(settings: AlarmFloodFilter = AlarmFloodFilter(), reading r: inout SnapshotReader) throws(SnapshotError) {
+        self = settings
+        raises = []
+        chatteringUntil = []
+        floodTimes = []
+        flooding = []
         guard try r.u64() == UInt64(chatterCount) else { throw SnapshotError("suppression state was taken with another chattering count") }
         let n = try r.count(minBytes: 8 * (chatterCount + 1))
         for _ in 0..<(n * chatterCount) { raises.append(try r.i64()) }

@@ -367,7 +367,7 @@ public enum PipelineLoader: Sendable {
 
     static func readAlerts(_ node: Node, _ r: inout _Reader) -> AlertsSpec {
         var alerts = AlertsSpec()
-        guard let m = r.mapping(node, "alerts", keys: ["routes", "deadlines", "acknowledgements"]) else { return alerts }
+        guard let m = r.mapping(node, "alerts", keys: ["routes", "deadlines", "acknowledgements", "chattering", "flood"]) else { return alerts }
         if let n = m["routes"], let items = r.sequence(n, "alerts.routes") {
             for (i, item) in items.enumerated() {
                 let path = "alerts.routes[\(i)]"
@@ -397,6 +397,19 @@ public enum PipelineLoader: Sendable {
             }
         }
         if let n = m["acknowledgements"] { alerts.acknowledgements = r.nonEmptyString(n, "alerts.acknowledgements") }
+        if let n = m["chattering"], let c = r.mapping(n, "alerts.chattering", keys: ["raises", "within", "hold"]) {
+            if let v = c["raises"], let x = r.integer(v, "alerts.chattering.raises", in: 2...100) { alerts.chatterRaises = x }
+            if let v = c["within"], let d = r.duration(v, "alerts.chattering.within", allowZero: false) { alerts.chatterWithin = d }
+            if let v = c["hold"], let d = r.duration(v, "alerts.chattering.hold", allowZero: false) { alerts.chatterHold = d }
+        }
+        if let n = m["flood"], let f = r.mapping(n, "alerts.flood", keys: ["window", "start", "end"]) {
+            if let v = f["window"], let d = r.duration(v, "alerts.flood.window", allowZero: false) { alerts.floodWindow = d }
+            if let v = f["start"], let x = r.integer(v, "alerts.flood.start", in: 1...100_000) { alerts.floodStart = x }
+            if let v = f["end"], let x = r.integer(v, "alerts.flood.end", in: 1...100_000) { alerts.floodEnd = x }
+            if alerts.floodEnd > alerts.floodStart {
+                r.fail(n, "alerts.flood.end", "must not exceed alerts.flood.start (\(alerts.floodStart)): a flood ends below where it starts")
+            }
+        }
         return alerts
     }
 

@@ -171,6 +171,16 @@ public struct AlertsSpec: Sendable, Hashable {
     public var deadlines: [String: Int64] = ["red": 300_000, "orange": 1_800_000, "yellow": 7_200_000, "blue": 86_400_000]
     /// Topic of acknowledgements, if any.
     public var acknowledgements: String? = nil
+    /// ISA-18.2 chattering (`DOMAIN.md` §3.7): this many raises within `chatterWithin` make a point
+    /// chattering until `chatterHold` without a raise. Defaults 3, 60 s, 10 min.
+    public var chatterRaises = 3
+    public var chatterWithin: Int64 = 60_000
+    public var chatterHold: Int64 = 600_000
+    /// ISA-18.2 flood: more than `floodStart` raises of an enterprise within `floodWindow` start a flood, fewer
+    /// than `floodEnd` end it. Defaults 10 min, 10, 5.
+    public var floodWindow: Int64 = 600_000
+    public var floodStart = 10
+    public var floodEnd = 5
     public init() {}
 }
 

@@ -158,7 +158,12 @@ extension StreamJob.PartitionState {
             warnings.append("alert deadlines of \(topic)/\(partition) start afresh: \(error)")
         }
         var fr = SnapshotReader(try r.blob())
-        let newFlood = try AlarmFloodFilter(reading: &fr)
+        var newFlood = config.suppression
+        do {
+            newFlood = try AlarmFloodFilter(settings: config.suppression, reading: &fr)
+        } catch {
+            warnings.append("chattering/flood state of \(topic)/\(partition) starts afresh: \(error)")
+        }
         guard r.atEnd else { throw SnapshotError("snapshot payload has trailing data after byte \(r.position)") }
         flood = newFlood
         gaps = newGaps

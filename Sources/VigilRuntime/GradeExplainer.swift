@@ -93,8 +93,13 @@ public enum GradeExplainer: Sendable {
         indicator("s4 mean time to clear", f(clear / 60_000) + " min", "/ 30 min target → \(f(min(clear / 1_800_000, 1), 2))", "0.20")
         indicator("s5 longest alarm", f(longest / 60_000) + " min", "/ 120 min target → \(f(min(longest / 7_200_000, 1), 2))", "0.20")
         line("       alarms in 24 h: \((inputs["alarms_24h"] as? NSNumber)?.intValue ?? 0)")
-        line("  O  operations load      \(f(o).padded(6))  special work permits, start-ups, maintenance (§4.3)")
-        line("  H  hidden hazards       \(f(h).padded(6))  open major hazards +20, overdue general +3 (§4.3)")
+        let permits = (inputs["active_permits"] as? NSNumber)?.intValue ?? 0
+        let hazards = (inputs["open_hazards"] as? NSNumber)?.intValue ?? 0
+        line("  O  operations load      \(f(o).padded(6))  \(permits) special-work permit(s) valid: 特级动火 15, 一级 8, 二级 3, 受限空间 8, 开停车 10, 检维修 5; cap 30 (§4.3)")
+        line("  H  hidden hazards       \(f(h).padded(6))  \(hazards) open: major +20 each, general past deadline +3 each; cap 30 (§4.3)")
+        if (inputs["overdue_major_hazard"] as? Bool) == true {
+            line("     override: an open major hazard is past its deadline → at least ORANGE (§4.3)")
+        }
         line("  Q  data quality         \(f(q).padded(6))  offline share \(f(num(inputs["offline_share"]), 2)) × 20 (§5)")
         line("")
         line(

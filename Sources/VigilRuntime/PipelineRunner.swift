@@ -90,6 +90,9 @@ public final class PipelineRunner {
         }
         config.gradesTopic = spec.sinks.grades
         config.profilesTopic = spec.sources.enterprises
+        config.permitsTopic = spec.sources.permits
+        config.factorWeights = spec.risk.factors
+        config.hazardsTopic = spec.sources.hazards
         if spec.sources.enterprises != nil { config.gradesByRegionTopic = spec.sinks.gradesByRegion }
         config.grader = spec.risk.grader
         config.gradeHeartbeat = spec.risk.heartbeat

@@ -46,6 +46,11 @@ public struct StreamJobConfig: Sendable {
     public var gradeHeartbeat: Int64 = 3_600_000
     /// The enterprise profile topic, read in full as a table (region, industry, major-hazard grade).
     public var profilesTopic: String? = nil
+    /// Special-work permits (O) and hidden hazards (H), read in full as tables; nil: the factor stays 0.
+    public var permitsTopic: String? = nil
+    public var hazardsTopic: String? = nil
+    /// Weights of O and H.
+    public var factorWeights = FactorWeights()
     /// A copy of every grade keyed by the enterprise's region goes here (when the region is known).
     public var gradesByRegionTopic: String? = nil
     /// Readings whose anomaly score reaches `anomalyFloor` go here; nil disables scoring.
@@ -232,8 +237,11 @@ public final class StreamJob {
         }
         self.dlq = DeadLetterQueue(topic: config.deadLetterTopic)
         self.encoders = config.windows.map { WindowStatsEncoder(statistics: $0.spec.statistics) }
-        if let topic = config.profilesTopic, config.gradesTopic != nil {
-            self.profiles = try ProfileTable(topic: topic, brokers: config.brokers, additional: config.consumerAdditional)
+        if config.gradesTopic != nil && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil) {
+            self.profiles = try ProfileTable(
+                profiles: config.profilesTopic, permits: config.permitsTopic, hazards: config.hazardsTopic, brokers: config.brokers,
+                additional: config.consumerAdditional
+            )
         } else {
             self.profiles = nil
         }
@@ -681,6 +689,17 @@ public final class StreamJob {
             meanTimeToClear: ind.meanTimeToClear, longestAlarm: ind.longestAlarm
         )
         inputs.dataQuality = 20 * ind.offlineShare
+        if let permits = profiles?.permits[enterprise] { inputs.operations = config.factorWeights.operations(permits.values, at: now) }
+        var overdueMajorHazard = false
+        if let hazards = profiles?.hazards[enterprise] {
+            let h = config.factorWeights.hazards(hazards.values, at: now)
+            inputs.hazards = h.score
+            overdueMajorHazard = h.overdueMajor
+            // §4.3 override: an open major hazard past its deadline → at least orange.
+            if h.overdueMajor { inputs.floor = .orange }
+        }
+        let activePermits = profiles?.permits[enterprise]?.values.filter { $0.start <= now && now < $0.end }.count ?? 0
+        let openHazards = profiles?.hazards[enterprise]?.values.filter(\.open).count ?? 0
         let previous = risk.grader.level
         let level = risk.grader.update(inputs, at: now)
         let changed = risk.seq == 0 || level != previous
@@ -698,7 +717,8 @@ public final class StreamJob {
             + "\"inputs\":{\"disturbance_rate\":\(n(ind.disturbanceRate)),\"repeat_alarm_share\":\(n(ind.repeatAlarmShare)),"
             + "\"alarms_per_point\":\(n(ind.alarmsPerPoint)),\"mean_time_to_clear_ms\":\(ind.meanTimeToClear),"
             + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"alarms_24h\":\(ind.alarms),"
-            + "\"major_hazard_grade\":\(profile?.majorHazardGrade.map { "\($0)" } ?? "null")},"
+            + "\"major_hazard_grade\":\(profile?.majorHazardGrade.map { "\($0)" } ?? "null"),\"active_permits\":\(activePermits),"
+            + "\"open_hazards\":\(openHazards),\"overdue_major_hazard\":\(overdueMajorHazard)},"
             + "\"bands\":{\"red\":\(n(g.red)),\"orange\":\(n(g.orange)),\"yellow\":\(n(g.yellow))}}"
         try producer.produce(topic: topic, key: Array(enterprise.utf8), value: Array(json.utf8))
         if let byRegion = config.gradesByRegionTopic, let region = profile?.region {

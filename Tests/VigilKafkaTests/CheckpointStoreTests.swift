@@ -308,3 +308,56 @@ struct AlertLifecycleStreamTests {
         #expect(job.stats.routedAlerts == Int64(routed.count))
     }
 }
+
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct GradeFactorStreamTests {
+    @Test("permits and hidden hazards from their tables make up O and H; an overdue major hazard forces at least orange")
+    func permitsAndHazards() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let (permits, hazards) = (uniqueName("permits"), uniqueName("hazards"))
+        try setup.cluster.createTopic(permits, partitions: 1)
+        try setup.cluster.createTopic(hazards, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        let t0 = setup.t0
+        func send(_ topic: String, _ json: String) throws {
+            try producer.produce(topic: topic, key: Array("E0".utf8), value: Array(json.utf8))
+        }
+        // A special hot-work permit for the first 10 min; a major hazard due at minute 20; an overdue general one.
+        try send(permits, "{\"enterprise\":\"E0\",\"permit\":\"P1\",\"kind\":\"hot_work_special\",\"start\":\(t0),\"end\":\(t0 + 600_000)}")
+        try send(hazards, "{\"enterprise\":\"E0\",\"hazard\":\"H1\",\"class\":\"major\",\"status\":\"open\",\"deadline\":\(t0 + 1_200_000)}")
+        try send(hazards, "{\"enterprise\":\"E0\",\"hazard\":\"H2\",\"class\":\"general\",\"status\":\"open\",\"deadline\":\(t0 - 1)}")
+        try send(hazards, "{\"enterprise\":\"E9\",\"hazard\":\"H3\",\"class\":\"major\",\"status\":\"open\",\"deadline\":\(t0)}")
+        try producer.flush()
+        var count = 0
+        for k in 0..<60 {  // 30 min of one quiet sensor
+            let json = "{\"enterprise\":\"E0\",\"sensor\":\"E0-GT-1\",\"ts\":\(t0 + Int64(k) * 30_000),\"value\":5}"
+            try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
+            count += 1
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.permitsTopic = permits
+        config.hazardsTopic = hazards
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: Int64(count))
+        try job.close()
+        let grades = try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".grades|") }.compactMap { line in
+            line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        func factor(_ g: [String: Any], _ name: String) -> Double { ((g["factors"] as? [String: Any])?[name] as? NSNumber)?.doubleValue ?? -1 }
+        let first = try #require(grades.first)
+        // B 10 (no profile) + O 15 + H 20 + 3 = 48: yellow.
+        #expect(factor(first, "operations") == 15 && factor(first, "hazards") == 23, "\(first)")
+        #expect(first["level"] as? String == "yellow")
+        // After minute 20 the major hazard is overdue: the override raises the level to orange (the permit expired).
+        let last = try #require(grades.last)
+        #expect(last["level"] as? String == "orange", "\(grades.map { "\($0["level"]!) \($0["ts"]!)" })")
+        #expect(factor(last, "operations") == 0 && (last["inputs"] as? [String: Any])?["overdue_major_hazard"] as? Bool == true)
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
+        for g in grades {
+            let data = try JSONSerialization.data(withJSONObject: g)
+            #expect(schema.validate(json: data).isEmpty, "\(schema.validate(json: data))")
+        }
+        #expect(GradeExplainer.explain(last).contains("override: an open major hazard is past its deadline"))
+    }
+}

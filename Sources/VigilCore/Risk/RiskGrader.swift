@@ -109,3 +109,65 @@ public struct RiskGrader: Sendable {
         return level
     }
 }
+
+/// A special-work permit of an enterprise (`DOMAIN.md` §4.3 O): its kind and validity (event time, ms).
+public struct WorkPermit: Sendable, Hashable {
+    public var kind: String
+    public var start: Int64
+    public var end: Int64
+    public init(kind: String, start: Int64, end: Int64) {
+        self.kind = kind
+        self.start = start
+        self.end = end
+    }
+}
+
+/// A hidden hazard (隐患) of an enterprise (`DOMAIN.md` §4.3 H): major (重大) or general, open or closed,
+/// with its rectification deadline.
+public struct HiddenHazard: Sendable, Hashable {
+    public var major: Bool
+    public var open: Bool
+    public var deadline: Int64?
+    public init(major: Bool, open: Bool, deadline: Int64?) {
+        self.major = major
+        self.open = open
+        self.deadline = deadline
+    }
+}
+
+/// The weights of the operations load O and the hidden-hazard load H (`DOMAIN.md` §4.3 [P]).
+public struct FactorWeights: Sendable, Hashable {
+    /// Points per active permit of each kind: 特级动火 15, 一级动火 8, 二级动火 3, 受限空间 8, 开停车/试生产 10, 检维修 5.
+    public var permits: [String: Double] = [
+        "hot_work_special": 15, "hot_work_1": 8, "hot_work_2": 3, "confined_space": 8, "startup": 10, "trial_production": 10,
+        "maintenance": 5,
+    ]
+    public var operationsCap = 30.0
+    /// Points per open major hazard, and per general hazard past its deadline.
+    public var openMajorHazard = 20.0
+    public var overdueGeneralHazard = 3.0
+    public var hazardsCap = 30.0
+    public init() {}
+
+    /// O at event time `t`: the weights of the permits valid at `t`, capped.
+    public func operations(_ permits: some Sequence<WorkPermit>, at t: Int64) -> Double {
+        min(operationsCap, permits.reduce(0) { $0 + ($1.start <= t && t < $1.end ? self.permits[$1.kind] ?? 0 : 0) })
+    }
+
+    /// H at event time `t`, capped, and whether an open major hazard is past its deadline (the §4.3 override:
+    /// at least orange).
+    public func hazards(_ hazards: some Sequence<HiddenHazard>, at t: Int64) -> (score: Double, overdueMajor: Bool) {
+        var score = 0.0
+        var overdueMajor = false
+        for h in hazards where h.open {
+            let overdue = h.deadline.map { t > $0 } ?? false
+            if h.major {
+                score += openMajorHazard
+                if overdue { overdueMajor = true }
+            } else if overdue {
+                score += overdueGeneralHazard
+            }
+        }
+        return (min(hazardsCap, score), overdueMajor)
+    }
+}

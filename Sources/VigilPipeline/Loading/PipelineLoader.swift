@@ -347,7 +347,25 @@ public enum PipelineLoader: Sendable {
 
     static func readRisk(_ node: Node, _ r: inout _Reader) -> RiskSpec {
         var risk = RiskSpec()
-        guard let m = r.mapping(node, "risk", keys: ["bands", "downgrade", "alarm_weight", "heartbeat"]) else { return risk }
+        guard let m = r.mapping(node, "risk", keys: ["bands", "downgrade", "alarm_weight", "heartbeat", "operations", "hazards"]) else { return risk }
+        if let n = m["operations"], let o = r.mapping(n, "risk.operations", keys: ["permits", "cap"]) {
+            if let p = o["permits"] {
+                if case .mapping(let kinds) = p {
+                    for (k, v) in kinds {
+                        guard case .scalar(let kind) = k else { continue }
+                        if let x = r.number(v, "risk.operations.permits.\(kind.string)") { risk.factors.permits[kind.string] = x }
+                    }
+                } else {
+                    r.fail(p, "risk.operations.permits", "expected a mapping of permit kinds to points, e.g. { hot_work_special: 15 }")
+                }
+            }
+            if let v = o["cap"], let x = r.number(v, "risk.operations.cap") { risk.factors.operationsCap = x }
+        }
+        if let n = m["hazards"], let h = r.mapping(n, "risk.hazards", keys: ["open_major", "overdue_general", "cap"]) {
+            if let v = h["open_major"], let x = r.number(v, "risk.hazards.open_major") { risk.factors.openMajorHazard = x }
+            if let v = h["overdue_general"], let x = r.number(v, "risk.hazards.overdue_general") { risk.factors.overdueGeneralHazard = x }
+            if let v = h["cap"], let x = r.number(v, "risk.hazards.cap") { risk.factors.hazardsCap = x }
+        }
         if let n = m["bands"], let b = r.mapping(n, "risk.bands", keys: ["red", "orange", "yellow"]) {
             if let v = b["red"], let d = r.number(v, "risk.bands.red") { risk.red = d }
             if let v = b["orange"], let d = r.number(v, "risk.bands.orange") { risk.orange = d }

@@ -152,6 +152,8 @@ public struct RiskSpec: Sendable, Hashable {
     public var alarmWeight = RiskGrader().alarmWeight
     /// Grades are re-emitted at least this often, ms.
     public var heartbeat: Int64 = 3_600_000
+    /// Weights of the operations load O (per valid permit kind, capped) and the hidden-hazard load H.
+    public var factors = FactorWeights()
     public init() {}
 }
 

@@ -97,8 +97,14 @@ public enum GradeExplainer: Sendable {
         let hazards = (inputs["open_hazards"] as? NSNumber)?.intValue ?? 0
         line("  O  operations load      \(f(o).padded(6))  \(permits) special-work permit(s) valid: 特级动火 15, 一级 8, 二级 3, 受限空间 8, 开停车 10, 检维修 5; cap 30 (§4.3)")
         line("  H  hidden hazards       \(f(h).padded(6))  \(hazards) open: major +20 each, general past deadline +3 each; cap 30 (§4.3)")
-        if (inputs["overdue_major_hazard"] as? Bool) == true {
-            line("     override: an open major hazard is past its deadline → at least ORANGE (§4.3)")
+        let overrides = inputs["overrides"] as? [String] ?? ((inputs["overdue_major_hazard"] as? Bool) == true ? ["overdue_major_hazard"] : [])
+        for o in overrides {
+            switch o {
+            case "overdue_major_hazard": line("     override: an open major hazard is past its deadline → at least ORANGE (§4.3)")
+            case "red_alarm_sustained": line("     override: a red-severity AL2 (toxic gas) has lasted beyond its limit → RED (§4.3)")
+            case "al2_during_hot_work": line("     override: an AL2 alarm while hot work / confined-space work is under way → RED (§4.3)")
+            default: line("     override: \(o)")
+            }
         }
         line("  Q  data quality         \(f(q).padded(6))  offline share \(f(num(inputs["offline_share"]), 2)) × 20 (§5)")
         line("")

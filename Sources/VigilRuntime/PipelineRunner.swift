@@ -92,6 +92,8 @@ public final class PipelineRunner {
         config.profilesTopic = spec.sources.enterprises
         config.permitsTopic = spec.sources.permits
         config.factorWeights = spec.risk.factors
+        config.redAlarmFor = spec.risk.redAlarmFor
+        config.hotWorkKinds = Set(spec.risk.hotWorkKinds)
         config.hazardsTopic = spec.sources.hazards
         if spec.sources.enterprises != nil { config.gradesByRegionTopic = spec.sinks.gradesByRegion }
         config.grader = spec.risk.grader

@@ -51,6 +51,10 @@ public struct StreamJobConfig: Sendable {
     public var hazardsTopic: String? = nil
     /// Weights of O and H.
     public var factorWeights = FactorWeights()
+    /// §4.3 overrides: a red-severity AL2 lasting longer than this makes the enterprise red (10 min); any AL2
+    /// while a permit of these kinds is valid makes it red.
+    public var redAlarmFor: Int64 = 600_000
+    public var hotWorkKinds: Set<String> = ["hot_work_special", "hot_work_1", "hot_work_2", "confined_space"]
     /// A copy of every grade keyed by the enterprise's region goes here (when the region is known).
     public var gradesByRegionTopic: String? = nil
     /// Readings whose anomaly score reaches `anomalyFloor` go here; nil disables scoring.
@@ -662,7 +666,18 @@ public final class StreamJob {
             var risk = state.risk[e] ?? EnterpriseRisk(grader: config.grader)
             var due = t >= risk.nextEvaluation
             while tp < transitions.count && transitions[tp].sensor == sensor && transitions[tp].time == t {
-                if tp >= transitionCounts.count || transitionCounts[tp] { risk.behaviour.note(transitions[tp]) }
+                let tr = transitions[tp]
+                if tp >= transitionCounts.count || transitionCounts[tp] { risk.behaviour.note(tr) }
+                // Points at AL2 (and those whose AL2 is a red alert) since when, for the §4.3 overrides.
+                if tr.to == 2 {
+                    if risk.level2Since[tr.sensor] == nil { risk.level2Since[tr.sensor] = tr.time }
+                    if tr.rule < config.alertPolicies.count && config.alertPolicies[tr.rule].level2 == .red && risk.redSince[tr.sensor] == nil {
+                        risk.redSince[tr.sensor] = tr.time
+                    }
+                } else {
+                    risk.level2Since[tr.sensor] = nil
+                    risk.redSince[tr.sensor] = nil
+                }
                 due = true
                 tp += 1
             }
@@ -698,6 +713,19 @@ public final class StreamJob {
             // §4.3 override: an open major hazard past its deadline → at least orange.
             if h.overdueMajor { inputs.floor = .orange }
         }
+        var overrides: [String] = overdueMajorHazard ? ["overdue_major_hazard"] : []
+        // §4.3 override: a red-severity AL2 (toxic gas ≥ 200 % OEL) lasting longer than `redAlarmFor` → red.
+        if risk.redSince.values.contains(where: { now - $0 > config.redAlarmFor }) {
+            inputs.floor = .red
+            overrides.append("red_alarm_sustained")
+        }
+        // §4.3 override: any AL2 while hot work or confined-space work is under way → red.
+        if !risk.level2Since.isEmpty,
+            profiles?.permits[enterprise]?.values.contains(where: { config.hotWorkKinds.contains($0.kind) && $0.start <= now && now < $0.end }) == true
+        {
+            inputs.floor = .red
+            overrides.append("al2_during_hot_work")
+        }
         let activePermits = profiles?.permits[enterprise]?.values.filter { $0.start <= now && now < $0.end }.count ?? 0
         let openHazards = profiles?.hazards[enterprise]?.values.filter(\.open).count ?? 0
         let previous = risk.grader.level
@@ -718,7 +746,8 @@ public final class StreamJob {
             + "\"alarms_per_point\":\(n(ind.alarmsPerPoint)),\"mean_time_to_clear_ms\":\(ind.meanTimeToClear),"
             + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"alarms_24h\":\(ind.alarms),"
             + "\"major_hazard_grade\":\(profile?.majorHazardGrade.map { "\($0)" } ?? "null"),\"active_permits\":\(activePermits),"
-            + "\"open_hazards\":\(openHazards),\"overdue_major_hazard\":\(overdueMajorHazard)},"
+            + "\"open_hazards\":\(openHazards),\"overdue_major_hazard\":\(overdueMajorHazard),"
+            + "\"overrides\":[\(overrides.map { "\"\($0)\"" }.joined(separator: ","))]},"
             + "\"bands\":{\"red\":\(n(g.red)),\"orange\":\(n(g.orange)),\"yellow\":\(n(g.yellow))}}"
         try producer.produce(topic: topic, key: Array(enterprise.utf8), value: Array(json.utf8))
         if let byRegion = config.gradesByRegionTopic, let region = profile?.region {
@@ -821,6 +850,9 @@ struct EnterpriseRisk {
     var lastEmitted: Int64 = .min
     /// Event time at or after which the grade is evaluated again.
     var nextEvaluation: Int64 = .min
+    /// Points currently at AL2, and those of them whose AL2 is a red alert (toxic gases), since when.
+    var level2Since: [UInt32: Int64] = [:]
+    var redSince: [UInt32: Int64] = [:]
 }
 
 /// A window operator of either family, behind one interface.

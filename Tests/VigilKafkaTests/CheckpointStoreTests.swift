@@ -361,3 +361,54 @@ struct GradeFactorStreamTests {
         #expect(GradeExplainer.explain(last).contains("override: an open major hazard is past its deadline"))
     }
 }
+
+extension GradeFactorStreamTests {
+    @Test("§4.3 overrides: a red-severity AL2 lasting over 10 min, and any AL2 during hot work, make the enterprise red")
+    func redOverrides() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let permits = uniqueName("permits")
+        try setup.cluster.createTopic(permits, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        let t0 = setup.t0
+        // E1 has a hot-work permit for minutes 0–60; E0 has none.
+        try producer.produce(topic: permits, key: Array("E1".utf8), value: Array(
+            "{\"enterprise\":\"E1\",\"permit\":\"P1\",\"kind\":\"hot_work_2\",\"start\":\(t0),\"end\":\(t0 + 3_600_000)}".utf8))
+        try producer.flush()
+        var count = 0
+        // E0-GT-0 (partition 0) and E1-GT-1 (partition 1) reach AL2 (55) at minute 5 and stay there for 20 min.
+        for k in 0..<60 {
+            let t = t0 + Int64(k) * 30_000
+            for e in 0...1 {
+                let value = k >= 10 && k < 50 ? 55.0 : 5.0
+                let json = "{\"enterprise\":\"E\(e)\",\"sensor\":\"E\(e)-GT-\(e)\",\"ts\":\(t),\"value\":\(value)}"
+                try producer.produce(topic: setup.input, partition: Int32(e), key: Array("E\(e)".utf8), value: Array(json.utf8))
+                count += 1
+            }
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.permitsTopic = permits
+        config.alertPolicies = [AlertPolicy(level1: .yellow, level2: .red)]  // the gas rule's AL2 is a red alert
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: Int64(count))
+        try job.close()
+        let grades = try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".grades|") }.compactMap { line in
+            line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        func history(_ e: String) -> [String] {
+            grades.filter { $0["enterprise"] as? String == e }.map { g in
+                let overrides = (g["inputs"] as? [String: Any])?["overrides"] as? [String] ?? []
+                return "\(g["level"]!) \(((g["ts"] as? NSNumber)?.int64Value ?? 0) - t0) \(overrides.joined(separator: ","))"
+            }
+        }
+        // E1: red as soon as AL2 is raised (hot work under way), at the reading that raised it (minute 5.5).
+        #expect(history("E1").contains("red 330000 al2_during_hot_work"), "\(history("E1"))")
+        // E0: red once its red-severity AL2 has lasted more than 10 min (the evaluation after minute 15.5).
+        let e0 = history("E0")
+        let firstRed = e0.first { $0.hasPrefix("red") }
+        #expect(firstRed?.hasSuffix("red_alarm_sustained") == true, "\(e0)")
+        let ms = Int64(firstRed?.split(separator: " ")[1] ?? "") ?? 0
+        #expect(ms > 330_000 + 600_000 && ms <= 330_000 + 600_000 + 60_000, "\(e0)")
+        #expect(!e0.contains { $0.contains("al2_during_hot_work") })
+    }
+}

@@ -347,7 +347,11 @@ public enum PipelineLoader: Sendable {
 
     static func readRisk(_ node: Node, _ r: inout _Reader) -> RiskSpec {
         var risk = RiskSpec()
-        guard let m = r.mapping(node, "risk", keys: ["bands", "downgrade", "alarm_weight", "heartbeat", "operations", "hazards"]) else { return risk }
+        guard let m = r.mapping(node, "risk", keys: ["bands", "downgrade", "alarm_weight", "heartbeat", "operations", "hazards", "overrides"]) else { return risk }
+        if let n = m["overrides"], let o = r.mapping(n, "risk.overrides", keys: ["red_alarm_for", "hot_work_kinds"]) {
+            if let v = o["red_alarm_for"], let d = r.duration(v, "risk.overrides.red_alarm_for", allowZero: false) { risk.redAlarmFor = d }
+            if let v = o["hot_work_kinds"], let kinds = r.strings(v, "risk.overrides.hot_work_kinds") { risk.hotWorkKinds = kinds }
+        }
         if let n = m["operations"], let o = r.mapping(n, "risk.operations", keys: ["permits", "cap"]) {
             if let p = o["permits"] {
                 if case .mapping(let kinds) = p {

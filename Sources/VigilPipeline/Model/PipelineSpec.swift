@@ -154,6 +154,10 @@ public struct RiskSpec: Sendable, Hashable {
     public var heartbeat: Int64 = 3_600_000
     /// Weights of the operations load O (per valid permit kind, capped) and the hidden-hazard load H.
     public var factors = FactorWeights()
+    /// §4.3 overrides: a red-severity AL2 lasting longer than this → red (10 min); any AL2 while a permit of
+    /// one of `hotWorkKinds` is valid → red.
+    public var redAlarmFor: Int64 = 600_000
+    public var hotWorkKinds = ["hot_work_special", "hot_work_1", "hot_work_2", "confined_space"]
     public init() {}
 }
 

@@ -63,6 +63,14 @@ extension StreamJob.PartitionState {
             g.i64(r.seq)
             g.i64(r.lastEmitted)
             g.i64(r.nextEvaluation)
+            for map in [r.level2Since, r.redSince] {
+                let sorted = map.sorted { $0.key < $1.key }
+                g.u64(UInt64(sorted.count))
+                for (sensor, since) in sorted {
+                    g.u32(sensor)
+                    g.i64(since)
+                }
+            }
         }
         w.blob(g.bytes)
         var gapState = SnapshotWriter()
@@ -141,6 +149,15 @@ extension StreamJob.PartitionState {
             e.seq = try g.i64()
             e.lastEmitted = try g.i64()
             e.nextEvaluation = try g.i64()
+            for which in 0..<2 {
+                let n = try g.count(minBytes: 12)
+                var map: [UInt32: Int64] = [:]
+                for _ in 0..<n {
+                    let sensor = try g.u32()
+                    map[sensor] = try g.i64()
+                }
+                if which == 0 { e.level2Since = map } else { e.redSince = map }
+            }
             newRisk.append(e)
         }
         var newGaps = config.newGapDetector()

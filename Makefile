@@ -23,7 +23,7 @@ test: deps validate
 	$(SWIFT) build --build-tests $(STRICT)
 	$(SWIFT) test --skip-build
 
-# The fault-tolerance test at length: more kills, slower stream (about 6 minutes with 40 kills).
+# The fault-tolerance test at length: more kills, slower stream (about 9 minutes with 40 kills).
 SOAK_KILLS ?= 40
 soak: deps
 	$(SWIFT) build --build-tests

@@ -663,7 +663,8 @@ public final class StreamJob {
             let t = batch.eventTime[k]
             let sensor = batch.sensor[k]
             if e >= state.risk.count { state.risk.append(contentsOf: repeatElement(nil, count: e + 1 - state.risk.count)) }
-            var risk = state.risk[e] ?? EnterpriseRisk(grader: config.grader)
+            // Taken out of the column and put back, so that mutating it does not copy its sets and dictionaries.
+            var risk = state.risk[e].take() ?? EnterpriseRisk(grader: config.grader)
             var due = t >= risk.nextEvaluation
             while tp < transitions.count && transitions[tp].sensor == sensor && transitions[tp].time == t {
                 let tr = transitions[tp]

@@ -1,0 +1,119 @@
+public import VigilCore
+import VigilKafka
+
+// Alarm transitions, deadlines, suppression, routes and data gaps of a StreamJob's partitions.
+extension StreamJob {
+    /// Runs the alarm rules over the partition's batch and produces every level change.
+    func detectAlarms(partitionIndex i: Int) throws(KafkaError) {
+        let state = partitions[i]
+        let matches = config.alarmRules.map(\.match)
+        let sensors = state.decoder.sensors
+        let batch = state.batch
+        state.detector.process(batch, into: &transitions) { slot in
+            let id = sensors.key(for: slot)
+            return matches.firstIndex { patterns in patterns.contains { id.contains($0) } }
+        }
+        func name(_ level: UInt8) -> String { level == 0 ? "normal" : "AL\(level)" }
+        func notify(_ rule: Int) -> String {
+            let departments = rule < config.alertPolicies.count ? config.alertPolicies[rule].notify : ["safety"]
+            return "[" + departments.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        }
+        // Transitions and deadline checks in input order (a transition belongs to the reading that completed it).
+        var tp = 0
+        for k in 0..<batch.count {
+            while tp < transitions.count && transitions[tp].sensor == batch.sensor[k] && transitions[tp].time == batch.eventTime[k] {
+                let t = transitions[tp]
+                tp += 1
+                let rule = config.alarmRules[t.rule].rule
+                let policy = t.rule < config.alertPolicies.count ? config.alertPolicies[t.rule] : AlertPolicy()
+                let (severity, respondBy) = state.alerts.apply(t, severity: t.to == 0 ? nil : t.to == 2 ? policy.level2 : policy.level1)
+                let (suppressed, counts) = state.flood.note(t, severity: severity)
+                transitionCounts.append(counts)
+                let sensor = sensors.key(for: t.sensor)
+                let enterprise = state.decoder.enterprises.key(for: t.enterprise)
+                let limit = t.to == 2 ? rule.level2 : t.to == 1 ? rule.level1 : (t.from == 2 ? rule.level2 : rule.level1)
+                let json =
+                    "{\"alert_id\":\"\(sensor)/\(rule.name)/\(t.raisedAt)\",\"event\":\"\(t.kind)\",\"level\":\"\(name(t.to))\","
+                    + "\"previous_level\":\"\(name(t.from))\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
+                    + "\"rule\":\"\(rule.name)\",\"ts\":\(t.time),\"raised_at\":\(t.raisedAt),\"value\":\(t.value),"
+                    + "\"limit\":\(limit.map { "\($0)" } ?? "null"),\"direction\":\"\(rule.direction == .high ? "high" : "low")\","
+                    + "\"severity\":\"\(severity)\",\"respond_by\":\(respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notify(t.rule)),"
+                    + "\"suppressed\":\(suppressed.map { "\"\($0.rawValue)\"" } ?? "null")}"
+                try produceAlert(json, enterprise: enterprise, severity: severity, routed: suppressed == nil)
+                stats.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
+                if let suppressed { stats.suppressedAlerts[suppressed.rawValue, default: 0] += 1 }
+            }
+            overdue.removeAll(keepingCapacity: true)
+            state.alerts.observe(eventTime: batch.eventTime[k], into: &overdue)
+            for o in overdue {
+                let rule = config.alarmRules[o.rule].rule
+                let sensor = sensors.key(for: o.sensor)
+                let enterprise = state.decoder.enterprises.key(for: o.enterprise)
+                let level = name(state.detector.level(slot: o.sensor))
+                let json =
+                    "{\"alert_id\":\"\(sensor)/\(rule.name)/\(o.raisedAt)\",\"event\":\"overdue\",\"level\":\"\(level)\","
+                    + "\"previous_level\":\"\(level)\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
+                    + "\"rule\":\"\(rule.name)\",\"ts\":\(o.deadline),\"raised_at\":\(o.raisedAt),\"value\":null,\"limit\":null,"
+                    + "\"direction\":\"\(rule.direction == .high ? "high" : "low")\",\"severity\":\"\(o.to)\",\"previous_severity\":\"\(o.from)\","
+                    + "\"respond_by\":\(o.respondBy),\"notify\":\(notify(o.rule))}"
+                try produceAlert(json, enterprise: enterprise, severity: o.to)
+                stats.alertsByLevel["overdue \(o.to)", default: 0] += 1
+            }
+        }
+    }
+
+    /// Produces an alert record to the alerts topic and a copy to every route that selects its severity.
+    func produceAlert(_ json: String, enterprise: String, severity: RiskLevel, routed: Bool = true) throws(KafkaError) {
+        let key = Array(enterprise.utf8)
+        let value = Array(json.utf8)
+        try producer.produce(topic: config.alertsTopic, key: key, value: value)
+        for route in config.alertRoutes where routed && route.levels.contains(severity) {
+            try producer.produce(topic: route.topic, key: key, value: value)
+            stats.routedAlerts += 1
+        }
+    }
+
+    /// Produces `offline` records for points that went silent and `online` records when they report again.
+    func detectGaps(partitionIndex i: Int) throws(KafkaError) {
+        let state = partitions[i]
+        gapEvents.removeAll(keepingCapacity: true)
+        state.gaps.process(state.batch, into: &gapEvents)
+        for g in gapEvents {
+            let sensor = state.decoder.sensors.key(for: g.sensor)
+            let enterprise = state.decoder.enterprises.key(for: g.enterprise)
+            let raisedAt = g.lastSeen + state.gaps.offlineAfter
+            let (event, level, previous) = g.offline ? ("offline", "OFFLINE", "normal") : ("online", "normal", "OFFLINE")
+            let respondBy = g.offline ? "\(raisedAt + (config.alertDeadlines[config.offlineSeverity] ?? 86_400_000))" : "null"
+            let value = g.value.isFinite ? "\(g.value)" : "null"
+            let json =
+                "{\"alert_id\":\"\(sensor)/data_gap/\(raisedAt)\",\"event\":\"\(event)\",\"level\":\"\(level)\",\"previous_level\":\"\(previous)\","
+                + "\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"rule\":\"data_gap\",\"ts\":\(g.time),\"raised_at\":\(raisedAt),"
+                + "\"value\":\(value),\"limit\":null,\"direction\":\"none\",\"severity\":\"\(config.offlineSeverity)\",\"respond_by\":\(respondBy),"
+                + "\"notify\":[\"equipment\"]}"
+            try produceAlert(json, enterprise: enterprise, severity: config.offlineSeverity)
+            stats.alertsByLevel["\(event) \(level)", default: 0] += 1
+        }
+    }
+}
+
+extension StreamJobConfig {
+    func newAlertBook() -> AlertBook {
+        AlertBook(deadlines: alertDeadlines, checkEvery: 60_000, outOfOrderness: outOfOrderness)
+    }
+
+    func newGapDetector() -> DataGapDetector {
+        DataGapDetector(offlineAfter: offlineAfter ?? .max / 4, checkEvery: 60_000, outOfOrderness: outOfOrderness)
+    }
+}
+
+/// How an alarm rule's alerts are handled: the severity colour of AL1 and AL2 and the departments to notify.
+public struct AlertPolicy: Sendable, Hashable {
+    public var level1: RiskLevel = .yellow
+    public var level2: RiskLevel = .orange
+    public var notify: [String] = ["safety"]
+    public init(level1: RiskLevel = .yellow, level2: RiskLevel = .orange, notify: [String] = ["safety"]) {
+        self.level1 = level1
+        self.level2 = level2
+        self.notify = notify
+    }
+}

@@ -1,0 +1,113 @@
+import VigilCore
+import VigilKafka
+
+// Checkpointing of a StreamJob's partitions: writing snapshots (interval, revocation, close) and restoring
+// them when partitions are assigned.
+extension StreamJob {
+    func checkpoint(_ indices: [Int]) throws(KafkaError) {
+        let clock = ContinuousClock()
+        let started = clock.now
+        if kafkaStore == nil { try producer.flush() }
+        var offsets: [KafkaTopicPartition] = []
+        var bytes = 0
+        for i in indices where partitions[i].nextOffset > partitions[i].committedOffset {
+            let state = partitions[i]
+            let tp = KafkaTopicPartition(topic: state.topic, partition: state.partition, offset: state.nextOffset)
+            if directoryStore != nil || kafkaStore != nil {
+                let snapshot = state.snapshot(config: config)
+                bytes += snapshot.count
+                if let store = directoryStore {
+                    do {
+                        try store.save(KafkaTopicPartition(topic: state.topic, partition: state.partition), snapshot)
+                    } catch {
+                        throw KafkaError(.commit, "checkpoint of \(state.topic)/\(state.partition): \(error.message)")
+                    }
+                } else if let store = kafkaStore {
+                    for (key, value) in KafkaCheckpointStore.chunks(tp, snapshot: snapshot, id: UInt64(bitPattern: state.nextOffset)) {
+                        try producer.produce(topic: store.topic, key: key, value: value)
+                    }
+                }
+                stats.snapshotsWritten += 1
+            }
+            offsets.append(tp)
+        }
+        if kafkaStore != nil {
+            if !offsets.isEmpty { try producer.sendOffsetsToTransaction(offsets, consumer: consumer) }
+            try producer.commitTransaction()
+            try producer.beginTransaction()
+        } else if !offsets.isEmpty {
+            do {
+                try consumer.commit(offsets)
+            } catch where directoryStore != nil && error.isRetriable {
+                // The snapshots hold the resume positions; the group's offsets only show lag. A commit refused
+                // during a rebalance is retried with the next checkpoint.
+                onNotice("offset commit deferred: \(error.message)")
+            }
+        }
+        for i in indices { partitions[i].committedOffset = partitions[i].nextOffset }
+        if !offsets.isEmpty {
+            stats.commits += 1
+            if directoryStore != nil || kafkaStore != nil {
+                stats.checkpoints += 1
+                stats.lastCheckpointBytes = Int64(bytes)
+                let elapsed = clock.now - started
+                stats.lastCheckpointSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            }
+        }
+    }
+
+    /// Inside the rebalance callback: restores the snapshots of newly assigned partitions and returns
+    /// their resume offsets.
+    func partitionsAssigned(_ list: [KafkaTopicPartition]) -> [KafkaTopicPartition: Int64] {
+        let keys = list.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) }
+        assigned.formUnion(keys)
+        let clock = ContinuousClock()
+        let started = clock.now
+        var offsets: [KafkaTopicPartition: Int64] = [:]
+        do {
+            var snapshots: [KafkaTopicPartition: [UInt8]] = [:]
+            if let store = directoryStore {
+                for tp in keys { if let bytes = try store.load(tp) { snapshots[tp] = bytes } }
+            } else if let store = kafkaStore {
+                snapshots = try store.load(keys)
+            }
+            for tp in keys {
+                partitions.removeAll { $0.topic == tp.topic && $0.partition == tp.partition }
+                let state = newPartitionState(topic: tp.topic, partition: tp.partition, topicPointer: nil)
+                if let bytes = snapshots[tp] {
+                    do {
+                        for warning in try state.restore(from: bytes, config: config) { onNotice(warning) }
+                    } catch {
+                        throw CheckpointError("the checkpoint of \(tp.topic)/\(tp.partition) cannot be used: \(error.message)")
+                    }
+                    offsets[tp] = state.nextOffset
+                    stats.partitionsRestored += 1
+                }
+                partitions.append(state)
+            }
+        } catch {
+            // The job refuses to run on state it cannot read: the next step throws before processing anything.
+            callbackFailure = error
+        }
+        if !offsets.isEmpty {
+            let elapsed = clock.now - started
+            stats.lastRestoreSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        }
+        return offsets
+    }
+
+    /// Inside the rebalance callback: checkpoints the revoked partitions while they are still ours, then
+    /// drops their state.
+    func partitionsRevoked(_ list: [KafkaTopicPartition]) {
+        let keys = Set(list.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) })
+        assigned.subtract(keys)
+        let indices = partitions.indices.filter { keys.contains(KafkaTopicPartition(topic: partitions[$0].topic, partition: partitions[$0].partition)) }
+        do throws(KafkaError) {
+            // Records of this poll are not processed yet: the state reflects exactly `nextOffset`.
+            try checkpoint(indices)
+        } catch {
+            if callbackFailure == nil { callbackFailure = error }
+        }
+        partitions.removeAll { keys.contains(KafkaTopicPartition(topic: $0.topic, partition: $0.partition)) }
+    }
+}

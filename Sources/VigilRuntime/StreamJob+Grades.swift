@@ -1,0 +1,131 @@
+import VigilCore
+import VigilKafka
+
+// Enterprise grading of a StreamJob's partitions (DOMAIN.md §4.3).
+extension StreamJob {
+    /// Updates the alarm behaviour and grade of every enterprise in the batch; produces changed grades and
+    /// heartbeats.
+    ///
+    /// Readings and alarm transitions are applied in input order, and an enterprise's grade is evaluated at
+    /// the reading that completed one of its alarm transitions or that crossed its next evaluation tick
+    /// (`gradeEvaluation` of event time). Both depend on the input alone, never on how it was split into
+    /// polls, so a replay after a restart evaluates, and emits, exactly the same grades.
+    func grade(partitionIndex i: Int) throws(KafkaError) {
+        guard config.gradesTopic != nil else { return }
+        try profiles?.refresh()
+        let state = partitions[i]
+        let batch = state.batch
+        var tp = 0
+        for k in 0..<batch.count {
+            let e = Int(batch.enterprise[k])
+            let t = batch.eventTime[k]
+            let sensor = batch.sensor[k]
+            if e >= state.risk.count { state.risk.append(contentsOf: repeatElement(nil, count: e + 1 - state.risk.count)) }
+            // Taken out of the column and put back, so that mutating it does not copy its sets and dictionaries.
+            var risk = state.risk[e].take() ?? EnterpriseRisk(grader: config.grader)
+            var due = t >= risk.nextEvaluation
+            while tp < transitions.count && transitions[tp].sensor == sensor && transitions[tp].time == t {
+                let tr = transitions[tp]
+                if tp >= transitionCounts.count || transitionCounts[tp] { risk.behaviour.note(tr) }
+                // Points at AL2 (and those whose AL2 is a red alert) since when, for the §4.3 overrides.
+                if tr.to == 2 {
+                    if risk.level2Since[tr.sensor] == nil { risk.level2Since[tr.sensor] = tr.time }
+                    if tr.rule < config.alertPolicies.count && config.alertPolicies[tr.rule].level2 == .red && risk.redSince[tr.sensor] == nil {
+                        risk.redSince[tr.sensor] = tr.time
+                    }
+                } else {
+                    risk.level2Since[tr.sensor] = nil
+                    risk.redSince[tr.sensor] = nil
+                }
+                due = true
+                tp += 1
+            }
+            risk.behaviour.noteReading(sensor: sensor, at: t)
+            if due {
+                risk.nextEvaluation = (EventTime.floorDiv(t, config.gradeEvaluation) &+ 1) &* config.gradeEvaluation
+                try evaluate(&risk, enterprise: UInt32(e), at: t, state: state)
+            }
+            state.risk[e] = risk
+        }
+    }
+
+    func evaluate(_ risk: inout EnterpriseRisk, enterprise e: UInt32, at now: Int64, state: PartitionState) throws(KafkaError) {
+        guard let topic = config.gradesTopic else { return }
+        let ind = risk.behaviour.indicators(at: now)
+        let enterprise = state.decoder.enterprises.key(for: e)
+        let profile = profiles?.profiles[enterprise]
+        var inputs = RiskInputs()
+        inputs.base = RiskInputs.base(
+            majorHazardGrade: profile?.majorHazardGrade.flatMap { MajorHazard.Grade(rawValue: $0) }, diagnosticScore: nil
+        )
+        inputs.alarm = RiskInputs.alarmScore(
+            disturbanceRate: ind.disturbanceRate, repeatAlarmShare: ind.repeatAlarmShare, alarmsPerPoint: ind.alarmsPerPoint,
+            meanTimeToClear: ind.meanTimeToClear, longestAlarm: ind.longestAlarm
+        )
+        inputs.dataQuality = 20 * ind.offlineShare
+        if let permits = profiles?.permits[enterprise] { inputs.operations = config.factorWeights.operations(permits.values, at: now) }
+        var overdueMajorHazard = false
+        if let hazards = profiles?.hazards[enterprise] {
+            let h = config.factorWeights.hazards(hazards.values, at: now)
+            inputs.hazards = h.score
+            overdueMajorHazard = h.overdueMajor
+            // §4.3 override: an open major hazard past its deadline → at least orange.
+            if h.overdueMajor { inputs.floor = .orange }
+        }
+        var overrides: [String] = overdueMajorHazard ? ["overdue_major_hazard"] : []
+        // §4.3 override: a red-severity AL2 (toxic gas ≥ 200 % OEL) lasting longer than `redAlarmFor` → red.
+        if risk.redSince.values.contains(where: { now - $0 > config.redAlarmFor }) {
+            inputs.floor = .red
+            overrides.append("red_alarm_sustained")
+        }
+        // §4.3 override: any AL2 while hot work or confined-space work is under way → red.
+        if !risk.level2Since.isEmpty,
+            profiles?.permits[enterprise]?.values.contains(where: { config.hotWorkKinds.contains($0.kind) && $0.start <= now && now < $0.end }) == true
+        {
+            inputs.floor = .red
+            overrides.append("al2_during_hot_work")
+        }
+        let activePermits = profiles?.permits[enterprise]?.values.filter { $0.start <= now && now < $0.end }.count ?? 0
+        let openHazards = profiles?.hazards[enterprise]?.values.filter(\.open).count ?? 0
+        let previous = risk.grader.level
+        let level = risk.grader.update(inputs, at: now)
+        let changed = risk.seq == 0 || level != previous
+        guard changed || now - risk.lastEmitted >= config.gradeHeartbeat else { return }
+        risk.seq += 1
+        risk.lastEmitted = now
+        let g = risk.grader
+        func q(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "null" }
+        func n(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
+        let json =
+            "{\"enterprise\":\"\(enterprise)\",\"region\":\(q(profile?.region)),\"industry\":\(q(profile?.industry)),\"level\":\"\(level)\",\"previous_level\":\"\(previous)\",\"score\":\(n(g.score(inputs))),"
+            + "\"seq\":\(risk.seq),\"ts\":\(now),\"reason\":\"\(changed ? "change" : "heartbeat")\",\"rule_version\":\"vigil-risk-1\","
+            + "\"factors\":{\"base\":\(n(inputs.base)),\"alarm\":\(n(inputs.alarm)),\"alarm_weight\":\(n(g.alarmWeight)),"
+            + "\"operations\":\(n(inputs.operations)),\"hazards\":\(n(inputs.hazards)),\"data_quality\":\(n(inputs.dataQuality))},"
+            + "\"inputs\":{\"disturbance_rate\":\(n(ind.disturbanceRate)),\"repeat_alarm_share\":\(n(ind.repeatAlarmShare)),"
+            + "\"alarms_per_point\":\(n(ind.alarmsPerPoint)),\"mean_time_to_clear_ms\":\(ind.meanTimeToClear),"
+            + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"alarms_24h\":\(ind.alarms),"
+            + "\"major_hazard_grade\":\(profile?.majorHazardGrade.map { "\($0)" } ?? "null"),\"active_permits\":\(activePermits),"
+            + "\"open_hazards\":\(openHazards),\"overdue_major_hazard\":\(overdueMajorHazard),"
+            + "\"overrides\":[\(overrides.map { "\"\($0)\"" }.joined(separator: ","))]},"
+            + "\"bands\":{\"red\":\(n(g.red)),\"orange\":\(n(g.orange)),\"yellow\":\(n(g.yellow))}}"
+        try producer.produce(topic: topic, key: Array(enterprise.utf8), value: Array(json.utf8))
+        if let byRegion = config.gradesByRegionTopic, let region = profile?.region {
+            // Re-keyed by region: the repartition for the heat-map stage goes through Kafka.
+            try producer.produce(topic: byRegion, key: Array(region.utf8), value: Array(json.utf8))
+        }
+        stats.gradesByLevel["\(level)", default: 0] += 1
+    }
+}
+
+/// One enterprise's grading state within a partition.
+struct EnterpriseRisk {
+    var behaviour = AlarmBehaviour()
+    var grader: RiskGrader
+    var seq: Int64 = 0
+    var lastEmitted: Int64 = .min
+    /// Event time at or after which the grade is evaluated again.
+    var nextEvaluation: Int64 = .min
+    /// Points currently at AL2, and those of them whose AL2 is a red alert (toxic gases), since when.
+    var level2Since: [UInt32: Int64] = [:]
+    var redSince: [UInt32: Int64] = [:]
+}

@@ -120,19 +120,22 @@ extension StreamJob.PartitionState {
                 ops.append(.pane(try PaneWindowOperator(spec: window.spec, watermark: watermark, restoring: blob)))
             }
         }
-        var d = SnapshotReader(try r.blob())
-        var newDetector = ThresholdDetector(rules: config.alarmRules.map(\.rule))
-        do {
-            newDetector = try ThresholdDetector(rules: newDetector.rules, reading: &d)
-        } catch {
-            warnings.append("alarm states of \(topic)/\(partition) start afresh: \(error)")
+        /// Reads a length-prefixed section; one taken under other settings starts afresh, with a warning.
+        func section<T>(_ what: String, fresh: T, _ read: (inout SnapshotReader) throws(SnapshotError) -> T) throws(SnapshotError) -> T {
+            var reader = SnapshotReader(try r.blob())
+            do {
+                return try read(&reader)
+            } catch {
+                warnings.append("\(what) of \(topic)/\(partition) start afresh: \(error)")
+                return fresh
+            }
         }
-        var s = SnapshotReader(try r.blob())
-        var newScorer = AnomalyScorer(settings: config.anomalySettings)
-        do {
-            newScorer = try AnomalyScorer(settings: config.anomalySettings, reading: &s)
-        } catch {
-            warnings.append("anomaly baselines of \(topic)/\(partition) start afresh: \(error)")
+        let rules = config.alarmRules.map(\.rule)
+        let newDetector = try section("alarm states", fresh: ThresholdDetector(rules: rules)) { (s) throws(SnapshotError) in
+            try ThresholdDetector(rules: rules, reading: &s)
+        }
+        let newScorer = try section("anomaly baselines", fresh: AnomalyScorer(settings: config.anomalySettings)) { (s) throws(SnapshotError) in
+            try AnomalyScorer(settings: config.anomalySettings, reading: &s)
         }
         var g = SnapshotReader(try r.blob())
         let slots = try g.count()
@@ -160,26 +163,18 @@ extension StreamJob.PartitionState {
             }
             newRisk.append(e)
         }
-        var newGaps = config.newGapDetector()
-        var gr = SnapshotReader(try r.blob())
-        do {
-            newGaps = try DataGapDetector(offlineAfter: newGaps.offlineAfter, checkEvery: newGaps.checkEvery, outOfOrderness: config.outOfOrderness, reading: &gr)
-        } catch {
-            warnings.append("data-gap state of \(topic)/\(partition) starts afresh: \(error)")
+        let gapsFresh = config.newGapDetector()
+        let newGaps = try section("data-gap states", fresh: gapsFresh) { (s) throws(SnapshotError) in
+            try DataGapDetector(
+                offlineAfter: gapsFresh.offlineAfter, checkEvery: gapsFresh.checkEvery, outOfOrderness: config.outOfOrderness, reading: &s
+            )
         }
-        var newAlerts = config.newAlertBook()
-        var ar = SnapshotReader(try r.blob())
-        do {
-            newAlerts = try AlertBook(deadlines: config.alertDeadlines, checkEvery: newAlerts.checkEvery, outOfOrderness: config.outOfOrderness, reading: &ar)
-        } catch {
-            warnings.append("alert deadlines of \(topic)/\(partition) start afresh: \(error)")
+        let alertsFresh = config.newAlertBook()
+        let newAlerts = try section("alert deadlines", fresh: alertsFresh) { (s) throws(SnapshotError) in
+            try AlertBook(deadlines: config.alertDeadlines, checkEvery: alertsFresh.checkEvery, outOfOrderness: config.outOfOrderness, reading: &s)
         }
-        var fr = SnapshotReader(try r.blob())
-        var newFlood = config.suppression
-        do {
-            newFlood = try AlarmFloodFilter(settings: config.suppression, reading: &fr)
-        } catch {
-            warnings.append("chattering/flood state of \(topic)/\(partition) starts afresh: \(error)")
+        let newFlood = try section("chattering/flood states", fresh: config.suppression) { (s) throws(SnapshotError) in
+            try AlarmFloodFilter(settings: config.suppression, reading: &s)
         }
         guard r.atEnd else { throw SnapshotError("snapshot payload has trailing data after byte \(r.position)") }
         flood = newFlood

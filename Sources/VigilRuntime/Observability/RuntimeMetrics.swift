@@ -67,15 +67,18 @@ public final class RuntimeMetrics: Sendable {
             let text = all.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
             out += "\(name){\(text)} \(value)\n"
         }
+        /// A metric with one unlabelled sample.
+        func single(_ name: String, _ type: String, _ help: String, _ value: String) {
+            family(name, type, help)
+            sample(name, [], value)
+        }
         family("vigil_records_in_total", "counter", "Kafka messages consumed, per input topic set.")
         sample("vigil_records_in_total", [("topic", s.inputTopics.joined(separator: ","))], "\(s.messagesIn)")
-        family("vigil_readings_total", "counter", "Readings decoded and processed.")
-        sample("vigil_readings_total", [], "\(s.readings)")
+        single("vigil_readings_total", "counter", "Readings decoded and processed.", "\(s.readings)")
         family("vigil_decode_errors_total", "counter", "Records rejected by the decoder, by reason.")
         if s.decodeErrors.isEmpty { sample("vigil_decode_errors_total", [("reason", "none")], "0") }
         for (reason, n) in s.decodeErrors.sorted(by: { $0.key < $1.key }) { sample("vigil_decode_errors_total", [("reason", reason)], "\(n)") }
-        family("vigil_late_records_total", "counter", "Readings later than the allowed lateness (sent to the dead-letter topic).")
-        sample("vigil_late_records_total", [], "\(s.lateRecords)")
+        single("vigil_late_records_total", "counter", "Readings later than the allowed lateness (sent to the dead-letter topic).", "\(s.lateRecords)")
         family("vigil_dlq_total", "counter", "Records produced to the dead-letter topic.")
         sample("vigil_dlq_total", [("topic", s.deadLetterTopic)], "\(s.deadLetters)")
         family("vigil_records_out_total", "counter", "Window rows produced, per output topic and window.")
@@ -94,29 +97,20 @@ public final class RuntimeMetrics: Sendable {
         family("vigil_grades_total", "counter", "Enterprise grade records produced (changes and heartbeats), by level.")
         if s.grades.isEmpty { sample("vigil_grades_total", [("level", "blue")], "0") }
         for (l, n) in s.grades.sorted(by: { $0.key < $1.key }) { sample("vigil_grades_total", [("level", l)], "\(n)") }
-        family("vigil_offset_commits_total", "counter", "Successful offset commits.")
-        sample("vigil_offset_commits_total", [], "\(s.commits)")
-        family("vigil_checkpoints_total", "counter", "Checkpoint rounds written (snapshots stored, then offsets committed).")
-        sample("vigil_checkpoints_total", [], "\(s.checkpoints)")
-        family("vigil_checkpoint_snapshots_total", "counter", "Partition snapshots written.")
-        sample("vigil_checkpoint_snapshots_total", [], "\(s.snapshotsWritten)")
-        family("vigil_checkpoint_duration_seconds", "gauge", "Duration of the last checkpoint round (flush, snapshot, store, commit).")
-        sample("vigil_checkpoint_duration_seconds", [], "\(s.lastCheckpointSeconds)")
-        family("vigil_checkpoint_bytes", "gauge", "Bytes of the last checkpoint round's snapshots.")
-        sample("vigil_checkpoint_bytes", [], "\(s.lastCheckpointBytes)")
-        family("vigil_partitions_restored_total", "counter", "Partitions whose state was restored from a checkpoint.")
-        sample("vigil_partitions_restored_total", [], "\(s.partitionsRestored)")
-        family("vigil_restore_duration_seconds", "gauge", "Duration of the last restore of an assignment's snapshots.")
-        sample("vigil_restore_duration_seconds", [], "\(s.lastRestoreSeconds)")
+        single("vigil_offset_commits_total", "counter", "Successful offset commits.", "\(s.commits)")
+        single("vigil_checkpoints_total", "counter", "Checkpoint rounds written (snapshots stored, then offsets committed).", "\(s.checkpoints)")
+        single("vigil_checkpoint_snapshots_total", "counter", "Partition snapshots written.", "\(s.snapshotsWritten)")
+        single("vigil_checkpoint_duration_seconds", "gauge", "Duration of the last checkpoint round (flush, snapshot, store, commit).", "\(s.lastCheckpointSeconds)")
+        single("vigil_checkpoint_bytes", "gauge", "Bytes of the last checkpoint round's snapshots.", "\(s.lastCheckpointBytes)")
+        single("vigil_partitions_restored_total", "counter", "Partitions whose state was restored from a checkpoint.", "\(s.partitionsRestored)")
+        single("vigil_restore_duration_seconds", "gauge", "Duration of the last restore of an assignment's snapshots.", "\(s.lastRestoreSeconds)")
         family("vigil_consumer_lag", "gauge", "Messages behind the high watermark, per assigned partition.")
         for (tp, n) in s.lag.sorted(by: { $0.key < $1.key }) {
             let parts = tp.split(separator: "/")
             sample("vigil_consumer_lag", [("topic", String(parts.first ?? "")), ("partition", String(parts.last ?? ""))], "\(n)")
         }
-        family("vigil_assigned_partitions", "gauge", "Partitions assigned to this instance.")
-        sample("vigil_assigned_partitions", [], "\(s.assignedPartitions)")
-        family("vigil_window_state_bytes", "gauge", "Approximate bytes of window state held.")
-        sample("vigil_window_state_bytes", [], "\(s.windowStateBytes)")
+        single("vigil_assigned_partitions", "gauge", "Partitions assigned to this instance.", "\(s.assignedPartitions)")
+        single("vigil_window_state_bytes", "gauge", "Approximate bytes of window state held.", "\(s.windowStateBytes)")
         family("vigil_batch_latency_seconds", "histogram", "Processing time of one poll batch that had records: first record handed over to outputs enqueued.")
         var cumulative: Int64 = 0
         for (i, bound) in Self.latencyBuckets.enumerated() {

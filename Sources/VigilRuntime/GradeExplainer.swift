@@ -61,6 +61,7 @@ public enum GradeExplainer: Sendable {
         let o = num(factors["operations"]) ?? 0
         let h = num(factors["hazards"]) ?? 0
         let q = num(factors["data_quality"]) ?? 0
+        let c = num(factors["credit"]) ?? 0
         let ts = (g["ts"] as? NSNumber)?.int64Value ?? 0
         let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(ts) / 1_000))
         var out = ""
@@ -73,11 +74,16 @@ public enum GradeExplainer: Sendable {
                 + ", previous level \(g["previous_level"] as? String ?? "?")), rule version \(g["rule_version"] as? String ?? "?")"
         )
         line("")
-        line("  R_dyn = min(100, B + w·A + O + H + Q) = min(100, \(f(b)) + \(f(w, 2))×\(f(a)) + \(f(o)) + \(f(h)) + \(f(q))) = \(f(min(100, b + w * a + o + h + q)))")
+        line(
+            "  R_dyn = min(100, B + w·A + O + H + Q + C) = min(100, \(f(b)) + \(f(w, 2))×\(f(a)) + \(f(o)) + \(f(h)) + \(f(q)) + \(f(c)))"
+                + " = \(f(min(100, b + w * a + o + h + q + c)))")
         line("")
         let grade = (inputs["major_hazard_grade"] as? NSNumber)?.intValue
         let gradeName = grade.map { ["一级", "二级", "三级", "四级"][max(0, min(3, $0 - 1))] + " (grade \($0))" } ?? "none or unknown"
-        line("  B  inherent base        \(f(b).padded(6))  major-hazard grade \(gradeName) → 一级 70 | 二级 55 | 三级 40 | 四级 25 | none 10 (GB 18218-2018, §4.3)")
+        line("  B  inherent base        \(f(b).padded(6))  max(B_MHI, 100 − D_2018); major-hazard grade \(gradeName) → 一级 70 | 二级 55 | 三级 40 | 四级 25 | none 10 (GB 18218-2018, §4.3)")
+        if let d = num(inputs["diagnostic_score"]) {
+            line("       2018 diagnosis D_2018 = \(f(d)) → \(inputs["diagnostic_level"] as? String ?? "?") (≥ 90 blue, 75–90 yellow, 60–75 orange, < 60 red; §2.1)")
+        }
         line("  A  alarm behaviour      \(f(a).padded(6))  24 h, weight w = \(f(w, 2)); Σ wᵢ·sᵢ × 100 over the five indicators:")
         let s1 = num(inputs["disturbance_rate"]) ?? 0
         let s2 = num(inputs["repeat_alarm_share"]) ?? 0
@@ -103,10 +109,15 @@ public enum GradeExplainer: Sendable {
             case "overdue_major_hazard": line("     override: an open major hazard is past its deadline → at least ORANGE (§4.3)")
             case "red_alarm_sustained": line("     override: a red-severity AL2 (toxic gas) has lasted beyond its limit → RED (§4.3)")
             case "al2_during_hot_work": line("     override: an AL2 alarm while hot work / confined-space work is under way → RED (§4.3)")
+            case "direct_red":
+                let conditions = (inputs["direct_red"] as? [String] ?? []).joined(separator: ", ")
+                line("     override: 2018 direct-red condition(s) \(conditions) → RED (§2.1)")
             default: line("     override: \(o)")
             }
         }
         line("  Q  data quality         \(f(q).padded(6))  offline share \(f(num(inputs["offline_share"]), 2)) × 20 (§5)")
+        let credit = num(inputs["credit_score"]).map { "credit score \(f($0)) (grade \(inputs["credit_grade"] as? String ?? "?")) → weight × (100 − score) / 100 (§7.2)" }
+        line("  C  credit               \(f(c).padded(6))  \(credit ?? "no credit score in the profile")")
         line("")
         line(
             "  bands: red ≥ \(f(num(bands["red"]), 0)), orange ≥ \(f(num(bands["orange"]), 0)), yellow ≥ \(f(num(bands["yellow"]), 0)), blue below;"

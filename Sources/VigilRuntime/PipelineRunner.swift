@@ -102,6 +102,10 @@ public final class PipelineRunner {
         config.anomalySettings.window = spec.anomalies.window
         config.anomalySettings.warmUp = spec.anomalies.warmUp
         config.anomalySettings.staleAfter = spec.anomalies.staleAfter
+        config.anomalySettings.seasonal = spec.anomalies.seasonal
+        config.anomalySettings.seasonalMinDays = spec.anomalies.seasonalMinDays
+        config.anomalySettings.seasonalAlpha = spec.anomalies.seasonalAlpha
+        config.anomalySettings.utcOffset = spec.utcOffset
         config.offlineAfter = spec.anomalies.offlineAfter
         config.alarmRules = spec.sensorTypes.compactMap { type in type.thresholdRule.map { (rule: $0, match: type.match) } }
         func colour(_ name: String) -> RiskLevel { RiskLevel.allCases.first { "\($0)" == name } ?? .yellow }

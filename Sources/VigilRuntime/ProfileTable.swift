@@ -6,7 +6,10 @@ import VigilKafka
 /// compacted): profiles (latest record per enterprise), work permits (latest record per permit id) and hidden
 /// hazards (latest record per hazard id).
 ///
-/// - Profiles: `{"enterprise": "E0042", "region": "…", "industry": "…", "major_hazard_grade": 1…4 or null, …}`.
+/// - Profiles: `{"enterprise": "E0042", "region": "…", "industry": "…", "major_hazard_grade": 1…4 or null,
+///   "diagnostic": {"items": {"key_hazardous_process": 3, …}, "direct_red": ["major_accident_3y", …]} or
+///   "diagnostic_score": 0…100, "credit": {"factors": {"hazard_closure": 0…100, …}, "serious_dishonesty": false}
+///   or "credit_score": 0…100}` (`DOMAIN.md` §2.1 and §7.2; every part optional).
 /// - Permits: `{"enterprise": "E0042", "permit": "E0042-P7", "kind": "hot_work_1", "start": ms, "end": ms}`.
 /// - Hazards: `{"enterprise": "E0042", "hazard": "E0042-H3", "class": "major"|"general", "status": "open"|"closed", "deadline": ms}`.
 final class ProfileTable {
@@ -14,6 +17,17 @@ final class ProfileTable {
         var region: String?
         var industry: String?
         var majorHazardGrade: Int?
+        /// The 2018 diagnosis: its items, or only its score; direct-red conditions that hold.
+        var diagnostic: DiagnosticAssessment?
+        var diagnosticScore: Double?
+        /// The credit factors, or only the score.
+        var credit: CreditScore?
+        var creditScore: Double?
+
+        /// D_2018: the given score, else the one computed from the items.
+        var diagnosis: Double? { diagnosticScore ?? diagnostic?.score }
+        var directRed: [String] { diagnostic.map { $0.directRed.sorted() } ?? [] }
+        var credibility: Double? { creditScore ?? credit?.score }
     }
 
     private let consumer: KafkaConsumer
@@ -22,6 +36,8 @@ final class ProfileTable {
     private(set) var permits: [String: [String: WorkPermit]] = [:]
     /// enterprise → hazard id → hazard.
     private(set) var hazards: [String: [String: HiddenHazard]] = [:]
+    /// Counts applied records (a change marker for derived tables).
+    private(set) var version = 0
     let profilesTopic: String?
     let permitsTopic: String?
     let hazardsTopic: String?
@@ -59,10 +75,23 @@ final class ProfileTable {
         try consumer.poll(maxMessages: 10_000, timeoutMs: 0) { record in apply(record) }
     }
 
+    /// The intervals of the valid hot-work or confined-space permits (`kinds`) of each enterprise slot of
+    /// `enterprises`, for dynamic alarm limits.
+    func permitIntervals(kinds: Set<String>, enterprises: KeyInterner) -> [[LimitContext.ClosedOpenInterval]] {
+        var out = [[LimitContext.ClosedOpenInterval]](repeating: [], count: enterprises.count)
+        for slot in 0..<enterprises.count {
+            guard let byID = permits[enterprises.key(for: UInt32(slot))] else { continue }
+            out[slot] = byID.values.filter { kinds.contains($0.kind) }.map { .init(start: $0.start, end: $0.end) }
+                .sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+        }
+        return out
+    }
+
     private func apply(_ record: KafkaRecordView) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(record.payload)) as? [String: Any],
             let enterprise = object["enterprise"] as? String
         else { return }
+        version += 1
         let topic = record.topicName
         if topic == permitsTopic {
             guard let id = object["permit"] as? String, let kind = object["kind"] as? String,
@@ -79,10 +108,27 @@ final class ProfileTable {
             )
             return
         }
-        profiles[enterprise] = Profile(
+        var profile = Profile(
             region: object["region"] as? String, industry: object["industry"] as? String,
             majorHazardGrade: (object["major_hazard_grade"] as? NSNumber)?.intValue
         )
+        func numbers(_ any: Any?) -> [String: Double] {
+            var out: [String: Double] = [:]
+            for (k, v) in any as? [String: Any] ?? [:] { if let n = (v as? NSNumber)?.doubleValue, n.isFinite { out[k] = n } }
+            return out
+        }
+        if let d = object["diagnostic"] as? [String: Any] {
+            let directRed = Set((d["direct_red"] as? [Any] ?? []).compactMap { $0 as? String })
+            profile.diagnostic = DiagnosticAssessment(
+                counts: numbers(d["items"]), majorHazardGrade: profile.majorHazardGrade.flatMap { MajorHazard.Grade(rawValue: $0) },
+                directRed: directRed)
+        }
+        profile.diagnosticScore = (object["diagnostic_score"] as? NSNumber)?.doubleValue
+        if let c = object["credit"] as? [String: Any] {
+            profile.credit = CreditScore(factors: numbers(c["factors"]), seriousDishonesty: c["serious_dishonesty"] as? Bool ?? false)
+        }
+        profile.creditScore = (object["credit_score"] as? NSNumber)?.doubleValue
+        profiles[enterprise] = profile
     }
 }
 

@@ -9,7 +9,15 @@ extension StreamJob {
         let matches = config.alarmRules.map(\.match)
         let sensors = state.decoder.sensors
         let batch = state.batch
-        state.detector.process(batch, into: &transitions) { slot in
+        if let profiles, config.alarmRules.contains(where: { $0.rule.adjustments.contains(where: \.duringPermit) }) {
+            let key = (version: profiles.version, enterprises: state.decoder.enterprises.count)
+            if key != state.limitContextBuiltFor {
+                state.limitContext.permits = profiles.permitIntervals(kinds: config.hotWorkKinds, enterprises: state.decoder.enterprises)
+                state.limitContextBuiltFor = key
+            }
+        }
+        state.limitContext.utcOffset = config.anomalySettings.utcOffset
+        state.detector.process(batch, into: &transitions, limits: &readingLimits, context: state.limitContext) { slot in
             let id = sensors.key(for: slot)
             return matches.firstIndex { patterns in patterns.contains { id.contains($0) } }
         }
@@ -31,12 +39,11 @@ extension StreamJob {
                 transitionCounts.append(counts)
                 let sensor = sensors.key(for: t.sensor)
                 let enterprise = state.decoder.enterprises.key(for: t.enterprise)
-                let limit = t.to == 2 ? rule.level2 : t.to == 1 ? rule.level1 : (t.from == 2 ? rule.level2 : rule.level1)
                 let json =
                     "{\"alert_id\":\"\(sensor)/\(rule.name)/\(t.raisedAt)\",\"event\":\"\(t.kind)\",\"level\":\"\(name(t.to))\","
                     + "\"previous_level\":\"\(name(t.from))\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
                     + "\"rule\":\"\(rule.name)\",\"ts\":\(t.time),\"raised_at\":\(t.raisedAt),\"value\":\(t.value),"
-                    + "\"limit\":\(limit.map { "\($0)" } ?? "null"),\"direction\":\"\(rule.direction == .high ? "high" : "low")\","
+                    + "\"limit\":\(t.limit.isFinite ? "\(t.limit)" : "null"),\"direction\":\"\(rule.direction == .high ? "high" : "low")\","
                     + "\"severity\":\"\(severity)\",\"respond_by\":\(respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notify(t.rule)),"
                     + "\"suppressed\":\(suppressed.map { "\"\($0.rawValue)\"" } ?? "null")}"
                 try produceAlert(json, enterprise: enterprise, severity: severity, routed: suppressed == nil)

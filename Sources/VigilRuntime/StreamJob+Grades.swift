@@ -56,8 +56,11 @@ extension StreamJob {
         let profile = profiles?.profiles[enterprise]
         var inputs = RiskInputs()
         inputs.base = RiskInputs.base(
-            majorHazardGrade: profile?.majorHazardGrade.flatMap { MajorHazard.Grade(rawValue: $0) }, diagnosticScore: nil
+            majorHazardGrade: profile?.majorHazardGrade.flatMap { MajorHazard.Grade(rawValue: $0) }, diagnosticScore: profile?.diagnosis
         )
+        let directRed = profile?.directRed ?? []
+        inputs.directRed = !directRed.isEmpty
+        if let credit = profile?.credibility { inputs.credit = CreditScore.riskPoints(score: credit, weight: config.factorWeights.creditWeight) }
         inputs.alarm = RiskInputs.alarmScore(
             disturbanceRate: ind.disturbanceRate, repeatAlarmShare: ind.repeatAlarmShare, alarmsPerPoint: ind.alarmsPerPoint,
             meanTimeToClear: ind.meanTimeToClear, longestAlarm: ind.longestAlarm
@@ -73,6 +76,8 @@ extension StreamJob {
             if h.overdueMajor { inputs.floor = .orange }
         }
         var overrides: [String] = overdueMajorHazard ? ["overdue_major_hazard"] : []
+        // §2.1 / §4.3: a 2018 direct-red condition → red.
+        if inputs.directRed { overrides.append("direct_red") }
         // §4.3 override: a red-severity AL2 (toxic gas ≥ 200 % OEL) lasting longer than `redAlarmFor` → red.
         if risk.redSince.values.contains(where: { now - $0 > config.redAlarmFor }) {
             inputs.floor = .red
@@ -100,12 +105,18 @@ extension StreamJob {
             "{\"enterprise\":\"\(enterprise)\",\"region\":\(q(profile?.region)),\"industry\":\(q(profile?.industry)),\"level\":\"\(level)\",\"previous_level\":\"\(previous)\",\"score\":\(n(g.score(inputs))),"
             + "\"seq\":\(risk.seq),\"ts\":\(now),\"reason\":\"\(changed ? "change" : "heartbeat")\",\"rule_version\":\"vigil-risk-1\","
             + "\"factors\":{\"base\":\(n(inputs.base)),\"alarm\":\(n(inputs.alarm)),\"alarm_weight\":\(n(g.alarmWeight)),"
-            + "\"operations\":\(n(inputs.operations)),\"hazards\":\(n(inputs.hazards)),\"data_quality\":\(n(inputs.dataQuality))},"
+            + "\"operations\":\(n(inputs.operations)),\"hazards\":\(n(inputs.hazards)),\"data_quality\":\(n(inputs.dataQuality)),"
+            + "\"credit\":\(n(inputs.credit))},"
             + "\"inputs\":{\"disturbance_rate\":\(n(ind.disturbanceRate)),\"repeat_alarm_share\":\(n(ind.repeatAlarmShare)),"
             + "\"alarms_per_point\":\(n(ind.alarmsPerPoint)),\"mean_time_to_clear_ms\":\(ind.meanTimeToClear),"
             + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"alarms_24h\":\(ind.alarms),"
             + "\"major_hazard_grade\":\(profile?.majorHazardGrade.map { "\($0)" } ?? "null"),\"active_permits\":\(activePermits),"
             + "\"open_hazards\":\(openHazards),\"overdue_major_hazard\":\(overdueMajorHazard),"
+            + "\"diagnostic_score\":\(profile?.diagnosis.map(n) ?? "null"),"
+            + "\"diagnostic_level\":\(profile?.diagnosis.map { "\"\(DiagnosticAssessment.band($0))\"" } ?? "null"),"
+            + "\"direct_red\":[\(directRed.map { "\"\($0)\"" }.joined(separator: ","))],"
+            + "\"credit_score\":\(profile?.credibility.map(n) ?? "null"),"
+            + "\"credit_grade\":\(profile?.credibility.map { "\"\(CreditScore.grade(of: $0))\"" } ?? "null"),"
             + "\"overrides\":[\(overrides.map { "\"\($0)\"" }.joined(separator: ","))]},"
             + "\"bands\":{\"red\":\(n(g.red)),\"orange\":\(n(g.orange)),\"yellow\":\(n(g.yellow))}}"
         try producer.produce(topic: topic, key: Array(enterprise.utf8), value: Array(json.utf8))

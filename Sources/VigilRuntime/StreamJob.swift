@@ -172,6 +172,9 @@ public final class StreamJob {
         var risk: [EnterpriseRisk?] = []
         var nextOffset: Int64 = -1
         var committedOffset: Int64 = -1
+        /// Calendar and permits for dynamic alarm limits, and the (table version, enterprises) it was built for.
+        var limitContext = LimitContext()
+        var limitContextBuiltFor = (version: -1, enterprises: -1)
 
         init(
             topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, decoder: ReadingDecoder, operators: [PaneOrSession],
@@ -195,6 +198,8 @@ public final class StreamJob {
     var output = WindowResults()
     var late = LateRecords()
     var transitions: [AlarmTransition] = []
+    var readingLimits = ReadingLimits()
+    var anomalyScores = AnomalyScores()
     var gapEvents: [DataGapEvent] = []
     var overdue: [AlertBook.Overdue] = []
     /// Whether each of `transitions` counts in the alarm-behaviour score (chattering raises count once per hold).
@@ -241,7 +246,8 @@ public final class StreamJob {
         }
         self.dlq = DeadLetterQueue(topic: config.deadLetterTopic)
         self.encoders = config.windows.map { WindowStatsEncoder(statistics: $0.spec.statistics) }
-        if config.gradesTopic != nil && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil) {
+        let permitLimits = config.permitsTopic != nil && config.alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
+        if (config.gradesTopic != nil && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil)) || permitLimits {
             self.profiles = try ProfileTable(
                 profiles: config.profilesTopic, permits: config.permitsTopic, hazards: config.hazardsTopic, brokers: config.brokers,
                 additional: config.consumerAdditional
@@ -452,20 +458,23 @@ public final class StreamJob {
         let state = partitions[i]
         let batch = state.batch
         let rules = config.alarmRules
-        for k in 0..<batch.count {
+        // `readingLimits` holds this batch's limits when the alarm rules ran on it (detectAlarms).
+        let limits = rules.isEmpty || readingLimits.count != batch.count ? nil : readingLimits
+        state.scorer.score(batch, limits: limits, into: &anomalyScores)
+        for k in 0..<batch.count where anomalyScores.score[k] >= config.anomalyFloor {
             let slot = batch.sensor[k]
-            let ruleIndex = state.detector.ruleIndex(slot: slot)
-            let rule = ruleIndex.map { rules[$0].rule }
-            let s = state.scorer.score(slot: slot, time: batch.eventTime[k], value: batch.value[k], rule: rule)
-            guard s.score >= config.anomalyFloor else { continue }
+            let rule = state.detector.ruleIndex(slot: slot).map { rules[$0].rule }
+            let detector = anomalyScores.detector[k]
+            let baseline = anomalyScores.baseline[k]
+            let limit = anomalyScores.limit[k]
             let sensor = state.decoder.sensors.key(for: slot)
             let enterprise = state.decoder.enterprises.key(for: batch.enterprise[k])
             let json =
                 "{\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"ts\":\(batch.eventTime[k]),\"value\":\(batch.value[k]),"
-                + "\"score\":\(s.score),\"detector\":\"\(s.detector.rawValue)\",\"baseline\":\(s.baseline.isFinite ? "\(s.baseline)" : "null"),"
-                + "\"limit\":\(s.limit.map { "\($0)" } ?? "null"),\"rule\":\(rule.map { "\"\($0.name)\"" } ?? "null")}"
+                + "\"score\":\(anomalyScores.score[k]),\"detector\":\"\(detector.rawValue)\",\"baseline\":\(baseline.isFinite ? "\(baseline)" : "null"),"
+                + "\"limit\":\(limit.isFinite ? "\(limit)" : "null"),\"rule\":\(rule.map { "\"\($0.name)\"" } ?? "null")}"
             try producer.produce(topic: topic, key: Array(enterprise.utf8), value: Array(json.utf8))
-            stats.anomaliesByDetector[s.detector.rawValue, default: 0] += 1
+            stats.anomaliesByDetector[detector.rawValue, default: 0] += 1
         }
     }
 

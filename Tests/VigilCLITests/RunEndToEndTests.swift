@@ -190,7 +190,7 @@ struct RunEndToEndTests {
         )
         #expect(explainStatus == 0, "\(explainErr)")
         #expect(explanation.hasPrefix("Enterprise E2 — "), "\(explanation)")
-        #expect(explanation.contains("R_dyn = min(100, B + w·A + O + H + Q)"))
+        #expect(explanation.contains("R_dyn = min(100, B + w·A + O + H + Q + C)"))
         #expect(explanation.contains("A  alarm behaviour") && explanation.contains(String(format: "%.1f", alarmFactor("E2"))), "\(explanation)")
         let (missingStatus, _, missingErr) = try shell(Self.vigil, ["explain", "--pipeline", pipeline, "--brokers", brokers, "--enterprise", "E9"])
         #expect(missingStatus != 0 && missingErr.contains("no grade of enterprise 'E9'"), "\(missingErr)")

@@ -4,10 +4,10 @@ import VigilTesting
 
 @Suite struct AlarmFloodFilterTests {
     static func raise(_ sensor: UInt32, _ enterprise: UInt32, _ t: Int64) -> AlarmTransition {
-        AlarmTransition(sensor: sensor, enterprise: enterprise, rule: 0, time: t, from: 0, to: 1, value: 0, raisedAt: t)
+        AlarmTransition(sensor: sensor, enterprise: enterprise, rule: 0, time: t, from: 0, to: 1, value: 0, raisedAt: t, limit: 0)
     }
     static func clear(_ sensor: UInt32, _ enterprise: UInt32, _ t: Int64, raisedAt: Int64) -> AlarmTransition {
-        AlarmTransition(sensor: sensor, enterprise: enterprise, rule: 0, time: t, from: 1, to: 0, value: 0, raisedAt: raisedAt)
+        AlarmTransition(sensor: sensor, enterprise: enterprise, rule: 0, time: t, from: 1, to: 0, value: 0, raisedAt: raisedAt, limit: 0)
     }
 
     @Test("three raises within a minute make a point chattering until it is quiet for 10 min; it counts once")
@@ -54,7 +54,7 @@ import VigilTesting
                 let s = rng.int(in: 0...7)
                 let to: UInt8 = level[s] == 0 ? 1 : 0
                 if to == 1 { raised[s] = t }
-                items.append(AlarmTransition(sensor: UInt32(s), enterprise: UInt32(s % 2), rule: 0, time: t, from: level[s], to: to, value: 0, raisedAt: raised[s]))
+                items.append(AlarmTransition(sensor: UInt32(s), enterprise: UInt32(s % 2), rule: 0, time: t, from: level[s], to: to, value: 0, raisedAt: raised[s], limit: 0))
                 level[s] = to
             }
             func run(_ cut: Int?) throws -> [String] {

@@ -6,7 +6,7 @@ import VigilTesting
     static let deadlines: [RiskLevel: Int64] = [.red: 60_000, .orange: 300_000, .yellow: 600_000, .blue: 3_600_000]
 
     static func transition(_ sensor: UInt32, _ t: Int64, from: UInt8, to: UInt8, raisedAt: Int64) -> AlarmTransition {
-        AlarmTransition(sensor: sensor, enterprise: 0, rule: 0, time: t, from: from, to: to, value: 0, raisedAt: raisedAt)
+        AlarmTransition(sensor: sensor, enterprise: 0, rule: 0, time: t, from: from, to: to, value: 0, raisedAt: raisedAt, limit: 0)
     }
 
     @Test("an alarm still active at its deadline escalates one colour, then again at the next colour's deadline, up to red")
@@ -58,7 +58,7 @@ import VigilTesting
                     let to = UInt8(rng.int(in: 0...2))
                     if to != level[s] {
                         if level[s] == 0 { raisedAt[s] = t }
-                        tr = AlarmTransition(sensor: UInt32(s), enterprise: 0, rule: 0, time: t, from: level[s], to: to, value: 0, raisedAt: raisedAt[s])
+                        tr = AlarmTransition(sensor: UInt32(s), enterprise: 0, rule: 0, time: t, from: level[s], to: to, value: 0, raisedAt: raisedAt[s], limit: 0)
                         sev = to == 0 ? nil : to == 2 ? .orange : .yellow
                         level[s] = to
                     }

@@ -73,3 +73,42 @@ import VigilCore
         #expect(g.score(i) == 10 && g.band(85) == .red && g.band(39.99) == .blue)
     }
 }
+
+@Suite struct DiagnosisAndCreditTests {
+    @Test("2018 diagnosis: deductions capped per category, bonuses added, bands and direct red")
+    func diagnosis() {
+        var d = DiagnosticAssessment(
+            counts: ["key_hazardous_process": 6, "class_a_designer": 1, "standardisation_level_2": 1, "larger_accident_3y": 1, "fatal_accident_3y": 1],
+            majorHazardGrade: .two)
+        // 100 − 8 (二级) − 10 (six processes: 12, capped at 10) − 10 (performance: 18, capped) + 2 + 5 = 79.
+        #expect(d.score == 79)
+        #expect(d.breakdown.deductions == [.majorHazard: 8, .processes: 10, .performance: 10] && d.breakdown.bonuses == 7)
+        #expect(d.level == .yellow)
+        #expect(DiagnosticAssessment.band(90) == .blue && DiagnosticAssessment.band(89.9) == .yellow && DiagnosticAssessment.band(75) == .yellow)
+        #expect(DiagnosticAssessment.band(74.9) == .orange && DiagnosticAssessment.band(60) == .orange && DiagnosticAssessment.band(59.9) == .red)
+        d.directRed = ["two_larger_accidents_3y"]
+        #expect(d.level == .red && d.score == 79)
+        d.counts["made_up_item"] = 2
+        #expect(d.unknownItems == ["made_up_item"] && d.score == 79)
+        #expect(DiagnosticAssessment.directRedConditions.isSuperset(of: d.directRed))
+        // Small deductions add up within their category: 60 key supervised chemicals × 0.1 = 6, capped at 5.
+        #expect(DiagnosticAssessment(counts: ["key_supervised_chemical": 60]).score == 95)
+        // B = max(B_MHI, 100 − D_2018).
+        #expect(RiskInputs.base(majorHazardGrade: .three, diagnosticScore: 79) == 40)
+        #expect(RiskInputs.base(majorHazardGrade: .four, diagnosticScore: 50) == 50)
+    }
+
+    @Test("Credit score: weighted factors, missing ones count 100, serious dishonesty scores 0; bands and R_dyn points")
+    func credit() {
+        let c = CreditScore(factors: ["hazard_closure": 80, "enforcement": 50])
+        #expect(abs(c.score - 85) < 1e-9 && c.grade == "A")
+        #expect(CreditScore(factors: ["hazard_closure": 80, "enforcement": 50], seriousDishonesty: true).score == 0)
+        #expect(CreditScore.grade(of: 84.9) == "B" && CreditScore.grade(of: 70) == "B" && CreditScore.grade(of: 55) == "C" && CreditScore.grade(of: 54.9) == "D")
+        #expect(abs(CreditScore.weights.reduce(0) { $0 + $1.weight } - 1) < 1e-12)
+        #expect(abs(CreditScore.riskPoints(score: 85, weight: 10) - 1.5) < 1e-12 && CreditScore.riskPoints(score: 0, weight: 10) == 10)
+        var inputs = RiskInputs()
+        inputs.base = 40
+        inputs.credit = 1.5
+        #expect(RiskGrader().score(inputs) == 41.5)
+    }
+}

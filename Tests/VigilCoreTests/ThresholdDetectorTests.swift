@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VigilCore
 import VigilTesting
@@ -29,7 +30,10 @@ struct ReferenceThreshold {
         let delay = target > cur ? rule.onDelay : rule.offDelay
         if t - history[0].0 >= delay {
             if cur == 0 { raised[slot] = t }
-            out.append(AlarmTransition(sensor: slot, enterprise: enterprise, rule: r, time: t, from: cur, to: target, value: x, raisedAt: raised[slot]!))
+            let limit = (target != 0 ? target : cur) == 2 ? rule.level2! : rule.level1!
+            out.append(
+                AlarmTransition(
+                    sensor: slot, enterprise: enterprise, rule: r, time: t, from: cur, to: target, value: x, raisedAt: raised[slot]!, limit: limit))
             current[slot] = target
             since[slot] = []
         }
@@ -98,5 +102,86 @@ struct ReferenceThreshold {
             detector.process(batch, into: &transitions) { Int($0 % 2) }
             #expect(transitions == reference.out, "seed \(seed) variant \(variant)")
         }
+    }
+}
+
+@Suite struct DynamicLimitTests {
+    static let utc8: Int64 = 8 * 3_600_000
+
+    /// Event time (ms) of a local date-time in UTC+8.
+    static func local(_ y: Int, _ m: Int, _ d: Int, _ h: Int) -> Int64 {
+        var c = DateComponents()
+        (c.year, c.month, c.day, c.hour) = (y, m, d, h)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3_600)!
+        return Int64(calendar.date(from: c)!.timeIntervalSince1970 * 1_000)
+    }
+
+    @Test("Local month and hour agree with Foundation's calendar")
+    func calendarAgreesWithFoundation() {
+        var rng = TestRandom(seed: 4)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3_600)!
+        let context = LimitContext(utcOffset: Self.utc8)
+        for _ in 0..<5_000 {
+            let t = Int64(rng.int(in: -2_000_000_000...4_000_000_000)) * 1_000 + Int64(rng.int(in: 0...999))
+            let c = calendar.dateComponents([.month, .hour], from: Date(timeIntervalSince1970: Double(t) / 1_000))
+            let (month, hour) = context.calendar(t)
+            #expect(month == c.month && hour == c.hour, "t \(t)")
+        }
+    }
+
+    func transitions(_ rule: ThresholdRule, _ readings: [(Int64, UInt32, Double)], context: LimitContext) -> ([AlarmTransition], ReadingLimits) {
+        var detector = ThresholdDetector(rules: [rule])
+        var batch = ReadingBatch()
+        for (i, r) in readings.enumerated() { batch.append(eventTime: r.0, sensor: UInt32(i), enterprise: r.1, value: r.2) }
+        var out: [AlarmTransition] = []
+        var limits = ReadingLimits()
+        detector.process(batch, into: &out, limits: &limits, context: context) { _ in 0 }
+        return (out, limits)
+    }
+
+    @Test("Summer lowers a gas rule's levels; the transition names the level in force")
+    func seasonalAdjustment() {
+        let gas = ThresholdRule(name: "gas", level1: 25, level2: 50, adjustments: [LimitAdjustment(months: 6...8, scale: 0.8)])
+        let context = LimitContext(utcOffset: Self.utc8)
+        // 22 % LEL: an AL1 in July (limit 20), nothing in January; June 1st 00:30 local is summer already.
+        let (out, limits) = transitions(
+            gas, [(Self.local(2026, 7, 15, 12), 0, 22), (Self.local(2026, 1, 15, 12), 0, 22), (Self.local(2026, 6, 1, 0) + 1_800_000, 0, 42)],
+            context: context)
+        #expect(out.map(\.sensor) == [0, 2])
+        #expect(out.map(\.limit) == [20, 40])
+        #expect(out.map(\.to) == [1, 2])
+        #expect(limits.level1 == [20, 25, 20] && limits.level2 == [40, 50, 40])
+    }
+
+    @Test("A valid hot-work permit tightens the rule for its enterprise only, and only while valid")
+    func permitAdjustment() {
+        let gas = ThresholdRule(name: "gas", level1: 25, level2: 50, adjustments: [LimitAdjustment(duringPermit: true, level1: 10, level2: 20)])
+        var context = LimitContext(utcOffset: Self.utc8)
+        context.permits = [[], [.init(start: 1_000, end: 2_000)]]
+        let (out, limits) = transitions(gas, [(1_500, 1, 15), (1_500, 0, 15), (2_000, 1, 15), (999, 1, 15), (1_999, 1, 30)], context: context)
+        #expect(out.map(\.sensor) == [0, 4])
+        #expect(out.map(\.to) == [1, 2])
+        #expect(limits.level1 == [10, 25, 25, 25, 10])
+    }
+
+    @Test("Adjustments only tighten: the tightest applying level wins, in the rule's direction")
+    func tightestWins() {
+        let oxygen = ThresholdRule(
+            name: "o2", direction: .low, level1: 19.5, level2: 18,
+            adjustments: [
+                LimitAdjustment(hours: 0..<6, level1: 20, level2: 17),  // raises AL1 (tighter), lowers AL2 (looser: ignored)
+                LimitAdjustment(hours: 22..<24, scale: 0.5),  // looser: ignored
+                LimitAdjustment(duringPermit: true, level1: 20.3),
+            ])
+        #expect(oxygen.limits(month: 1, hour: 3, permit: false) == EffectiveLimits(direction: 2, level1: 20, level2: 18))
+        #expect(oxygen.limits(month: 1, hour: 23, permit: false) == EffectiveLimits(direction: 2, level1: 19.5, level2: 18))
+        #expect(oxygen.limits(month: 1, hour: 3, permit: true) == EffectiveLimits(direction: 2, level1: 20.3, level2: 18))
+        #expect(oxygen.limits(month: 1, hour: 12, permit: false) == EffectiveLimits(oxygen))
+        // A level that is not set stays unset.
+        let one = ThresholdRule(name: "one", level1: 10, adjustments: [LimitAdjustment(scale: 0.5)])
+        let l = one.limits(month: 1, hour: 0, permit: false)
+        #expect(l.level1 == 5 && l.level2.isNaN)
     }
 }

@@ -311,6 +311,13 @@ struct AlertLifecycleStreamTests {
 
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct GradeFactorStreamTests {
+    /// The grade records the job produced, parsed.
+    static func grades(_ setup: CheckpointStoreTests.Setup) throws -> [[String: Any]] {
+        try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".grades|") }.compactMap { line in
+            line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+    }
+
     @Test("permits and hidden hazards from their tables make up O and H; an overdue major hazard forces at least orange")
     func permitsAndHazards() throws {
         let setup = try CheckpointStoreTests.Setup()
@@ -341,9 +348,7 @@ struct GradeFactorStreamTests {
         let job = try StreamJob(config: config)
         try setup.run(job, messages: Int64(count))
         try job.close()
-        let grades = try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".grades|") }.compactMap { line in
-            line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        }
+        let grades = try Self.grades(setup)
         func factor(_ g: [String: Any], _ name: String) -> Double { ((g["factors"] as? [String: Any])?[name] as? NSNumber)?.doubleValue ?? -1 }
         let first = try #require(grades.first)
         // B 10 (no profile) + O 15 + H 20 + 3 = 48: yellow.
@@ -359,6 +364,57 @@ struct GradeFactorStreamTests {
             #expect(schema.validate(json: data).isEmpty, "\(schema.validate(json: data))")
         }
         #expect(GradeExplainer.explain(last).contains("override: an open major hazard is past its deadline"))
+    }
+
+    @Test("The profile's 2018 diagnosis sets B and can force red; its credit score adds C")
+    func diagnosisAndCredit() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let profilesTopic = uniqueName("profiles")
+        try setup.cluster.createTopic(profilesTopic, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        // E0: grade 三级 (B_MHI 40) and a diagnosis of 100 − 6 (三级) − 10 (5 processes) + 5 = 89 → B = max(40, 11) = 40;
+        //     credit 85 → C = 1.5. E1: no grade, a given diagnosis of 35 (B = 65), a direct-red condition, credit 40.
+        let e0 = "{\"enterprise\":\"E0\",\"region\":\"R\",\"major_hazard_grade\":3,"
+            + "\"diagnostic\":{\"items\":{\"key_hazardous_process\":5,\"standardisation_level_2\":1}},"
+            + "\"credit\":{\"factors\":{\"hazard_closure\":80,\"enforcement\":50}}}"
+        let e1 = "{\"enterprise\":\"E1\",\"diagnostic_score\":35,\"diagnostic\":{\"direct_red\":[\"major_accident_3y\"]},\"credit_score\":40}"
+        try producer.produce(topic: profilesTopic, key: Array("E0".utf8), value: Array(e0.utf8))
+        try producer.produce(topic: profilesTopic, key: Array("E1".utf8), value: Array(e1.utf8))
+        try producer.flush()
+        let t0 = setup.t0
+        for k in 0..<10 {
+            for e in ["E0", "E1"] {
+                let json = "{\"enterprise\":\"\(e)\",\"sensor\":\"\(e)-GT-1\",\"ts\":\(t0 + Int64(k) * 30_000),\"value\":5}"
+                try producer.produce(topic: setup.input, partition: 0, key: Array(e.utf8), value: Array(json.utf8))
+            }
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.profilesTopic = profilesTopic
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: 20)
+        try job.close()
+        let grades = try Self.grades(setup)
+        func first(_ e: String) throws -> [String: Any] { try #require(grades.first { $0["enterprise"] as? String == e }) }
+        func number(_ g: [String: Any], _ group: String, _ name: String) -> Double? { ((g[group] as? [String: Any])?[name] as? NSNumber)?.doubleValue }
+        let g0 = try first("E0")
+        #expect(number(g0, "inputs", "diagnostic_score") == 89)
+        #expect((g0["inputs"] as? [String: Any])?["diagnostic_level"] as? String == "yellow")
+        #expect(number(g0, "factors", "base") == 40)
+        #expect(number(g0, "inputs", "credit_score") == 85 && number(g0, "factors", "credit") == 1.5)
+        #expect(g0["level"] as? String == "yellow", "B 40 + C 1.5 = 41.5")
+        let g1 = try first("E1")
+        #expect(g1["level"] as? String == "red")
+        #expect(number(g1, "factors", "base") == 65 && number(g1, "factors", "credit") == 6)
+        #expect((g1["inputs"] as? [String: Any])?["overrides"] as? [String] == ["direct_red"])
+        #expect((g1["inputs"] as? [String: Any])?["credit_grade"] as? String == "D")
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
+        for g in grades {
+            let data = try JSONSerialization.data(withJSONObject: g)
+            #expect(schema.validate(json: data).isEmpty, "\(schema.validate(json: data))")
+        }
+        let text = GradeExplainer.explain(g1)
+        #expect(text.contains("direct-red condition(s) major_accident_3y → RED") && text.contains("C  credit"), "\(text)")
     }
 }
 
@@ -392,9 +448,7 @@ extension GradeFactorStreamTests {
         let job = try StreamJob(config: config)
         try setup.run(job, messages: Int64(count))
         try job.close()
-        let grades = try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".grades|") }.compactMap { line in
-            line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        }
+        let grades = try Self.grades(setup)
         func history(_ e: String) -> [String] {
             grades.filter { $0["enterprise"] as? String == e }.map { g in
                 let overrides = (g["inputs"] as? [String: Any])?["overrides"] as? [String] ?? []

@@ -137,6 +137,38 @@ func files(in directory: String, ext: String) -> [String] {
         }
     }
 
+    @Test("Dynamic limits, the time zone and the seasonal baseline are read into the rule and settings")
+    func dynamicLimits() throws {
+        let yaml = """
+            version: 1
+            name: plant
+            time_zone: "-05:30"
+            sources: { readings: { topic: r }, permits: p }
+            anomalies: { seasonal: { enabled: false, min_days: 5, alpha: 0.5 } }
+            sensor_types:
+              gas:
+                match: ["-GT-"]
+                al1: 25
+                al2: 50
+                adjustments:
+                  - { months: [6, 7, 8], scale: 0.8 }
+                  - { hours: [22, 6], al1: 20 }
+                  - { during: special_work, al1: 10, al2: 25 }
+            """
+        let spec = try PipelineLoader.parse(yaml: yaml, file: "p.yaml", environment: [:])
+        #expect(spec.utcOffset == -(5 * 3_600_000 + 30 * 60_000))
+        #expect(!spec.anomalies.seasonal && spec.anomalies.seasonalMinDays == 5 && spec.anomalies.seasonalAlpha == 0.5)
+        let rule = try #require(spec.sensorTypes.first?.thresholdRule)
+        #expect(rule.adjustments.count == 3)
+        #expect(rule.limits(month: 7, hour: 12, permit: false) == EffectiveLimits(direction: 1, level1: 20, level2: 40))
+        #expect(rule.limits(month: 1, hour: 23, permit: false) == EffectiveLimits(direction: 1, level1: 20, level2: 50))
+        #expect(rule.limits(month: 1, hour: 6, permit: false) == EffectiveLimits(rule))
+        #expect(rule.limits(month: 1, hour: 5, permit: true) == EffectiveLimits(direction: 1, level1: 10, level2: 25))
+        // The default time zone is China's.
+        let plain = try PipelineLoader.parse(yaml: "version: 1\nname: p\nsources: { readings: { topic: r } }\n", file: "p.yaml", environment: [:])
+        #expect(plain.utcOffset == 8 * 3_600_000 && plain.anomalies.seasonal)
+    }
+
     @Test func durations() throws {
         for (text, ms) in [("500ms", 500), ("30s", 30_000), ("5m", 300_000), ("2h", 7_200_000), ("1d", 86_400_000), ("1h30m", 5_400_000)] {
             let yaml = "name: p\nsources: { readings: { topic: t, out_of_orderness: \(text) } }\n"

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Settings of the statistical detectors (all causal: a score uses only past and present readings).
 public struct AnomalySettings: Sendable, Hashable {
     /// Readings kept per sensor for the robust z-score (median/MAD) and the flatline check.
@@ -32,6 +26,14 @@ public struct AnomalySettings: Sendable, Hashable {
     public var staleAfter: Int64 = 300_000
     /// Rate of rise: score when the extrapolated time to the next limit falls below this horizon (ms).
     public var timeToLimitHorizon: Int64 = 1_800_000
+    /// The seasonal baseline: an hour-of-day profile per sensor (mean and spread of each local hour over the
+    /// past days, smoothed with `seasonalAlpha` per day). It scores a reading against the profile of its hour
+    /// once that hour has been seen on `seasonalMinDays` earlier days. Off: no profile memory is kept.
+    public var seasonal = true
+    public var seasonalMinDays = 3
+    public var seasonalAlpha = 0.3
+    /// Offset of local time from UTC (ms) for the hour of day (China: +8 h).
+    public var utcOffset: Int64 = 0
     public init() {}
 }
 
@@ -39,7 +41,7 @@ public struct AnomalySettings: Sendable, Hashable {
 /// and the limit (when a limit was involved).
 public struct AnomalyScore: Sendable, Hashable {
     public enum Detector: String, Sendable, Hashable, CaseIterable {
-        case threshold, robustZ = "robust_z", ewma, cusum, flatline, dataGap = "data_gap", rateOfRise = "rate_of_rise"
+        case threshold, robustZ = "robust_z", ewma, cusum, flatline, dataGap = "data_gap", rateOfRise = "rate_of_rise", seasonal
     }
     public var score: Double
     public var detector: Detector
@@ -66,6 +68,7 @@ public struct AnomalyScore: Sendable, Hashable {
         public var flatline = 0.0
         public var dataGap = 0.0
         public var rateOfRise = 0.0
+        public var seasonal = 0.0
 
         public subscript(_ d: Detector) -> Double {
             get {
@@ -77,6 +80,7 @@ public struct AnomalyScore: Sendable, Hashable {
                 case .flatline: flatline
                 case .dataGap: dataGap
                 case .rateOfRise: rateOfRise
+                case .seasonal: seasonal
                 }
             }
             set {
@@ -88,26 +92,49 @@ public struct AnomalyScore: Sendable, Hashable {
                 case .flatline: flatline = newValue
                 case .dataGap: dataGap = newValue
                 case .rateOfRise: rateOfRise = newValue
+                case .seasonal: seasonal = newValue
                 }
             }
         }
     }
 }
 
+/// The scores of a batch, one row per reading, as columns (reused across batches).
+public struct AnomalyScores: Sendable {
+    public var score: [Double] = []
+    public var detector: [AnomalyScore.Detector] = []
+    /// The baseline the winning detector compared with.
+    public var baseline: [Double] = []
+    /// The limit involved (NaN: none).
+    public var limit: [Double] = []
+    public init() {}
+    public var count: Int { score.count }
+    public mutating func removeAll() {
+        score.removeAll(keepingCapacity: true)
+        detector.removeAll(keepingCapacity: true)
+        baseline.removeAll(keepingCapacity: true)
+        limit.removeAll(keepingCapacity: true)
+    }
+}
+
 /// Per-sensor streaming anomaly scores combining threshold proximity, robust z-score (median/MAD), an EWMA
-/// control chart, CUSUM (slow drift), flatline (stuck sensor), data gaps and rate of rise with time-to-limit
-/// extrapolation. The combined score is the largest detector score in [0, 1], so scores are comparable across
-/// sensors and sensor types; the explanation names the detector that produced it.
+/// control chart, CUSUM (slow drift), flatline (stuck sensor), data gaps, rate of rise with time-to-limit
+/// extrapolation and an hour-of-day seasonal baseline. The combined score is the largest detector score in
+/// [0, 1], so scores are comparable across sensors and sensor types; the explanation names the detector that
+/// produced it.
 ///
-/// State is fixed-size per sensor (a ring of ``AnomalySettings/window`` values; median and MAD by quickselect
-/// every ``AnomalySettings/robustRefresh`` readings), so nothing is allocated per reading once a sensor has
-/// been seen.
+/// State is fixed-size per sensor: one record of running values, a ring of ``AnomalySettings/window`` values
+/// (median and MAD by quickselect every ``AnomalySettings/robustRefresh`` readings) and, with the seasonal
+/// detector, a 24-hour profile that is read and written once per sensor and hour. Nothing is allocated per
+/// reading once a sensor has been seen. The batch entry point runs the whole batch over raw pointers to
+/// these buffers (the kernel in `AnomalyScorer+Kernel.swift`); the per-reading one runs the same kernel.
 public struct AnomalyScorer: Sendable {
     public let settings: AnomalySettings
 
     struct SensorState: Sendable {
         var count = 0
-        var head = 0
+        var head: Int32 = 0
+        var sinceRefresh: Int32 = 0
         var lastTime: Int64 = .min
         var lastValue = Double.nan
         var ewmaMean = 0.0
@@ -121,149 +148,81 @@ public struct AnomalyScorer: Sendable {
         /// Median and MAD of the window as of the last refresh.
         var median = 0.0
         var mad = 0.0
-        var sinceRefresh = 0
+        /// The local hour (hours since the epoch) being accumulated, and its readings so far (Welford).
+        var hour: Int64 = .min
+        var hourCount = 0.0
+        var hourMean = 0.0
+        var hourM2 = 0.0
+        /// The profile of the current hour of day (NaN until it has `seasonalMinDays` days).
+        var seasonMean = Double.nan
+        var seasonSD = Double.nan
+        /// Whether an hour has been folded into the profile (until then the profile is not read, so a new
+        /// sensor's profile memory stays untouched).
+        var profiled = false
     }
     var states: [SensorState] = []
     /// `window` values per sensor in arrival order (a ring).
     var ring: [Double] = []
+    /// With the seasonal detector: per sensor 24 × (mean, variance, days).
+    var profile: [Double] = []
     var scratch: [Double] = []
+
+    /// Profile values per sensor.
+    static let profileStride = 72
 
     public init(settings: AnomalySettings = AnomalySettings()) {
         self.settings = settings
+        scratch = Array(repeating: 0, count: max(1, settings.window))
     }
 
-    /// Scores one reading of `slot` (readings of a sensor must come in event-time order for the rate and gap
-    /// detectors; out-of-order readings are scored by the value-based detectors only).
+    /// Makes room for sensor slots `0..<sensors` (otherwise the state grows geometrically as slots appear).
+    public mutating func reserve(sensors: Int) {
+        if sensors > states.count { grow(to: sensors) }
+    }
+
+    mutating func grow(to n: Int) {
+        let w = max(1, settings.window)
+        states.append(contentsOf: repeatElement(SensorState(), count: n - states.count))
+        ring.append(contentsOf: repeatElement(0, count: n * w - ring.count))
+        if settings.seasonal {
+            profile.append(contentsOf: repeatElement(0, count: n * Self.profileStride - profile.count))
+        }
+    }
+
+    /// Scores one reading of `slot` (readings of a sensor must come in event-time order for the rate, gap and
+    /// seasonal detectors; out-of-order readings are scored by the value-based detectors only).
     ///
     /// - Parameter rule: The sensor's alarm rule, if any (threshold proximity, time to limit).
     public mutating func score(slot: UInt32, time t: Int64, value x: Double, rule: ThresholdRule?) -> AnomalyScore {
         let s = Int(slot)
-        let w = settings.window
-        if s >= states.count {
-            let n = max(s + 1, states.count * 2)
-            states.append(contentsOf: repeatElement(SensorState(), count: n - states.count))
-            ring.append(contentsOf: repeatElement(0, count: n * w - ring.count))
-        }
-        var st = states[s]
-        var best = AnomalyScore(score: 0, detector: .threshold, value: x, baseline: st.count > 0 ? st.ewmaMean : x, limit: nil)
-        var components = AnomalyScore.Components()
-        func consider(_ score: Double, _ detector: AnomalyScore.Detector, baseline: Double, limit: Double?) {
-            let clamped = score.isFinite ? min(1, max(0, score)) : 0
-            if clamped > components[detector] { components[detector] = clamped }
-            if clamped > best.score { best = AnomalyScore(score: clamped, detector: detector, value: x, baseline: baseline, limit: limit) }
-        }
-        let inOrder = t >= st.lastTime
-        // Threshold proximity: AL1 scores 0.7, AL2 scores 1; approaching AL1 from 80 % of the way scores up to 0.5.
-        if let rule, let l1 = rule.level1 {
-            let high = rule.direction == .high
-            let base = st.count >= settings.warmUp ? st.ewmaMean : x
-            if let l2 = rule.level2, high ? x >= l2 : x <= l2 {
-                consider(1, .threshold, baseline: base, limit: l2)
-            } else if high ? x >= l1 : x <= l1 {
-                consider(0.7, .threshold, baseline: base, limit: l1)
-            } else if st.count >= settings.warmUp, abs(l1 - base) > 0 {
-                let fraction = (x - base) / (l1 - base)
-                if fraction > 0.8 { consider(0.5 * (fraction - 0.8) / 0.2, .threshold, baseline: base, limit: l1) }
-            }
-        }
-        if st.count < settings.warmUp { st.sinceRefresh = 0 }
-        if st.count >= settings.warmUp {
-            // Robust z-score against the window's median and MAD (refreshed every `robustRefresh` readings).
-            if st.sinceRefresh == 0 { refreshRobust(slot: s, state: &st) }
-            st.sinceRefresh = (st.sinceRefresh + 1) % max(1, settings.robustRefresh)
-            let median = st.median
-            let mad = st.mad
-            let spread = max(1.4826 * mad, 1e-9 * max(1, abs(median)))
-            if 1.4826 * mad > 1e-12 * max(1, abs(median)) {
-                consider((abs(x - median) / spread - settings.zStart) / (settings.zFull - settings.zStart), .robustZ, baseline: median, limit: nil)
-            }
-            // EWMA control chart.
-            let sd = st.ewmaVar.squareRoot()
-            if sd > 1e-12 * max(1, abs(st.ewmaMean)) {
-                let z = abs(x - st.ewmaMean) / sd
-                consider((z - settings.zStart) / (settings.zFull - settings.zStart), .ewma, baseline: st.ewmaMean, limit: nil)
-                // CUSUM on standardised deviations from the EWMA mean (slow drift).
-                let u = (x - st.ewmaMean) / sd
-                st.cusumHigh = max(0, st.cusumHigh + u - settings.cusumK)
-                st.cusumLow = max(0, st.cusumLow - u - settings.cusumK)
-                consider(max(st.cusumHigh, st.cusumLow) / settings.cusumH, .cusum, baseline: st.ewmaMean, limit: nil)
-            }
-            // Rate of rise towards the next limit: the smoothed slope extrapolated from the smoothed level.
-            if inOrder, let rule, let limit = rule.level1, st.lastTime != .min, t > st.lastTime {
-                let slope = st.slope
-                let level = st.ewmaMean
-                let towards = rule.direction == .high ? slope > 0 && level < limit : slope < 0 && level > limit
-                if towards {
-                    let timeToLimit = (limit - level) / slope
-                    let horizon = Double(settings.timeToLimitHorizon)
-                    if timeToLimit < horizon { consider(0.6 * (1 - timeToLimit / horizon), .rateOfRise, baseline: level, limit: limit) }
-                }
-            }
-        }
-        // Data gap before this reading.
-        if inOrder && st.lastTime != .min && t - st.lastTime > settings.staleAfter {
-            consider(min(1, 0.6 + 0.4 * Double(t - st.lastTime - settings.staleAfter) / Double(settings.staleAfter * 5)), .dataGap,
-                baseline: st.lastValue, limit: nil)
-        }
-        // Flatline: the same value repeated.
-        if x == st.lastValue {
-            st.sameCount += 1
-        } else {
-            st.sameCount = 0
-            st.sameSince = t
-        }
-        if st.sameCount >= settings.flatlineCount && t - st.sameSince >= settings.flatlineMinSpan {
-            consider(0.8, .flatline, baseline: x, limit: nil)
-        }
-        // Update the state with this reading.
-        let a = settings.ewmaAlpha
-        let av = settings.ewmaVarianceAlpha
-        if st.count == 0 {
-            st.ewmaMean = x
-            st.ewmaVar = 0
-        } else {
-            let d = x - st.ewmaMean
-            st.ewmaMean += a * d
-            // The deviation from the previous mean has variance σ²(1 + a/(2 − a)); scale it back to σ².
-            st.ewmaVar += av * (d * d * (2 - a) / 2 - st.ewmaVar)
-        }
-        insert(slot: s, value: x, state: &st)
-        if inOrder {
-            if st.lastTime != .min && t > st.lastTime {
-                st.slope += a * ((x - st.lastValue) / Double(t - st.lastTime) - st.slope)
-            }
-            st.lastTime = t
-            st.lastValue = x
-        }
-        states[s] = st
-        best.components = components
-        return best
+        if s >= states.count { grow(to: max(s + 1, states.count * 2)) }
+        let limits = EffectiveLimits(rule)
+        return withKernel { $0.score(slot: s, time: t, value: x, limits: limits) }
     }
 
-    /// Adds `x` to the sensor's ring, evicting the oldest value when full. O(1).
-    mutating func insert(slot s: Int, value x: Double, state st: inout SensorState) {
-        let w = settings.window
-        let offset = s * w
-        if st.count >= w {
-            ring[offset + st.head] = x
-            st.head = (st.head + 1) % w
-        } else {
-            ring[offset + st.count] = x
+    /// Scores every reading of `batch` into `out` (cleared first), with the alarm limits in force for each
+    /// reading (from ``ThresholdDetector/process(_:into:limits:ruleFor:)``, or `nil`: no rules).
+    public mutating func score(_ batch: ReadingBatch, limits: ReadingLimits?, into out: inout AnomalyScores) {
+        out.removeAll()
+        let n = batch.count
+        guard n > 0 else { return }
+        var maxSlot = -1
+        for s in batch.sensor where Int(s) > maxSlot { maxSlot = Int(s) }
+        if maxSlot >= states.count { grow(to: max(maxSlot + 1, states.count * 2)) }
+        out.score.reserveCapacity(n)
+        out.detector.reserveCapacity(n)
+        out.baseline.reserveCapacity(n)
+        out.limit.reserveCapacity(n)
+        withKernel { kernel in
+            for i in 0..<n {
+                let l = limits.map { EffectiveLimits(direction: $0.direction[i], level1: $0.level1[i], level2: $0.level2[i]) } ?? .none
+                let r = kernel.score(slot: Int(batch.sensor[i]), time: batch.eventTime[i], value: batch.value[i], limits: l)
+                out.score.append(r.score)
+                out.detector.append(r.detector)
+                out.baseline.append(r.baseline)
+                out.limit.append(r.limit ?? .nan)
+            }
         }
-        st.count += 1
-    }
-
-    /// Recomputes the median and MAD of the sensor's window (quickselect on a scratch copy; no allocation).
-    mutating func refreshRobust(slot s: Int, state st: inout SensorState) {
-        let w = settings.window
-        let n = min(st.count, w)
-        let offset = s * w
-        scratch.removeAll(keepingCapacity: true)
-        for k in 0..<n { scratch.append(ring[offset + k]) }
-        let median = Self.selectMedian(&scratch, n)
-        for k in 0..<n { scratch[k] = abs(ring[offset + k] - median) }
-        st.median = median
-        st.mad = Self.selectMedian(&scratch, n)
     }
 
     /// The window of `slot` in arrival order (for tests and explanations).
@@ -272,42 +231,60 @@ public struct AnomalyScorer: Sendable {
         let st = states[Int(s)]
         let n = min(st.count, w)
         let offset = Int(s) * w
+        let head = Int(st.head)
         if st.count < w { return Array(ring[offset..<(offset + n)]) }
-        return Array(ring[(offset + st.head)..<(offset + w)]) + Array(ring[offset..<(offset + st.head)])
+        return Array(ring[(offset + head)..<(offset + w)]) + Array(ring[offset..<(offset + head)])
     }
 
     /// The median of `a[0..<n]` by quickselect (reorders `a`; no allocation).
     static func selectMedian(_ a: inout [Double], _ n: Int) -> Double {
-        a.withUnsafeMutableBufferPointer { b in
-            func select(_ k: Int) -> Double {
-                var lo = 0
-                var hi = n - 1
-                while lo < hi {
-                    let pivot = b[(lo + hi) / 2]
-                    var i = lo
-                    var j = hi
-                    while i <= j {
-                        while b[i] < pivot { i += 1 }
-                        while b[j] > pivot { j -= 1 }
-                        if i <= j {
-                            b.swapAt(i, j)
-                            i += 1
-                            j -= 1
-                        }
-                    }
-                    if k <= j { hi = j } else if k >= i { lo = i } else { return b[k] }
-                }
-                return b[k]
-            }
-            if n % 2 == 1 { return select(n / 2) }
-            let upper = select(n / 2)
-            var lower = -Double.infinity
-            for k in 0..<(n / 2) where b[k] > lower { lower = b[k] }
-            return (lower + upper) / 2
-        }
+        a.withUnsafeMutableBufferPointer { _AnomalyKernel.selectMedian($0.baseAddress!, n) }
+    }
+}
+
+/// The alarm limits in force for one reading.
+public struct EffectiveLimits: Sendable, Hashable {
+    /// 0: no rule; 1: high (alarm when rising to a level); 2: low.
+    public var direction: UInt8
+    /// NaN: the level is not set.
+    public var level1: Double
+    public var level2: Double
+
+    public static let none = EffectiveLimits(direction: 0, level1: .nan, level2: .nan)
+
+    public init(direction: UInt8, level1: Double, level2: Double) {
+        self.direction = direction
+        self.level1 = level1
+        self.level2 = level2
     }
 
-    static func median(_ a: [Double], _ offset: Int, _ n: Int) -> Double {
-        n % 2 == 1 ? a[offset + n / 2] : (a[offset + n / 2 - 1] + a[offset + n / 2]) / 2
+    public init(_ rule: ThresholdRule?) {
+        guard let rule else {
+            self = .none
+            return
+        }
+        self.init(direction: rule.direction == .high ? 1 : 2, level1: rule.level1 ?? .nan, level2: rule.level2 ?? .nan)
+    }
+}
+
+/// Per reading of a batch: the alarm limits in force (after dynamic adjustments), as columns.
+public struct ReadingLimits: Sendable {
+    public var direction: [UInt8] = []
+    public var level1: [Double] = []
+    public var level2: [Double] = []
+    public init() {}
+    public var count: Int { direction.count }
+    public mutating func removeAll() {
+        direction.removeAll(keepingCapacity: true)
+        level1.removeAll(keepingCapacity: true)
+        level2.removeAll(keepingCapacity: true)
+    }
+    public mutating func append(_ l: EffectiveLimits) {
+        direction.append(l.direction)
+        level1.append(l.level1)
+        level2.append(l.level2)
+    }
+    public subscript(_ i: Int) -> EffectiveLimits {
+        EffectiveLimits(direction: direction[i], level1: level1[i], level2: level2[i])
     }
 }

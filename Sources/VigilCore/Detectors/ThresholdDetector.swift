@@ -20,10 +20,13 @@ public struct ThresholdRule: Sendable, Hashable {
     public var onDelay: Int64
     /// A lower level must hold this long before the alarm steps down or clears.
     public var offDelay: Int64
+    /// Dynamic limits: seasonal, time-of-day and special-work adjustments. They only tighten (the tightest
+    /// of the base levels and every applying adjustment is in force).
+    public var adjustments: [LimitAdjustment]
 
     public init(
         name: String, direction: Direction = .high, level1: Double?, level2: Double? = nil, deadband: Double = 0,
-        onDelay: Int64 = 0, offDelay: Int64 = 0
+        onDelay: Int64 = 0, offDelay: Int64 = 0, adjustments: [LimitAdjustment] = []
     ) {
         self.name = name
         self.direction = direction
@@ -32,22 +35,144 @@ public struct ThresholdRule: Sendable, Hashable {
         self.deadband = deadband
         self.onDelay = onDelay
         self.offDelay = offDelay
+        self.adjustments = adjustments
     }
 
     /// The level a value indicates, given the level currently raised (the deadband keeps a raised level).
     public func level(of value: Double, current: UInt8) -> UInt8 {
-        func reached(_ limit: Double?) -> Bool {
-            guard let limit else { return false }
+        level(of: value, current: current, limits: EffectiveLimits(self))
+    }
+
+    /// The level a value indicates under `limits` (the rule's levels after dynamic adjustments).
+    @inline(__always)
+    public func level(of value: Double, current: UInt8, limits: EffectiveLimits) -> UInt8 {
+        let level1 = limits.level1
+        let level2 = limits.level2
+        @inline(__always) func reached(_ limit: Double) -> Bool {
+            guard !limit.isNaN else { return false }
             return direction == .high ? value >= limit : value <= limit
         }
-        func holds(_ limit: Double?) -> Bool {
-            guard let limit else { return false }
+        @inline(__always) func holds(_ limit: Double) -> Bool {
+            guard !limit.isNaN else { return false }
             return direction == .high ? value > limit - deadband : value < limit + deadband
         }
         var level: UInt8 = reached(level2) ? 2 : reached(level1) ? 1 : 0
         if current >= 2 && level < 2 && holds(level2) { level = 2 }
         if current >= 1 && level < 1 && holds(level1) { level = 1 }
         return level
+    }
+
+    /// The levels in force at local month `month` (1–12) and hour `hour` (0–23), with or without a special-work
+    /// permit under way.
+    public func limits(month: Int, hour: Int, permit: Bool) -> EffectiveLimits {
+        var l = EffectiveLimits(self)
+        for a in adjustments where a.applies(month: month, hour: hour, permit: permit) {
+            let proposed = a.levels(base: self)
+            l.level1 = tighter(l.level1, proposed.level1)
+            l.level2 = tighter(l.level2, proposed.level2)
+        }
+        return l
+    }
+
+    private func tighter(_ a: Double, _ b: Double) -> Double {
+        if a.isNaN { return a }  // a level that is not set stays unset
+        if b.isNaN { return a }
+        return direction == .high ? min(a, b) : max(a, b)
+    }
+}
+
+/// A dynamic limit (`DOMAIN.md` §3, issue 5): in some months, at some hours of the day, or while a special-work
+/// permit (hot work, confined space) is valid, the levels are scaled or replaced. Conditions combine with AND;
+/// an empty condition always applies.
+public struct LimitAdjustment: Sendable, Hashable {
+    /// Bit m set: applies in month m (1–12). 0: every month.
+    public var months: UInt16
+    /// Bit h set: applies in local hour h (0–23). 0: every hour.
+    public var hours: UInt32
+    /// Applies only while a hot-work or confined-space permit of the enterprise is valid.
+    public var duringPermit: Bool
+    /// Multiplies both levels (e.g. 0.8 lowers a gas rule's levels by 20 %).
+    public var scale: Double?
+    /// Replace the levels (take precedence over `scale`).
+    public var level1: Double?
+    public var level2: Double?
+
+    public init(
+        months: some Sequence<Int> = [], hours: some Sequence<Int> = [], duringPermit: Bool = false, scale: Double? = nil,
+        level1: Double? = nil, level2: Double? = nil
+    ) {
+        self.months = months.reduce(0) { $0 | (1 << UInt16($1)) }
+        self.hours = hours.reduce(0) { $0 | (1 << UInt32($1)) }
+        self.duringPermit = duringPermit
+        self.scale = scale
+        self.level1 = level1
+        self.level2 = level2
+    }
+
+    public var needsCalendar: Bool { months != 0 || hours != 0 }
+
+    public func applies(month: Int, hour: Int, permit: Bool) -> Bool {
+        (months == 0 || months & (1 << UInt16(month)) != 0) && (hours == 0 || hours & (1 << UInt32(hour)) != 0)
+            && (!duringPermit || permit)
+    }
+
+    /// The levels this adjustment proposes for `rule`.
+    public func levels(base rule: ThresholdRule) -> (level1: Double, level2: Double) {
+        func level(_ explicit: Double?, _ base: Double?) -> Double {
+            if let explicit { return explicit }
+            guard let base else { return .nan }
+            return base * (scale ?? 1)
+        }
+        return (level(level1, rule.level1), level(level2, rule.level2))
+    }
+}
+
+/// What dynamic limits depend on besides the rule: the local calendar and the special-work permits.
+public struct LimitContext: Sendable {
+    /// Offset of local time from UTC (ms) for month and hour of day.
+    public var utcOffset: Int64
+    /// Per enterprise slot: the intervals `[start, end)` (event time, ms) of its valid hot-work or
+    /// confined-space permits.
+    public var permits: [[ClosedOpenInterval]]
+
+    public struct ClosedOpenInterval: Sendable, Hashable {
+        public var start: Int64
+        public var end: Int64
+        public init(start: Int64, end: Int64) {
+            self.start = start
+            self.end = end
+        }
+    }
+
+    public init(utcOffset: Int64 = 0, permits: [[ClosedOpenInterval]] = []) {
+        self.utcOffset = utcOffset
+        self.permits = permits
+    }
+
+    public func permitActive(enterprise: UInt32, at t: Int64) -> Bool {
+        let e = Int(enterprise)
+        guard e < permits.count else { return false }
+        for p in permits[e] where p.start <= t && t < p.end { return true }
+        return false
+    }
+
+    /// Local month (1–12) and hour (0–23) of event time `t`.
+    public func calendar(_ t: Int64) -> (month: Int, hour: Int) {
+        let local = t + utcOffset
+        let days = EventTime.floorDiv(local, 86_400_000)
+        let hour = Int((local - days * 86_400_000) / 3_600_000)
+        return (Self.month(daysSinceEpoch: days), hour)
+    }
+
+    /// The civil month of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
+    static func month(daysSinceEpoch: Int64) -> Int {
+        let z = daysSinceEpoch + 719_468
+        let era = EventTime.floorDiv(z, 146_097)
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        return Int(mp < 10 ? mp + 3 : mp - 9)
     }
 }
 
@@ -64,8 +189,13 @@ public struct AlarmTransition: Sendable, Hashable {
     public var value: Double
     /// Event time the alarm episode was raised (the `from == 0` transition that opened it).
     public var raisedAt: Int64
+    /// The level crossed, as in force at `time` (dynamic limits): the level of `to`, or of `from` when clearing.
+    public var limit: Double
 
-    public init(sensor: UInt32, enterprise: UInt32, rule: Int, time: Int64, from: UInt8, to: UInt8, value: Double, raisedAt: Int64) {
+    public init(
+        sensor: UInt32, enterprise: UInt32, rule: Int, time: Int64, from: UInt8, to: UInt8, value: Double, raisedAt: Int64,
+        limit: Double
+    ) {
         self.sensor = sensor
         self.enterprise = enterprise
         self.rule = rule
@@ -74,6 +204,7 @@ public struct AlarmTransition: Sendable, Hashable {
         self.to = to
         self.value = value
         self.raisedAt = raisedAt
+        self.limit = limit
     }
 
     /// `raised`, `escalated`, `de-escalated` or `cleared`.
@@ -97,8 +228,13 @@ public struct ThresholdDetector: Sendable {
     var pending: [UInt8] = []
     var pendingSince: [Int64] = []
     var raisedAt: [Int64] = []
+    /// Each rule's levels without adjustments.
+    var baseLimits: [EffectiveLimits] = []
 
-    public init(rules: [ThresholdRule]) { self.rules = rules }
+    public init(rules: [ThresholdRule]) {
+        self.rules = rules
+        baseLimits = rules.map { EffectiveLimits($0) }
+    }
 
     /// The rule bound to `slot` by an earlier ``process(_:into:ruleFor:)``, if any.
     public func ruleIndex(slot: UInt32) -> Int? {
@@ -114,17 +250,59 @@ public struct ThresholdDetector: Sendable {
     public mutating func process(
         _ batch: ReadingBatch, into transitions: inout [AlarmTransition], ruleFor: (UInt32) -> Int?
     ) {
-        for i in 0..<batch.count {
+        var limits = ReadingLimits()
+        process(batch, into: &transitions, limits: &limits, context: LimitContext(), ruleFor: ruleFor)
+    }
+
+    /// Processes a batch in order, appends level changes to `transitions`, and writes the limits in force for
+    /// every reading to `limits` (cleared first; `.none` for a sensor without a rule).
+    ///
+    /// Rules with dynamic adjustments are evaluated per reading against `context` (local month and hour, and
+    /// the permits of the reading's enterprise at its event time), so a replay gives the same limits.
+    ///
+    /// - Parameter ruleFor: Called once per new sensor slot; returns the index of its rule or nil.
+    public mutating func process(
+        _ batch: ReadingBatch, into transitions: inout [AlarmTransition], limits: inout ReadingLimits, context: LimitContext,
+        ruleFor: (UInt32) -> Int?
+    ) {
+        limits.removeAll()
+        let n = batch.count
+        guard n > 0 else { return }
+        var maxSlot = -1
+        for s in batch.sensor where Int(s) > maxSlot { maxSlot = Int(s) }
+        if maxSlot >= ruleOf.count { grow(to: maxSlot + 1) }
+        if baseLimits.count != rules.count { baseLimits = rules.map { EffectiveLimits($0) } }
+        limits.direction.reserveCapacity(n)
+        limits.level1.reserveCapacity(n)
+        limits.level2.reserveCapacity(n)
+        var calendarDay = Int64.min
+        var calendarMonth = 0
+        for i in 0..<n {
             let slot = Int(batch.sensor[i])
-            if slot >= ruleOf.count { grow(to: slot + 1) }
             if ruleOf[slot] == -2 { ruleOf[slot] = Int32(ruleFor(UInt32(slot)) ?? -1) }
             let r = Int(ruleOf[slot])
-            guard r >= 0 else { continue }
+            guard r >= 0 else {
+                limits.append(.none)
+                continue
+            }
             let t = batch.eventTime[i]
             let x = batch.value[i]
             let rule = rules[r]
+            var inForce = baseLimits[r]
+            if !rule.adjustments.isEmpty {
+                let local = t + context.utcOffset
+                let day = EventTime.floorDiv(local, 86_400_000)
+                if day != calendarDay {
+                    calendarDay = day
+                    calendarMonth = LimitContext.month(daysSinceEpoch: day)
+                }
+                let hour = Int((local - day * 86_400_000) / 3_600_000)
+                let permit = rule.adjustments.contains(where: \.duringPermit) && context.permitActive(enterprise: batch.enterprise[i], at: t)
+                inForce = rule.limits(month: calendarMonth, hour: hour, permit: permit)
+            }
+            limits.append(inForce)
             let current = state[slot]
-            let target = rule.level(of: x, current: current)
+            let target = rule.level(of: x, current: current, limits: inForce)
             if target == current {
                 pending[slot] = current
                 continue
@@ -136,10 +314,11 @@ public struct ThresholdDetector: Sendable {
             let delay = target > current ? rule.onDelay : rule.offDelay
             guard t - pendingSince[slot] >= delay else { continue }
             if current == 0 { raisedAt[slot] = t }
+            let crossed = (target != 0 ? target : current) == 2 ? inForce.level2 : inForce.level1
             transitions.append(
                 AlarmTransition(
                     sensor: UInt32(slot), enterprise: batch.enterprise[i], rule: r, time: t, from: current, to: target, value: x,
-                    raisedAt: raisedAt[slot]
+                    raisedAt: raisedAt[slot], limit: crossed
                 )
             )
             state[slot] = target

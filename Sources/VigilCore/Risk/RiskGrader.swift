@@ -18,6 +18,8 @@ public struct RiskInputs: Sendable, Hashable {
     public var hazards: Double = 0
     /// Data quality Q.
     public var dataQuality: Double = 0
+    /// Credit C: `risk.credit.weight` × (100 − credit score) / 100 (`DOMAIN.md` §7.2 [P]).
+    public var credit: Double = 0
     /// Override: the 2018 direct-red conditions hold.
     public var directRed = false
     /// Override floor from the §4.3 rules (e.g. orange for an overdue 重大隐患).
@@ -66,9 +68,9 @@ public struct RiskGrader: Sendable {
 
     public init() {}
 
-    /// R_dyn = min(100, B + w·A + O + H + Q).
+    /// R_dyn = min(100, B + w·A + O + H + Q + C).
     public func score(_ i: RiskInputs) -> Double {
-        min(100, max(0, i.base + alarmWeight * i.alarm + i.operations + i.hazards + i.dataQuality))
+        min(100, max(0, i.base + alarmWeight * i.alarm + i.operations + i.hazards + i.dataQuality + i.credit))
     }
 
     /// The band of a score, without hysteresis.
@@ -147,6 +149,8 @@ public struct FactorWeights: Sendable, Hashable {
     public var openMajorHazard = 20.0
     public var overdueGeneralHazard = 3.0
     public var hazardsCap = 30.0
+    /// Points of R_dyn at credit score 0 (C = weight × (100 − credit) / 100; [P]).
+    public var creditWeight = 10.0
     public init() {}
 
     /// O at event time `t`: the weights of the permits valid at `t`, capped.

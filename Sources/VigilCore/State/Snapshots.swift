@@ -92,13 +92,14 @@ extension AnomalySettings {
 }
 
 extension AnomalyScorer {
-    /// Writes every sensor's detector state and value ring.
+    /// Writes every sensor's detector state, value ring and (with the seasonal detector) hour-of-day profile.
     public func write(to w: inout SnapshotWriter) {
         w.u32(settings.fingerprint)
         w.u64(UInt64(states.count))
         for st in states {
             w.i64(Int64(st.count))
             w.i64(Int64(st.head))
+            w.i64(Int64(st.sinceRefresh))
             w.i64(st.lastTime)
             w.f64(st.lastValue)
             w.f64(st.ewmaMean)
@@ -110,22 +111,36 @@ extension AnomalyScorer {
             w.f64(st.slope)
             w.f64(st.median)
             w.f64(st.mad)
-            w.i64(Int64(st.sinceRefresh))
+            w.i64(st.hour)
+            w.f64(st.hourCount)
+            w.f64(st.hourMean)
+            w.f64(st.hourM2)
+            w.f64(st.seasonMean)
+            w.f64(st.seasonSD)
+            w.bool(st.profiled)
         }
         w.u64(UInt64(ring.count))
         for x in ring { w.f64(x) }
+        w.u64(UInt64(profile.count))
+        for x in profile { w.f64(x) }
     }
 
     /// Restores a scorer from ``write(to:)``; refuses state taken with different settings.
     public init(settings: AnomalySettings, reading r: inout SnapshotReader) throws(SnapshotError) {
         self.init(settings: settings)
         guard try r.u32() == settings.fingerprint else { throw SnapshotError("anomaly state was taken with different anomaly settings") }
-        let n = try r.count(minBytes: 112)
+        let n = try r.count(minBytes: 161)
         states.reserveCapacity(n)
         for _ in 0..<n {
             var st = SensorState()
             st.count = Int(try r.i64())
-            st.head = Int(try r.i64())
+            let head = try r.i64()
+            let sinceRefresh = try r.i64()
+            guard st.count >= 0, head >= 0, head < max(1, settings.window), sinceRefresh >= 0, sinceRefresh < max(1, settings.robustRefresh) else {
+                throw SnapshotError("anomaly state has an invalid ring position")
+            }
+            st.head = Int32(head)
+            st.sinceRefresh = Int32(sinceRefresh)
             st.lastTime = try r.i64()
             st.lastValue = try r.f64()
             st.ewmaMean = try r.f64()
@@ -137,14 +152,25 @@ extension AnomalyScorer {
             st.slope = try r.f64()
             st.median = try r.f64()
             st.mad = try r.f64()
-            st.sinceRefresh = Int(try r.i64())
-            guard st.count >= 0, st.head >= 0, st.head < max(1, settings.window) else { throw SnapshotError("anomaly state has an invalid ring position") }
+            st.hour = try r.i64()
+            st.hourCount = try r.f64()
+            st.hourMean = try r.f64()
+            st.hourM2 = try r.f64()
+            st.seasonMean = try r.f64()
+            st.seasonSD = try r.f64()
+            st.profiled = try r.bool()
             states.append(st)
         }
         let ringCount = try r.count(minBytes: 8)
         guard ringCount == n * settings.window else { throw SnapshotError("anomaly state ring holds \(ringCount) values for \(n) sensors") }
         ring.reserveCapacity(ringCount)
         for _ in 0..<ringCount { ring.append(try r.f64()) }
+        let profileCount = try r.count(minBytes: 8)
+        guard profileCount == (settings.seasonal ? n * Self.profileStride : 0) else {
+            throw SnapshotError("anomaly state holds \(profileCount) seasonal profile values for \(n) sensors")
+        }
+        profile.reserveCapacity(profileCount)
+        for _ in 0..<profileCount { profile.append(try r.f64()) }
     }
 }
 

@@ -18,8 +18,9 @@ import Yams
 /// | `sources.readings` | topic, or {`topics`, `codec`, `key_field`, `event_time_field`, `out_of_orderness`, `idle_timeout`, `max_payload_bytes`, `future_horizon`, `past_horizon`} | —, json, enterprise, ts, 5s, 60s, 1048576, 1d, 30d |
 /// | `sources.enterprises` / `hazards` / `permits` / `grades` | topic | — |
 /// | `windows[]` | {`name`, `kind` (tumbling/hopping/session), `size`, `slide`, `gap`, `allowed_lateness`, `emit` (on_close, final, every <duration>), `statistics`, `ewma_half_life`, `quantile_accuracy`} | —, —, …, 0s, on_close, [count, mean, min, max, stddev] |
-/// | `anomalies` | {`floor`, `window`, `warm_up`, `stale_after`, `offline_after`} | 0.6, 60, 20, 5m, 30m |
-/// | `sensor_types.<name>` | {`match`, `unit`, `direction` (high/low), `al1`, `al2`, `deadband`, `on_delay`, `off_delay`, `range` [min, max], `period`, `severity` {al1, al2}, `notify` [equipment/safety/production]} | …, high, …, 0, 0s, 0s, …, 60s, yellow/orange, [safety] |
+/// | `anomalies` | {`floor`, `window`, `warm_up`, `stale_after`, `offline_after`, `seasonal` {`enabled`, `min_days`, `alpha`}} | 0.6, 60, 20, 5m, 30m, {true, 3, 0.3} |
+/// | `time_zone` | UTC offset of local time (hour of day, month) | +08:00 |
+/// | `sensor_types.<name>` | {`match`, `unit`, `direction` (high/low), `al1`, `al2`, `deadband`, `on_delay`, `off_delay`, `range` [min, max], `period`, `severity` {al1, al2}, `notify` [equipment/safety/production], `adjustments` [{`months`, `hours` [from, to], `during` (special_work), `scale`, `al1`, `al2`}]} | …, high, …, 0, 0s, 0s, …, 60s, yellow/orange, [safety], [] |
 /// | `risk` | {`bands` {red, orange, yellow}, `downgrade` {margin, hold}, `alarm_weight`, `heartbeat`} | 80/60/40, 5 / 2h, 0.5, 1h |
 /// | `alerts` | {`routes` [{levels, topic}], `deadlines` {red, orange, yellow, blue}, `acknowledgements`} | —, 5m/30m/2h/24h, — |
 /// | `heatmap` | {`group_by`, `every`} (needs `sources.grades`) | [region, industry], 1m |
@@ -28,7 +29,7 @@ import Yams
 /// | `metrics` | {`port`} (0 disables) | 9464 |
 public enum PipelineLoader: Sendable {
     static let topKeys = [
-        "version", "name", "description", "consumer_group", "brokers", "kafka", "sources", "windows", "sensor_types",
+        "version", "name", "description", "time_zone", "consumer_group", "brokers", "kafka", "sources", "windows", "sensor_types",
         "anomalies", "risk", "alerts", "heatmap", "sinks", "checkpoint", "metrics",
     ]
     static let levels = ["red", "orange", "yellow", "blue"]
@@ -108,8 +109,19 @@ public enum PipelineLoader: Sendable {
         if let n = top["kafka"] { spec.kafka = readKafka(n, &r) }
         if let n = top["sources"] { spec.sources = readSources(n, &r) }
         if let n = top["windows"] { spec.windows = readWindows(n, &r) }
-        if let n = top["sensor_types"] { spec.sensorTypes = readSensorTypes(n, &r) }
-        if let n = top["anomalies"], let m = r.mapping(n, "anomalies", keys: ["floor", "window", "warm_up", "stale_after", "offline_after"]) {
+        if let n = top["sensor_types"] {
+            spec.sensorTypes = readSensorTypes(n, &r)
+            if spec.sources.permits == nil, let t = spec.sensorTypes.first(where: { $0.adjustments.contains(where: \.duringPermit) }) {
+                r.fail(n, "sensor_types.\(t.name).adjustments", "'during: special_work' needs sources.permits (the work-permit topic)")
+            }
+        }
+        if let n = top["time_zone"], let s = r.string(n, "time_zone") {
+            if let offset = parseUTCOffset(s) { spec.utcOffset = offset } else { r.fail(n, "time_zone", "expected a UTC offset like +08:00, got '\(s)'") }
+        }
+        if let n = top["anomalies"],
+            let m = r.mapping(n, "anomalies", keys: ["floor", "window", "warm_up", "stale_after", "offline_after", "seasonal"])
+        {
+            if let v = m["seasonal"] { readSeasonal(v, into: &spec.anomalies, &r) }
             if let v = m["floor"], let f = r.number(v, "anomalies.floor") {
                 if f < 0 { r.fail(v, "anomalies.floor", "must be >= 0") } else { spec.anomalies.floor = f }
             }
@@ -295,7 +307,10 @@ public enum PipelineLoader: Sendable {
             let path = "sensor_types.\(key.string)"
             guard let t = r.mapping(
                 v, path,
-                keys: ["match", "unit", "direction", "al1", "al2", "deadband", "on_delay", "off_delay", "range", "period", "severity", "notify"],
+                keys: [
+                    "match", "unit", "direction", "al1", "al2", "deadband", "on_delay", "off_delay", "range", "period", "severity", "notify",
+                    "adjustments",
+                ],
                 required: ["match"]
             ) else { continue }
             var spec = SensorTypeSpec(name: key.string, match: [])
@@ -322,6 +337,7 @@ public enum PipelineLoader: Sendable {
                     if let d = r.choice(item, "\(path).notify[\(i)]", ["equipment", "safety", "production"]), !spec.notify.contains(d) { spec.notify.append(d) }
                 }
             }
+            if let n = t["adjustments"] { spec.adjustments = readAdjustments(n, path: "\(path).adjustments", &r) }
             if let n = t["range"], let items = r.sequence(n, "\(path).range") {
                 if items.count != 2 {
                     r.fail(n, "\(path).range", "expected [min, max]")
@@ -347,7 +363,10 @@ public enum PipelineLoader: Sendable {
 
     static func readRisk(_ node: Node, _ r: inout _Reader) -> RiskSpec {
         var risk = RiskSpec()
-        guard let m = r.mapping(node, "risk", keys: ["bands", "downgrade", "alarm_weight", "heartbeat", "operations", "hazards", "overrides"]) else { return risk }
+        guard let m = r.mapping(node, "risk", keys: ["bands", "downgrade", "alarm_weight", "heartbeat", "operations", "hazards", "overrides", "credit"]) else { return risk }
+        if let n = m["credit"], let c = r.mapping(n, "risk.credit", keys: ["weight"]), let v = c["weight"], let x = r.number(v, "risk.credit.weight") {
+            if x < 0 { r.fail(v, "risk.credit.weight", "must be >= 0") } else { risk.factors.creditWeight = x }
+        }
         if let n = m["overrides"], let o = r.mapping(n, "risk.overrides", keys: ["red_alarm_for", "hot_work_kinds"]) {
             if let v = o["red_alarm_for"], let d = r.duration(v, "risk.overrides.red_alarm_for", allowZero: false) { risk.redAlarmFor = d }
             if let v = o["hot_work_kinds"], let kinds = r.strings(v, "risk.overrides.hot_work_kinds") { risk.hotWorkKinds = kinds }

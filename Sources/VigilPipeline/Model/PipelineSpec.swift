@@ -8,6 +8,8 @@ public struct PipelineSpec: Sendable, Hashable {
     /// Pipeline name: lower-case letters, digits and dashes; used in group ids and checkpoint topics.
     public var name: String
     public var description: String? = nil
+    /// Offset of local time from UTC (ms) for hours of day and months (`time_zone`, default +08:00).
+    public var utcOffset: Int64 = 8 * 3_600_000
     /// Kafka consumer group (default `vigil.<name>`).
     public var consumerGroup: String
     /// Bootstrap servers (default `127.0.0.1:9092`; `vigil run --brokers` overrides).
@@ -116,6 +118,8 @@ public struct SensorTypeSpec: Sendable, Hashable {
     public var severity2 = "orange"
     /// Departments to notify (equipment, safety, production), carried on every alert record. Default safety.
     public var notify = ["safety"]
+    /// Dynamic limits: seasonal, time-of-day and special-work adjustments (they only tighten). Default none.
+    public var adjustments: [LimitAdjustment] = []
 
     public init(name: String, match: [String]) {
         self.name = name
@@ -135,6 +139,11 @@ public struct AnomaliesSpec: Sendable, Hashable {
     public var staleAfter: Int64 = 300_000
     /// A point without a reading for this long goes OFFLINE while it is silent (`DOMAIN.md` §5: 30 min).
     public var offlineAfter: Int64 = 1_800_000
+    /// The hour-of-day seasonal baseline: on, days of history an hour needs before it scores, and the
+    /// per-day smoothing of the profile. Defaults on, 3, 0.3.
+    public var seasonal = true
+    public var seasonalMinDays = 3
+    public var seasonalAlpha = 0.3
     public init() {}
 }
 

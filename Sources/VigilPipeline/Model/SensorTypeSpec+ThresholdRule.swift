@@ -6,7 +6,7 @@ extension SensorTypeSpec {
         guard alarm1 != nil else { return nil }
         return ThresholdRule(
             name: name, direction: direction == .high ? .high : .low, level1: alarm1, level2: alarm2, deadband: deadband,
-            onDelay: onDelay, offDelay: offDelay
+            onDelay: onDelay, offDelay: offDelay, adjustments: adjustments
         )
     }
 }

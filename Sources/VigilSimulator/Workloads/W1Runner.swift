@@ -65,19 +65,21 @@ public enum W1Runner: Sendable {
     {
         var detector = ThresholdDetector(rules: [ThresholdRule(name: "w1", level1: 40, level2: 50, deadband: 1)])
         var scorer = AnomalyScorer()
+        scorer.reserve(sensors: expectedSensors)
         var transitions: [AlarmTransition] = []
         transitions.reserveCapacity(1_024)
+        var limits = ReadingLimits()
+        var scores = AnomalyScores()
+        let context = LimitContext()
         var flagged = 0
         let clock = ContinuousClock()
         let start = clock.now
         var outcome = run(batches: batches, spec: spec, expectedSensors: expectedSensors, onStart: {}, onStop: {})
         for batch in batches {
-            detector.process(batch, into: &transitions) { _ in 0 }
+            detector.process(batch, into: &transitions, limits: &limits, context: context) { _ in 0 }
             transitions.removeAll(keepingCapacity: true)
-            for i in 0..<batch.count {
-                let s = scorer.score(slot: batch.sensor[i], time: batch.eventTime[i], value: batch.value[i], rule: detector.rules[0])
-                if s.score >= 0.6 { flagged += 1 }
-            }
+            scorer.score(batch, limits: limits, into: &scores)
+            for s in scores.score where s >= 0.6 { flagged += 1 }
         }
         let elapsed = clock.now - start
         outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18

@@ -1,0 +1,249 @@
+/// The per-reading scoring kernel of ``AnomalyScorer``, over raw pointers to its buffers.
+///
+/// One of the few places in VigilCore with pointer code: the pointers are valid only inside
+/// `AnomalyScorer.withKernel`, which covers every slot the caller passes (the scorer grows its buffers first).
+/// `AnomalyScorerTests` compares it with a naive reference implementation on randomized streams.
+struct _AnomalyKernel {
+    let settings: AnomalySettings
+    let states: UnsafeMutablePointer<AnomalyScorer.SensorState>
+    let ring: UnsafeMutablePointer<Double>
+    let profile: UnsafeMutablePointer<Double>?
+    let scratch: UnsafeMutablePointer<Double>
+
+    @inline(__always)
+    func score(slot s: Int, time t: Int64, value x: Double, limits: EffectiveLimits) -> AnomalyScore {
+        let settings = self.settings
+        let st = states + s
+        var components = AnomalyScore.Components()
+        var best = 0.0
+        var bestDetector = AnomalyScore.Detector.threshold
+        var bestBaseline = st.pointee.count > 0 ? st.pointee.ewmaMean : x
+        var bestLimit = Double.nan
+        @inline(__always) func consider(_ score: Double, _ detector: AnomalyScore.Detector, baseline: Double, limit: Double) {
+            let clamped = score.isFinite ? min(1, max(0, score)) : 0
+            if clamped > components[detector] { components[detector] = clamped }
+            if clamped > best {
+                best = clamped
+                bestDetector = detector
+                bestBaseline = baseline
+                bestLimit = limit
+            }
+        }
+        let count = st.pointee.count
+        let warm = count >= settings.warmUp
+        let inOrder = t >= st.pointee.lastTime
+        // Threshold proximity: AL1 scores 0.7, AL2 scores 1; approaching AL1 from 80 % of the way scores up to 0.5.
+        let l1 = limits.level1
+        if limits.direction != 0 && !l1.isNaN {
+            let high = limits.direction == 1
+            let l2 = limits.level2
+            let base = warm ? st.pointee.ewmaMean : x
+            if !l2.isNaN && (high ? x >= l2 : x <= l2) {
+                consider(1, .threshold, baseline: base, limit: l2)
+            } else if high ? x >= l1 : x <= l1 {
+                consider(0.7, .threshold, baseline: base, limit: l1)
+            } else if warm, abs(l1 - base) > 0 {
+                let fraction = (x - base) / (l1 - base)
+                if fraction > 0.8 { consider(0.5 * (fraction - 0.8) / 0.2, .threshold, baseline: base, limit: l1) }
+            }
+        }
+        let zRange = settings.zFull - settings.zStart
+        if !warm { st.pointee.sinceRefresh = 0 }
+        if warm {
+            // Robust z-score against the window's median and MAD (refreshed every `robustRefresh` readings).
+            if st.pointee.sinceRefresh == 0 { refreshRobust(slot: s) }
+            st.pointee.sinceRefresh = (st.pointee.sinceRefresh + 1) % Int32(max(1, settings.robustRefresh))
+            let median = st.pointee.median
+            let mad = st.pointee.mad
+            let spread = max(1.4826 * mad, 1e-9 * max(1, abs(median)))
+            if 1.4826 * mad > 1e-12 * max(1, abs(median)) {
+                consider((abs(x - median) / spread - settings.zStart) / zRange, .robustZ, baseline: median, limit: .nan)
+            }
+            // EWMA control chart.
+            let mean = st.pointee.ewmaMean
+            let sd = st.pointee.ewmaVar.squareRoot()
+            if sd > 1e-12 * max(1, abs(mean)) {
+                let z = abs(x - mean) / sd
+                consider((z - settings.zStart) / zRange, .ewma, baseline: mean, limit: .nan)
+                // CUSUM on standardised deviations from the EWMA mean (slow drift).
+                let u = (x - mean) / sd
+                st.pointee.cusumHigh = max(0, st.pointee.cusumHigh + u - settings.cusumK)
+                st.pointee.cusumLow = max(0, st.pointee.cusumLow - u - settings.cusumK)
+                consider(max(st.pointee.cusumHigh, st.pointee.cusumLow) / settings.cusumH, .cusum, baseline: mean, limit: .nan)
+            }
+            // Rate of rise towards the next limit: the smoothed slope extrapolated from the smoothed level.
+            if inOrder, limits.direction != 0, !l1.isNaN, st.pointee.lastTime != .min, t > st.pointee.lastTime {
+                let slope = st.pointee.slope
+                let towards = limits.direction == 1 ? slope > 0 && mean < l1 : slope < 0 && mean > l1
+                if towards {
+                    let timeToLimit = (l1 - mean) / slope
+                    let horizon = Double(settings.timeToLimitHorizon)
+                    if timeToLimit < horizon { consider(0.6 * (1 - timeToLimit / horizon), .rateOfRise, baseline: mean, limit: l1) }
+                }
+            }
+        }
+        // Data gap before this reading.
+        let lastTime = st.pointee.lastTime
+        if inOrder && lastTime != .min && t - lastTime > settings.staleAfter {
+            consider(
+                min(1, 0.6 + 0.4 * Double(t - lastTime - settings.staleAfter) / Double(settings.staleAfter * 5)), .dataGap,
+                baseline: st.pointee.lastValue, limit: .nan)
+        }
+        // Flatline: the same value repeated.
+        if x == st.pointee.lastValue {
+            st.pointee.sameCount += 1
+        } else {
+            st.pointee.sameCount = 0
+            st.pointee.sameSince = t
+        }
+        if st.pointee.sameCount >= settings.flatlineCount && t - st.pointee.sameSince >= settings.flatlineMinSpan {
+            consider(0.8, .flatline, baseline: x, limit: .nan)
+        }
+        // Seasonal baseline: this hour of day on earlier days.
+        if let profile, inOrder {
+            let hour = EventTime.floorDiv(t + settings.utcOffset, 3_600_000)
+            if hour != st.pointee.hour { startHour(hour, slot: s, profile: profile) }
+            let mean = st.pointee.seasonMean
+            let sd = st.pointee.seasonSD
+            if !mean.isNaN && sd > 1e-12 * max(1, abs(mean)) {
+                consider((abs(x - mean) / sd - settings.zStart) / zRange, .seasonal, baseline: mean, limit: .nan)
+            }
+            st.pointee.hourCount += 1
+            let d = x - st.pointee.hourMean
+            st.pointee.hourMean += d / st.pointee.hourCount
+            st.pointee.hourM2 += d * (x - st.pointee.hourMean)
+        }
+        // Update the state with this reading.
+        let a = settings.ewmaAlpha
+        let av = settings.ewmaVarianceAlpha
+        if count == 0 {
+            st.pointee.ewmaMean = x
+            st.pointee.ewmaVar = 0
+        } else {
+            let d = x - st.pointee.ewmaMean
+            st.pointee.ewmaMean += a * d
+            // The deviation from the previous mean has variance σ²(1 + a/(2 − a)); scale it back to σ².
+            st.pointee.ewmaVar += av * (d * d * (2 - a) / 2 - st.pointee.ewmaVar)
+        }
+        // Ring insert, evicting the oldest value when full.
+        let w = settings.window
+        let head = Int(st.pointee.head)
+        if count >= w {
+            ring[s * w + head] = x
+            st.pointee.head = Int32(head + 1 == w ? 0 : head + 1)
+        } else {
+            ring[s * w + count] = x
+        }
+        st.pointee.count = count + 1
+        if inOrder {
+            if lastTime != .min && t > lastTime {
+                st.pointee.slope += a * ((x - st.pointee.lastValue) / Double(t - lastTime) - st.pointee.slope)
+            }
+            st.pointee.lastTime = t
+            st.pointee.lastValue = x
+        }
+        var result = AnomalyScore(
+            score: best, detector: bestDetector, value: x, baseline: bestBaseline, limit: bestLimit.isNaN ? nil : bestLimit)
+        result.components = components
+        return result
+    }
+
+    /// Closes the hour being accumulated into its hour-of-day profile and loads the profile of `hour`.
+    func startHour(_ hour: Int64, slot s: Int, profile: UnsafeMutablePointer<Double>) {
+        let st = states + s
+        let p = profile + s * AnomalyScorer.profileStride
+        if st.pointee.hour != .min && st.pointee.hourCount > 0 {
+            let b = 3 * Int(st.pointee.hour - EventTime.floorDiv(st.pointee.hour, 24) * 24)
+            let hourMean = st.pointee.hourMean
+            let hourVar = st.pointee.hourM2 / st.pointee.hourCount
+            let days = p[b + 2]
+            if days == 0 {
+                p[b] = hourMean
+                p[b + 1] = hourVar
+            } else {
+                let alpha = settings.seasonalAlpha
+                let d = hourMean - p[b]
+                p[b] += alpha * d
+                p[b + 1] += alpha * (hourVar + d * d - p[b + 1])
+            }
+            p[b + 2] = min(days + 1, 1_000)
+            st.pointee.profiled = true
+        }
+        st.pointee.hour = hour
+        st.pointee.hourCount = 0
+        st.pointee.hourMean = 0
+        st.pointee.hourM2 = 0
+        let b = 3 * Int(hour - EventTime.floorDiv(hour, 24) * 24)
+        if st.pointee.profiled && p[b + 2] >= Double(settings.seasonalMinDays) {
+            st.pointee.seasonMean = p[b]
+            st.pointee.seasonSD = p[b + 1].squareRoot()
+        } else {
+            st.pointee.seasonMean = .nan
+            st.pointee.seasonSD = .nan
+        }
+    }
+
+    /// Recomputes the median and MAD of the sensor's window (quickselect on the scratch buffer).
+    func refreshRobust(slot s: Int) {
+        let w = settings.window
+        let st = states + s
+        let n = min(st.pointee.count, w)
+        let values = ring + s * w
+        scratch.update(from: values, count: n)
+        let median = Self.selectMedian(scratch, n)
+        for k in 0..<n { scratch[k] = abs(values[k] - median) }
+        st.pointee.median = median
+        st.pointee.mad = Self.selectMedian(scratch, n)
+    }
+
+    /// The median of `b[0..<n]` by quickselect (reorders `b`).
+    static func selectMedian(_ b: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
+        func select(_ k: Int) -> Double {
+            var lo = 0
+            var hi = n - 1
+            while lo < hi {
+                let pivot = b[(lo + hi) / 2]
+                var i = lo
+                var j = hi
+                while i <= j {
+                    while b[i] < pivot { i += 1 }
+                    while b[j] > pivot { j -= 1 }
+                    if i <= j {
+                        let tmp = b[i]
+                        b[i] = b[j]
+                        b[j] = tmp
+                        i += 1
+                        j -= 1
+                    }
+                }
+                if k <= j { hi = j } else if k >= i { lo = i } else { return b[k] }
+            }
+            return b[k]
+        }
+        if n % 2 == 1 { return select(n / 2) }
+        let upper = select(n / 2)
+        var lower = -Double.infinity
+        for k in 0..<(n / 2) where b[k] > lower { lower = b[k] }
+        return (lower + upper) / 2
+    }
+}
+
+extension AnomalyScorer {
+    /// Runs `body` with a kernel over this scorer's buffers.
+    @inline(__always)
+    mutating func withKernel<R>(_ body: (_AnomalyKernel) -> R) -> R {
+        let settings = self.settings
+        return states.withUnsafeMutableBufferPointer { st in
+            ring.withUnsafeMutableBufferPointer { rg in
+                scratch.withUnsafeMutableBufferPointer { sc in
+                    profile.withUnsafeMutableBufferPointer { pf in
+                        body(
+                            _AnomalyKernel(
+                                settings: settings, states: st.baseAddress!, ring: rg.baseAddress!,
+                                profile: settings.seasonal ? pf.baseAddress : nil, scratch: sc.baseAddress!))
+                    }
+                }
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ extension StreamJob {
         let matches = config.alarmRules.map(\.match)
         let sensors = state.decoder.sensors
         let batch = state.batch
-        if let profiles, config.alarmRules.contains(where: { $0.rule.adjustments.contains(where: \.duringPermit) }) {
+        if permitLimits, let profiles {
             let key = (version: profiles.version, enterprises: state.decoder.enterprises.count)
             if key != state.limitContextBuiltFor {
                 state.limitContext.permits = profiles.permitIntervals(kinds: config.hotWorkKinds, enterprises: state.decoder.enterprises)

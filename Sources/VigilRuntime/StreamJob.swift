@@ -206,6 +206,8 @@ public final class StreamJob {
     var transitionCounts: [Bool] = []
     var lastCommit: Int64 = 0
     let profiles: ProfileTable?
+    /// Whether an alarm rule tightens during special work (the permit table feeds the limits).
+    let permitLimits: Bool
     let directoryStore: DirectoryCheckpointStore?
     let kafkaStore: KafkaCheckpointStore?
     /// Partitions assigned to this member (records of other partitions still in a poll's batch are dropped).
@@ -246,7 +248,7 @@ public final class StreamJob {
         }
         self.dlq = DeadLetterQueue(topic: config.deadLetterTopic)
         self.encoders = config.windows.map { WindowStatsEncoder(statistics: $0.spec.statistics) }
-        let permitLimits = config.permitsTopic != nil && config.alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
+        permitLimits = config.permitsTopic != nil && config.alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
         if (config.gradesTopic != nil && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil)) || permitLimits {
             self.profiles = try ProfileTable(
                 profiles: config.profilesTopic, permits: config.permitsTopic, hazards: config.hazardsTopic, brokers: config.brokers,

@@ -213,9 +213,11 @@ public struct AnomalyScorer: Sendable {
         out.detector.reserveCapacity(n)
         out.baseline.reserveCapacity(n)
         out.limit.reserveCapacity(n)
+        let columns = limits ?? ReadingLimits()
+        let hasLimits = limits != nil
         withKernel { kernel in
             for i in 0..<n {
-                let l = limits.map { EffectiveLimits(direction: $0.direction[i], level1: $0.level1[i], level2: $0.level2[i]) } ?? .none
+                let l = hasLimits ? columns[i] : .none
                 let r = kernel.score(slot: Int(batch.sensor[i]), time: batch.eventTime[i], value: batch.value[i], limits: l)
                 out.score.append(r.score)
                 out.detector.append(r.detector)

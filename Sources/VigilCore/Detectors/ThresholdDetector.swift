@@ -228,12 +228,14 @@ public struct ThresholdDetector: Sendable {
     var pending: [UInt8] = []
     var pendingSince: [Int64] = []
     var raisedAt: [Int64] = []
-    /// Each rule's levels without adjustments.
-    var baseLimits: [EffectiveLimits] = []
+    /// Each rule's levels without adjustments, and whether one of its adjustments depends on permits.
+    let baseLimits: [EffectiveLimits]
+    let dependsOnPermits: [Bool]
 
     public init(rules: [ThresholdRule]) {
         self.rules = rules
         baseLimits = rules.map { EffectiveLimits($0) }
+        dependsOnPermits = rules.map { $0.adjustments.contains(where: \.duringPermit) }
     }
 
     /// The rule bound to `slot` by an earlier ``process(_:into:ruleFor:)``, if any.
@@ -271,7 +273,6 @@ public struct ThresholdDetector: Sendable {
         var maxSlot = -1
         for s in batch.sensor where Int(s) > maxSlot { maxSlot = Int(s) }
         if maxSlot >= ruleOf.count { grow(to: maxSlot + 1) }
-        if baseLimits.count != rules.count { baseLimits = rules.map { EffectiveLimits($0) } }
         limits.direction.reserveCapacity(n)
         limits.level1.reserveCapacity(n)
         limits.level2.reserveCapacity(n)
@@ -297,7 +298,7 @@ public struct ThresholdDetector: Sendable {
                     calendarMonth = LimitContext.month(daysSinceEpoch: day)
                 }
                 let hour = Int((local - day * 86_400_000) / 3_600_000)
-                let permit = rule.adjustments.contains(where: \.duringPermit) && context.permitActive(enterprise: batch.enterprise[i], at: t)
+                let permit = dependsOnPermits[r] && context.permitActive(enterprise: batch.enterprise[i], at: t)
                 inForce = rule.limits(month: calendarMonth, hour: hour, permit: permit)
             }
             limits.append(inForce)

@@ -55,7 +55,7 @@ public enum Demo: Sendable {
         let partitions: Int32 = 4
         let optionalTopics: [String?] = [
             spec.sources.readings?.topics.first, spec.sources.enterprises, spec.sources.permits, spec.sources.hazards,
-            spec.sinks.windowStats, spec.sinks.deadLetters, spec.sinks.alerts, spec.sinks.grades,
+            spec.alerts.acknowledgements, spec.sinks.windowStats, spec.sinks.deadLetters, spec.sinks.alerts, spec.sinks.grades,
         ]
         let topics = optionalTopics.compactMap { $0 }
         for t in topics { try cluster.createTopic(t, partitions: partitions) }
@@ -119,6 +119,18 @@ public enum Demo: Sendable {
         )
         let alertsTopic = spec.sinks.alerts
         let gradesTopic = spec.sinks.grades
+        // A simulated operator acknowledges every other raised alert two minutes (event time) after it was raised.
+        let acknowledgementsTopic = spec.alerts.acknowledgements
+        var acknowledgementFailure: KafkaError? = nil
+        func acknowledge(_ text: String) {
+            guard let acknowledgementsTopic, let id = field(text, "alert_id"), let ts = field(text, "ts").flatMap({ Int64($0) }) else { return }
+            var coin = SplitMix64(seed: id.utf8.reduce(options.seed) { $0 &* 31 &+ UInt64($1) })
+            guard coin.next() % 2 == 0 else { return }
+            let json = "{\"alert_id\":\"\(id)\",\"ts\":\(ts + 120_000),\"by\":\"demo operator\"}"
+            do throws(KafkaError) {
+                try producer.produce(topic: acknowledgementsTopic, key: Array(id.utf8), value: Array(json.utf8))
+            } catch { acknowledgementFailure = error }
+        }
         var latestAlerts: [String] = []
         let types = spec.sensorTypes
 
@@ -160,11 +172,20 @@ public enum Demo: Sendable {
                     let event = field(text, "event") ?? "?"
                     let level = field(text, "level") ?? "?"
                     summary.alerts["\(event) \(level)", default: 0] += 1
+                    if event == "raised" { acknowledge(text) }
                     guard event != "cleared" else { return }
                     let tag = options.colour ? (level == "AL2" ? "\u{1B}[31;1m\(level)\u{1B}[0m" : "\u{1B}[33;1m\(level)\u{1B}[0m") : level
                     let ts = field(text, "ts").flatMap { Int64($0) } ?? 0
+                    let detail =
+                        if let value = field(text, "value").flatMap(Double.init) {
+                            "value \(String(format: "%.2f", value)), limit \(field(text, "limit") ?? "-")"
+                        } else if event == "acknowledged" {
+                            "by \(field(text, "acknowledged_by") ?? "?")"
+                        } else {
+                            "severity now \(field(text, "severity") ?? "?")"
+                        }
                     latestAlerts.append(
-                        "\(tag) \(event) \(field(text, "sensor") ?? "") (\(field(text, "rule") ?? "")) at \(hhmm(ts)) UTC: value \(String(format: "%.2f", Double(field(text, "value") ?? "") ?? .nan)), limit \(field(text, "limit") ?? "-")  id \(field(text, "alert_id") ?? "")"
+                        "\(tag) \(event) \(field(text, "sensor") ?? "") (\(field(text, "rule") ?? "")) at \(hhmm(ts)) UTC: \(detail)  id \(field(text, "alert_id") ?? "")"
                     )
                     if latestAlerts.count > 3 { latestAlerts.removeFirst() }
                     return
@@ -193,15 +214,18 @@ public enum Demo: Sendable {
                 )
                 if latest.count > 3 { latest.removeFirst() }
             }
+            if let failure = acknowledgementFailure { throw failure }
             if clock.now - lastReport >= .seconds(2) {
                 let secs = Double((clock.now - lastReport).components.seconds) + Double((clock.now - lastReport).components.attoseconds) * 1e-18
                 let snapshot = runner.metrics.snapshot
                 line(
                     String(
-                        format: "[%3.0fs] produced %7d (%5.0f/s)  processed %7lld  window rows %6d (%4.0f/s)  dlq %lld  alerts raised AL1 %d AL2 %d",
+                        format: "[%3.0fs] produced %7d (%5.0f/s)  processed %7lld  window rows %6d (%4.0f/s)  dlq %lld  alerts raised AL1 %d AL2 %d, acknowledged %d, overdue %d",
                         Double(elapsed.components.seconds), produced, Double(produced - producedAtLastReport) / secs,
                         snapshot.readings, summary.windowRows, Double(summary.windowRows - rowsAtLastReport) / secs,
-                        snapshot.deadLetters, summary.alerts["raised AL1"] ?? 0, summary.alerts["raised AL2"] ?? 0
+                        snapshot.deadLetters, summary.alerts["raised AL1"] ?? 0, summary.alerts["raised AL2"] ?? 0,
+                        summary.alerts.filter { $0.key.hasPrefix("acknowledged") }.values.reduce(0, +),
+                        summary.alerts.filter { $0.key.hasPrefix("overdue") }.values.reduce(0, +)
                     )
                 )
                 let distribution = ["red", "orange", "yellow", "blue"].map { level in

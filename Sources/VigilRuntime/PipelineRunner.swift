@@ -85,6 +85,7 @@ public final class PipelineRunner {
         config.producerAdditional = spec.kafka
         if let t = options.sessionTimeoutMs { config.sessionTimeoutMs = t }
         config.alertsTopic = spec.sinks.alerts
+        config.acknowledgementsTopic = spec.alerts.acknowledgements
         if spec.anomalies.floor <= 1 {
             config.anomaliesTopic = spec.sinks.anomalies
         }

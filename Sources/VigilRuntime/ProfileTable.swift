@@ -12,7 +12,17 @@ import VigilKafka
 ///   or "credit_score": 0…100}` (`DOMAIN.md` §2.1 and §7.2; every part optional).
 /// - Permits: `{"enterprise": "E0042", "permit": "E0042-P7", "kind": "hot_work_1", "start": ms, "end": ms}`.
 /// - Hazards: `{"enterprise": "E0042", "hazard": "E0042-H3", "class": "major"|"general", "status": "open"|"closed", "deadline": ms}`.
+/// - Acknowledgements: `{"alert_id": "E0042-GT-007/flammable_gas/1767225600000", "ts": ms, "by": "operator 12"}`
+///   (the earliest acknowledgement of an alert id counts; those older than ``acknowledgementRetention`` before
+///   the newest are forgotten).
 final class ProfileTable {
+    struct Acknowledgement: Sendable, Hashable {
+        var time: Int64
+        var by: String?
+    }
+
+    /// How long acknowledgements are kept, measured back from the newest one read (7 days, ms).
+    static let acknowledgementRetention: Int64 = 7 * 86_400_000
     struct Profile: Sendable, Hashable {
         var region: String?
         var industry: String?
@@ -36,23 +46,32 @@ final class ProfileTable {
     private(set) var permits: [String: [String: WorkPermit]] = [:]
     /// enterprise → hazard id → hazard.
     private(set) var hazards: [String: [String: HiddenHazard]] = [:]
+    /// alert id → its acknowledgement.
+    private(set) var acknowledgements: [String: Acknowledgement] = [:]
+    private var newestAcknowledgement: Int64 = .min
+    private var acknowledgementsAtLastPrune = 0
     /// Counts applied records (a change marker for derived tables).
     private(set) var version = 0
     let profilesTopic: String?
     let permitsTopic: String?
     let hazardsTopic: String?
+    let acknowledgementsTopic: String?
 
-    init(profiles: String?, permits: String? = nil, hazards: String? = nil, brokers: String, additional: [String: String]) throws(KafkaError) {
+    init(
+        profiles: String?, permits: String? = nil, hazards: String? = nil, acknowledgements: String? = nil, brokers: String,
+        additional: [String: String]
+    ) throws(KafkaError) {
         var admin: [String: String] = additional
         admin["log_level"] = admin["log_level"] ?? "3"
         profilesTopic = profiles
         permitsTopic = permits
         hazardsTopic = hazards
+        acknowledgementsTopic = acknowledgements
         let existing = try KafkaAdmin(bootstrapServers: brokers, additionalConfig: admin).describeTopics()
         var cc = KafkaConsumerConfig(bootstrapServers: brokers, groupID: "vigil.profiles.\(UUID().uuidString)")
         cc.additionalConfig = additional
         consumer = try KafkaConsumer(config: cc)
-        let topics = [profiles, permits, hazards].compactMap { $0 }
+        let topics = [profiles, permits, hazards, acknowledgements].compactMap { $0 }
         try consumer.assign(topics.flatMap { topic in (0..<(existing[topic] ?? 1)).map { KafkaTopicPartition(topic: topic, partition: $0, offset: 0) } })
         try catchUp(timeoutMs: 10_000)
     }
@@ -88,11 +107,22 @@ final class ProfileTable {
     }
 
     private func apply(_ record: KafkaRecordView) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(record.payload)) as? [String: Any],
-            let enterprise = object["enterprise"] as? String
-        else { return }
-        version += 1
+        guard let object = try? JSONSerialization.jsonObject(with: Data(record.payload)) as? [String: Any] else { return }
         let topic = record.topicName
+        if topic == acknowledgementsTopic {
+            guard let id = object["alert_id"] as? String, let time = (object["ts"] as? NSNumber)?.int64Value else { return }
+            if let known = acknowledgements[id], known.time <= time { return }
+            acknowledgements[id] = Acknowledgement(time: time, by: object["by"] as? String)
+            newestAcknowledgement = max(newestAcknowledgement, time)
+            if acknowledgements.count >= 2 * acknowledgementsAtLastPrune + 10_000 {
+                let horizon = newestAcknowledgement - Self.acknowledgementRetention
+                acknowledgements = acknowledgements.filter { $0.value.time >= horizon }
+                acknowledgementsAtLastPrune = acknowledgements.count
+            }
+            return
+        }
+        guard let enterprise = object["enterprise"] as? String else { return }
+        version += 1
         if topic == permitsTopic {
             guard let id = object["permit"] as? String, let kind = object["kind"] as? String,
                 let start = (object["start"] as? NSNumber)?.int64Value, let end = (object["end"] as? NSNumber)?.int64Value

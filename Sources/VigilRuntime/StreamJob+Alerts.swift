@@ -22,6 +22,8 @@ extension StreamJob {
             return matches.firstIndex { patterns in patterns.contains { id.contains($0) } }
         }
         func name(_ level: UInt8) -> String { level == 0 ? "normal" : "AL\(level)" }
+        let ruleNames = config.alarmRules.map(\.rule.name)
+        let acknowledgements = profiles?.acknowledgementsTopic != nil && profiles?.acknowledgements.isEmpty == false ? profiles?.acknowledgements : nil
         func notify(_ rule: Int) -> String {
             let departments = rule < config.alertPolicies.count ? config.alertPolicies[rule].notify : ["safety"]
             return "[" + departments.map { "\"\($0)\"" }.joined(separator: ",") + "]"
@@ -50,21 +52,30 @@ extension StreamJob {
                 stats.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
                 if let suppressed { stats.suppressedAlerts[suppressed.rawValue, default: 0] += 1 }
             }
-            overdue.removeAll(keepingCapacity: true)
-            state.alerts.observe(eventTime: batch.eventTime[k], into: &overdue)
-            for o in overdue {
-                let rule = config.alarmRules[o.rule].rule
-                let sensor = sensors.key(for: o.sensor)
-                let enterprise = state.decoder.enterprises.key(for: o.enterprise)
-                let level = name(state.detector.level(slot: o.sensor))
-                let json =
-                    "{\"alert_id\":\"\(sensor)/\(rule.name)/\(o.raisedAt)\",\"event\":\"overdue\",\"level\":\"\(level)\","
+            alertEvents.removeAll(keepingCapacity: true)
+            if let acknowledgements {
+                state.alerts.observe(eventTime: batch.eventTime[k], into: &alertEvents) { slot, rule, raisedAt in
+                    acknowledgements["\(sensors.key(for: slot))/\(ruleNames[rule])/\(raisedAt)"]?.time
+                }
+            } else {
+                state.alerts.observe(eventTime: batch.eventTime[k], into: &alertEvents)
+            }
+            for e in alertEvents {
+                let rule = config.alarmRules[e.rule].rule
+                let sensor = sensors.key(for: e.sensor)
+                let enterprise = state.decoder.enterprises.key(for: e.enterprise)
+                let level = name(state.detector.level(slot: e.sensor))
+                let id = "\(sensor)/\(rule.name)/\(e.raisedAt)"
+                var json =
+                    "{\"alert_id\":\"\(id)\",\"event\":\"\(e.kind.rawValue)\",\"level\":\"\(level)\","
                     + "\"previous_level\":\"\(level)\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
-                    + "\"rule\":\"\(rule.name)\",\"ts\":\(o.deadline),\"raised_at\":\(o.raisedAt),\"value\":null,\"limit\":null,"
-                    + "\"direction\":\"\(rule.direction == .high ? "high" : "low")\",\"severity\":\"\(o.to)\",\"previous_severity\":\"\(o.from)\","
-                    + "\"respond_by\":\(o.respondBy),\"notify\":\(notify(o.rule))}"
-                try produceAlert(json, enterprise: enterprise, severity: o.to)
-                stats.alertsByLevel["overdue \(o.to)", default: 0] += 1
+                    + "\"rule\":\"\(rule.name)\",\"ts\":\(e.time),\"raised_at\":\(e.raisedAt),\"value\":null,\"limit\":null,"
+                    + "\"direction\":\"\(rule.direction == .high ? "high" : "low")\",\"severity\":\"\(e.to)\",\"previous_severity\":\"\(e.from)\","
+                    + "\"respond_by\":\(e.respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notify(e.rule))"
+                if e.kind == .acknowledged { json += ",\"acknowledged_by\":\(jsonString(acknowledgements?[id]?.by))" }
+                json += "}"
+                try produceAlert(json, enterprise: enterprise, severity: e.to)
+                stats.alertsByLevel["\(e.kind.rawValue) \(e.to)", default: 0] += 1
             }
         }
     }
@@ -123,4 +134,22 @@ public struct AlertPolicy: Sendable, Hashable {
         self.level2 = level2
         self.notify = notify
     }
+}
+
+/// `s` as a JSON string literal, escaped (`null` for nil).
+func jsonString(_ s: String?) -> String {
+    guard let s else { return "null" }
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where u.value < 0x20: out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
+        default: out.unicodeScalars.append(u)
+        }
+    }
+    return out + "\""
 }

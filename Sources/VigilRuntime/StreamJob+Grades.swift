@@ -12,7 +12,6 @@ extension StreamJob {
     /// polls, so a replay after a restart evaluates, and emits, exactly the same grades.
     func grade(partitionIndex i: Int) throws(KafkaError) {
         guard config.gradesTopic != nil else { return }
-        try profiles?.refresh()
         let state = partitions[i]
         let batch = state.batch
         var tp = 0

@@ -36,6 +36,9 @@ public struct StreamJobConfig: Sendable {
     public var alarmRules: [(rule: ThresholdRule, match: [String])] = []
     /// Alarm transitions (raised / escalated / de-escalated / cleared) go here, keyed by enterprise id.
     public var alertsTopic = "risk.alerts"
+    /// Acknowledgements of alerts (`{"alert_id": …, "ts": ms, "by": …}`), read in full as a table; an
+    /// acknowledged alarm is not escalated (nil: every alarm counts as unacknowledged).
+    public var acknowledgementsTopic: String? = nil
     /// Enterprise risk grades go here (on change and as a heartbeat); nil disables grading.
     public var gradesTopic: String? = nil
     /// The grade model's bands, hysteresis and weights.
@@ -201,7 +204,7 @@ public final class StreamJob {
     var readingLimits = ReadingLimits()
     var anomalyScores = AnomalyScores()
     var gapEvents: [DataGapEvent] = []
-    var overdue: [AlertBook.Overdue] = []
+    var alertEvents: [AlertBook.Event] = []
     /// Whether each of `transitions` counts in the alarm-behaviour score (chattering raises count once per hold).
     var transitionCounts: [Bool] = []
     var lastCommit: Int64 = 0
@@ -249,10 +252,12 @@ public final class StreamJob {
         self.dlq = DeadLetterQueue(topic: config.deadLetterTopic)
         self.encoders = config.windows.map { WindowStatsEncoder(statistics: $0.spec.statistics) }
         permitLimits = config.permitsTopic != nil && config.alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
-        if (config.gradesTopic != nil && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil)) || permitLimits {
+        let grading = config.gradesTopic != nil && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil)
+        let acknowledging = config.acknowledgementsTopic != nil && !config.alarmRules.isEmpty
+        if grading || permitLimits || acknowledging {
             self.profiles = try ProfileTable(
-                profiles: config.profilesTopic, permits: config.permitsTopic, hazards: config.hazardsTopic, brokers: config.brokers,
-                additional: config.consumerAdditional
+                profiles: grading ? config.profilesTopic : nil, permits: config.permitsTopic, hazards: grading ? config.hazardsTopic : nil,
+                acknowledgements: acknowledging ? config.acknowledgementsTopic : nil, brokers: config.brokers, additional: config.consumerAdditional
             )
         } else {
             self.profiles = nil
@@ -330,6 +335,8 @@ public final class StreamJob {
             )
             stats.rejectedByReason[rejection.reason.rawValue, default: 0] += 1
         }
+        // The tables (profiles, permits, hazards, acknowledgements): whatever arrived, once per poll.
+        try profiles?.refresh()
         for i in partitions.indices {
             let hasData = !partitions[i].batch.isEmpty
             if hasData { stats.readings += Int64(partitions[i].batch.count) }

@@ -309,6 +309,67 @@ struct AlertLifecycleStreamTests {
     }
 }
 
+extension AlertLifecycleStreamTests {
+    @Test("an acknowledgement (written by kcat) stops the escalation of its alert; unacknowledged alarms escalate")
+    func acknowledgementStopsEscalation() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat"), "kcat is installed by make test")
+        let setup = try CheckpointStoreTests.Setup()
+        let acks = uniqueName("acks")
+        try setup.cluster.createTopic(acks, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        // E0-GT-1 and E0-GT-2 both read 30 (AL1) from minute 5 to minute 40, otherwise 5.
+        var count = 0
+        for k in 0..<120 {
+            let t = setup.t0 + Int64(k) * 30_000
+            for s in 1...2 {
+                let json = "{\"enterprise\":\"E0\",\"sensor\":\"E0-GT-\(s)\",\"ts\":\(t),\"value\":\(k >= 10 && k < 80 ? 30.0 : 5.0)}"
+                try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
+                count += 1
+            }
+        }
+        try producer.flush()
+        // Both alarms are raised at reading 11. GT-1 is acknowledged 2 min later (its yellow deadline is 10 min);
+        // an acknowledgement of an alert id that never existed is ignored.
+        let raised = setup.t0 + 11 * 30_000
+        let lines = [
+            "E0-GT-1/gas/\(raised)|{\"alert_id\":\"E0-GT-1/gas/\(raised)\",\"ts\":\(raised + 120_000),\"by\":\"shift \\\"B\\\"\"}",
+            "E0-GT-2/gas/1|{\"alert_id\":\"E0-GT-2/gas/1\",\"ts\":\(raised)}",
+        ]
+        let (status, _, err) = try run(
+            "/usr/bin/kcat", ["-P", "-b", setup.cluster.bootstrapServers, "-t", acks, "-K", "|", "-X", "log_level=3"],
+            input: Data((lines.joined(separator: "\n") + "\n").utf8))
+        #expect(status == 0, "kcat -P failed: \(err)")
+        let inputSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/safety.acknowledgements.v1.schema.json")
+        for line in lines { #expect(inputSchema.validate(json: Data(line.split(separator: "|", maxSplits: 1)[1].utf8)).isEmpty, "\(line)") }
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.alertPolicies = [AlertPolicy(level1: .yellow, level2: .red, notify: ["safety"])]
+        config.alertDeadlines = [.red: 300_000, .orange: 600_000, .yellow: 600_000, .blue: 86_400_000]
+        config.acknowledgementsTopic = acks
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: Int64(count))
+        try job.close()
+        let alerts = try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".alerts|") }.compactMap { line in
+            line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        func events(_ sensor: String) -> [String] {
+            alerts.filter { $0["sensor"] as? String == sensor }.map { "\($0["event"]!) \($0["severity"]!) \($0["ts"]!)" }
+        }
+        #expect(events("E0-GT-1") == ["raised yellow \(raised)", "acknowledged yellow \(raised + 120_000)", "cleared yellow \(setup.t0 + 80 * 30_000)"])
+        let acknowledged = try #require(alerts.first { $0["event"] as? String == "acknowledged" })
+        #expect(acknowledged["acknowledged_by"] as? String == "shift \"B\"" && acknowledged["respond_by"] is NSNull)
+        #expect(acknowledged["alert_id"] as? String == "E0-GT-1/gas/\(raised)")
+        let unacknowledged = events("E0-GT-2")
+        #expect(unacknowledged.prefix(3) == ["raised yellow \(raised)", "overdue orange \(raised + 600_000)", "overdue red \(raised + 1_200_000)"])
+        #expect(!unacknowledged.contains { $0.hasPrefix("acknowledged") })
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")
+        for a in alerts {
+            let json = try JSONSerialization.data(withJSONObject: a)
+            #expect(schema.validate(json: json).isEmpty, "\(a)")
+        }
+        #expect(job.stats.alertsByLevel["acknowledged yellow"] == 1)
+    }
+}
+
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct GradeFactorStreamTests {
     /// The grade records the job produced, parsed.

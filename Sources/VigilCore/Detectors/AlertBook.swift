@@ -2,9 +2,14 @@
 /// deadline; an alarm still active when its deadline passes is escalated one colour (up to red) and gets the
 /// next colour's deadline.
 ///
+/// An acknowledgement (`DOMAIN.md` §6, "enterprise acknowledge") stops the escalation: an alarm acknowledged
+/// at or after its latest level change is not escalated again until its level rises (AL1 → AL2), which needs
+/// a new acknowledgement.
+///
 /// Deadlines run on event time, checked record by record against the partition's own watermark (every
 /// `checkEvery` of watermark progress), so which alarms escalate, and when, depends only on the input and
-/// not on batching; a replay escalates identically. State is a few columns per sensor slot.
+/// not on batching; a replay escalates identically. Acknowledgements are looked up at the same checks and take
+/// effect at their own event time. State is a few columns per sensor slot.
 public struct AlertBook: Sendable {
     /// Response deadline per colour (indexed by ``RiskLevel/rawValue``: blue, yellow, orange, red), ms.
     public let deadlines: [Int64]
@@ -16,20 +21,31 @@ public struct AlertBook: Sendable {
     var raisedAt: [Int64] = []
     var enterprise: [UInt32] = []
     var rule: [Int32] = []
+    /// Event time of the alarm's latest level change: an acknowledgement must not be older.
+    var changedAt: [Int64] = []
+    /// Event time of the acknowledgement of the alarm's current level (`.min`: not acknowledged).
+    var acknowledgedAt: [Int64] = []
     var nextCheck: Int64 = .min
 
-    /// An active alarm whose response deadline passed: escalated from `from` to `to`.
-    public struct Overdue: Sendable, Hashable {
+    /// Something that happened to an active alarm between its level changes.
+    public struct Event: Sendable, Hashable {
+        public enum Kind: String, Sendable {
+            /// The response deadline passed unacknowledged: escalated from `from` to `to`.
+            case overdue
+            /// Acknowledged (`from` == `to`, the alarm's colour).
+            case acknowledged
+        }
+        public var kind: Kind
         public var sensor: UInt32
         public var enterprise: UInt32
         public var rule: Int
         public var raisedAt: Int64
-        /// The deadline that was missed (the event's time).
-        public var deadline: Int64
+        /// The deadline that was missed, or the acknowledgement's time (the event's time).
+        public var time: Int64
         public var from: RiskLevel
         public var to: RiskLevel
-        /// The next deadline, for the escalated colour.
-        public var respondBy: Int64
+        /// The next deadline, for the escalated colour (nil once acknowledged).
+        public var respondBy: Int64?
     }
 
     public init(deadlines: [RiskLevel: Int64], checkEvery: Int64 = 60_000, outOfOrderness: Int64 = 0) {
@@ -43,6 +59,11 @@ public struct AlertBook: Sendable {
         Int(slot) < colour.count && colour[Int(slot)] >= 0 ? RiskLevel(rawValue: Int(colour[Int(slot)])) : nil
     }
 
+    /// Whether the active alarm on `slot` is acknowledged.
+    public func isAcknowledged(slot: UInt32) -> Bool {
+        Int(slot) < acknowledgedAt.count && colour[Int(slot)] >= 0 && acknowledgedAt[Int(slot)] != .min
+    }
+
     /// Applies an alarm transition (`severity` nil: cleared). Returns the severity of the record to emit
     /// (for a clear, the colour of the alarm that ended) and its response deadline (nil for a clear).
     public mutating func apply(_ t: AlarmTransition, severity: RiskLevel?) -> (severity: RiskLevel, respondBy: Int64?) {
@@ -52,38 +73,75 @@ public struct AlertBook: Sendable {
             let ended = RiskLevel(rawValue: Int(max(0, colour[s]))) ?? .blue
             colour[s] = -1
             respondBy[s] = .max
+            acknowledgedAt[s] = .min
             return (ended, nil)
         }
         // Raised: the level's colour. Escalated: never below the colour it already had (a deadline escalation
-        // stays). De-escalated: the lower level's colour. Each change restarts the deadline.
+        // stays). De-escalated: the lower level's colour. Each change restarts the deadline. A rise in level needs
+        // a new acknowledgement; a fall keeps the one given.
         let current = colour[s] >= 0 ? RiskLevel(rawValue: Int(colour[s])) : nil
+        if current == nil || t.to > t.from {
+            changedAt[s] = t.time
+            acknowledgedAt[s] = .min
+        }
         let target = t.to > t.from ? Swift.max(severity, current ?? severity) : severity
         colour[s] = Int8(target.rawValue)
-        respondBy[s] = t.time &+ deadlines[target.rawValue]
+        let acknowledged = acknowledgedAt[s] != .min
+        respondBy[s] = acknowledged ? .max : t.time &+ deadlines[target.rawValue]
         raisedAt[s] = t.raisedAt
         enterprise[s] = t.enterprise
         rule[s] = Int32(t.rule)
-        return (target, respondBy[s])
+        return (target, acknowledged ? nil : respondBy[s])
     }
 
     /// Observes one reading's event time; appends alarms whose deadline the watermark passed.
-    public mutating func observe(eventTime t: Int64, into overdue: inout [Overdue]) {
+    public mutating func observe(eventTime t: Int64, into events: inout [Event]) {
+        check(eventTime: t, into: &events, asking: false) { _, _, _ in nil }
+    }
+
+    /// Observes one reading's event time; appends alarms whose deadline the watermark passed and those that
+    /// `acknowledgement` reports acknowledged.
+    ///
+    /// - Parameter acknowledgement: for an unacknowledged active alarm (slot, rule, raised at), the event time
+    ///   of its acknowledgement if there is one. Asked at each check only; an acknowledgement counts if it is
+    ///   not older than the alarm's latest level change and the watermark has passed it. A deadline that
+    ///   passed before the acknowledgement's time still escalates first.
+    public mutating func observe(
+        eventTime t: Int64, into events: inout [Event], acknowledgement: (_ slot: UInt32, _ rule: Int, _ raisedAt: Int64) -> Int64?
+    ) {
+        check(eventTime: t, into: &events, asking: true, acknowledgement: acknowledgement)
+    }
+
+    private mutating func check(
+        eventTime t: Int64, into events: inout [Event], asking: Bool, acknowledgement: (UInt32, Int, Int64) -> Int64?
+    ) {
         guard watermark.observe(eventTime: t), watermark.current >= nextCheck else { return }
         let wm = watermark.current
-        for s in colour.indices where colour[s] >= 0 && respondBy[s] <= wm {
-            let from = RiskLevel(rawValue: Int(colour[s]))!
-            let to = RiskLevel(rawValue: Swift.min(RiskLevel.red.rawValue, from.rawValue + 1))!
-            let deadline = respondBy[s]
-            colour[s] = Int8(to.rawValue)
-            respondBy[s] = deadline &+ deadlines[to.rawValue]
-            overdue.append(
-                Overdue(
-                    sensor: UInt32(s), enterprise: enterprise[s], rule: Int(rule[s]), raisedAt: raisedAt[s], deadline: deadline, from: from, to: to,
-                    respondBy: respondBy[s]
-                )
-            )
+        for s in colour.indices where colour[s] >= 0 && acknowledgedAt[s] == .min {
+            var ack: Int64? = nil
+            if asking, let a = acknowledgement(UInt32(s), Int(rule[s]), raisedAt[s]), a >= changedAt[s], a <= wm { ack = a }
+            if respondBy[s] <= wm && respondBy[s] < (ack ?? .max) {
+                let from = RiskLevel(rawValue: Int(colour[s]))!
+                let to = RiskLevel(rawValue: Swift.min(RiskLevel.red.rawValue, from.rawValue + 1))!
+                let deadline = respondBy[s]
+                colour[s] = Int8(to.rawValue)
+                respondBy[s] = deadline &+ deadlines[to.rawValue]
+                events.append(event(.overdue, slot: s, time: deadline, from: from, to: to, respondBy: respondBy[s]))
+            }
+            if let ack {
+                acknowledgedAt[s] = ack
+                respondBy[s] = .max
+                let level = RiskLevel(rawValue: Int(colour[s]))!
+                events.append(event(.acknowledged, slot: s, time: ack, from: level, to: level, respondBy: nil))
+            }
         }
         nextCheck = (EventTime.floorDiv(wm, checkEvery) &+ 1) &* checkEvery
+    }
+
+    private func event(_ kind: Event.Kind, slot s: Int, time: Int64, from: RiskLevel, to: RiskLevel, respondBy: Int64?) -> Event {
+        Event(
+            kind: kind, sensor: UInt32(s), enterprise: enterprise[s], rule: Int(rule[s]), raisedAt: raisedAt[s], time: time, from: from, to: to,
+            respondBy: respondBy)
     }
 
     mutating func grow(to n: Int) {
@@ -93,6 +151,8 @@ public struct AlertBook: Sendable {
         raisedAt.append(contentsOf: repeatElement(0, count: extra))
         enterprise.append(contentsOf: repeatElement(0, count: extra))
         rule.append(contentsOf: repeatElement(-1, count: extra))
+        changedAt.append(contentsOf: repeatElement(.min, count: extra))
+        acknowledgedAt.append(contentsOf: repeatElement(.min, count: extra))
     }
 
     public func write(to w: inout SnapshotWriter) {
@@ -107,6 +167,8 @@ public struct AlertBook: Sendable {
             w.i64(raisedAt[s])
             w.u32(enterprise[s])
             w.u32(UInt32(bitPattern: rule[s]))
+            w.i64(changedAt[s])
+            w.i64(acknowledgedAt[s])
         }
     }
 
@@ -117,7 +179,7 @@ public struct AlertBook: Sendable {
         guard try r.i64() == checkEvery else { throw SnapshotError("alert state was taken with another check interval") }
         try watermark.read(from: &r)
         nextCheck = try r.i64()
-        let n = try r.count(minBytes: 25)
+        let n = try r.count(minBytes: 41)
         for _ in 0..<n {
             let c = Int8(bitPattern: try r.u8())
             guard c >= -1 && c <= 3 else { throw SnapshotError("alert state holds an unknown severity \(c)") }
@@ -126,6 +188,8 @@ public struct AlertBook: Sendable {
             raisedAt.append(try r.i64())
             enterprise.append(try r.u32())
             rule.append(Int32(bitPattern: try r.u32()))
+            changedAt.append(try r.i64())
+            acknowledgedAt.append(try r.i64())
         }
     }
 }

@@ -5,7 +5,8 @@
 /// unknown version, a truncated buffer or a checksum mismatch with a ``SnapshotError`` that says which.
 public enum SnapshotCodec: Sendable {
     public static let magic: [UInt8] = Array("VGSN".utf8)
-    public static let version: UInt16 = 1
+    /// 2: alarm state records acknowledgements; anomaly state the seasonal profile.
+    public static let version: UInt16 = 2
 
     /// Wraps `payload` with the header and checksum.
     public static func seal(kind: UInt16, payload: [UInt8]) -> [UInt8] {

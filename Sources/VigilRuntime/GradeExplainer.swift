@@ -112,6 +112,11 @@ public enum GradeExplainer: Sendable {
             case "direct_red":
                 let conditions = (inputs["direct_red"] as? [String] ?? []).joined(separator: ", ")
                 line("     override: 2018 direct-red condition(s) \(conditions) → RED (§2.1)")
+            case "data_interruption":
+                let since = (inputs["interrupted_since"] as? NSNumber)?.int64Value
+                line("     override: data interrupted since \(since.map { "\($0)" } ?? "?") (too many points offline) for 24 h or more → at least YELLOW (§4.3, §5)")
+            case "data_interruption_during_hot_work":
+                line("     override: data interrupted while hot work / confined-space work is under way → at least ORANGE (§5)")
             default: line("     override: \(o)")
             }
         }

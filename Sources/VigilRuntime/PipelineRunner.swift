@@ -94,6 +94,8 @@ public final class PipelineRunner {
         config.permitsTopic = spec.sources.permits
         config.factorWeights = spec.risk.factors
         config.redAlarmFor = spec.risk.redAlarmFor
+        config.interruptionShare = spec.risk.interruptionShare
+        config.interruptionYellowAfter = spec.risk.interruptionFor
         config.hotWorkKinds = Set(spec.risk.hotWorkKinds)
         config.hazardsTopic = spec.sources.hazards
         if spec.sources.enterprises != nil { config.gradesByRegionTopic = spec.sinks.gradesByRegion }

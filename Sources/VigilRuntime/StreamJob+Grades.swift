@@ -45,6 +45,24 @@ extension StreamJob {
                 try evaluate(&risk, enterprise: UInt32(e), at: t, state: state)
             }
             state.risk[e] = risk
+            if t > state.gradeTime { state.gradeTime = t }
+            if state.gradeTime >= state.nextSilentCheck { try evaluateSilent(state: state) }
+        }
+    }
+
+    /// Evaluates the enterprises of the partition that had no reading for a whole evaluation period, at the
+    /// partition's latest evaluation tick (the latest event time of its readings, floored): a silent enterprise
+    /// keeps getting heartbeats and grades, and its data interruption is seen (§4.3, §5). The tick comes from
+    /// the partition's readings in input order, so replays evaluate identically.
+    func evaluateSilent(state: PartitionState) throws(KafkaError) {
+        let tick = EventTime.floorDiv(state.gradeTime, config.gradeEvaluation) &* config.gradeEvaluation
+        state.nextSilentCheck = tick &+ config.gradeEvaluation
+        for e in state.risk.indices {
+            guard let next = state.risk[e]?.nextEvaluation, next <= tick &- config.gradeEvaluation, var risk = state.risk[e].take() else { continue }
+            // Due again at the next tick (silent) or at its next reading (back).
+            risk.nextEvaluation = tick
+            try evaluate(&risk, enterprise: UInt32(e), at: tick, state: state)
+            state.risk[e] = risk
         }
     }
 
@@ -82,12 +100,27 @@ extension StreamJob {
             inputs.floor = .red
             overrides.append("red_alarm_sustained")
         }
-        // §4.3 override: any AL2 while hot work or confined-space work is under way → red.
-        if !risk.level2Since.isEmpty,
+        let hotWork =
             profiles?.permits[enterprise]?.values.contains(where: { config.hotWorkKinds.contains($0.kind) && $0.start <= now && now < $0.end }) == true
-        {
+        // §4.3 override: any AL2 while hot work or confined-space work is under way → red.
+        if !risk.level2Since.isEmpty && hotWork {
             inputs.floor = .red
             overrides.append("al2_during_hot_work")
+        }
+        // §5 / §4.3: a data interruption (more than `interruptionShare` of the points offline) lasting
+        // `interruptionYellowAfter` → at least yellow; during hot work or confined-space work → at least orange.
+        if ind.offlineShare > config.interruptionShare {
+            if risk.interruptedSince == .min { risk.interruptedSince = now }
+            if now - risk.interruptedSince >= config.interruptionYellowAfter {
+                inputs.floor = max(inputs.floor, .yellow)
+                overrides.append("data_interruption")
+            }
+            if hotWork {
+                inputs.floor = max(inputs.floor, .orange)
+                overrides.append("data_interruption_during_hot_work")
+            }
+        } else {
+            risk.interruptedSince = .min
         }
         let activePermits = profiles?.permits[enterprise]?.values.filter { $0.start <= now && now < $0.end }.count ?? 0
         let openHazards = profiles?.hazards[enterprise]?.values.filter(\.open).count ?? 0
@@ -111,6 +144,7 @@ extension StreamJob {
             + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"alarms_24h\":\(ind.alarms),"
             + "\"major_hazard_grade\":\(profile?.majorHazardGrade.map { "\($0)" } ?? "null"),\"active_permits\":\(activePermits),"
             + "\"open_hazards\":\(openHazards),\"overdue_major_hazard\":\(overdueMajorHazard),"
+            + "\"interrupted_since\":\(risk.interruptedSince == .min ? "null" : "\(risk.interruptedSince)"),"
             + "\"diagnostic_score\":\(profile?.diagnosis.map(n) ?? "null"),"
             + "\"diagnostic_level\":\(profile?.diagnosis.map { "\"\(DiagnosticAssessment.band($0))\"" } ?? "null"),"
             + "\"direct_red\":[\(directRed.map { "\"\($0)\"" }.joined(separator: ","))],"
@@ -138,4 +172,6 @@ struct EnterpriseRisk {
     /// Points currently at AL2, and those of them whose AL2 is a red alert (toxic gases), since when.
     var level2Since: [UInt32: Int64] = [:]
     var redSince: [UInt32: Int64] = [:]
+    /// Event time of the evaluation that first saw the current data interruption (`.min`: none).
+    var interruptedSince: Int64 = .min
 }

@@ -58,6 +58,10 @@ public struct StreamJobConfig: Sendable {
     /// while a permit of these kinds is valid makes it red.
     public var redAlarmFor: Int64 = 600_000
     public var hotWorkKinds: Set<String> = ["hot_work_special", "hot_work_1", "hot_work_2", "confined_space"]
+    /// §5 / §4.3: an enterprise with more than this share of its points offline (no reading for 30 min) has a
+    /// data interruption; lasting `interruptionYellowAfter` it is at least yellow, during hot work orange.
+    public var interruptionShare = 0.2
+    public var interruptionYellowAfter: Int64 = 86_400_000
     /// A copy of every grade keyed by the enterprise's region goes here (when the region is known).
     public var gradesByRegionTopic: String? = nil
     /// Readings whose anomaly score reaches `anomalyFloor` go here; nil disables scoring.
@@ -173,6 +177,10 @@ public final class StreamJob {
         var flood: AlarmFloodFilter
         /// Grading state per enterprise slot.
         var risk: [EnterpriseRisk?] = []
+        /// The latest event time the grading saw in this partition, and the tick at which it next evaluates the
+        /// enterprises that fell silent.
+        var gradeTime: Int64 = .min
+        var nextSilentCheck: Int64 = .min
         var nextOffset: Int64 = -1
         var committedOffset: Int64 = -1
         /// Calendar and permits for dynamic alarm limits, and the (table version, enterprises) it was built for.

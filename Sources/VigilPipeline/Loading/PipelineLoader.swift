@@ -367,8 +367,12 @@ public enum PipelineLoader: Sendable {
         if let n = m["credit"], let c = r.mapping(n, "risk.credit", keys: ["weight"]), let v = c["weight"], let x = r.number(v, "risk.credit.weight") {
             if x < 0 { r.fail(v, "risk.credit.weight", "must be >= 0") } else { risk.factors.creditWeight = x }
         }
-        if let n = m["overrides"], let o = r.mapping(n, "risk.overrides", keys: ["red_alarm_for", "hot_work_kinds"]) {
+        if let n = m["overrides"], let o = r.mapping(n, "risk.overrides", keys: ["red_alarm_for", "hot_work_kinds", "interruption_share", "interruption_for"]) {
             if let v = o["red_alarm_for"], let d = r.duration(v, "risk.overrides.red_alarm_for", allowZero: false) { risk.redAlarmFor = d }
+            if let v = o["interruption_share"], let x = r.number(v, "risk.overrides.interruption_share") {
+                if x >= 0 && x < 1 { risk.interruptionShare = x } else { r.fail(v, "risk.overrides.interruption_share", "expected a share in [0, 1), got \(x)") }
+            }
+            if let v = o["interruption_for"], let d = r.duration(v, "risk.overrides.interruption_for") { risk.interruptionFor = d }
             if let v = o["hot_work_kinds"], let kinds = r.strings(v, "risk.overrides.hot_work_kinds") { risk.hotWorkKinds = kinds }
         }
         if let n = m["operations"], let o = r.mapping(n, "risk.operations", keys: ["permits", "cap"]) {

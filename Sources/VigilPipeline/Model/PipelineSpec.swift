@@ -167,6 +167,10 @@ public struct RiskSpec: Sendable, Hashable {
     /// one of `hotWorkKinds` is valid → red.
     public var redAlarmFor: Int64 = 600_000
     public var hotWorkKinds = ["hot_work_special", "hot_work_1", "hot_work_2", "confined_space"]
+    /// §5 / §4.3: more than this share of an enterprise's points offline is a data interruption; lasting
+    /// `interruptionFor` → at least yellow (during hot work: orange at once).
+    public var interruptionShare = 0.2
+    public var interruptionFor: Int64 = 86_400_000
     public init() {}
 }
 

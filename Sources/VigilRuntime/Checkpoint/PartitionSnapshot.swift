@@ -51,6 +51,8 @@ extension StreamJob.PartitionState {
         scorer.write(to: &s)
         w.blob(s.bytes)
         var g = SnapshotWriter()
+        g.i64(gradeTime)
+        g.i64(nextSilentCheck)
         g.u64(UInt64(risk.count))
         for slot in risk.indices {
             guard let r = risk[slot] else {
@@ -63,6 +65,7 @@ extension StreamJob.PartitionState {
             g.i64(r.seq)
             g.i64(r.lastEmitted)
             g.i64(r.nextEvaluation)
+            g.i64(r.interruptedSince)
             for map in [r.level2Since, r.redSince] {
                 let sorted = map.sorted { $0.key < $1.key }
                 g.u64(UInt64(sorted.count))
@@ -138,6 +141,8 @@ extension StreamJob.PartitionState {
             try AnomalyScorer(settings: config.anomalySettings, reading: &s)
         }
         var g = SnapshotReader(try r.blob())
+        let newGradeTime = try g.i64()
+        let newSilentCheck = try g.i64()
         let slots = try g.count()
         var newRisk: [EnterpriseRisk?] = []
         newRisk.reserveCapacity(slots)
@@ -152,6 +157,7 @@ extension StreamJob.PartitionState {
             e.seq = try g.i64()
             e.lastEmitted = try g.i64()
             e.nextEvaluation = try g.i64()
+            e.interruptedSince = try g.i64()
             for which in 0..<2 {
                 let n = try g.count(minBytes: 12)
                 var map: [UInt32: Int64] = [:]
@@ -185,6 +191,8 @@ extension StreamJob.PartitionState {
         detector = newDetector
         scorer = newScorer
         risk = newRisk
+        gradeTime = newGradeTime
+        nextSilentCheck = newSilentCheck
         nextOffset = offset
         committedOffset = offset
         return warnings

@@ -1,0 +1,366 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilKafka
+@testable import VigilRuntime
+import VigilTesting
+
+// Alert lifecycle and grade factors of a StreamJob on the embedded broker (the setup of CheckpointStoreTests).
+
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct AlertLifecycleStreamTests {
+    @Test("alerts carry severity, deadline and departments; a missed deadline escalates; routes get copies by severity")
+    func severityDeadlinesAndRoutes() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let urgent = uniqueName("urgent")
+        try setup.cluster.createTopic(urgent, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        // E0-GT-1 reads 30 (AL1) from minute 5 to minute 40, otherwise 5; E0-GT-2 stays at 5.
+        var count = 0
+        for k in 0..<120 {
+            let t = setup.t0 + Int64(k) * 30_000
+            for s in 1...2 {
+                let value = s == 1 && k >= 10 && k < 80 ? 30.0 : 5.0
+                let json = "{\"enterprise\":\"E0\",\"sensor\":\"E0-GT-\(s)\",\"ts\":\(t),\"value\":\(value)}"
+                try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
+                count += 1
+            }
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.alertPolicies = [AlertPolicy(level1: .yellow, level2: .red, notify: ["safety", "production"])]
+        config.alertDeadlines = [.red: 300_000, .orange: 600_000, .yellow: 600_000, .blue: 86_400_000]
+        config.alertRoutes = [(levels: [.orange, .red], topic: urgent)]
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: Int64(count))
+        try job.close()
+        let alerts = try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".alerts|") && $0.contains("E0-GT-1/gas/") }
+        func events(_ a: [String]) -> [String] {
+            a.compactMap { line in
+                guard let json = line.split(separator: "|", maxSplits: 2).last,
+                    let o = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+                else { return nil }
+                return "\(o["event"]!) \(o["severity"]!) \(o["ts"]!)"
+            }
+        }
+        // AL1 is first seen at reading 10; the on_delay (2 s) is confirmed by reading 11, which raises the alarm.
+        let raised = setup.t0 + 11 * 30_000
+        // Raised yellow (deadline +10 min), overdue → orange at +10 min, overdue → red at +20 min, overdue (red) every
+        // 5 min while still active, then cleared (severity of the alarm that ended: red).
+        let e = events(alerts)
+        #expect(e.first == "raised yellow \(raised)", "\(e)")
+        #expect(e.dropFirst().first == "overdue orange \(raised + 600_000)", "\(e)")
+        #expect(e.dropFirst(2).first == "overdue red \(raised + 1_200_000)", "\(e)")
+        #expect(e.last?.hasPrefix("cleared red") == true, "\(e)")
+        #expect(alerts.allSatisfy { $0.contains("\"notify\":[\"safety\",\"production\"]") })
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")
+        for a in alerts {
+            let json = a.split(separator: "|", maxSplits: 2).last.map(String.init) ?? ""
+            #expect(schema.validate(json: Data(json.utf8)).isEmpty, "\(json)")
+        }
+        // The route receives exactly the orange and red records.
+        var cc = consumerConfig(setup.cluster.bootstrapServers, group: uniqueName("r"))
+        cc.additionalConfig["isolation.level"] = "read_committed"
+        let reader = try KafkaConsumer(config: cc)
+        try reader.assign([KafkaTopicPartition(topic: urgent, partition: 0, offset: 0)])
+        var routed: [String] = []
+        try pollUntil(reader, seconds: 10, { r in routed.append("x|" + String(decoding: r.payload, as: UTF8.self)) }, done: { false })
+        try reader.close()
+        #expect(events(routed) == e.filter { !$0.hasPrefix("raised yellow") }, "\(events(routed))")
+        #expect(job.stats.routedAlerts == Int64(routed.count))
+    }
+}
+
+extension AlertLifecycleStreamTests {
+    @Test("an acknowledgement (written by kcat) stops the escalation of its alert; unacknowledged alarms escalate")
+    func acknowledgementStopsEscalation() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat"), "kcat is installed by make test")
+        let setup = try CheckpointStoreTests.Setup()
+        let acks = uniqueName("acks")
+        try setup.cluster.createTopic(acks, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        // E0-GT-1 and E0-GT-2 both read 30 (AL1) from minute 5 to minute 40, otherwise 5.
+        var count = 0
+        for k in 0..<120 {
+            let t = setup.t0 + Int64(k) * 30_000
+            for s in 1...2 {
+                let json = "{\"enterprise\":\"E0\",\"sensor\":\"E0-GT-\(s)\",\"ts\":\(t),\"value\":\(k >= 10 && k < 80 ? 30.0 : 5.0)}"
+                try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
+                count += 1
+            }
+        }
+        try producer.flush()
+        // Both alarms are raised at reading 11. GT-1 is acknowledged 2 min later (its yellow deadline is 10 min);
+        // an acknowledgement of an alert id that never existed is ignored.
+        let raised = setup.t0 + 11 * 30_000
+        let lines = [
+            "E0-GT-1/gas/\(raised)|{\"alert_id\":\"E0-GT-1/gas/\(raised)\",\"ts\":\(raised + 120_000),\"by\":\"shift \\\"B\\\"\"}",
+            "E0-GT-2/gas/1|{\"alert_id\":\"E0-GT-2/gas/1\",\"ts\":\(raised)}",
+        ]
+        let (status, _, err) = try run(
+            "/usr/bin/kcat", ["-P", "-b", setup.cluster.bootstrapServers, "-t", acks, "-K", "|", "-X", "log_level=3"],
+            input: Data((lines.joined(separator: "\n") + "\n").utf8))
+        #expect(status == 0, "kcat -P failed: \(err)")
+        let inputSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/safety.acknowledgements.v1.schema.json")
+        for line in lines { #expect(inputSchema.validate(json: Data(line.split(separator: "|", maxSplits: 1)[1].utf8)).isEmpty, "\(line)") }
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.alertPolicies = [AlertPolicy(level1: .yellow, level2: .red, notify: ["safety"])]
+        config.alertDeadlines = [.red: 300_000, .orange: 600_000, .yellow: 600_000, .blue: 86_400_000]
+        config.acknowledgementsTopic = acks
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: Int64(count))
+        try job.close()
+        let alerts = try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".alerts|") }.compactMap { line in
+            line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        func events(_ sensor: String) -> [String] {
+            alerts.filter { $0["sensor"] as? String == sensor }.map { "\($0["event"]!) \($0["severity"]!) \($0["ts"]!)" }
+        }
+        #expect(events("E0-GT-1") == ["raised yellow \(raised)", "acknowledged yellow \(raised + 120_000)", "cleared yellow \(setup.t0 + 80 * 30_000)"])
+        let acknowledged = try #require(alerts.first { $0["event"] as? String == "acknowledged" })
+        #expect(acknowledged["acknowledged_by"] as? String == "shift \"B\"" && acknowledged["respond_by"] is NSNull)
+        #expect(acknowledged["alert_id"] as? String == "E0-GT-1/gas/\(raised)")
+        let unacknowledged = events("E0-GT-2")
+        #expect(unacknowledged.prefix(3) == ["raised yellow \(raised)", "overdue orange \(raised + 600_000)", "overdue red \(raised + 1_200_000)"])
+        #expect(!unacknowledged.contains { $0.hasPrefix("acknowledged") })
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")
+        for a in alerts {
+            let json = try JSONSerialization.data(withJSONObject: a)
+            #expect(schema.validate(json: json).isEmpty, "\(a)")
+        }
+        #expect(job.stats.alertsByLevel["acknowledged yellow"] == 1)
+    }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct GradeFactorStreamTests {
+    /// The grade records the job produced, parsed.
+    static func grades(_ setup: CheckpointStoreTests.Setup) throws -> [[String: Any]] {
+        try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".grades|") }.compactMap { line in
+            line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+    }
+
+    @Test("permits and hidden hazards from their tables make up O and H; an overdue major hazard forces at least orange")
+    func permitsAndHazards() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let (permits, hazards) = (uniqueName("permits"), uniqueName("hazards"))
+        try setup.cluster.createTopic(permits, partitions: 1)
+        try setup.cluster.createTopic(hazards, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        let t0 = setup.t0
+        func send(_ topic: String, _ json: String) throws {
+            try producer.produce(topic: topic, key: Array("E0".utf8), value: Array(json.utf8))
+        }
+        // A special hot-work permit for the first 10 min; a major hazard due at minute 20; an overdue general one.
+        try send(permits, "{\"enterprise\":\"E0\",\"permit\":\"P1\",\"kind\":\"hot_work_special\",\"start\":\(t0),\"end\":\(t0 + 600_000)}")
+        try send(hazards, "{\"enterprise\":\"E0\",\"hazard\":\"H1\",\"class\":\"major\",\"status\":\"open\",\"deadline\":\(t0 + 1_200_000)}")
+        try send(hazards, "{\"enterprise\":\"E0\",\"hazard\":\"H2\",\"class\":\"general\",\"status\":\"open\",\"deadline\":\(t0 - 1)}")
+        try send(hazards, "{\"enterprise\":\"E9\",\"hazard\":\"H3\",\"class\":\"major\",\"status\":\"open\",\"deadline\":\(t0)}")
+        try producer.flush()
+        var count = 0
+        for k in 0..<60 {  // 30 min of one quiet sensor
+            let json = "{\"enterprise\":\"E0\",\"sensor\":\"E0-GT-1\",\"ts\":\(t0 + Int64(k) * 30_000),\"value\":5}"
+            try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
+            count += 1
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.permitsTopic = permits
+        config.hazardsTopic = hazards
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: Int64(count))
+        try job.close()
+        let grades = try Self.grades(setup)
+        func factor(_ g: [String: Any], _ name: String) -> Double { ((g["factors"] as? [String: Any])?[name] as? NSNumber)?.doubleValue ?? -1 }
+        let first = try #require(grades.first)
+        // B 10 (no profile) + O 15 + H 20 + 3 = 48: yellow.
+        #expect(factor(first, "operations") == 15 && factor(first, "hazards") == 23, "\(first)")
+        #expect(first["level"] as? String == "yellow")
+        // After minute 20 the major hazard is overdue: the override raises the level to orange (the permit expired).
+        let last = try #require(grades.last)
+        #expect(last["level"] as? String == "orange", "\(grades.map { "\($0["level"]!) \($0["ts"]!)" })")
+        #expect(factor(last, "operations") == 0 && (last["inputs"] as? [String: Any])?["overdue_major_hazard"] as? Bool == true)
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
+        for g in grades {
+            let data = try JSONSerialization.data(withJSONObject: g)
+            #expect(schema.validate(json: data).isEmpty, "\(schema.validate(json: data))")
+        }
+        #expect(GradeExplainer.explain(last).contains("override: an open major hazard is past its deadline"))
+    }
+
+    @Test("The profile's 2018 diagnosis sets B and can force red; its credit score adds C")
+    func diagnosisAndCredit() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let profilesTopic = uniqueName("profiles")
+        try setup.cluster.createTopic(profilesTopic, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        // E0: grade 三级 (B_MHI 40) and a diagnosis of 100 − 6 (三级) − 10 (5 processes) + 5 = 89 → B = max(40, 11) = 40;
+        //     credit 85 → C = 1.5. E1: no grade, a given diagnosis of 35 (B = 65), a direct-red condition, credit 40.
+        let e0 = "{\"enterprise\":\"E0\",\"region\":\"R\",\"major_hazard_grade\":3,"
+            + "\"diagnostic\":{\"items\":{\"key_hazardous_process\":5,\"standardisation_level_2\":1}},"
+            + "\"credit\":{\"factors\":{\"hazard_closure\":80,\"enforcement\":50}}}"
+        let e1 = "{\"enterprise\":\"E1\",\"diagnostic_score\":35,\"diagnostic\":{\"direct_red\":[\"major_accident_3y\"]},\"credit_score\":40}"
+        try producer.produce(topic: profilesTopic, key: Array("E0".utf8), value: Array(e0.utf8))
+        try producer.produce(topic: profilesTopic, key: Array("E1".utf8), value: Array(e1.utf8))
+        try producer.flush()
+        let t0 = setup.t0
+        for k in 0..<10 {
+            for e in ["E0", "E1"] {
+                let json = "{\"enterprise\":\"\(e)\",\"sensor\":\"\(e)-GT-1\",\"ts\":\(t0 + Int64(k) * 30_000),\"value\":5}"
+                try producer.produce(topic: setup.input, partition: 0, key: Array(e.utf8), value: Array(json.utf8))
+            }
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.profilesTopic = profilesTopic
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: 20)
+        try job.close()
+        let grades = try Self.grades(setup)
+        func first(_ e: String) throws -> [String: Any] { try #require(grades.first { $0["enterprise"] as? String == e }) }
+        func number(_ g: [String: Any], _ group: String, _ name: String) -> Double? { ((g[group] as? [String: Any])?[name] as? NSNumber)?.doubleValue }
+        let g0 = try first("E0")
+        #expect(number(g0, "inputs", "diagnostic_score") == 89)
+        #expect((g0["inputs"] as? [String: Any])?["diagnostic_level"] as? String == "yellow")
+        #expect(number(g0, "factors", "base") == 40)
+        #expect(number(g0, "inputs", "credit_score") == 85 && number(g0, "factors", "credit") == 1.5)
+        #expect(g0["level"] as? String == "yellow", "B 40 + C 1.5 = 41.5")
+        let g1 = try first("E1")
+        #expect(g1["level"] as? String == "red")
+        #expect(number(g1, "factors", "base") == 65 && number(g1, "factors", "credit") == 6)
+        #expect((g1["inputs"] as? [String: Any])?["overrides"] as? [String] == ["direct_red"])
+        #expect((g1["inputs"] as? [String: Any])?["credit_grade"] as? String == "D")
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
+        for g in grades {
+            let data = try JSONSerialization.data(withJSONObject: g)
+            #expect(schema.validate(json: data).isEmpty, "\(schema.validate(json: data))")
+        }
+        let text = GradeExplainer.explain(g1)
+        #expect(text.contains("direct-red condition(s) major_accident_3y → RED") && text.contains("C  credit"), "\(text)")
+    }
+}
+
+extension GradeFactorStreamTests {
+    @Test("§4.3 overrides: a red-severity AL2 lasting over 10 min, and any AL2 during hot work, make the enterprise red")
+    func redOverrides() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let permits = uniqueName("permits")
+        try setup.cluster.createTopic(permits, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        let t0 = setup.t0
+        // E1 has a hot-work permit for minutes 0–60; E0 has none.
+        try producer.produce(topic: permits, key: Array("E1".utf8), value: Array(
+            "{\"enterprise\":\"E1\",\"permit\":\"P1\",\"kind\":\"hot_work_2\",\"start\":\(t0),\"end\":\(t0 + 3_600_000)}".utf8))
+        try producer.flush()
+        var count = 0
+        // E0-GT-0 (partition 0) and E1-GT-1 (partition 1) reach AL2 (55) at minute 5 and stay there for 20 min.
+        for k in 0..<60 {
+            let t = t0 + Int64(k) * 30_000
+            for e in 0...1 {
+                let value = k >= 10 && k < 50 ? 55.0 : 5.0
+                let json = "{\"enterprise\":\"E\(e)\",\"sensor\":\"E\(e)-GT-\(e)\",\"ts\":\(t),\"value\":\(value)}"
+                try producer.produce(topic: setup.input, partition: Int32(e), key: Array("E\(e)".utf8), value: Array(json.utf8))
+                count += 1
+            }
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.permitsTopic = permits
+        config.alertPolicies = [AlertPolicy(level1: .yellow, level2: .red)]  // the gas rule's AL2 is a red alert
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: Int64(count))
+        try job.close()
+        let grades = try Self.grades(setup)
+        func history(_ e: String) -> [String] {
+            grades.filter { $0["enterprise"] as? String == e }.map { g in
+                let overrides = (g["inputs"] as? [String: Any])?["overrides"] as? [String] ?? []
+                return "\(g["level"]!) \(((g["ts"] as? NSNumber)?.int64Value ?? 0) - t0) \(overrides.joined(separator: ","))"
+            }
+        }
+        // E1: red as soon as AL2 is raised (hot work under way), at the reading that raised it (minute 5.5).
+        #expect(history("E1").contains("red 330000 al2_during_hot_work"), "\(history("E1"))")
+        // E0: red once its red-severity AL2 has lasted more than 10 min (the evaluation after minute 15.5).
+        let e0 = history("E0")
+        let firstRed = e0.first { $0.hasPrefix("red") }
+        #expect(firstRed?.hasSuffix("red_alarm_sustained") == true, "\(e0)")
+        let ms = Int64(firstRed?.split(separator: " ")[1] ?? "") ?? 0
+        #expect(ms > 330_000 + 600_000 && ms <= 330_000 + 600_000 + 60_000, "\(e0)")
+        #expect(!e0.contains { $0.contains("al2_during_hot_work") })
+    }
+}
+
+extension GradeFactorStreamTests {
+    @Test("§4.3/§5: a silent enterprise keeps being graded; a data interruption lasting 24 h makes it yellow, during hot work orange")
+    func dataInterruption() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let permits = uniqueName("permits")
+        try setup.cluster.createTopic(permits, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        let t0 = setup.t0 - 26 * 3_600_000
+        let hour: Int64 = 3_600_000
+        // E1 has a hot-work permit for the whole 26 h.
+        try producer.produce(topic: permits, key: Array("E1".utf8), value: Array(
+            "{\"enterprise\":\"E1\",\"permit\":\"P1\",\"kind\":\"hot_work_2\",\"start\":\(t0),\"end\":\(t0 + 26 * hour)}".utf8))
+        try producer.flush()
+        // Partition 0: E0's three points report for the first hour, then fall silent; E2's point reports for 26 h.
+        // Partition 1: of E1's two points, one falls silent after the first hour.
+        var count = 0
+        func send(_ e: String, _ sensor: String, _ partition: Int32, _ t: Int64) throws {
+            let json = "{\"enterprise\":\"\(e)\",\"sensor\":\"\(sensor)\",\"ts\":\(t),\"value\":5}"
+            try producer.produce(topic: setup.input, partition: partition, key: Array(e.utf8), value: Array(json.utf8))
+            count += 1
+        }
+        for k in 0..<(26 * 60) {
+            let t = t0 + Int64(k) * 60_000
+            if k < 60 { for s in 0..<3 { try send("E0", "E0-GT-\(s)", 0, t) } }
+            try send("E2", "E2-GT-0", 0, t)
+            if k < 60 { try send("E1", "E1-GT-0", 1, t) }
+            try send("E1", "E1-GT-1", 1, t)
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.permitsTopic = permits
+        config.gradeHeartbeat = 600_000
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: Int64(count))
+        try job.close()
+        let grades = try Self.grades(setup)
+        func records(_ e: String) -> [(ts: Int64, level: String, since: Int64?, overrides: [String])] {
+            grades.filter { $0["enterprise"] as? String == e }.map { g in
+                let inputs = g["inputs"] as? [String: Any] ?? [:]
+                return (
+                    (g["ts"] as? NSNumber)?.int64Value ?? 0, g["level"] as? String ?? "", (inputs["interrupted_since"] as? NSNumber)?.int64Value,
+                    inputs["overrides"] as? [String] ?? []
+                )
+            }
+        }
+        // E0: its last readings are at minute 59; its points count as offline 30 min later. Evaluated every minute
+        // of the partition's event time (E2's readings), it gets heartbeats (every 10 min here) while silent.
+        let e0 = records("E0")
+        let lastReading = t0 + 59 * 60_000
+        #expect(e0.filter { $0.ts > lastReading + hour }.count >= 6 * 23, "\(e0.map(\.ts))")
+        let since = try #require(e0.compactMap(\.since).first, "\(e0)")
+        #expect(since > lastReading + 1_800_000 && since <= lastReading + 1_800_000 + 60_000, "\(since - lastReading) \(e0.map { "\($0.level) \($0.ts - t0) \(($0.since ?? t0) - t0)" })")
+        #expect(e0.allSatisfy { $0.since == nil || $0.since == since })
+        let yellow = try #require(e0.first { $0.level == "yellow" }, "\(e0.map { "\($0.level) \($0.ts - t0)" })")
+        #expect(yellow.ts >= since + 24 * hour && yellow.ts <= since + 24 * hour + 60_000)
+        #expect(yellow.overrides == ["data_interruption"])
+        #expect(e0.filter { $0.ts < since + 24 * hour }.allSatisfy { $0.level == "blue" && $0.overrides.isEmpty })
+        // E1: half its points offline during hot work → orange at once (B 10 + O 3 alone is blue).
+        let e1 = records("E1")
+        let orange = try #require(e1.first { $0.level == "orange" }, "\(e1.map { "\($0.level) \($0.ts - t0)" })")
+        #expect(orange.ts > lastReading + 1_800_000 && orange.ts <= lastReading + 1_800_000 + 60_000)
+        #expect(orange.overrides == ["data_interruption_during_hot_work"])
+        #expect(e1.filter { $0.ts >= orange.ts + 24 * hour }.last?.overrides == ["data_interruption", "data_interruption_during_hot_work"], "\(e1.map { "\($0.level) \($0.ts - t0) \(($0.since ?? t0) - t0)" })")
+        // E2 reported throughout: never interrupted.
+        #expect(records("E2").allSatisfy { $0.since == nil && $0.level == "blue" })
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
+        for g in grades {
+            let data = try JSONSerialization.data(withJSONObject: g)
+            #expect(schema.validate(json: data).isEmpty, "\(schema.validate(json: data))")
+        }
+        let last = try #require(grades.last { $0["enterprise"] as? String == "E0" })
+        #expect(GradeExplainer.explain(last).contains("data interrupted since \(since)"))
+    }
+}

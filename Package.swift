@@ -26,7 +26,9 @@ let package = Package(
             providers: [.apt(["librdkafka-dev"]), .brew(["librdkafka"])]
         ),
         // The engine: columnar batches, time, windows, statistics. No Kafka, no YAML, no logging backend.
-        .target(name: "VigilCore"),
+        .target(name: "VigilCore", dependencies: ["CPrefetch"]),
+        // A cache prefetch hint for the batch kernels (one static inline C function).
+        .target(name: "CPrefetch"),
         // The only module that imports CRdKafka.
         .target(name: "VigilKafka", dependencies: ["CRdKafka", "VigilCore"]),
         .target(

@@ -4,26 +4,38 @@ import Testing
 import VigilTesting
 
 @Suite struct AnomalyScorerTests {
-    @Test("The ring holds the last N values, and quickselect medians agree with sorting")
+    @Test("The ring holds the last N values; its sorted copy stays sorted; median and MAD agree with sorting")
     func kernelsAgreeWithNaive() {
         var rng = TestRandom(seed: 1)
         for w in [1, 2, 3, 5, 10, 60] {
             var settings = AnomalySettings()
             settings.window = w
             settings.warmUp = 1
+            settings.robustRefresh = 1
             var scorer = AnomalyScorer(settings: settings)
             var history: [UInt32: [Double]] = [:]
             for i in 0..<2_000 {
                 let slot = UInt32(rng.int(in: 0...3))
-                let x = rng.bool(0.2) ? Double(rng.int(in: 0...3)) : rng.double(in: -5...5)  // duplicates on purpose
+                // Duplicates, signed zeros and wide magnitudes on purpose.
+                let x =
+                    rng.bool(0.2) ? Double(rng.int(in: 0...3)) : rng.bool(0.1) ? (rng.bool(0.5) ? 0.0 : -0.0) : rng.double(in: -5...5) * (rng.bool(0.1) ? 1e12 : 1)
                 _ = scorer.score(slot: slot, time: Int64(i), value: x, rule: nil)
                 history[slot, default: []].append(x)
                 let last = Array(history[slot]!.suffix(w))
                 #expect(scorer.window(slot: slot) == last, "w \(w) step \(i)")
-                var copy = last.shuffled(using: &rng)
                 let sorted = last.sorted()
-                let expected = last.count % 2 == 1 ? sorted[last.count / 2] : (sorted[last.count / 2 - 1] + sorted[last.count / 2]) / 2
-                #expect(AnomalyScorer.selectMedian(&copy, copy.count) == expected)
+                let offset = Int(slot) * w
+                #expect(Array(scorer.sortedWindows[offset..<(offset + last.count)]) == sorted, "w \(w) step \(i)")
+                // The median and MAD the next reading is scored against (refreshed on every reading here).
+                func median(_ a: [Double]) -> Double {
+                    let b = a.sorted()
+                    return b.count % 2 == 1 ? b[b.count / 2] : (b[b.count / 2 - 1] + b[b.count / 2]) / 2
+                }
+                scorer.withKernel { $0.refreshRobust(slot: Int(slot)) }
+                let m = median(last)
+                let state = scorer.states[Int(slot)]
+                #expect(state.median.bitPattern == m.bitPattern || (state.median == 0 && m == 0), "w \(w) step \(i)")
+                #expect(state.mad == median(last.map { abs($0 - m) }), "w \(w) step \(i)")
             }
         }
     }

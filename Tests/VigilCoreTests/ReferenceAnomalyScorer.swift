@@ -44,6 +44,7 @@ struct ReferenceAnomalyScorer {
             let n = max(s + 1, states.count * 2)
             states.append(contentsOf: repeatElement(SensorState(), count: n - states.count))
         }
+        guard x.isFinite else { return AnomalyScore(score: 0, detector: .threshold, value: x, baseline: x, limit: nil) }
         var st = states[s]
         var best = AnomalyScore(score: 0, detector: .threshold, value: x, baseline: st.count > 0 ? st.ewmaMean : x, limit: nil)
         var components = AnomalyScore.Components()

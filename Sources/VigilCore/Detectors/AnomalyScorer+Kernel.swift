@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The per-reading scoring kernel of ``AnomalyScorer``, over raw pointers to its buffers.
 ///
 /// One of the few places in VigilCore with pointer code: the pointers are valid only inside
@@ -8,12 +10,16 @@ struct _AnomalyKernel {
     let states: UnsafeMutablePointer<AnomalyScorer.SensorState>
     let ring: UnsafeMutablePointer<Double>
     let profile: UnsafeMutablePointer<Double>?
-    let scratch: UnsafeMutablePointer<Double>
+    /// Per sensor, the ring's values in ascending order (`window` per sensor; the first `min(count, window)` used).
+    let sorted: UnsafeMutablePointer<Double>
 
     @inline(__always)
     func score(slot s: Int, time t: Int64, value x: Double, limits: EffectiveLimits) -> AnomalyScore {
         let settings = self.settings
         let st = states + s
+        // Decoders and the CSV reader reject non-finite values; one that gets here anyway is not scored and does
+        // not enter the state (it would break the window's order).
+        guard x.isFinite else { return AnomalyScore(score: 0, detector: .threshold, value: x, baseline: x, limit: nil) }
         var components = AnomalyScore.Components()
         var best = 0.0
         var bestDetector = AnomalyScore.Detector.threshold
@@ -125,14 +131,18 @@ struct _AnomalyKernel {
             // The deviation from the previous mean has variance σ²(1 + a/(2 − a)); scale it back to σ².
             st.pointee.ewmaVar += av * (d * d * (2 - a) / 2 - st.pointee.ewmaVar)
         }
-        // Ring insert, evicting the oldest value when full.
+        // Ring insert, evicting the oldest value when full; the sorted copy moves the values in between by one.
         let w = settings.window
         let head = Int(st.pointee.head)
+        let order = sorted + s * w
         if count >= w {
+            let old = ring[s * w + head]
             ring[s * w + head] = x
             st.pointee.head = Int32(head + 1 == w ? 0 : head + 1)
+            Self.replace(old, with: x, in: order, count: w)
         } else {
             ring[s * w + count] = x
+            Self.insert(x, into: order, count: count)
         }
         st.pointee.count = count + 1
         if inOrder {
@@ -183,48 +193,109 @@ struct _AnomalyKernel {
         }
     }
 
-    /// Recomputes the median and MAD of the sensor's window (quickselect on the scratch buffer).
+    /// Starts loading the cache lines of a sensor's state record and sorted window.
+    @inline(__always)
+    func prefetchState(slot s: Int) {
+        let st = UnsafeRawPointer(states + s)
+        for line in stride(from: 0, to: MemoryLayout<AnomalyScorer.SensorState>.stride, by: 64) { vigil_prefetch(st + line) }
+        let v = UnsafeRawPointer(sorted + s * settings.window)
+        for line in stride(from: 0, to: settings.window * 8, by: 64) { vigil_prefetch(v + line) }
+    }
+
+    /// Starts loading the ring slot a sensor's next reading replaces (its state should be in cache by now).
+    @inline(__always)
+    func prefetchRing(slot s: Int) {
+        vigil_prefetch(ring + s * settings.window + Int(states[s].head))
+    }
+
+    /// Reads the median and MAD of the sensor's window off its sorted copy.
+    ///
+    /// The median is the middle value (or the mean of the two middle ones). The absolute deviations from it
+    /// form two ascending runs, `median − v` leftwards from the middle and `v − median` rightwards; merging
+    /// them up to the middle rank gives the MAD. Each deviation is computed exactly as `abs(v − median)` would be
+    /// (IEEE subtraction is sign-symmetric), so the result is bit-identical to sorting the deviations.
     func refreshRobust(slot s: Int) {
         let w = settings.window
         let st = states + s
         let n = min(st.pointee.count, w)
-        let values = ring + s * w
-        scratch.update(from: values, count: n)
-        let median = Self.selectMedian(scratch, n)
-        for k in 0..<n { scratch[k] = abs(values[k] - median) }
+        guard n > 0 else { return }
+        let v = sorted + s * w
+        let half = n / 2
+        let odd = n % 2 == 1
+        let median = odd ? v[half] : (v[half - 1] + v[half]) / 2
+        // v[0..<half] ≤ median ≤ v[half..<n] (the mean of two doubles lies between them).
+        var left = half - 1
+        var right = half
+        var previous = 0.0
+        var current = 0.0
+        for _ in 0...half {
+            let l = left >= 0 ? median - v[left] : .infinity
+            let r = right < n ? v[right] - median : .infinity
+            let takeLeft = l <= r
+            previous = current
+            current = takeLeft ? l : r
+            left -= takeLeft ? 1 : 0
+            right += takeLeft ? 0 : 1
+        }
         st.pointee.median = median
-        st.pointee.mad = Self.selectMedian(scratch, n)
+        st.pointee.mad = odd ? current : (previous + current) / 2
     }
 
-    /// The median of `b[0..<n]` by quickselect (reorders `b`).
-    static func selectMedian(_ b: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
-        func select(_ k: Int) -> Double {
-            var lo = 0
-            var hi = n - 1
-            while lo < hi {
-                let pivot = b[(lo + hi) / 2]
-                var i = lo
-                var j = hi
-                while i <= j {
-                    while b[i] < pivot { i += 1 }
-                    while b[j] > pivot { j -= 1 }
-                    if i <= j {
-                        let tmp = b[i]
-                        b[i] = b[j]
-                        b[j] = tmp
-                        i += 1
-                        j -= 1
-                    }
-                }
-                if k <= j { hi = j } else if k >= i { lo = i } else { return b[k] }
-            }
-            return b[k]
+    /// The number of values in the ascending `v[0..<count]` below `x` (`orEqual`: at most `x`). Branch-free:
+    /// the loop runs ⌈log₂ count⌉ times whatever the data, and the comparison only selects the next base.
+    @inline(__always)
+    static func rank(of x: Double, in v: UnsafeMutablePointer<Double>, count: Int, orEqual: Bool) -> Int {
+        guard count > 0 else { return 0 }
+        var base = 0
+        var n = count
+        while n > 1 {
+            let half = n >> 1
+            let below = orEqual ? v[base &+ half] <= x : v[base &+ half] < x
+            // A mask rather than a conditional, so that the compiler does not turn it back into a branch.
+            base &+= half & (0 &- (below ? 1 : 0))
+            n &-= half
         }
-        if n % 2 == 1 { return select(n / 2) }
-        let upper = select(n / 2)
-        var lower = -Double.infinity
-        for k in 0..<(n / 2) where b[k] > lower { lower = b[k] }
-        return (lower + upper) / 2
+        return base &+ ((orEqual ? v[base] <= x : v[base] < x) ? 1 : 0)
+    }
+
+    /// Inserts `x` into the ascending `v[0..<count]` (room for one more).
+    @inline(__always)
+    static func insert(_ x: Double, into v: UnsafeMutablePointer<Double>, count: Int) {
+        let q = rank(of: x, in: v, count: count, orEqual: true)
+        var k = count
+        while k > q {
+            v[k] = v[k &- 1]
+            k &-= 1
+        }
+        v[q] = x
+    }
+
+    /// Replaces one occurrence of `old` in the ascending `v[0..<count]` with `x`, keeping the order.
+    @inline(__always)
+    static func replace(_ old: Double, with x: Double, in v: UnsafeMutablePointer<Double>, count: Int) {
+        // The first position holding `old` (it is present).
+        let i = rank(of: old, in: v, count: count, orEqual: false)
+        if x > old {
+            // The values in between move down one place; `x` goes below the first value not less than it.
+            let p = rank(of: x, in: v, count: count, orEqual: false) &- 1
+            var k = i
+            while k < p {
+                v[k] = v[k &+ 1]
+                k &+= 1
+            }
+            v[p] = x
+        } else if x < old {
+            // The values in between move up one place; `x` goes above the last value not greater than it.
+            let q = rank(of: x, in: v, count: count, orEqual: true)
+            var k = i
+            while k > q {
+                v[k] = v[k &- 1]
+                k &-= 1
+            }
+            v[q] = x
+        } else {
+            v[i] = x
+        }
     }
 }
 
@@ -235,12 +306,12 @@ extension AnomalyScorer {
         let settings = self.settings
         return states.withUnsafeMutableBufferPointer { st in
             ring.withUnsafeMutableBufferPointer { rg in
-                scratch.withUnsafeMutableBufferPointer { sc in
+                sortedWindows.withUnsafeMutableBufferPointer { so in
                     profile.withUnsafeMutableBufferPointer { pf in
                         body(
                             _AnomalyKernel(
                                 settings: settings, states: st.baseAddress!, ring: rg.baseAddress!,
-                                profile: settings.seasonal ? pf.baseAddress : nil, scratch: sc.baseAddress!))
+                                profile: settings.seasonal ? pf.baseAddress : nil, sorted: so.baseAddress!))
                     }
                 }
             }

@@ -124,7 +124,8 @@ public struct AnomalyScores: Sendable {
 /// produced it.
 ///
 /// State is fixed-size per sensor: one record of running values, a ring of ``AnomalySettings/window`` values
-/// (median and MAD by quickselect every ``AnomalySettings/robustRefresh`` readings) and, with the seasonal
+/// with a sorted copy kept in step (median and MAD read off it every ``AnomalySettings/robustRefresh``
+/// readings) and, with the seasonal
 /// detector, a 24-hour profile that is read and written once per sensor and hour. Nothing is allocated per
 /// reading once a sensor has been seen. The batch entry point runs the whole batch over raw pointers to
 /// these buffers (the kernel in `AnomalyScorer+Kernel.swift`); the per-reading one runs the same kernel.
@@ -163,16 +164,16 @@ public struct AnomalyScorer: Sendable {
     var states: [SensorState] = []
     /// `window` values per sensor in arrival order (a ring).
     var ring: [Double] = []
+    /// The same values per sensor in ascending order (rebuilt from the ring on restore).
+    var sortedWindows: [Double] = []
     /// With the seasonal detector: per sensor 24 × (mean, variance, days).
     var profile: [Double] = []
-    var scratch: [Double] = []
 
     /// Profile values per sensor.
     static let profileStride = 72
 
     public init(settings: AnomalySettings = AnomalySettings()) {
         self.settings = settings
-        scratch = Array(repeating: 0, count: max(1, settings.window))
     }
 
     /// Makes room for sensor slots `0..<sensors` (otherwise the state grows geometrically as slots appear).
@@ -184,6 +185,7 @@ public struct AnomalyScorer: Sendable {
         let w = max(1, settings.window)
         states.append(contentsOf: repeatElement(SensorState(), count: n - states.count))
         ring.append(contentsOf: repeatElement(0, count: n * w - ring.count))
+        sortedWindows.append(contentsOf: repeatElement(0, count: n * w - sortedWindows.count))
         if settings.seasonal {
             profile.append(contentsOf: repeatElement(0, count: n * Self.profileStride - profile.count))
         }
@@ -217,6 +219,9 @@ public struct AnomalyScorer: Sendable {
         let hasLimits = limits != nil
         withKernel { kernel in
             for i in 0..<n {
+                // A sensor's state is seldom in cache when its next reading comes: start loading it ahead.
+                if i + 8 < n { kernel.prefetchState(slot: Int(batch.sensor[i + 8])) }
+                if i + 4 < n { kernel.prefetchRing(slot: Int(batch.sensor[i + 4])) }
                 let l = hasLimits ? columns[i] : .none
                 let r = kernel.score(slot: Int(batch.sensor[i]), time: batch.eventTime[i], value: batch.value[i], limits: l)
                 out.score.append(r.score)
@@ -238,9 +243,14 @@ public struct AnomalyScorer: Sendable {
         return Array(ring[(offset + head)..<(offset + w)]) + Array(ring[offset..<(offset + head)])
     }
 
-    /// The median of `a[0..<n]` by quickselect (reorders `a`; no allocation).
-    static func selectMedian(_ a: inout [Double], _ n: Int) -> Double {
-        a.withUnsafeMutableBufferPointer { _AnomalyKernel.selectMedian($0.baseAddress!, n) }
+    /// Rebuilds every sensor's sorted window from its ring.
+    mutating func rebuildSortedWindows() {
+        let w = max(1, settings.window)
+        sortedWindows = ring
+        for s in states.indices {
+            let n = min(states[s].count, w)
+            sortedWindows[(s * w)..<(s * w + n)].sort()
+        }
     }
 }
 

@@ -171,6 +171,7 @@ extension AnomalyScorer {
         }
         profile.reserveCapacity(profileCount)
         for _ in 0..<profileCount { profile.append(try r.f64()) }
+        rebuildSortedWindows()
     }
 }
 

@@ -55,7 +55,7 @@ public enum Demo: Sendable {
         let partitions: Int32 = 4
         let optionalTopics: [String?] = [
             spec.sources.readings?.topics.first, spec.sources.enterprises, spec.sources.permits, spec.sources.hazards,
-            spec.alerts.acknowledgements, spec.sinks.windowStats, spec.sinks.deadLetters, spec.sinks.alerts, spec.sinks.grades,
+            spec.alerts.acknowledgements, spec.sources.setpoints, spec.sinks.windowStats, spec.sinks.deadLetters, spec.sinks.alerts, spec.sinks.grades,
         ]
         let topics = optionalTopics.compactMap { $0 }
         for t in topics { try cluster.createTopic(t, partitions: partitions) }
@@ -65,16 +65,30 @@ public enum Demo: Sendable {
         line("Vigil demo — pipeline '\(spec.name)' on an embedded Kafka cluster at \(cluster.bootstrapServers)")
         line("simulating \(options.enterprises) enterprises × \(spec.sensorTypes.count) sensor types at \(options.speed)× real time, for \(options.duration / 1000) s")
 
-        // Enterprise profiles first (the pipeline reads them as a table at start).
-        if let profileTopic = spec.sources.enterprises {
+        // The simulator, producing `speed` seconds of event time per second, ending at the demo's end.
+        let eventSpan = options.duration * options.speed
+        let simulator = PlantSimulator(
+            types: spec.sensorTypes, enterprises: options.enterprises, start: wallEnd - eventSpan, end: wallEnd,
+            period: 10_000, seed: options.seed, incidentsPerSensorHour: 0.3
+        )
+
+        // Enterprise profiles and point setpoints first (the pipeline reads them as tables at start).
+        if spec.sources.enterprises != nil || spec.sources.setpoints != nil {
             var ppc = KafkaProducerConfig(bootstrapServers: cluster.bootstrapServers)
             ppc.additionalConfig = ["log_level": "3"]
-            let profileProducer = try KafkaProducer(config: ppc)
-            let names = (1...max(1, options.enterprises)).map { "E" + String(repeating: "0", count: max(0, 4 - String($0).count)) + String($0) }
-            for (e, json) in SimulationRun.profiles(enterprises: names, seed: options.seed) {
-                try profileProducer.produce(topic: profileTopic, key: Array(e.utf8), value: Array(json.utf8))
+            let tableProducer = try KafkaProducer(config: ppc)
+            if let profileTopic = spec.sources.enterprises {
+                let names = (1...max(1, options.enterprises)).map { "E" + String(repeating: "0", count: max(0, 4 - String($0).count)) + String($0) }
+                for (e, json) in SimulationRun.profiles(enterprises: names, seed: options.seed) {
+                    try tableProducer.produce(topic: profileTopic, key: Array(e.utf8), value: Array(json.utf8))
+                }
             }
-            try profileProducer.flush()
+            if let setpointTopic = spec.sources.setpoints {
+                for (sensor, json) in simulator.setpointRecords() {
+                    try tableProducer.produce(topic: setpointTopic, key: Array(sensor.utf8), value: Array(json.utf8))
+                }
+            }
+            try tableProducer.flush()
         }
 
         // The pipeline, as a consumer-group member on its own thread.
@@ -95,12 +109,6 @@ public enum Demo: Sendable {
         }
         runnerThread.start()
 
-        // The simulator, producing `speed` seconds of event time per second, ending at the demo's end.
-        let eventSpan = options.duration * options.speed
-        let simulator = PlantSimulator(
-            types: spec.sensorTypes, enterprises: options.enterprises, start: wallEnd - eventSpan, end: wallEnd,
-            period: 10_000, seed: options.seed, incidentsPerSensorHour: 0.3
-        )
         var pc = KafkaProducerConfig(bootstrapServers: cluster.bootstrapServers)
         pc.additionalConfig = ["log_level": "3"]
         let producer = try KafkaProducer(config: pc)

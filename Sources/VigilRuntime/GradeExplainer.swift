@@ -112,6 +112,8 @@ public enum GradeExplainer: Sendable {
             case "direct_red":
                 let conditions = (inputs["direct_red"] as? [String] ?? []).joined(separator: ", ")
                 line("     override: 2018 direct-red condition(s) \(conditions) → RED (§2.1)")
+            case "tank_alarm_sustained":
+                line("     override: HH or LL on a grade 1/2 major-hazard tank has lasted beyond its limit → at least ORANGE (§4.3)")
             case "data_interruption":
                 let since = (inputs["interrupted_since"] as? NSNumber)?.int64Value
                 line("     override: data interrupted since \(since.map { "\($0)" } ?? "?") (too many points offline) for 24 h or more → at least YELLOW (§4.3, §5)")

@@ -96,6 +96,9 @@ public final class PipelineRunner {
         config.redAlarmFor = spec.risk.redAlarmFor
         config.interruptionShare = spec.risk.interruptionShare
         config.interruptionYellowAfter = spec.risk.interruptionFor
+        config.setpointsTopic = spec.sources.setpoints
+        config.tankAlarmFor = spec.risk.tankAlarmFor
+        config.tankGrades = Set(spec.risk.tankGrades)
         config.hotWorkKinds = Set(spec.risk.hotWorkKinds)
         config.hazardsTopic = spec.sources.hazards
         if spec.sources.enterprises != nil { config.gradesByRegionTopic = spec.sinks.gradesByRegion }

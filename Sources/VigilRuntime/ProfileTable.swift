@@ -12,6 +12,10 @@ import VigilKafka
 ///   or "credit_score": 0…100}` (`DOMAIN.md` §2.1 and §7.2; every part optional).
 /// - Permits: `{"enterprise": "E0042", "permit": "E0042-P7", "kind": "hot_work_1", "start": ms, "end": ms}`.
 /// - Hazards: `{"enterprise": "E0042", "hazard": "E0042-H3", "class": "major"|"general", "status": "open"|"closed", "deadline": ms}`.
+/// - Setpoints: `{"enterprise": "E0042", "sensor": "E0042-LT-003", "h": 80, "hh": 90, "l": 20, "ll": 10,
+///   "major_hazard_grade": 2}` (`DOMAIN.md` §3.2: a point's design H/HH/L/LL, any of them optional, and the
+///   grade of the major hazard its tank belongs to; the latest record per sensor counts; a record whose levels
+///   are out of order — HH below H, LL above L, L not below H — is ignored and counted).
 /// - Acknowledgements: `{"alert_id": "E0042-GT-007/flammable_gas/1767225600000", "ts": ms, "by": "operator 12"}`
 ///   (the earliest acknowledgement of an alert id counts; those older than ``acknowledgementRetention`` before
 ///   the newest are forgotten).
@@ -19,6 +23,12 @@ final class ProfileTable {
     struct Acknowledgement: Sendable, Hashable {
         var time: Int64
         var by: String?
+    }
+
+    struct Setpoint: Sendable, Hashable {
+        var enterprise: String
+        var levels: PointSetpoints
+        var majorHazardGrade: Int?
     }
 
     /// How long acknowledgements are kept, measured back from the newest one read (7 days, ms).
@@ -46,6 +56,10 @@ final class ProfileTable {
     private(set) var permits: [String: [String: WorkPermit]] = [:]
     /// enterprise → hazard id → hazard.
     private(set) var hazards: [String: [String: HiddenHazard]] = [:]
+    /// sensor id → its setpoints; a change counter for the per-slot copies; records ignored as inconsistent.
+    private(set) var setpoints: [String: Setpoint] = [:]
+    private(set) var setpointsVersion = 0
+    private(set) var rejectedSetpoints = 0
     /// alert id → its acknowledgement.
     private(set) var acknowledgements: [String: Acknowledgement] = [:]
     private var newestAcknowledgement: Int64 = .min
@@ -56,10 +70,11 @@ final class ProfileTable {
     let permitsTopic: String?
     let hazardsTopic: String?
     let acknowledgementsTopic: String?
+    let setpointsTopic: String?
 
     init(
-        profiles: String?, permits: String? = nil, hazards: String? = nil, acknowledgements: String? = nil, brokers: String,
-        additional: [String: String]
+        profiles: String?, permits: String? = nil, hazards: String? = nil, acknowledgements: String? = nil, setpoints: String? = nil,
+        brokers: String, additional: [String: String]
     ) throws(KafkaError) {
         var admin: [String: String] = additional
         admin["log_level"] = admin["log_level"] ?? "3"
@@ -67,11 +82,12 @@ final class ProfileTable {
         permitsTopic = permits
         hazardsTopic = hazards
         acknowledgementsTopic = acknowledgements
+        setpointsTopic = setpoints
         let existing = try KafkaAdmin(bootstrapServers: brokers, additionalConfig: admin).describeTopics()
         var cc = KafkaConsumerConfig(bootstrapServers: brokers, groupID: "vigil.profiles.\(UUID().uuidString)")
         cc.additionalConfig = additional
         consumer = try KafkaConsumer(config: cc)
-        let topics = [profiles, permits, hazards, acknowledgements].compactMap { $0 }
+        let topics = [profiles, permits, hazards, acknowledgements, setpoints].compactMap { $0 }
         try consumer.assign(topics.flatMap { topic in (0..<(existing[topic] ?? 1)).map { KafkaTopicPartition(topic: topic, partition: $0, offset: 0) } })
         try catchUp(timeoutMs: 10_000)
     }
@@ -106,6 +122,11 @@ final class ProfileTable {
         return out
     }
 
+    /// The setpoints of each sensor slot of `sensors` from `start` on (nil: none).
+    func pointSetpoints(sensors: KeyInterner, from start: Int = 0) -> [PointSetpoints?] {
+        (start..<sensors.count).map { setpoints[sensors.key(for: UInt32($0))]?.levels }
+    }
+
     private func apply(_ record: KafkaRecordView) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(record.payload)) as? [String: Any] else { return }
         let topic = record.topicName
@@ -122,6 +143,22 @@ final class ProfileTable {
             return
         }
         guard let enterprise = object["enterprise"] as? String else { return }
+        if topic == setpointsTopic {
+            guard let sensor = object["sensor"] as? String else { return }
+            func level(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
+            let levels = PointSetpoints(high: level("h"), highHigh: level("hh"), low: level("l"), lowLow: level("ll"))
+            func ordered(_ a: Double, _ b: Double) -> Bool { a.isNaN || b.isNaN || a < b }
+            let finite = [levels.high, levels.highHigh, levels.low, levels.lowLow].allSatisfy { $0.isNaN || $0.isFinite }
+            guard finite, ordered(levels.high, levels.highHigh), ordered(levels.lowLow, levels.low), ordered(levels.low, levels.high),
+                ordered(levels.lowLow, levels.highHigh)
+            else {
+                rejectedSetpoints += 1
+                return
+            }
+            setpoints[sensor] = Setpoint(enterprise: enterprise, levels: levels, majorHazardGrade: (object["major_hazard_grade"] as? NSNumber)?.intValue)
+            setpointsVersion += 1
+            return
+        }
         version += 1
         if topic == permitsTopic {
             guard let id = object["permit"] as? String, let kind = object["kind"] as? String,

@@ -5,7 +5,7 @@ public import VigilPipeline
 public import VigilSimulator
 
 /// Produces a ``PlantSimulator`` stream to a pipeline's input topics: readings, plus enterprise profiles,
-/// work permits and hidden-hazard events when the pipeline names those sources.
+/// point setpoints, work permits and hidden-hazard events when the pipeline names those sources.
 public enum SimulationRun: Sendable {
     public struct Options: Sendable {
         public var brokers: String
@@ -28,19 +28,32 @@ public enum SimulationRun: Sendable {
         public var profiles = 0
         public var permits = 0
         public var hazards = 0
+        public var setpoints = 0
         public var incidents: [PlantSimulator.Incident] = []
     }
 
-    /// Enterprise profiles (region, industry, major-hazard grade 1–4 or none), deterministic for a seed.
+    /// Enterprise profiles (region, industry, major-hazard grade 1–4 or none, a 2018 diagnosis of a few items
+    /// and credit factors; `DOMAIN.md` §2.1, §7.2), deterministic for a seed. One enterprise in twelve has a
+    /// direct-red condition, one in eight a serious-dishonesty listing.
     public static func profiles(enterprises: [String], seed: UInt64) -> [(String, String)] {
         var rng = SplitMix64(seed: seed ^ 0x9F0F)
         let regions = ["north", "south", "east", "west"]
         let industries = ["chemicals", "mining", "metallurgy", "construction"]
+        let items = [
+            "key_hazardous_process", "class_a_area", "obsolete_equipment", "mhi_without_remote_monitoring", "missing_gas_detection",
+            "incomplete_procedures", "no_registered_safety_engineer", "fire_brigade",
+        ]
+        let factors = ["hazard_closure", "enforcement", "accidents", "monitoring", "standardisation", "training", "drills"]
         return enterprises.map { e in
             let grade = rng.next() % 5
+            let counts = items.compactMap { item in rng.nextUnit() < 0.35 ? "\"\(item)\":\(1 + rng.next() % 3)" : nil }
+            let directRed = rng.next() % 12 == 0 ? "\"major_accident_3y\"" : ""
+            let credit = factors.map { "\"\($0)\":\(40 + rng.next() % 61)" }
             let json =
                 "{\"enterprise\":\"\(e)\",\"name\":\"Enterprise \(e)\",\"region\":\"\(regions[Int(rng.next() % 4)])\","
-                + "\"industry\":\"\(industries[Int(rng.next() % 4)])\",\"major_hazard_grade\":\(grade == 0 ? "null" : "\(grade)")}"
+                + "\"industry\":\"\(industries[Int(rng.next() % 4)])\",\"major_hazard_grade\":\(grade == 0 ? "null" : "\(grade)"),"
+                + "\"diagnostic\":{\"items\":{\(counts.joined(separator: ","))},\"direct_red\":[\(directRed)]},"
+                + "\"credit\":{\"factors\":{\(credit.joined(separator: ","))},\"serious_dishonesty\":\(rng.next() % 8 == 0)}}"
             return (e, json)
         }
     }
@@ -71,6 +84,12 @@ public enum SimulationRun: Sendable {
             for (e, json) in profiles(enterprises: enterprises, seed: options.seed) {
                 try producer.produce(topic: topic, key: Array(e.utf8), value: Array(json.utf8))
                 summary.profiles += 1
+            }
+        }
+        if let topic = spec.sources.setpoints {
+            for (sensor, json) in simulator.setpointRecords() {
+                try producer.produce(topic: topic, key: Array(sensor.utf8), value: Array(json.utf8))
+                summary.setpoints += 1
             }
         }
         if let topic = spec.sources.permits {

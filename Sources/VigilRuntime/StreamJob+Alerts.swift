@@ -16,6 +16,16 @@ extension StreamJob {
                 state.limitContextBuiltFor = key
             }
         }
+        if let profiles, profiles.setpointsTopic != nil {
+            // Per-slot setpoints: rebuilt when the table changed, extended for sensors seen since.
+            let built = state.setpointsBuiltFor
+            if built.version != profiles.setpointsVersion {
+                state.limitContext.setpoints = profiles.pointSetpoints(sensors: sensors)
+            } else if built.sensors < sensors.count {
+                state.limitContext.setpoints += profiles.pointSetpoints(sensors: sensors, from: built.sensors)
+            }
+            state.setpointsBuiltFor = (profiles.setpointsVersion, sensors.count)
+        }
         state.limitContext.utcOffset = config.anomalySettings.utcOffset
         state.detector.process(batch, into: &transitions, limits: &readingLimits, context: state.limitContext) { slot in
             let id = sensors.key(for: slot)
@@ -45,7 +55,7 @@ extension StreamJob {
                     "{\"alert_id\":\"\(sensor)/\(rule.name)/\(t.raisedAt)\",\"event\":\"\(t.kind)\",\"level\":\"\(name(t.to))\","
                     + "\"previous_level\":\"\(name(t.from))\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
                     + "\"rule\":\"\(rule.name)\",\"ts\":\(t.time),\"raised_at\":\(t.raisedAt),\"value\":\(t.value),"
-                    + "\"limit\":\(t.limit.isFinite ? "\(t.limit)" : "null"),\"direction\":\"\(rule.direction == .high ? "high" : "low")\","
+                    + "\"limit\":\(t.limit.isFinite ? "\(t.limit)" : "null"),\"direction\":\"\(t.direction == .high ? "high" : "low")\","
                     + "\"severity\":\"\(severity)\",\"respond_by\":\(respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notify(t.rule)),"
                     + "\"suppressed\":\(suppressed.map { "\"\($0.rawValue)\"" } ?? "null")}"
                 try produceAlert(json, enterprise: enterprise, severity: severity, routed: suppressed == nil)
@@ -64,13 +74,13 @@ extension StreamJob {
                 let rule = config.alarmRules[e.rule].rule
                 let sensor = sensors.key(for: e.sensor)
                 let enterprise = state.decoder.enterprises.key(for: e.enterprise)
-                let level = name(state.detector.level(slot: e.sensor))
+                let level = name(e.level)
                 let id = "\(sensor)/\(rule.name)/\(e.raisedAt)"
                 var json =
                     "{\"alert_id\":\"\(id)\",\"event\":\"\(e.kind.rawValue)\",\"level\":\"\(level)\","
                     + "\"previous_level\":\"\(level)\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
                     + "\"rule\":\"\(rule.name)\",\"ts\":\(e.time),\"raised_at\":\(e.raisedAt),\"value\":null,\"limit\":null,"
-                    + "\"direction\":\"\(rule.direction == .high ? "high" : "low")\",\"severity\":\"\(e.to)\",\"previous_severity\":\"\(e.from)\","
+                    + "\"direction\":\"\(e.direction == .high ? "high" : "low")\",\"severity\":\"\(e.to)\",\"previous_severity\":\"\(e.from)\","
                     + "\"respond_by\":\(e.respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notify(e.rule))"
                 if e.kind == .acknowledged { json += ",\"acknowledged_by\":\(jsonString(acknowledgements?[id]?.by))" }
                 json += "}"

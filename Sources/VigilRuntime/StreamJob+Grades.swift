@@ -100,6 +100,20 @@ extension StreamJob {
             inputs.floor = .red
             overrides.append("red_alarm_sustained")
         }
+        // §4.3 override: HH or LL on a tank of a major hazard of grade 1 or 2 (the point's setpoint record, else the
+        // enterprise profile) lasting longer than `tankAlarmFor` → at least orange.
+        if let table = profiles, table.setpointsTopic != nil {
+            let sustained = risk.level2Since.contains { sensor, since in
+                guard now - since > config.tankAlarmFor, let point = table.setpoints[state.decoder.sensors.key(for: sensor)],
+                    let grade = point.majorHazardGrade ?? profile?.majorHazardGrade
+                else { return false }
+                return config.tankGrades.contains(grade)
+            }
+            if sustained {
+                inputs.floor = max(inputs.floor, .orange)
+                overrides.append("tank_alarm_sustained")
+            }
+        }
         let hotWork =
             profiles?.permits[enterprise]?.values.contains(where: { config.hotWorkKinds.contains($0.kind) && $0.start <= now && now < $0.end }) == true
         // §4.3 override: any AL2 while hot work or confined-space work is under way → red.

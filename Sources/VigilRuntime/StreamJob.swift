@@ -62,6 +62,12 @@ public struct StreamJobConfig: Sendable {
     /// data interruption; lasting `interruptionYellowAfter` it is at least yellow, during hot work orange.
     public var interruptionShare = 0.2
     public var interruptionYellowAfter: Int64 = 86_400_000
+    /// Per-point setpoints (H/HH/L/LL, `DOMAIN.md` §3.2), read in full as a table; they replace the levels of
+    /// the points' rules. nil: the rules' levels only.
+    public var setpointsTopic: String? = nil
+    /// §4.3: HH or LL on a tank of one of these major-hazard grades lasting longer than `tankAlarmFor` → at least orange.
+    public var tankAlarmFor: Int64 = 1_800_000
+    public var tankGrades: Set<Int> = [1, 2]
     /// A copy of every grade keyed by the enterprise's region goes here (when the region is known).
     public var gradesByRegionTopic: String? = nil
     /// Readings whose anomaly score reaches `anomalyFloor` go here; nil disables scoring.
@@ -186,6 +192,7 @@ public final class StreamJob {
         /// Calendar and permits for dynamic alarm limits, and the (table version, enterprises) it was built for.
         var limitContext = LimitContext()
         var limitContextBuiltFor = (version: -1, enterprises: -1)
+        var setpointsBuiltFor = (version: -1, sensors: -1)
 
         init(
             topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, decoder: ReadingDecoder, operators: [PaneOrSession],
@@ -262,10 +269,12 @@ public final class StreamJob {
         permitLimits = config.permitsTopic != nil && config.alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
         let grading = config.gradesTopic != nil && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil)
         let acknowledging = config.acknowledgementsTopic != nil && !config.alarmRules.isEmpty
-        if grading || permitLimits || acknowledging {
+        let pointLevels = config.setpointsTopic != nil && !config.alarmRules.isEmpty
+        if grading || permitLimits || acknowledging || pointLevels {
             self.profiles = try ProfileTable(
                 profiles: grading ? config.profilesTopic : nil, permits: config.permitsTopic, hazards: grading ? config.hazardsTopic : nil,
-                acknowledgements: acknowledging ? config.acknowledgementsTopic : nil, brokers: config.brokers, additional: config.consumerAdditional
+                acknowledgements: acknowledging ? config.acknowledgementsTopic : nil, setpoints: pointLevels ? config.setpointsTopic : nil,
+                brokers: config.brokers, additional: config.consumerAdditional
             )
         } else {
             self.profiles = nil

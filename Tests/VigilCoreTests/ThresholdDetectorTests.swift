@@ -33,7 +33,7 @@ struct ReferenceThreshold {
             let limit = (target != 0 ? target : cur) == 2 ? rule.level2! : rule.level1!
             out.append(
                 AlarmTransition(
-                    sensor: slot, enterprise: enterprise, rule: r, time: t, from: cur, to: target, value: x, raisedAt: raised[slot]!, limit: limit))
+                    sensor: slot, enterprise: enterprise, rule: r, time: t, from: cur, to: target, value: x, raisedAt: raised[slot]!, limit: limit, direction: rule.direction))
             current[slot] = target
             since[slot] = []
         }
@@ -183,5 +183,63 @@ struct ReferenceThreshold {
         let one = ThresholdRule(name: "one", level1: 10, adjustments: [LimitAdjustment(scale: 0.5)])
         let l = one.limits(month: 1, hour: 0, permit: false)
         #expect(l.level1 == 5 && l.level2.isNaN)
+    }
+}
+
+@Suite struct PointSetpointTests {
+    /// A tank level rule with deadband 2 and a 60 s on-delay; the point's setpoints H 80 / HH 90 / L 20 / LL 10.
+    static let rule = ThresholdRule(name: "tank_level", level1: nil, deadband: 2, onDelay: 60_000)
+    static let points = PointSetpoints(high: 80, highHigh: 90, low: 20, lowLow: 10)
+
+    static func run(_ values: [Double], setpoints: PointSetpoints? = points, restoreAt cut: Int? = nil) throws -> (transitions: [AlarmTransition], limits: [EffectiveLimits]) {
+        var detector = ThresholdDetector(rules: [rule])
+        var out: [AlarmTransition] = []
+        var limits: [EffectiveLimits] = []
+        let context = LimitContext(setpoints: [nil, setpoints])
+        for (k, x) in values.enumerated() {
+            if k == cut {
+                var w = SnapshotWriter()
+                detector.write(to: &w)
+                var r = SnapshotReader(w.bytes)
+                detector = try ThresholdDetector(rules: [rule], reading: &r)
+            }
+            var batch = ReadingBatch(capacity: 1)
+            batch.append(eventTime: Int64(k) * 30_000, sensor: 1, enterprise: 0, value: x, offset: Int64(k))
+            var columns = ReadingLimits()
+            detector.process(batch, into: &out, limits: &columns, context: context) { _ in 0 }
+            limits.append(columns[0])
+        }
+        return (out, limits)
+    }
+
+    @Test("setpoints make a point two-sided: H/HH going up, L/LL going down, each with the rule's deadband and delay")
+    func twoSided() throws {
+        // Up to HH and back (deadband 2: 79 still holds H, 77 clears), then down to LL and back (21 holds L, 23 clears).
+        let values: [Double] = [50, 85, 85, 85, 95, 95, 95, 79, 77, 77, 77, 50, 15, 15, 15, 5, 5, 5, 21, 23, 23, 23, 50]
+        let (transitions, limits) = try Self.run(values)
+        let summary = transitions.map { "\($0.kind) \($0.from)→\($0.to) \($0.direction) @\($0.time / 30_000) limit \($0.limit)" }
+        #expect(
+            summary == [
+                "raised 0→1 high @3 limit 80.0", "escalated 1→2 high @6 limit 90.0", "de-escalated 2→1 high @7 limit 80.0",
+                "cleared 1→0 high @8 limit 80.0", "raised 0→1 low @14 limit 20.0", "escalated 1→2 low @17 limit 10.0",
+                "de-escalated 2→1 low @18 limit 20.0", "cleared 1→0 low @19 limit 20.0",
+            ], "\(summary)")
+        // While normal, the limits reported are those of the nearer side.
+        #expect(limits[0].direction == 1 && limits[0].level1 == 80 && limits[0].level2 == 90)
+        #expect(limits[12].direction == 2 && limits[12].level1 == 20 && limits[12].level2 == 10)
+        // The same with a snapshot and restore in the middle of the low alarm.
+        #expect(try Self.run(values, restoreAt: 16).transitions == transitions)
+    }
+
+    @Test("a point without setpoints keeps its rule; one whose value jumps across sides restarts the on-delay")
+    func fallbacksAndSideChanges() throws {
+        // No setpoints and a rule without levels: never alarms.
+        #expect(try Self.run([50, 95, 95, 95, 5, 5, 5], setpoints: nil).transitions.isEmpty)
+        // Only an upper side.
+        let upperOnly = try Self.run([50, 5, 5, 5, 95, 95, 95], setpoints: PointSetpoints(high: 80)).transitions
+        #expect(upperOnly.map(\.to) == [1] && upperOnly.first?.direction == .high && upperOnly.first?.time == 6 * 30_000)
+        // H for 30 s, then L: the pending H is dropped, and L must hold its own 60 s.
+        let jumpy = try Self.run([50, 85, 15, 15, 15]).transitions
+        #expect(jumpy.map { "\($0.to) \($0.direction) @\($0.time / 30_000)" } == ["1 low @4"])
     }
 }

@@ -364,3 +364,79 @@ extension GradeFactorStreamTests {
         #expect(GradeExplainer.explain(last).contains("data interrupted since \(since)"))
     }
 }
+
+extension GradeFactorStreamTests {
+    @Test("per-point setpoints (written by kcat) make tank points two-sided; HH on a grade 2 tank for 30 min makes the enterprise orange")
+    func tankSetpoints() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat"), "kcat is installed by make test")
+        let setup = try CheckpointStoreTests.Setup()
+        let setpoints = uniqueName("setpoints")
+        try setup.cluster.createTopic(setpoints, partitions: 1)
+        // E0-LT-1: a tank of a grade 2 major hazard; E1-LT-2: grade 3; E0-LT-3 has no setpoints (cannot alarm).
+        let lines = [
+            "E0-LT-1|{\"enterprise\":\"E0\",\"sensor\":\"E0-LT-1\",\"h\":80,\"hh\":90,\"l\":20,\"ll\":10,\"major_hazard_grade\":2}",
+            "E1-LT-2|{\"enterprise\":\"E1\",\"sensor\":\"E1-LT-2\",\"h\":80,\"hh\":90,\"l\":20,\"ll\":10,\"major_hazard_grade\":3}",
+            "E0-LT-9|{\"enterprise\":\"E0\",\"sensor\":\"E0-LT-9\",\"h\":80,\"hh\":70}",
+        ]
+        let (status, _, err) = try run(
+            "/usr/bin/kcat", ["-P", "-b", setup.cluster.bootstrapServers, "-t", setpoints, "-K", "|", "-X", "log_level=3"],
+            input: Data((lines.joined(separator: "\n") + "\n").utf8))
+        #expect(status == 0, "kcat -P failed: \(err)")
+        let inputSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/safety.setpoints.v1.schema.json")
+        for line in lines { #expect(inputSchema.validate(json: Data(line.split(separator: "|", maxSplits: 1)[1].utf8)).isEmpty, "\(line)") }
+        // From minute 5 to minute 50: E0-LT-1 and E0-LT-3 at 95 (above HH), E1-LT-2 at 5 (below LL); 50 otherwise.
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        var count = 0
+        for k in 0..<120 {
+            let t = setup.t0 + Int64(k) * 30_000
+            let during = k >= 10 && k < 100
+            for (e, sensor, value) in [("E0", "E0-LT-1", 95.0), ("E0", "E0-LT-3", 95.0), ("E1", "E1-LT-2", 5.0)] {
+                let json = "{\"enterprise\":\"\(e)\",\"sensor\":\"\(sensor)\",\"ts\":\(t),\"value\":\(during ? value : 50)}"
+                try producer.produce(topic: setup.input, partition: e == "E0" ? 0 : 1, key: Array(e.utf8), value: Array(json.utf8))
+                count += 1
+            }
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.setpointsTopic = setpoints
+        config.alarmRules.append((rule: ThresholdRule(name: "tank_level", level1: nil, deadband: 1), match: ["-LT-"]))
+        config.alertPolicies = [AlertPolicy(), AlertPolicy(level1: .yellow, level2: .orange, notify: ["production"])]
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: Int64(count))
+        try job.close()
+        let records = try setup.outputRecords(setup.outputs)
+        func parse(_ prefix: String) -> [[String: Any]] {
+            records.filter { $0.hasPrefix(prefix) }.compactMap { line in
+                line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            }
+        }
+        let alerts = parse(".alerts|")
+        func history(_ sensor: String) -> [String] {
+            alerts.filter { $0["sensor"] as? String == sensor }.map { "\($0["event"]!) \($0["level"]!) \($0["direction"]!) \($0["limit"]!)" }
+        }
+        // Raised at HH (LL), overdue while unacknowledged (orange 30 min, then red every 5 min), cleared.
+        let overdue = ["overdue AL2", "overdue AL2", "overdue AL2"]
+        #expect(history("E0-LT-1") == ["raised AL2 high 90.0"] + overdue.map { $0 + " high <null>" } + ["cleared normal high 90.0"], "\(history("E0-LT-1"))")
+        #expect(history("E1-LT-2") == ["raised AL2 low 10.0"] + overdue.map { $0 + " low <null>" } + ["cleared normal low 10.0"], "\(history("E1-LT-2"))")
+        #expect(history("E0-LT-3").isEmpty, "no setpoints, no levels: threshold not set")
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")
+        for a in alerts { #expect(schema.validate(json: try JSONSerialization.data(withJSONObject: a)).isEmpty, "\(a)") }
+        // E0: orange once HH on its grade 2 tank has lasted over 30 min (raised at minute 5); E1's grade 3 tank does not count.
+        let grades = parse(".grades|")
+        func levels(_ e: String) -> [String] {
+            grades.filter { $0["enterprise"] as? String == e }.map { g in
+                let overrides = (g["inputs"] as? [String: Any])?["overrides"] as? [String] ?? []
+                return "\(g["level"]!) \(((g["ts"] as? NSNumber)?.int64Value ?? 0) - setup.t0) \(overrides.joined(separator: ","))"
+            }
+        }
+        let orange = try #require(levels("E0").first { $0.hasPrefix("orange") }, "\(levels("E0"))")
+        #expect(orange.hasSuffix("tank_alarm_sustained"))
+        let ms = Int64(orange.split(separator: " ")[1]) ?? 0
+        #expect(ms > 300_000 + 1_800_000 && ms <= 300_000 + 1_800_000 + 60_000, "\(levels("E0"))")
+        #expect(!levels("E1").contains { $0.contains("tank_alarm_sustained") }, "\(levels("E1"))")
+        let gradeSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
+        for g in grades { #expect(gradeSchema.validate(json: try JSONSerialization.data(withJSONObject: g)).isEmpty) }
+        // The inconsistent record (HH below H) was ignored.
+        #expect(job.profiles?.rejectedSetpoints == 1)
+    }
+}

@@ -21,6 +21,8 @@ public struct AlertBook: Sendable {
     var raisedAt: [Int64] = []
     var enterprise: [UInt32] = []
     var rule: [Int32] = []
+    /// The alarm's level (1 AL1, 2 AL2), with bit 7 set for an alarm on the low side.
+    var level: [UInt8] = []
     /// Event time of the alarm's latest level change: an acknowledgement must not be older.
     var changedAt: [Int64] = []
     /// Event time of the acknowledgement of the alarm's current level (`.min`: not acknowledged).
@@ -46,6 +48,9 @@ public struct AlertBook: Sendable {
         public var to: RiskLevel
         /// The next deadline, for the escalated colour (nil once acknowledged).
         public var respondBy: Int64?
+        /// The alarm's level at the event (1 AL1, 2 AL2) and its side.
+        public var level: UInt8
+        public var direction: ThresholdRule.Direction
     }
 
     public init(deadlines: [RiskLevel: Int64], checkEvery: Int64 = 60_000, outOfOrderness: Int64 = 0) {
@@ -91,6 +96,7 @@ public struct AlertBook: Sendable {
         raisedAt[s] = t.raisedAt
         enterprise[s] = t.enterprise
         rule[s] = Int32(t.rule)
+        level[s] = t.to | (t.direction == .low ? 0x80 : 0)
         return (target, acknowledged ? nil : respondBy[s])
     }
 
@@ -141,7 +147,7 @@ public struct AlertBook: Sendable {
     private func event(_ kind: Event.Kind, slot s: Int, time: Int64, from: RiskLevel, to: RiskLevel, respondBy: Int64?) -> Event {
         Event(
             kind: kind, sensor: UInt32(s), enterprise: enterprise[s], rule: Int(rule[s]), raisedAt: raisedAt[s], time: time, from: from, to: to,
-            respondBy: respondBy)
+            respondBy: respondBy, level: level[s] & 0x7F, direction: level[s] & 0x80 != 0 ? .low : .high)
     }
 
     mutating func grow(to n: Int) {
@@ -151,6 +157,7 @@ public struct AlertBook: Sendable {
         raisedAt.append(contentsOf: repeatElement(0, count: extra))
         enterprise.append(contentsOf: repeatElement(0, count: extra))
         rule.append(contentsOf: repeatElement(-1, count: extra))
+        level.append(contentsOf: repeatElement(0, count: extra))
         changedAt.append(contentsOf: repeatElement(.min, count: extra))
         acknowledgedAt.append(contentsOf: repeatElement(.min, count: extra))
     }
@@ -167,6 +174,7 @@ public struct AlertBook: Sendable {
             w.i64(raisedAt[s])
             w.u32(enterprise[s])
             w.u32(UInt32(bitPattern: rule[s]))
+            w.u8(level[s])
             w.i64(changedAt[s])
             w.i64(acknowledgedAt[s])
         }
@@ -179,7 +187,7 @@ public struct AlertBook: Sendable {
         guard try r.i64() == checkEvery else { throw SnapshotError("alert state was taken with another check interval") }
         try watermark.read(from: &r)
         nextCheck = try r.i64()
-        let n = try r.count(minBytes: 41)
+        let n = try r.count(minBytes: 42)
         for _ in 0..<n {
             let c = Int8(bitPattern: try r.u8())
             guard c >= -1 && c <= 3 else { throw SnapshotError("alert state holds an unknown severity \(c)") }
@@ -188,6 +196,7 @@ public struct AlertBook: Sendable {
             raisedAt.append(try r.i64())
             enterprise.append(try r.u32())
             rule.append(Int32(bitPattern: try r.u32()))
+            level.append(try r.u8())
             changedAt.append(try r.i64())
             acknowledgedAt.append(try r.i64())
         }

@@ -43,18 +43,20 @@ public struct ThresholdRule: Sendable, Hashable {
         level(of: value, current: current, limits: EffectiveLimits(self))
     }
 
-    /// The level a value indicates under `limits` (the rule's levels after dynamic adjustments).
+    /// The level a value indicates under `limits` (the rule's levels after dynamic adjustments, or a point's
+    /// setpoints on one side: the direction is the limits').
     @inline(__always)
     public func level(of value: Double, current: UInt8, limits: EffectiveLimits) -> UInt8 {
         let level1 = limits.level1
         let level2 = limits.level2
+        let high = limits.direction != 2
         @inline(__always) func reached(_ limit: Double) -> Bool {
             guard !limit.isNaN else { return false }
-            return direction == .high ? value >= limit : value <= limit
+            return high ? value >= limit : value <= limit
         }
         @inline(__always) func holds(_ limit: Double) -> Bool {
             guard !limit.isNaN else { return false }
-            return direction == .high ? value > limit - deadband : value < limit + deadband
+            return high ? value > limit - deadband : value < limit + deadband
         }
         var level: UInt8 = reached(level2) ? 2 : reached(level1) ? 1 : 0
         if current >= 2 && level < 2 && holds(level2) { level = 2 }
@@ -127,7 +129,31 @@ public struct LimitAdjustment: Sendable, Hashable {
     }
 }
 
-/// What dynamic limits depend on besides the rule: the local calendar and the special-work permits.
+/// A monitoring point's design setpoints (`DOMAIN.md` §3.2: per-tank H/HH/L/LL from master data; NaN: not
+/// set). For that point they replace its rule's levels (and adjustments), and make it two-sided: H/HH raise
+/// AL1/AL2 going up, L/LL going down; the rule's deadband and delays still apply.
+public struct PointSetpoints: Sendable, Hashable {
+    public var high: Double
+    public var highHigh: Double
+    public var low: Double
+    public var lowLow: Double
+
+    public init(high: Double? = nil, highHigh: Double? = nil, low: Double? = nil, lowLow: Double? = nil) {
+        self.high = high ?? .nan
+        self.highHigh = highHigh ?? .nan
+        self.low = low ?? .nan
+        self.lowLow = lowLow ?? .nan
+    }
+
+    /// The upper side (H, HH) and the lower side (L, LL) as limits.
+    public var upper: EffectiveLimits { EffectiveLimits(direction: 1, level1: high, level2: highHigh) }
+    public var lower: EffectiveLimits { EffectiveLimits(direction: 2, level1: low, level2: lowLow) }
+    /// Whether any level is set.
+    public var isEmpty: Bool { high.isNaN && highHigh.isNaN && low.isNaN && lowLow.isNaN }
+}
+
+/// What dynamic limits depend on besides the rule: the local calendar, the special-work permits and the
+/// points' own setpoints.
 public struct LimitContext: Sendable {
     /// Offset of local time from UTC (ms) for month and hour of day.
     public var utcOffset: Int64
@@ -144,9 +170,13 @@ public struct LimitContext: Sendable {
         }
     }
 
-    public init(utcOffset: Int64 = 0, permits: [[ClosedOpenInterval]] = []) {
+    /// Per sensor slot: the point's setpoints, if it has any.
+    public var setpoints: [PointSetpoints?]
+
+    public init(utcOffset: Int64 = 0, permits: [[ClosedOpenInterval]] = [], setpoints: [PointSetpoints?] = []) {
         self.utcOffset = utcOffset
         self.permits = permits
+        self.setpoints = setpoints
     }
 
     public func permitActive(enterprise: UInt32, at t: Int64) -> Bool {
@@ -191,11 +221,14 @@ public struct AlarmTransition: Sendable, Hashable {
     public var raisedAt: Int64
     /// The level crossed, as in force at `time` (dynamic limits): the level of `to`, or of `from` when clearing.
     public var limit: Double
+    /// The side of the alarm: the rule's direction, or for a point with setpoints the side it alarms on.
+    public var direction: ThresholdRule.Direction
 
     public init(
         sensor: UInt32, enterprise: UInt32, rule: Int, time: Int64, from: UInt8, to: UInt8, value: Double, raisedAt: Int64,
-        limit: Double
+        limit: Double, direction: ThresholdRule.Direction = .high
     ) {
+        self.direction = direction
         self.sensor = sensor
         self.enterprise = enterprise
         self.rule = rule
@@ -228,6 +261,8 @@ public struct ThresholdDetector: Sendable {
     var pending: [UInt8] = []
     var pendingSince: [Int64] = []
     var raisedAt: [Int64] = []
+    /// Whether the slot's current (or last) alarm is on the low side.
+    var lowSide: [Bool] = []
     /// Each rule's levels without adjustments, and whether one of its adjustments depends on permits.
     let baseLimits: [EffectiveLimits]
     let dependsOnPermits: [Bool]
@@ -246,6 +281,9 @@ public struct ThresholdDetector: Sendable {
     /// The raised level of `slot` (0 normal, 1 AL1, 2 AL2).
     public func level(slot: UInt32) -> UInt8 { Int(slot) < state.count ? state[Int(slot)] : 0 }
 
+    /// The side of the slot's current (or last) alarm.
+    public func direction(slot: UInt32) -> ThresholdRule.Direction { Int(slot) < lowSide.count && lowSide[Int(slot)] ? .low : .high }
+
     /// Processes a batch in order and appends level changes to `transitions`.
     ///
     /// - Parameter ruleFor: Called once per new sensor slot; returns the index of its rule or nil.
@@ -260,7 +298,9 @@ public struct ThresholdDetector: Sendable {
     /// every reading to `limits` (cleared first; `.none` for a sensor without a rule).
     ///
     /// Rules with dynamic adjustments are evaluated per reading against `context` (local month and hour, and
-    /// the permits of the reading's enterprise at its event time), so a replay gives the same limits.
+    /// the permits of the reading's enterprise at its event time), so a replay gives the same limits. A point
+    /// with setpoints in `context` uses them instead, on both sides; while no alarm is raised, its limits
+    /// written to `limits` are those of the side nearer the value.
     ///
     /// - Parameter ruleFor: Called once per new sensor slot; returns the index of its rule or nil.
     public mutating func process(
@@ -301,25 +341,49 @@ public struct ThresholdDetector: Sendable {
                 let permit = dependsOnPermits[r] && context.permitActive(enterprise: batch.enterprise[i], at: t)
                 inForce = rule.limits(month: calendarMonth, hour: hour, permit: permit)
             }
-            limits.append(inForce)
             let current = state[slot]
-            let target = rule.level(of: x, current: current, limits: inForce)
+            var target: UInt8
+            var low = rule.direction == .low
+            if slot < context.setpoints.count, let points = context.setpoints[slot] {
+                // Two-sided: an alarm stays on its side until it clears; from normal, the upper side first.
+                let upper = points.upper
+                let lower = points.lower
+                if current > 0 {
+                    low = lowSide[slot]
+                    inForce = low ? lower : upper
+                    target = rule.level(of: x, current: current, limits: inForce)
+                } else {
+                    let up = rule.level(of: x, current: 0, limits: upper)
+                    let down = up > 0 ? 0 : rule.level(of: x, current: 0, limits: lower)
+                    low = down > 0 || (up == 0 && !lower.level1.isNaN && (upper.level1.isNaN || x < (upper.level1 + lower.level1) / 2))
+                    inForce = low ? lower : upper
+                    target = max(up, down)
+                }
+            } else {
+                target = rule.level(of: x, current: current, limits: inForce)
+            }
+            limits.append(inForce)
             if target == current {
                 pending[slot] = current
                 continue
             }
-            if pending[slot] != target {
-                pending[slot] = target
+            // The level waited for, and its side (bit 2): a change of side restarts the on-delay.
+            let awaited = target | (low && target > 0 ? 4 : 0)
+            if pending[slot] != awaited {
+                pending[slot] = awaited
                 pendingSince[slot] = t
             }
             let delay = target > current ? rule.onDelay : rule.offDelay
             guard t - pendingSince[slot] >= delay else { continue }
-            if current == 0 { raisedAt[slot] = t }
+            if current == 0 {
+                raisedAt[slot] = t
+                lowSide[slot] = low
+            }
             let crossed = (target != 0 ? target : current) == 2 ? inForce.level2 : inForce.level1
             transitions.append(
                 AlarmTransition(
                     sensor: UInt32(slot), enterprise: batch.enterprise[i], rule: r, time: t, from: current, to: target, value: x,
-                    raisedAt: raisedAt[slot], limit: crossed
+                    raisedAt: raisedAt[slot], limit: crossed, direction: low ? .low : .high
                 )
             )
             state[slot] = target
@@ -333,5 +397,6 @@ public struct ThresholdDetector: Sendable {
         pending.append(contentsOf: repeatElement(0, count: extra))
         pendingSince.append(contentsOf: repeatElement(.min, count: extra))
         raisedAt.append(contentsOf: repeatElement(0, count: extra))
+        lowSide.append(contentsOf: repeatElement(false, count: extra))
     }
 }

@@ -16,11 +16,11 @@ import Yams
 /// | `brokers` | `host:port[,…]` | `127.0.0.1:9092` |
 /// | `kafka` | map of librdkafka settings | — |
 /// | `sources.readings` | topic, or {`topics`, `codec`, `key_field`, `event_time_field`, `out_of_orderness`, `idle_timeout`, `max_payload_bytes`, `future_horizon`, `past_horizon`} | —, json, enterprise, ts, 5s, 60s, 1048576, 1d, 30d |
-/// | `sources.enterprises` / `hazards` / `permits` / `grades` | topic | — |
+/// | `sources.enterprises` / `hazards` / `permits` / `setpoints` / `grades` | topic | — |
 /// | `windows[]` | {`name`, `kind` (tumbling/hopping/session), `size`, `slide`, `gap`, `allowed_lateness`, `emit` (on_close, final, every <duration>), `statistics`, `ewma_half_life`, `quantile_accuracy`} | —, —, …, 0s, on_close, [count, mean, min, max, stddev] |
 /// | `anomalies` | {`floor`, `window`, `warm_up`, `stale_after`, `offline_after`, `seasonal` {`enabled`, `min_days`, `alpha`}} | 0.6, 60, 20, 5m, 30m, {true, 3, 0.3} |
 /// | `time_zone` | UTC offset of local time (hour of day, month) | +08:00 |
-/// | `sensor_types.<name>` | {`match`, `unit`, `direction` (high/low), `al1`, `al2`, `deadband`, `on_delay`, `off_delay`, `range` [min, max], `period`, `severity` {al1, al2}, `notify` [equipment/safety/production], `adjustments` [{`months`, `hours` [from, to], `during` (special_work), `scale`, `al1`, `al2`}]} | …, high, …, 0, 0s, 0s, …, 60s, yellow/orange, [safety], [] |
+/// | `sensor_types.<name>` | {`match`, `unit`, `direction` (high/low), `al1`, `al2`, `deadband`, `on_delay`, `off_delay`, `range` [min, max], `period`, `severity` {al1, al2}, `notify` [equipment/safety/production], `adjustments` [{`months`, `hours` [from, to], `during` (special_work), `scale`, `al1`, `al2`}], `setpoints` (true: per-point H/HH/L/LL from `sources.setpoints`)} | …, high, …, 0, 0s, 0s, …, 60s, yellow/orange, [safety], [], false |
 /// | `risk` | {`bands` {red, orange, yellow}, `downgrade` {margin, hold}, `alarm_weight`, `heartbeat`} | 80/60/40, 5 / 2h, 0.5, 1h |
 /// | `alerts` | {`routes` [{levels, topic}], `deadlines` {red, orange, yellow, blue}, `acknowledgements`} | —, 5m/30m/2h/24h, — |
 /// | `heatmap` | {`group_by`, `every`} (needs `sources.grades`) | [region, industry], 1m |
@@ -114,6 +114,9 @@ public enum PipelineLoader: Sendable {
             if spec.sources.permits == nil, let t = spec.sensorTypes.first(where: { $0.adjustments.contains(where: \.duringPermit) }) {
                 r.fail(n, "sensor_types.\(t.name).adjustments", "'during: special_work' needs sources.permits (the work-permit topic)")
             }
+            if spec.sources.setpoints == nil, let t = spec.sensorTypes.first(where: \.setpoints) {
+                r.fail(n, "sensor_types.\(t.name).setpoints", "'setpoints: true' needs sources.setpoints (the per-point setpoint topic)")
+            }
         }
         if let n = top["time_zone"], let s = r.string(n, "time_zone") {
             if let offset = parseUTCOffset(s) { spec.utcOffset = offset } else { r.fail(n, "time_zone", "expected a UTC offset like +08:00, got '\(s)'") }
@@ -164,7 +167,7 @@ public enum PipelineLoader: Sendable {
 
     static func readSources(_ node: Node, _ r: inout _Reader) -> SourcesSpec {
         var sources = SourcesSpec()
-        guard let m = r.mapping(node, "sources", keys: ["readings", "enterprises", "hazards", "permits", "grades"]) else {
+        guard let m = r.mapping(node, "sources", keys: ["readings", "enterprises", "hazards", "permits", "setpoints", "grades"]) else {
             return sources
         }
         if let n = m["readings"] {
@@ -200,6 +203,7 @@ public enum PipelineLoader: Sendable {
         if let n = m["enterprises"] { sources.enterprises = r.nonEmptyString(n, "sources.enterprises") }
         if let n = m["hazards"] { sources.hazards = r.nonEmptyString(n, "sources.hazards") }
         if let n = m["permits"] { sources.permits = r.nonEmptyString(n, "sources.permits") }
+        if let n = m["setpoints"] { sources.setpoints = r.nonEmptyString(n, "sources.setpoints") }
         if let n = m["grades"] { sources.grades = r.nonEmptyString(n, "sources.grades") }
         return sources
     }
@@ -309,7 +313,7 @@ public enum PipelineLoader: Sendable {
                 v, path,
                 keys: [
                     "match", "unit", "direction", "al1", "al2", "deadband", "on_delay", "off_delay", "range", "period", "severity", "notify",
-                    "adjustments",
+                    "adjustments", "setpoints",
                 ],
                 required: ["match"]
             ) else { continue }
@@ -338,6 +342,13 @@ public enum PipelineLoader: Sendable {
                 }
             }
             if let n = t["adjustments"] { spec.adjustments = readAdjustments(n, path: "\(path).adjustments", &r) }
+            if let n = t["setpoints"] {
+                switch r.choice(n, "\(path).setpoints", ["true", "false"]) {
+                case "true": spec.setpoints = true
+                case "false": spec.setpoints = false
+                default: break
+                }
+            }
             if let n = t["range"], let items = r.sequence(n, "\(path).range") {
                 if items.count != 2 {
                     r.fail(n, "\(path).range", "expected [min, max]")
@@ -367,7 +378,13 @@ public enum PipelineLoader: Sendable {
         if let n = m["credit"], let c = r.mapping(n, "risk.credit", keys: ["weight"]), let v = c["weight"], let x = r.number(v, "risk.credit.weight") {
             if x < 0 { r.fail(v, "risk.credit.weight", "must be >= 0") } else { risk.factors.creditWeight = x }
         }
-        if let n = m["overrides"], let o = r.mapping(n, "risk.overrides", keys: ["red_alarm_for", "hot_work_kinds", "interruption_share", "interruption_for"]) {
+        if let n = m["overrides"], let o = r.mapping(
+            n, "risk.overrides", keys: ["red_alarm_for", "hot_work_kinds", "interruption_share", "interruption_for", "tank_alarm_for", "tank_grades"]
+        ) {
+            if let v = o["tank_alarm_for"], let d = r.duration(v, "risk.overrides.tank_alarm_for", allowZero: false) { risk.tankAlarmFor = d }
+            if let v = o["tank_grades"], let items = r.sequence(v, "risk.overrides.tank_grades") {
+                risk.tankGrades = items.enumerated().compactMap { i, item in r.integer(item, "risk.overrides.tank_grades[\(i)]", in: 1...4) }
+            }
             if let v = o["red_alarm_for"], let d = r.duration(v, "risk.overrides.red_alarm_for", allowZero: false) { risk.redAlarmFor = d }
             if let v = o["interruption_share"], let x = r.number(v, "risk.overrides.interruption_share") {
                 if x >= 0 && x < 1 { risk.interruptionShare = x } else { r.fail(v, "risk.overrides.interruption_share", "expected a share in [0, 1), got \(x)") }

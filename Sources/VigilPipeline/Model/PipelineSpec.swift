@@ -48,6 +48,8 @@ public struct SourcesSpec: Sendable, Hashable {
     public var hazards: String?
     /// Work-permit events.
     public var permits: String?
+    /// Per-point setpoints (H/HH/L/LL, `DOMAIN.md` §3.2), read in full as a table (compacted topic).
+    public var setpoints: String?
     /// Grades re-keyed by region (second stage: the heat map).
     public var grades: String?
 
@@ -120,6 +122,10 @@ public struct SensorTypeSpec: Sendable, Hashable {
     public var notify = ["safety"]
     /// Dynamic limits: seasonal, time-of-day and special-work adjustments (they only tighten). Default none.
     public var adjustments: [LimitAdjustment] = []
+    /// Levels per point from `sources.setpoints` (H/HH above, L/LL below; `DOMAIN.md` §3.2): for tank
+    /// temperature, pressure and level, whose setpoints are design values per tank. A point without setpoints
+    /// keeps `al1`/`al2` (none: it cannot alarm, "threshold not set"). Default false.
+    public var setpoints = false
 
     public init(name: String, match: [String]) {
         self.name = name
@@ -171,6 +177,10 @@ public struct RiskSpec: Sendable, Hashable {
     /// `interruptionFor` → at least yellow (during hot work: orange at once).
     public var interruptionShare = 0.2
     public var interruptionFor: Int64 = 86_400_000
+    /// §4.3: HH or LL on a tank of one of these major-hazard grades (the point's, else the enterprise's) lasting
+    /// longer than `tankAlarmFor` → at least orange.
+    public var tankAlarmFor: Int64 = 1_800_000
+    public var tankGrades = [1, 2]
     public init() {}
 }
 

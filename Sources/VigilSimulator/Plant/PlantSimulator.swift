@@ -116,6 +116,22 @@ public struct PlantSimulator: Sendable {
         return Point(sensor: sensor, enterprise: enterprise, type: type, baseline: baseline, noise: noise, level1: level1, level2: level2)
     }
 
+    /// Setpoint records (`safety.setpoints.v1`) for the points of sensor types with `setpoints: true`: H and HH
+    /// where the incidents aim (the type's levels, or 80 % and 90 % into the instrument range), L and LL at 10 %
+    /// and 5 % into the range, and a major-hazard grade 1–4 per point. Deterministic for the seed.
+    public func setpointRecords() -> [(sensor: String, json: String)] {
+        var rng = SplitMix64(seed: seed ^ 0x5E79)
+        return points.filter(\.type.setpoints).map { point in
+            let lo = point.type.rangeMin ?? 0
+            let hi = point.type.rangeMax ?? max(lo + 100, point.level2 * 1.2)
+            let grade = 1 + rng.next() % 4
+            let json =
+                "{\"enterprise\":\"\(point.enterprise)\",\"sensor\":\"\(point.sensor)\",\"h\":\(point.level1),\"hh\":\(point.level2),"
+                + "\"l\":\(lo + 0.1 * (hi - lo)),\"ll\":\(lo + 0.05 * (hi - lo)),\"major_hazard_grade\":\(grade)}"
+            return (point.sensor, json)
+        }
+    }
+
     /// Calls `emit` for every reading with event time in `[from, to)`, in time order.
     public func readings(from: Int64, to: Int64, _ emit: (Point, Int64, Double) -> Void) {
         var t = max(start, from - ((from - start) % period + period) % period)

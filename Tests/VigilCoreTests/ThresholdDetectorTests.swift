@@ -231,6 +231,24 @@ struct ReferenceThreshold {
         #expect(try Self.run(values, restoreAt: 16).transitions == transitions)
     }
 
+    @Test("a two-sided rule (oxygen: L 19.5, H 23.5) alarms both ways; a point's own setpoints take precedence")
+    func twoSidedRule() {
+        let oxygen = ThresholdRule(name: "oxygen", level1: nil, sides: PointSetpoints(high: 23.5, low: 19.5))
+        var detector = ThresholdDetector(rules: [oxygen])
+        var out: [AlarmTransition] = []
+        var limits = ReadingLimits()
+        // Slot 0 uses the rule's sides; slot 1 has its own setpoints (H 22).
+        let context = LimitContext(setpoints: [nil, PointSetpoints(high: 22)])
+        var batch = ReadingBatch(capacity: 8)
+        for (k, (slot, x)) in [(0, 20.9), (0, 19.0), (0, 20.9), (0, 24.0), (1, 22.5), (1, 19.0)].enumerated() {
+            batch.append(eventTime: Int64(k) * 1_000, sensor: UInt32(slot), enterprise: 0, value: x, offset: Int64(k))
+        }
+        detector.process(batch, into: &out, limits: &limits, context: context) { _ in 0 }
+        #expect(out.map { "\($0.sensor) \($0.kind) \($0.direction) \($0.limit)" } == [
+            "0 raised low 19.5", "0 cleared low 19.5", "0 raised high 23.5", "1 raised high 22.0", "1 cleared high 22.0",
+        ])
+    }
+
     @Test("a point without setpoints keeps its rule; one whose value jumps across sides restarts the on-delay")
     func fallbacksAndSideChanges() throws {
         // No setpoints and a rule without levels: never alarms.

@@ -97,8 +97,9 @@ func files(in directory: String, ext: String) -> [String] {
         #expect(gas.alarm1 == 25 && gas.alarm2 == 50 && gas.unit == "%LEL")
         let h2s = try #require(spec.sensorTypes.first { $0.name == "h2s" })
         #expect(h2s.alarm1 == 10 && h2s.alarm2 == 20)
-        let o2 = try #require(spec.sensorTypes.first { $0.name == "oxygen_deficiency" })
-        #expect(o2.direction == .low && o2.alarm1 == 19.5)
+        let o2 = try #require(spec.sensorTypes.first { $0.name == "oxygen" })
+        #expect(o2.sides?.low == 19.5 && o2.sides?.high == 23.5 && o2.alarm1 == nil)
+        #expect(o2.thresholdRule?.sides == o2.sides)
         #expect(spec.alerts.routes.map(\.topic) == ["risk.alerts.urgent", "risk.alerts.regulator"])
     }
 

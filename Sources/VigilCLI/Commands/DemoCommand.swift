@@ -109,6 +109,6 @@ private let builtInPipeline = """
     sensor_types:
       flammable_gas: { match: ["-GT-"], unit: "%LEL", al1: 25, al2: 50, range: [0, 100] }
       h2s: { match: ["-AT-H2S"], unit: mg/m3, al1: 10, al2: 20, range: [0, 100] }
-      oxygen_deficiency: { match: ["-O2-"], unit: "%VOL", direction: low, al1: 19.5, range: [0, 30] }
+      oxygen: { match: ["-O2-"], unit: "%VOL", l: 19.5, h: 23.5, range: [0, 30] }
       tank_temperature: { match: ["-TT-"], unit: degC, range: [-50, 300] }
     """

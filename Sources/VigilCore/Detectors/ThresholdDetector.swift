@@ -23,11 +23,15 @@ public struct ThresholdRule: Sendable, Hashable {
     /// Dynamic limits: seasonal, time-of-day and special-work adjustments. They only tighten (the tightest
     /// of the base levels and every applying adjustment is in force).
     public var adjustments: [LimitAdjustment]
+    /// Two-sided levels (H/HH up, L/LL down) for every point of the rule that has no setpoints of its own, as
+    /// for oxygen (deficiency and enrichment); `direction`, `level1` and `level2` are then unused.
+    public var sides: PointSetpoints?
 
     public init(
         name: String, direction: Direction = .high, level1: Double?, level2: Double? = nil, deadband: Double = 0,
-        onDelay: Int64 = 0, offDelay: Int64 = 0, adjustments: [LimitAdjustment] = []
+        onDelay: Int64 = 0, offDelay: Int64 = 0, adjustments: [LimitAdjustment] = [], sides: PointSetpoints? = nil
     ) {
+        self.sides = sides
         self.name = name
         self.direction = direction
         self.level1 = level1
@@ -150,6 +154,15 @@ public struct PointSetpoints: Sendable, Hashable {
     public var lower: EffectiveLimits { EffectiveLimits(direction: 2, level1: low, level2: lowLow) }
     /// Whether any level is set.
     public var isEmpty: Bool { high.isNaN && highHigh.isNaN && low.isNaN && lowLow.isNaN }
+
+    // Equal when the same levels are set to the same values (NaN, "not set", equals itself here).
+    public static func == (a: Self, b: Self) -> Bool {
+        [a.high, a.highHigh, a.low, a.lowLow].map(\.bitPattern) == [b.high, b.highHigh, b.low, b.lowLow].map(\.bitPattern)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for x in [high, highHigh, low, lowLow] { hasher.combine(x.bitPattern) }
+    }
 }
 
 /// What dynamic limits depend on besides the rule: the local calendar, the special-work permits and the
@@ -344,7 +357,7 @@ public struct ThresholdDetector: Sendable {
             let current = state[slot]
             var target: UInt8
             var low = rule.direction == .low
-            if slot < context.setpoints.count, let points = context.setpoints[slot] {
+            if let points = slot < context.setpoints.count ? context.setpoints[slot] ?? rule.sides : rule.sides {
                 // Two-sided: an alarm stays on its side until it clears; from normal, the upper side first.
                 let upper = points.upper
                 let lower = points.lower

@@ -41,7 +41,10 @@ extension Watermark {
 extension ThresholdRule {
     /// A digest of the rule's name and parameters (state restored under different rules is not reused).
     var fingerprint: String {
-        "\(name)|\(direction)|\(level1.map { "\($0.bitPattern)" } ?? "-")|\(level2.map { "\($0.bitPattern)" } ?? "-")|\(deadband.bitPattern)|\(onDelay)|\(offDelay)"
+        let base =
+            "\(name)|\(direction)|\(level1.map { "\($0.bitPattern)" } ?? "-")|\(level2.map { "\($0.bitPattern)" } ?? "-")|\(deadband.bitPattern)|\(onDelay)|\(offDelay)"
+        guard let sides else { return base }
+        return base + "|sides \([sides.high, sides.highHigh, sides.low, sides.lowLow].map { "\($0.bitPattern)" }.joined(separator: ","))"
     }
 }
 

@@ -83,4 +83,34 @@ extension PipelineLoader {
         let ms = Int64(h * 3_600_000 + m * 60_000)
         return sign == "-" ? -ms : ms
     }
+
+    /// `h`, `hh`, `l`, `ll` of a sensor type: two-sided levels (not combined with `direction`, `al1`, `al2`).
+    static func readSides(_ t: [String: Node], path: String, into spec: inout SensorTypeSpec, _ r: inout _Reader) {
+        let keys = ["h", "hh", "l", "ll"]
+        guard keys.contains(where: { t[$0] != nil }) else { return }
+        var levels: [String: Double] = [:]
+        for k in keys { if let n = t[k], let x = r.number(n, "\(path).\(k)") { levels[k] = x } }
+        if let clash = ["al1", "al2", "direction"].first(where: { t[$0] != nil }) {
+            r.fail(t[clash], "\(path).\(clash)", "use either direction with al1/al2, or the two-sided levels h/hh/l/ll, not both")
+            return
+        }
+        let sides = PointSetpoints(high: levels["h"], highHigh: levels["hh"], low: levels["l"], lowLow: levels["ll"])
+        for (a, b) in [("h", "hh"), ("ll", "l"), ("l", "h"), ("ll", "hh")] {
+            if let x = levels[a], let y = levels[b], x >= y { r.fail(t[b], "\(path).\(b)", "\(b) (\(y)) must be above \(a) (\(x))") }
+        }
+        spec.sides = sides
+    }
+
+    /// Sensor ids take the first type whose `match` they contain: a type every one of whose patterns contains
+    /// an earlier type's pattern can never be chosen.
+    static func checkShadowed(_ type: SensorTypeSpec, earlier: [SensorTypeSpec], _ node: Node?, _ r: inout _Reader) {
+        guard !type.match.isEmpty else { return }
+        let covering = type.match.map { pattern in earlier.first { $0.match.contains { pattern.contains($0) } } }
+        guard covering.allSatisfy({ $0 != nil }), let first = covering.first, let first else { return }
+        r.fail(
+            node, "sensor_types.\(type.name).match",
+            "every sensor id it matches is matched first by sensor_types.\(first.name), so it would never be used",
+            hint: "for a point that alarms both ways, such as oxygen, use one type with l and h"
+        )
+    }
 }

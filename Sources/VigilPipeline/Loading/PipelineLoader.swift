@@ -20,7 +20,7 @@ import Yams
 /// | `windows[]` | {`name`, `kind` (tumbling/hopping/session), `size`, `slide`, `gap`, `allowed_lateness`, `emit` (on_close, final, every <duration>), `statistics`, `ewma_half_life`, `quantile_accuracy`} | —, —, …, 0s, on_close, [count, mean, min, max, stddev] |
 /// | `anomalies` | {`floor`, `window`, `warm_up`, `stale_after`, `offline_after`, `seasonal` {`enabled`, `min_days`, `alpha`}} | 0.6, 60, 20, 5m, 30m, {true, 3, 0.3} |
 /// | `time_zone` | UTC offset of local time (hour of day, month) | +08:00 |
-/// | `sensor_types.<name>` | {`match`, `unit`, `direction` (high/low), `al1`, `al2`, `deadband`, `on_delay`, `off_delay`, `range` [min, max], `period`, `severity` {al1, al2}, `notify` [equipment/safety/production], `adjustments` [{`months`, `hours` [from, to], `during` (special_work), `scale`, `al1`, `al2`}], `setpoints` (true: per-point H/HH/L/LL from `sources.setpoints`)} | …, high, …, 0, 0s, 0s, …, 60s, yellow/orange, [safety], [], false |
+/// | `sensor_types.<name>` | {`match`, `unit`, `direction` (high/low), `al1`, `al2`, `deadband`, `on_delay`, `off_delay`, `range` [min, max], `period`, `severity` {al1, al2}, `notify` [equipment/safety/production], `adjustments` [{`months`, `hours` [from, to], `during` (special_work), `scale`, `al1`, `al2`}], `setpoints` (true: per-point H/HH/L/LL from `sources.setpoints`), `h`/`hh`/`l`/`ll` (two-sided levels instead of `direction`/`al1`/`al2`)} | …, high, …, 0, 0s, 0s, …, 60s, yellow/orange, [safety], [], false |
 /// | `risk` | {`bands` {red, orange, yellow}, `downgrade` {margin, hold}, `alarm_weight`, `heartbeat`} | 80/60/40, 5 / 2h, 0.5, 1h |
 /// | `alerts` | {`routes` [{levels, topic}], `deadlines` {red, orange, yellow, blue}, `acknowledgements`} | —, 5m/30m/2h/24h, — |
 /// | `heatmap` | {`group_by`, `every`} (needs `sources.grades`) | [region, industry], 1m |
@@ -313,7 +313,7 @@ public enum PipelineLoader: Sendable {
                 v, path,
                 keys: [
                     "match", "unit", "direction", "al1", "al2", "deadband", "on_delay", "off_delay", "range", "period", "severity", "notify",
-                    "adjustments", "setpoints",
+                    "adjustments", "setpoints", "h", "hh", "l", "ll",
                 ],
                 required: ["match"]
             ) else { continue }
@@ -358,6 +358,7 @@ public enum PipelineLoader: Sendable {
                     spec.rangeMax = hi
                 }
             }
+            readSides(t, path: path, into: &spec, &r)
             if let a1 = spec.alarm1, let a2 = spec.alarm2 {
                 let ordered = spec.direction == .high ? a2 >= a1 : a2 <= a1
                 if !ordered {
@@ -367,6 +368,7 @@ public enum PipelineLoader: Sendable {
                     )
                 }
             }
+            checkShadowed(spec, earlier: out, t["match"], &r)
             out.append(spec)
         }
         return out

@@ -126,6 +126,9 @@ public struct SensorTypeSpec: Sendable, Hashable {
     /// temperature, pressure and level, whose setpoints are design values per tank. A point without setpoints
     /// keeps `al1`/`al2` (none: it cannot alarm, "threshold not set"). Default false.
     public var setpoints = false
+    /// Two-sided levels for every point of the type (`h`/`hh` going up, `l`/`ll` going down), instead of
+    /// `direction` with `al1`/`al2`: e.g. oxygen, alarming on deficiency and on enrichment.
+    public var sides: PointSetpoints? = nil
 
     public init(name: String, match: [String]) {
         self.name = name

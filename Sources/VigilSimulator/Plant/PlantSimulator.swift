@@ -111,6 +111,11 @@ public struct PlantSimulator: Sendable {
             level1 = a1
             level2 = type.alarm2 ?? (type.direction == .high ? a1 * 1.5 : a1 * 0.8)
             baseline = type.direction == .high ? max(lo, a1 * 0.2) : a1 * 1.07
+        } else if let sides = type.sides, !sides.high.isNaN {
+            // Two-sided (oxygen): normal between L and H, incidents aim upwards.
+            baseline = sides.low.isNaN ? max(lo, sides.high * 0.2) : (sides.low + sides.high) / 2
+            level1 = sides.high
+            level2 = sides.highHigh.isNaN ? sides.high + (sides.high - baseline) : sides.highHigh
         }
         let noise = max(abs(level1 - baseline) * 0.03, (hi - lo) * 0.002)
         return Point(sensor: sensor, enterprise: enterprise, type: type, baseline: baseline, noise: noise, level1: level1, level2: level2)

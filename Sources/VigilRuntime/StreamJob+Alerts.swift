@@ -40,7 +40,24 @@ extension StreamJob {
         }
         // Transitions and deadline checks in input order (a transition belongs to the reading that completed it).
         var tp = 0
+        var unset = 0
+        let notSet = state.detector.thresholdNotSet
         for k in 0..<batch.count {
+            if unset < notSet.count && notSet[unset] == k {
+                // §3.2: a point whose rule has no level for it ("threshold not set") is a data-quality defect, not "no alarm".
+                unset += 1
+                let sensor = sensors.key(for: batch.sensor[k])
+                let enterprise = state.decoder.enterprises.key(for: batch.enterprise[k])
+                let rule = state.detector.ruleIndex(slot: batch.sensor[k]).map { config.alarmRules[$0].rule.name } ?? ""
+                let t = batch.eventTime[k]
+                let json =
+                    "{\"alert_id\":\"\(sensor)/threshold_not_set/\(t)\",\"event\":\"threshold_not_set\",\"level\":\"normal\","
+                    + "\"previous_level\":\"normal\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"rule\":\"\(rule)\","
+                    + "\"ts\":\(t),\"raised_at\":\(t),\"value\":\(batch.value[k]),\"limit\":null,\"direction\":\"none\","
+                    + "\"severity\":\"blue\",\"respond_by\":null,\"notify\":[\"equipment\"]}"
+                try produceAlert(json, enterprise: enterprise, severity: .blue)
+                stats.alertsByLevel["threshold_not_set", default: 0] += 1
+            }
             while tp < transitions.count && transitions[tp].sensor == batch.sensor[k] && transitions[tp].time == batch.eventTime[k] {
                 let t = transitions[tp]
                 tp += 1

@@ -249,6 +249,24 @@ struct ReferenceThreshold {
         ])
     }
 
+    @Test("a point without any level is reported once as 'threshold not set', again only after levels came and went")
+    func thresholdNotSet() {
+        var detector = ThresholdDetector(rules: [Self.rule])
+        var out: [AlarmTransition] = []
+        var limits = ReadingLimits()
+        func step(_ setpoints: PointSetpoints?) -> [Int] {
+            var batch = ReadingBatch(capacity: 3)
+            for k in 0..<3 { batch.append(eventTime: Int64(k), sensor: 0, enterprise: 0, value: 50, offset: Int64(k)) }
+            detector.process(batch, into: &out, limits: &limits, context: LimitContext(setpoints: [setpoints])) { _ in 0 }
+            return detector.thresholdNotSet
+        }
+        #expect(step(nil) == [0])
+        #expect(step(nil) == [])
+        #expect(step(PointSetpoints(lowLow: 10)) == [], "one level on one side is enough")
+        #expect(step(nil) == [0])
+        #expect(out.isEmpty)
+    }
+
     @Test("a point without setpoints keeps its rule; one whose value jumps across sides restarts the on-delay")
     func fallbacksAndSideChanges() throws {
         // No setpoints and a rule without levels: never alarms.

@@ -418,7 +418,7 @@ extension GradeFactorStreamTests {
         let overdue = ["overdue AL2", "overdue AL2", "overdue AL2"]
         #expect(history("E0-LT-1") == ["raised AL2 high 90.0"] + overdue.map { $0 + " high <null>" } + ["cleared normal high 90.0"], "\(history("E0-LT-1"))")
         #expect(history("E1-LT-2") == ["raised AL2 low 10.0"] + overdue.map { $0 + " low <null>" } + ["cleared normal low 10.0"], "\(history("E1-LT-2"))")
-        #expect(history("E0-LT-3").isEmpty, "no setpoints, no levels: threshold not set")
+        #expect(history("E0-LT-3") == ["threshold_not_set normal none <null>"], "no setpoints, no levels: reported once (§3.2)")
         let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")
         for a in alerts { #expect(schema.validate(json: try JSONSerialization.data(withJSONObject: a)).isEmpty, "\(a)") }
         // E0: orange once HH on its grade 2 tank has lasted over 30 min (raised at minute 5); E1's grade 3 tank does not count.

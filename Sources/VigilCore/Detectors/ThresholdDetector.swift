@@ -276,6 +276,12 @@ public struct ThresholdDetector: Sendable {
     var raisedAt: [Int64] = []
     /// Whether the slot's current (or last) alarm is on the low side.
     var lowSide: [Bool] = []
+    /// Whether the slot has been reported without any level ("threshold not set").
+    var reportedUnset: [Bool] = []
+    /// Indices into the last processed batch of the readings whose point has a rule but no level at all
+    /// (`DOMAIN.md` §3.2 "阈值未设置"): reported once per point, and again if its levels go missing after
+    /// having been set.
+    public private(set) var thresholdNotSet: [Int] = []
     /// Each rule's levels without adjustments, and whether one of its adjustments depends on permits.
     let baseLimits: [EffectiveLimits]
     let dependsOnPermits: [Bool]
@@ -321,6 +327,7 @@ public struct ThresholdDetector: Sendable {
         ruleFor: (UInt32) -> Int?
     ) {
         limits.removeAll()
+        thresholdNotSet.removeAll(keepingCapacity: true)
         let n = batch.count
         guard n > 0 else { return }
         var maxSlot = -1
@@ -368,7 +375,10 @@ public struct ThresholdDetector: Sendable {
                 } else {
                     let up = rule.level(of: x, current: 0, limits: upper)
                     let down = up > 0 ? 0 : rule.level(of: x, current: 0, limits: lower)
-                    low = down > 0 || (up == 0 && !lower.level1.isNaN && (upper.level1.isNaN || x < (upper.level1 + lower.level1) / 2))
+                    // Normal: the side nearer the value (the first level set on each side decides).
+                    let top = upper.level1.isNaN ? upper.level2 : upper.level1
+                    let bottom = lower.level1.isNaN ? lower.level2 : lower.level1
+                    low = down > 0 || (up == 0 && !bottom.isNaN && (top.isNaN || x < (top + bottom) / 2))
                     inForce = low ? lower : upper
                     target = max(up, down)
                 }
@@ -376,6 +386,12 @@ public struct ThresholdDetector: Sendable {
                 target = rule.level(of: x, current: current, limits: inForce)
             }
             limits.append(inForce)
+            let unset = inForce.level1.isNaN && inForce.level2.isNaN && current == 0
+            if unset != reportedUnset[slot] {
+                // A point whose other side is set reports its limits as that side's: unset means none at all.
+                reportedUnset[slot] = unset
+                if unset { thresholdNotSet.append(i) }
+            }
             if target == current {
                 pending[slot] = current
                 continue
@@ -411,5 +427,6 @@ public struct ThresholdDetector: Sendable {
         pendingSince.append(contentsOf: repeatElement(.min, count: extra))
         raisedAt.append(contentsOf: repeatElement(0, count: extra))
         lowSide.append(contentsOf: repeatElement(false, count: extra))
+        reportedUnset.append(contentsOf: repeatElement(false, count: extra))
     }
 }

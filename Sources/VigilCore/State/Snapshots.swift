@@ -52,14 +52,14 @@ extension ThresholdDetector {
     /// A digest of the rule list; ``init(rules:restoring:)`` refuses state taken under other rules.
     public var rulesFingerprint: UInt32 { SnapshotCodec.crc32(Array(rules.map(\.fingerprint).joined(separator: ";").utf8)) }
 
-    /// Writes the per-slot columns (rule binding, raised level with its side in the top bit, pending level and
-    /// since when, raised at).
+    /// Writes the per-slot columns (rule binding, raised level with its side in bit 7 and "threshold not set
+    /// reported" in bit 6, pending level and since when, raised at).
     public func write(to w: inout SnapshotWriter) {
         w.u32(rulesFingerprint)
         w.u64(UInt64(ruleOf.count))
         for i in ruleOf.indices {
             w.u32(UInt32(bitPattern: ruleOf[i]))
-            w.u8(state[i] | (lowSide[i] ? 0x80 : 0))
+            w.u8(state[i] | (lowSide[i] ? 0x80 : 0) | (reportedUnset[i] ? 0x40 : 0))
             w.u8(pending[i])
             w.i64(pendingSince[i])
             w.i64(raisedAt[i])
@@ -84,9 +84,10 @@ extension ThresholdDetector {
             guard rule >= -2, rule < Int32(rules.count) else { throw SnapshotError("alarm state names rule \(rule) of \(rules.count)") }
             ruleOf[i] = rule
             let level = try r.u8()
-            guard level & 0x7F <= 2 else { throw SnapshotError("alarm state holds an unknown level \(level & 0x7F)") }
-            state[i] = level & 0x7F
+            guard level & 0x3F <= 2 else { throw SnapshotError("alarm state holds an unknown level \(level & 0x3F)") }
+            state[i] = level & 0x3F
             lowSide[i] = level & 0x80 != 0
+            reportedUnset[i] = level & 0x40 != 0
             pending[i] = try r.u8()
             pendingSince[i] = try r.i64()
             raisedAt[i] = try r.i64()

@@ -55,7 +55,7 @@ public enum Demo: Sendable {
         let partitions: Int32 = 4
         let optionalTopics: [String?] = [
             spec.sources.readings?.topics.first, spec.sources.enterprises, spec.sources.permits, spec.sources.hazards,
-            spec.alerts.acknowledgements, spec.sources.setpoints, spec.sinks.windowStats, spec.sinks.deadLetters, spec.sinks.alerts, spec.sinks.grades,
+            spec.alerts.acknowledgements, spec.sources.setpoints, spec.sources.commitments, spec.sinks.windowStats, spec.sinks.deadLetters, spec.sinks.alerts, spec.sinks.grades,
         ]
         let topics = optionalTopics.compactMap { $0 }
         for t in topics { try cluster.createTopic(t, partitions: partitions) }
@@ -73,14 +73,21 @@ public enum Demo: Sendable {
         )
 
         // Enterprise profiles and point setpoints first (the pipeline reads them as tables at start).
-        if spec.sources.enterprises != nil || spec.sources.setpoints != nil {
+        if spec.sources.enterprises != nil || spec.sources.setpoints != nil || spec.sources.commitments != nil {
             var ppc = KafkaProducerConfig(bootstrapServers: cluster.bootstrapServers)
             ppc.additionalConfig = ["log_level": "3"]
             let tableProducer = try KafkaProducer(config: ppc)
+            let names = (1...max(1, options.enterprises)).map { "E" + String(repeating: "0", count: max(0, 4 - String($0).count)) + String($0) }
             if let profileTopic = spec.sources.enterprises {
-                let names = (1...max(1, options.enterprises)).map { "E" + String(repeating: "0", count: max(0, 4 - String($0).count)) + String($0) }
                 for (e, json) in SimulationRun.profiles(enterprises: names, seed: options.seed) {
                     try tableProducer.produce(topic: profileTopic, key: Array(e.utf8), value: Array(json.utf8))
+                }
+            }
+            if let commitmentTopic = spec.sources.commitments {
+                for (e, json) in SimulationRun.commitments(
+                    enterprises: names, from: simulator.start, to: simulator.end, utcOffset: spec.utcOffset, seed: options.seed)
+                {
+                    try tableProducer.produce(topic: commitmentTopic, key: Array(e.utf8), value: Array(json.utf8))
                 }
             }
             if let setpointTopic = spec.sources.setpoints {

@@ -99,6 +99,10 @@ public enum GradeExplainer: Sendable {
         indicator("s4 mean time to clear", f(clear / 60_000) + " min", "/ 30 min target → \(f(min(clear / 1_800_000, 1), 2))", "0.20")
         indicator("s5 longest alarm", f(longest / 60_000) + " min", "/ 120 min target → \(f(min(longest / 7_200_000, 1), 2))", "0.20")
         line("       alarms in 24 h: \((inputs["alarms_24h"] as? NSNumber)?.intValue ?? 0)")
+        if let pseudo = (inputs["pseudo_alarms_24h"] as? NSNumber)?.intValue, pseudo > 0 {
+            let without = num(inputs["alarm_score_without_pseudo"]).map { f($0) } ?? "?"
+            line("       anomaly episodes in 24 h: \(pseudo), as pseudo-alarms of weight 0.5 in s1–s3 (A without them: \(without)) (§4.3)")
+        }
         let permits = (inputs["active_permits"] as? NSNumber)?.intValue ?? 0
         let hazards = (inputs["open_hazards"] as? NSNumber)?.intValue ?? 0
         line("  O  operations load      \(f(o).padded(6))  \(permits) special-work permit(s) valid: 特级动火 15, 一级 8, 二级 3, 受限空间 8, 开停车 10, 检维修 5; cap 30 (§4.3)")
@@ -122,7 +126,13 @@ public enum GradeExplainer: Sendable {
             default: line("     override: \(o)")
             }
         }
-        line("  Q  data quality         \(f(q).padded(6))  offline share \(f(num(inputs["offline_share"]), 2)) × 20 (§5)")
+        let commitment =
+            switch inputs["commitment_missing"] as? Bool {
+            case true: "; today's safety commitment is missing (+5)"
+            case false: "; today's safety commitment is filed"
+            default: ""
+            }
+        line("  Q  data quality         \(f(q).padded(6))  offline share \(f(num(inputs["offline_share"]), 2)) × 20 (§5)\(commitment)")
         let credit = num(inputs["credit_score"]).map { "credit score \(f($0)) (grade \(inputs["credit_grade"] as? String ?? "?")) → weight × (100 − score) / 100 (§7.2)" }
         line("  C  credit               \(f(c).padded(6))  \(credit ?? "no credit score in the profile")")
         line("")

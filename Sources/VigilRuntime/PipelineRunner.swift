@@ -97,6 +97,8 @@ public final class PipelineRunner {
         config.interruptionShare = spec.risk.interruptionShare
         config.interruptionYellowAfter = spec.risk.interruptionFor
         config.setpointsTopic = spec.sources.setpoints
+        config.commitmentsTopic = spec.sources.commitments
+        config.commitmentDue = spec.risk.commitmentDue
         config.tankAlarmFor = spec.risk.tankAlarmFor
         config.tankGrades = Set(spec.risk.tankGrades)
         config.hotWorkKinds = Set(spec.risk.hotWorkKinds)

@@ -16,6 +16,8 @@ import VigilKafka
 ///   "major_hazard_grade": 2}` (`DOMAIN.md` §3.2: a point's design H/HH/L/LL, any of them optional, and the
 ///   grade of the major hazard its tank belongs to; the latest record per sensor counts; a record whose levels
 ///   are out of order — HH below H, LL above L, L not below H — is ignored and counted).
+/// - Commitments: `{"enterprise": "E0042", "date": "2026-11-23"}`: the enterprise filed its daily safety
+///   commitment (安全承诺) for that local date (those more than 7 days older than the newest are forgotten).
 /// - Acknowledgements: `{"alert_id": "E0042-GT-007/flammable_gas/1767225600000", "ts": ms, "by": "operator 12"}`
 ///   (the earliest acknowledgement of an alert id counts; those older than ``acknowledgementRetention`` before
 ///   the newest are forgotten).
@@ -60,6 +62,9 @@ final class ProfileTable {
     private(set) var setpoints: [String: Setpoint] = [:]
     private(set) var setpointsVersion = 0
     private(set) var rejectedSetpoints = 0
+    /// enterprise → local dates (days since 1970-01-01) with a safety commitment.
+    private(set) var commitments: [String: Set<Int64>] = [:]
+    private var newestCommitment: Int64 = .min
     /// alert id → its acknowledgement.
     private(set) var acknowledgements: [String: Acknowledgement] = [:]
     private var newestAcknowledgement: Int64 = .min
@@ -71,10 +76,11 @@ final class ProfileTable {
     let hazardsTopic: String?
     let acknowledgementsTopic: String?
     let setpointsTopic: String?
+    let commitmentsTopic: String?
 
     init(
         profiles: String?, permits: String? = nil, hazards: String? = nil, acknowledgements: String? = nil, setpoints: String? = nil,
-        brokers: String, additional: [String: String]
+        commitments: String? = nil, brokers: String, additional: [String: String]
     ) throws(KafkaError) {
         var admin: [String: String] = additional
         admin["log_level"] = admin["log_level"] ?? "3"
@@ -83,11 +89,12 @@ final class ProfileTable {
         hazardsTopic = hazards
         acknowledgementsTopic = acknowledgements
         setpointsTopic = setpoints
+        commitmentsTopic = commitments
         let existing = try KafkaAdmin(bootstrapServers: brokers, additionalConfig: admin).describeTopics()
         var cc = KafkaConsumerConfig(bootstrapServers: brokers, groupID: "vigil.profiles.\(UUID().uuidString)")
         cc.additionalConfig = additional
         consumer = try KafkaConsumer(config: cc)
-        let topics = [profiles, permits, hazards, acknowledgements, setpoints].compactMap { $0 }
+        let topics = [profiles, permits, hazards, acknowledgements, setpoints, commitments].compactMap { $0 }
         try consumer.assign(topics.flatMap { topic in (0..<(existing[topic] ?? 1)).map { KafkaTopicPartition(topic: topic, partition: $0, offset: 0) } })
         try catchUp(timeoutMs: 10_000)
     }
@@ -127,6 +134,20 @@ final class ProfileTable {
         (start..<sensors.count).map { setpoints[sensors.key(for: UInt32($0))]?.levels }
     }
 
+    /// Days since 1970-01-01 of a `YYYY-MM-DD` date (H. Hinnant's `days_from_civil`), nil if it is not one.
+    static func day(of text: String) -> Int64? {
+        let parts = text.split(separator: "-")
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2, let y0 = Int64(parts[0]),
+            let m = Int64(parts[1]), let d = Int64(parts[2]), (1...12).contains(m), (1...31).contains(d)
+        else { return nil }
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
     private func apply(_ record: KafkaRecordView) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(record.payload)) as? [String: Any] else { return }
         let topic = record.topicName
@@ -143,6 +164,16 @@ final class ProfileTable {
             return
         }
         guard let enterprise = object["enterprise"] as? String else { return }
+        if topic == commitmentsTopic {
+            guard let text = object["date"] as? String, let day = Self.day(of: text) else { return }
+            commitments[enterprise, default: []].insert(day)
+            if day > newestCommitment {
+                // A new day: forget the dates more than a week before it.
+                newestCommitment = day
+                for e in commitments.keys { commitments[e] = commitments[e]!.filter { $0 >= day - 7 } }
+            }
+            return
+        }
         if topic == setpointsTopic {
             guard let sensor = object["sensor"] as? String else { return }
             func level(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }

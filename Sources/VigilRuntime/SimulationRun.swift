@@ -29,6 +29,7 @@ public enum SimulationRun: Sendable {
         public var permits = 0
         public var hazards = 0
         public var setpoints = 0
+        public var commitments = 0
         public var incidents: [PlantSimulator.Incident] = []
     }
 
@@ -56,6 +57,30 @@ public enum SimulationRun: Sendable {
                 + "\"credit\":{\"factors\":{\(credit.joined(separator: ","))},\"serious_dishonesty\":\(rng.next() % 8 == 0)}}"
             return (e, json)
         }
+    }
+
+    /// Daily safety commitments (`{"enterprise", "date"}`) for the local dates from `from` to `to` (event time,
+    /// ms): each enterprise files one on 85 % of the days. Deterministic for a seed.
+    public static func commitments(enterprises: [String], from: Int64, to: Int64, utcOffset: Int64, seed: UInt64) -> [(String, String)] {
+        var rng = SplitMix64(seed: seed ^ 0xC0117)
+        let first = EventTime.floorDiv(from + utcOffset, 86_400_000)
+        let last = EventTime.floorDiv(to + utcOffset, 86_400_000)
+        var out: [(String, String)] = []
+        for day in first...max(first, last) {
+            // H. Hinnant's civil_from_days.
+            let z = day + 719_468
+            let era = EventTime.floorDiv(z, 146_097)
+            let doe = z - era * 146_097
+            let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+            let mp = (5 * doy + 2) / 153
+            let d = doy - (153 * mp + 2) / 5 + 1
+            let m = mp < 10 ? mp + 3 : mp - 9
+            let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+            let date = String(format: "%04lld-%02lld-%02lld", y, m, d)
+            for e in enterprises where rng.nextUnit() < 0.85 { out.append((e, "{\"enterprise\":\"\(e)\",\"date\":\"\(date)\"}")) }
+        }
+        return out
     }
 
     /// Runs the simulation (blocking). `stop` ends it early; `progress` receives a line every few seconds.
@@ -90,6 +115,12 @@ public enum SimulationRun: Sendable {
             for (sensor, json) in simulator.setpointRecords() {
                 try producer.produce(topic: topic, key: Array(sensor.utf8), value: Array(json.utf8))
                 summary.setpoints += 1
+            }
+        }
+        if let topic = spec.sources.commitments {
+            for (e, json) in commitments(enterprises: enterprises, from: start, to: start + options.duration, utcOffset: spec.utcOffset, seed: options.seed) {
+                try producer.produce(topic: topic, key: Array(e.utf8), value: Array(json.utf8))
+                summary.commitments += 1
             }
         }
         if let topic = spec.sources.permits {

@@ -15,6 +15,9 @@ extension StreamJob {
         let state = partitions[i]
         let batch = state.batch
         var tp = 0
+        // Anomaly episodes of the statistical detectors are pseudo-alarms in A (§4.3); threshold proximity and
+        // data gaps are not (the alarm itself and the offline share count those).
+        let scored = config.anomaliesTopic != nil && anomalyScores.score.count == batch.count
         for k in 0..<batch.count {
             let e = Int(batch.enterprise[k])
             let t = batch.eventTime[k]
@@ -40,6 +43,11 @@ extension StreamJob {
                 tp += 1
             }
             risk.behaviour.noteReading(sensor: sensor, at: t)
+            if scored {
+                let detector = anomalyScores.detector[k]
+                let anomalous = anomalyScores.score[k] >= config.anomalyFloor && detector != .threshold && detector != .dataGap
+                risk.behaviour.noteAnomaly(sensor: sensor, at: t, anomalous: anomalous)
+            }
             if due {
                 risk.nextEvaluation = (EventTime.floorDiv(t, config.gradeEvaluation) &+ 1) &* config.gradeEvaluation
                 try evaluate(&risk, enterprise: UInt32(e), at: t, state: state)
@@ -78,11 +86,17 @@ extension StreamJob {
         let directRed = profile?.directRed ?? []
         inputs.directRed = !directRed.isEmpty
         if let credit = profile?.credibility { inputs.credit = CreditScore.riskPoints(score: credit, weight: config.factorWeights.creditWeight) }
-        inputs.alarm = RiskInputs.alarmScore(
-            disturbanceRate: ind.disturbanceRate, repeatAlarmShare: ind.repeatAlarmShare, alarmsPerPoint: ind.alarmsPerPoint,
-            meanTimeToClear: ind.meanTimeToClear, longestAlarm: ind.longestAlarm
-        )
-        inputs.dataQuality = 20 * ind.offlineShare
+        let alarmScores = ind.alarmScore
+        inputs.alarm = max(alarmScores.alarms, alarmScores.withPseudo)
+        inputs.dataQuality = config.factorWeights.offlineWeight * ind.offlineShare
+        // §4.3 Q: +5 once today's safety commitment is due (local time) and missing.
+        var commitmentMissing: Bool? = nil
+        if let table = profiles, table.commitmentsTopic != nil {
+            let local = now + config.anomalySettings.utcOffset
+            let day = EventTime.floorDiv(local, 86_400_000)
+            commitmentMissing = local - day * 86_400_000 >= config.commitmentDue && table.commitments[enterprise]?.contains(day) != true
+            if commitmentMissing == true { inputs.dataQuality += config.factorWeights.missingCommitment }
+        }
         if let permits = profiles?.permits[enterprise] { inputs.operations = config.factorWeights.operations(permits.values, at: now) }
         var overdueMajorHazard = false
         if let hazards = profiles?.hazards[enterprise] {
@@ -156,6 +170,8 @@ extension StreamJob {
             + "\"inputs\":{\"disturbance_rate\":\(n(ind.disturbanceRate)),\"repeat_alarm_share\":\(n(ind.repeatAlarmShare)),"
             + "\"alarms_per_point\":\(n(ind.alarmsPerPoint)),\"mean_time_to_clear_ms\":\(ind.meanTimeToClear),"
             + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"alarms_24h\":\(ind.alarms),"
+            + "\"pseudo_alarms_24h\":\(ind.pseudoAlarms),\"alarm_score_without_pseudo\":\(n(alarmScores.alarms)),"
+            + "\"commitment_missing\":\(commitmentMissing.map { "\($0)" } ?? "null"),"
             + "\"major_hazard_grade\":\(profile?.majorHazardGrade.map { "\($0)" } ?? "null"),\"active_permits\":\(activePermits),"
             + "\"open_hazards\":\(openHazards),\"overdue_major_hazard\":\(overdueMajorHazard),"
             + "\"interrupted_since\":\(risk.interruptedSince == .min ? "null" : "\(risk.interruptedSince)"),"

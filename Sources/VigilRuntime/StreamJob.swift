@@ -68,6 +68,10 @@ public struct StreamJobConfig: Sendable {
     /// §4.3: HH or LL on a tank of one of these major-hazard grades lasting longer than `tankAlarmFor` → at least orange.
     public var tankAlarmFor: Int64 = 1_800_000
     public var tankGrades: Set<Int> = [1, 2]
+    /// Daily safety commitments, read in full as a table; from `commitmentDue` (local time of day, ms) a
+    /// missing one adds `factorWeights.missingCommitment` to Q. nil: not checked.
+    public var commitmentsTopic: String? = nil
+    public var commitmentDue: Int64 = 9 * 3_600_000
     /// A copy of every grade keyed by the enterprise's region goes here (when the region is known).
     public var gradesByRegionTopic: String? = nil
     /// Readings whose anomaly score reaches `anomalyFloor` go here; nil disables scoring.
@@ -267,13 +271,16 @@ public final class StreamJob {
         self.dlq = DeadLetterQueue(topic: config.deadLetterTopic)
         self.encoders = config.windows.map { WindowStatsEncoder(statistics: $0.spec.statistics) }
         permitLimits = config.permitsTopic != nil && config.alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
-        let grading = config.gradesTopic != nil && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil)
+        let grading =
+            config.gradesTopic != nil
+            && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil || config.commitmentsTopic != nil)
         let acknowledging = config.acknowledgementsTopic != nil && !config.alarmRules.isEmpty
         let pointLevels = config.setpointsTopic != nil && !config.alarmRules.isEmpty
         if grading || permitLimits || acknowledging || pointLevels {
             self.profiles = try ProfileTable(
                 profiles: grading ? config.profilesTopic : nil, permits: config.permitsTopic, hazards: grading ? config.hazardsTopic : nil,
                 acknowledgements: acknowledging ? config.acknowledgementsTopic : nil, setpoints: pointLevels ? config.setpointsTopic : nil,
+                commitments: grading ? config.commitmentsTopic : nil,
                 brokers: config.brokers, additional: config.consumerAdditional
             )
         } else {

@@ -112,3 +112,46 @@ import VigilCore
         #expect(RiskGrader().score(inputs) == 41.5)
     }
 }
+
+@Suite struct PseudoAlarmTests {
+    @Test("anomaly episodes count as pseudo-alarms of weight 0.5 in s1–s3, never lower A, and leave the window after 24 h")
+    func pseudoAlarmsRaiseA() throws {
+        var b = AlarmBehaviour()
+        for s in UInt32(0)..<4 { b.noteReading(sensor: s, at: 0) }
+        // Sensor 0: one real alarm, raised at 0 and cleared after 40 min. Sensor 1: three anomaly episodes
+        // (a run of anomalous readings is one episode). Sensor 2: one episode that is still going on.
+        b.note(AlarmTransition(sensor: 0, enterprise: 0, rule: 0, time: 0, from: 0, to: 1, value: 30, raisedAt: 0, limit: 25))
+        b.note(AlarmTransition(sensor: 0, enterprise: 0, rule: 0, time: 2_400_000, from: 1, to: 0, value: 5, raisedAt: 0, limit: 25))
+        for (k, anomalous) in [true, true, false, true, false, false, true, true].enumerated() {
+            b.noteAnomaly(sensor: 1, at: Int64(k) * 60_000, anomalous: anomalous)
+            b.noteReading(sensor: 1, at: Int64(k) * 60_000)
+        }
+        b.noteAnomaly(sensor: 2, at: 100_000, anomalous: true)
+        b.noteAnomaly(sensor: 3, at: 100_000, anomalous: false)
+        let i = b.indicators(at: 3_600_000)
+        #expect(i.alarms == 1 && i.pseudoAlarms == 4)
+        #expect(i.disturbanceRate == 0.25 && i.repeatAlarmShare == 0 && i.alarmsPerPoint == 0.25)
+        // Points alarming: sensor 0 (1) + sensors 1 and 2 (0.5 each); sensor 1 has 3 × 0.5 = 1.5 < 3: no repeat.
+        #expect(i.withPseudo.disturbanceRate == 2.0 / 4 && i.withPseudo.repeatAlarmShare == 0)
+        #expect(i.withPseudo.alarmsPerPoint == (1 + 0.5 * 4) / 4)
+        let a = i.alarmScore
+        #expect(a.withPseudo > a.alarms)
+        let expected = RiskInputs.alarmScore(
+            disturbanceRate: 0.5, repeatAlarmShare: 0, alarmsPerPoint: 0.75, meanTimeToClear: 2_400_000, longestAlarm: 2_400_000)
+        #expect(abs(a.withPseudo - expected) < 1e-9)
+        // A day later, only what happened since counts.
+        b.noteAnomaly(sensor: 3, at: 90_000_000, anomalous: true)
+        let later = b.indicators(at: 90_000_000)
+        #expect(later.pseudoAlarms == 1 && later.alarms == 0)
+        // Snapshot and restore keep the episodes and which points are in one.
+        var w = SnapshotWriter()
+        b.write(to: &w)
+        var r = SnapshotReader(w.bytes)
+        var restored = try AlarmBehaviour(reading: &r)
+        #expect(r.atEnd)
+        b.noteAnomaly(sensor: 3, at: 90_060_000, anomalous: true)
+        restored.noteAnomaly(sensor: 3, at: 90_060_000, anomalous: true)
+        #expect(b.indicators(at: 90_100_000) == restored.indicators(at: 90_100_000))
+        #expect(restored.indicators(at: 90_100_000).pseudoAlarms == 1, "the episode that was going on continues")
+    }
+}

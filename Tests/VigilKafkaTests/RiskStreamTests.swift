@@ -440,3 +440,38 @@ extension GradeFactorStreamTests {
         #expect(job.profiles?.rejectedSetpoints == 1)
     }
 }
+
+extension GradeFactorStreamTests {
+    @Test("anomaly episodes of the statistical detectors raise A as pseudo-alarms; the grade record shows both scores")
+    func pseudoAlarmsInGrades() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        // E0-GT-1: noise around 5 for 30 min, then a shift to 15 (below AL1 25) for 10 min, sampled every 10 s.
+        var rng = SplitMix64(seed: 3)
+        var count = 0
+        for k in 0..<240 {
+            let value = (k >= 180 ? 15.0 : 5.0) + 0.3 * rng.nextGaussian()
+            let json = "{\"enterprise\":\"E0\",\"sensor\":\"E0-GT-1\",\"ts\":\(setup.t0 + Int64(k) * 10_000),\"value\":\(value)}"
+            try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
+            count += 1
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.gradeHeartbeat = 60_000
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: Int64(count))
+        try job.close()
+        let grades = try Self.grades(setup)
+        func number(_ g: [String: Any], _ group: String, _ name: String) -> Double {
+            ((g[group] as? [String: Any])?[name] as? NSNumber)?.doubleValue ?? -1
+        }
+        let before = grades.filter { (($0["ts"] as? NSNumber)?.int64Value ?? 0) < setup.t0 + 1_800_000 }
+        #expect(!before.isEmpty && before.allSatisfy { number($0, "inputs", "pseudo_alarms_24h") == 0 && number($0, "factors", "alarm") == 0 })
+        let last = try #require(grades.last)
+        #expect(number(last, "inputs", "pseudo_alarms_24h") >= 1, "\(last)")
+        #expect(number(last, "inputs", "alarm_score_without_pseudo") == 0)
+        // One point, alarming as a pseudo-alarm only: s1 = 0.5, s3 = 0.5 × episodes / 10.
+        #expect(number(last, "factors", "alarm") >= 15, "\(last)")
+        #expect(GradeExplainer.explain(last).contains("anomaly episodes in 24 h"))
+    }
+}

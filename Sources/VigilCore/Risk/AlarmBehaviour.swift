@@ -1,11 +1,15 @@
 /// The five alarm-behaviour indicators of one enterprise over a rolling window (`DOMAIN.md` §4.1/§4.3):
 /// disturbance rate, repeat alarms, mean alarms per point, mean time to clear, longest alarm.
 ///
-/// Fed with the enterprise's points (as they report) and its alarm transitions; alarms older than the window
-/// are forgotten. Event time throughout, so replays give the same indicators.
+/// Fed with the enterprise's points (as they report), its alarm transitions and its anomaly episodes; alarms
+/// older than the window are forgotten. Anomaly episodes are pseudo-alarms (§4.3): each counts with
+/// ``pseudoWeight`` in the alarm counts (s1–s3), not in the durations. Event time throughout, so replays give
+/// the same indicators.
 public struct AlarmBehaviour: Sendable {
     /// The rolling window, ms (default 24 h).
     public let window: Int64
+    /// What an anomaly episode counts for, against 1 for an alarm (0.5).
+    public static let pseudoWeight = 0.5
 
     struct Alarm: Sendable {
         var sensor: UInt32
@@ -15,6 +19,9 @@ public struct AlarmBehaviour: Sendable {
     var alarms: [Alarm] = []
     var points: Set<UInt32> = []
     var lastSeen: [UInt32: Int64] = [:]
+    /// Starts of anomaly episodes (sensor, event time) within the window, and the points in one now.
+    var pseudoAlarms: [(sensor: UInt32, at: Int64)] = []
+    var anomalous: Set<UInt32> = []
 
     public init(window: Int64 = 86_400_000) { self.window = window }
 
@@ -22,6 +29,16 @@ public struct AlarmBehaviour: Sendable {
     public mutating func noteReading(sensor: UInt32, at t: Int64) {
         points.insert(sensor)
         if t > (lastSeen[sensor] ?? .min) { lastSeen[sensor] = t }
+    }
+
+    /// A reading of `sensor` at `t` that a statistical detector scored as anomalous (`true`) or not: the first
+    /// anomalous reading after a normal one starts an episode (a pseudo-alarm).
+    public mutating func noteAnomaly(sensor: UInt32, at t: Int64, anomalous isAnomalous: Bool) {
+        if isAnomalous {
+            if anomalous.insert(sensor).inserted { pseudoAlarms.append((sensor, t)) }
+        } else if !anomalous.isEmpty {
+            anomalous.remove(sensor)
+        }
     }
 
     /// An alarm transition of one of the enterprise's points.
@@ -33,24 +50,67 @@ public struct AlarmBehaviour: Sendable {
         }
     }
 
-    /// The indicators at event time `now`, as the inputs of ``RiskInputs/alarmScore(disturbanceRate:repeatAlarmShare:alarmsPerPoint:meanTimeToClear:longestAlarm:)``.
-    public mutating func indicators(at now: Int64, staleAfter: Int64 = 1_800_000)
-        -> (disturbanceRate: Double, repeatAlarmShare: Double, alarmsPerPoint: Double, meanTimeToClear: Int64, longestAlarm: Int64,
-            offlineShare: Double, alarms: Int)
-    {
+    /// The indicators at event time `now`, as the inputs of
+    /// ``RiskInputs/alarmScore(disturbanceRate:repeatAlarmShare:alarmsPerPoint:meanTimeToClear:longestAlarm:)``.
+    public struct Indicators: Sendable, Hashable {
+        public var disturbanceRate: Double
+        public var repeatAlarmShare: Double
+        public var alarmsPerPoint: Double
+        public var meanTimeToClear: Int64
+        public var longestAlarm: Int64
+        public var offlineShare: Double
+        /// Alarms in the window.
+        public var alarms: Int
+        /// Anomaly episodes in the window, and s1–s3 with them counted as pseudo-alarms.
+        public var pseudoAlarms: Int
+        public var withPseudo: (disturbanceRate: Double, repeatAlarmShare: Double, alarmsPerPoint: Double) {
+            (pseudoDisturbanceRate, pseudoRepeatAlarmShare, pseudoAlarmsPerPoint)
+        }
+        var pseudoDisturbanceRate: Double
+        var pseudoRepeatAlarmShare: Double
+        var pseudoAlarmsPerPoint: Double
+
+        /// A (0–100) from the alarms alone, and with the pseudo-alarms: the larger counts, so anomaly scores
+        /// only ever raise A (§4.3).
+        public var alarmScore: (alarms: Double, withPseudo: Double) {
+            (
+                RiskInputs.alarmScore(
+                    disturbanceRate: disturbanceRate, repeatAlarmShare: repeatAlarmShare, alarmsPerPoint: alarmsPerPoint,
+                    meanTimeToClear: meanTimeToClear, longestAlarm: longestAlarm),
+                RiskInputs.alarmScore(
+                    disturbanceRate: pseudoDisturbanceRate, repeatAlarmShare: pseudoRepeatAlarmShare, alarmsPerPoint: pseudoAlarmsPerPoint,
+                    meanTimeToClear: meanTimeToClear, longestAlarm: longestAlarm)
+            )
+        }
+    }
+
+    public mutating func indicators(at now: Int64, staleAfter: Int64 = 1_800_000) -> Indicators {
         let since = now - window
         alarms.removeAll { ($0.clearedAt ?? .max) < since }
+        pseudoAlarms.removeAll { $0.at < since }
         let recent = alarms.filter { ($0.clearedAt ?? now) >= since }
-        let online = max(1, points.count)
-        var perSensor: [UInt32: Int] = [:]
+        let online = Double(max(1, points.count))
+        var perSensor: [UInt32: Double] = [:]
         for a in recent { perSensor[a.sensor, default: 0] += 1 }
         let cleared = recent.compactMap { a in a.clearedAt.map { $0 - a.raisedAt } }
         let meanClear = cleared.isEmpty ? 0 : cleared.reduce(0, +) / Int64(cleared.count)
         let longest = recent.map { ($0.clearedAt ?? now) - $0.raisedAt }.max() ?? 0
         let offline = points.filter { now - (lastSeen[$0] ?? now) > staleAfter }.count
-        return (
-            Double(perSensor.count) / Double(online), Double(perSensor.values.filter { $0 >= 3 }.count) / Double(online),
-            Double(recent.count) / Double(online), meanClear, longest, Double(offline) / Double(online), recent.count
+        // With pseudo-alarms: a point counts as alarming with the weight of its strongest kind of episode.
+        var weighted = perSensor
+        var pseudoOnly: [UInt32: Double] = [:]
+        for p in pseudoAlarms where p.at <= now {
+            weighted[p.sensor, default: 0] += Self.pseudoWeight
+            if perSensor[p.sensor] == nil { pseudoOnly[p.sensor] = Self.pseudoWeight }
+        }
+        let pseudoCount = pseudoAlarms.count { $0.at <= now }
+        return Indicators(
+            disturbanceRate: Double(perSensor.count) / online, repeatAlarmShare: Double(perSensor.values.count { $0 >= 3 }) / online,
+            alarmsPerPoint: Double(recent.count) / online, meanTimeToClear: meanClear, longestAlarm: longest,
+            offlineShare: Double(offline) / online, alarms: recent.count, pseudoAlarms: pseudoCount,
+            pseudoDisturbanceRate: (Double(perSensor.count) + pseudoOnly.values.reduce(0, +)) / online,
+            pseudoRepeatAlarmShare: Double(weighted.values.count { $0 >= 3 }) / online,
+            pseudoAlarmsPerPoint: (Double(recent.count) + Self.pseudoWeight * Double(pseudoCount)) / online
         )
     }
 }

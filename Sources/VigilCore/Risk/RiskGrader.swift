@@ -151,6 +151,9 @@ public struct FactorWeights: Sendable, Hashable {
     public var hazardsCap = 30.0
     /// Points of R_dyn at credit score 0 (C = weight × (100 − credit) / 100; [P]).
     public var creditWeight = 10.0
+    /// Q (§4.3, §5): points per unit of offline share (20), and for a missing daily safety commitment (5).
+    public var offlineWeight = 20.0
+    public var missingCommitment = 5.0
     public init() {}
 
     /// O at event time `t`: the weights of the permits valid at `t`, capped.

@@ -201,6 +201,14 @@ extension AlarmBehaviour {
         let extra = points.filter { lastSeen[$0] == nil }.sorted()
         w.u64(UInt64(extra.count))
         for p in extra { w.u32(p) }
+        w.u64(UInt64(pseudoAlarms.count))
+        for p in pseudoAlarms {
+            w.u32(p.sensor)
+            w.i64(p.at)
+        }
+        let inEpisode = anomalous.sorted()
+        w.u64(UInt64(inEpisode.count))
+        for s in inEpisode { w.u32(s) }
     }
 
     public init(reading r: inout SnapshotReader) throws(SnapshotError) {
@@ -219,6 +227,13 @@ extension AlarmBehaviour {
         }
         let e = try r.count(minBytes: 4)
         for _ in 0..<e { points.insert(try r.u32()) }
+        let p = try r.count(minBytes: 12)
+        for _ in 0..<p {
+            let sensor = try r.u32()
+            pseudoAlarms.append((sensor, try r.i64()))
+        }
+        let a = try r.count(minBytes: 4)
+        for _ in 0..<a { anomalous.insert(try r.u32()) }
     }
 }
 

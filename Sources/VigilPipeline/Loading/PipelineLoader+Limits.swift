@@ -113,4 +113,23 @@ extension PipelineLoader {
             hint: "for a point that alarms both ways, such as oxygen, use one type with l and h"
         )
     }
+
+    /// `risk.data_quality: {offline, missing_commitment, commitment_due}` (Q, `DOMAIN.md` §4.3, §5).
+    static func readDataQuality(_ node: Node, into risk: inout RiskSpec, _ r: inout _Reader) {
+        guard let m = r.mapping(node, "risk.data_quality", keys: ["offline", "missing_commitment", "commitment_due"]) else { return }
+        if let v = m["offline"], let x = r.number(v, "risk.data_quality.offline") {
+            if x < 0 { r.fail(v, "risk.data_quality.offline", "must be >= 0") } else { risk.factors.offlineWeight = x }
+        }
+        if let v = m["missing_commitment"], let x = r.number(v, "risk.data_quality.missing_commitment") {
+            if x < 0 { r.fail(v, "risk.data_quality.missing_commitment", "must be >= 0") } else { risk.factors.missingCommitment = x }
+        }
+        if let v = m["commitment_due"], let text = r.string(v, "risk.data_quality.commitment_due") {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count == 2, parts.allSatisfy({ $0.count == 2 }), let h = Int(parts[0]), let mm = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(mm) {
+                risk.commitmentDue = Int64(h * 60 + mm) * 60_000
+            } else {
+                r.fail(v, "risk.data_quality.commitment_due", "expected a local time of day like 09:00, got '\(text)'")
+            }
+        }
+    }
 }

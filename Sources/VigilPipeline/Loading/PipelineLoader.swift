@@ -16,7 +16,7 @@ import Yams
 /// | `brokers` | `host:port[,…]` | `127.0.0.1:9092` |
 /// | `kafka` | map of librdkafka settings | — |
 /// | `sources.readings` | topic, or {`topics`, `codec`, `key_field`, `event_time_field`, `out_of_orderness`, `idle_timeout`, `max_payload_bytes`, `future_horizon`, `past_horizon`} | —, json, enterprise, ts, 5s, 60s, 1048576, 1d, 30d |
-/// | `sources.enterprises` / `hazards` / `permits` / `setpoints` / `grades` | topic | — |
+/// | `sources.enterprises` / `hazards` / `permits` / `setpoints` / `commitments` / `grades` | topic | — |
 /// | `windows[]` | {`name`, `kind` (tumbling/hopping/session), `size`, `slide`, `gap`, `allowed_lateness`, `emit` (on_close, final, every <duration>), `statistics`, `ewma_half_life`, `quantile_accuracy`} | —, —, …, 0s, on_close, [count, mean, min, max, stddev] |
 /// | `anomalies` | {`floor`, `window`, `warm_up`, `stale_after`, `offline_after`, `seasonal` {`enabled`, `min_days`, `alpha`}} | 0.6, 60, 20, 5m, 30m, {true, 3, 0.3} |
 /// | `time_zone` | UTC offset of local time (hour of day, month) | +08:00 |
@@ -167,7 +167,7 @@ public enum PipelineLoader: Sendable {
 
     static func readSources(_ node: Node, _ r: inout _Reader) -> SourcesSpec {
         var sources = SourcesSpec()
-        guard let m = r.mapping(node, "sources", keys: ["readings", "enterprises", "hazards", "permits", "setpoints", "grades"]) else {
+        guard let m = r.mapping(node, "sources", keys: ["readings", "enterprises", "hazards", "permits", "setpoints", "commitments", "grades"]) else {
             return sources
         }
         if let n = m["readings"] {
@@ -204,6 +204,7 @@ public enum PipelineLoader: Sendable {
         if let n = m["hazards"] { sources.hazards = r.nonEmptyString(n, "sources.hazards") }
         if let n = m["permits"] { sources.permits = r.nonEmptyString(n, "sources.permits") }
         if let n = m["setpoints"] { sources.setpoints = r.nonEmptyString(n, "sources.setpoints") }
+        if let n = m["commitments"] { sources.commitments = r.nonEmptyString(n, "sources.commitments") }
         if let n = m["grades"] { sources.grades = r.nonEmptyString(n, "sources.grades") }
         return sources
     }
@@ -376,7 +377,8 @@ public enum PipelineLoader: Sendable {
 
     static func readRisk(_ node: Node, _ r: inout _Reader) -> RiskSpec {
         var risk = RiskSpec()
-        guard let m = r.mapping(node, "risk", keys: ["bands", "downgrade", "alarm_weight", "heartbeat", "operations", "hazards", "overrides", "credit"]) else { return risk }
+        guard let m = r.mapping(node, "risk", keys: ["bands", "downgrade", "alarm_weight", "heartbeat", "operations", "hazards", "overrides", "credit", "data_quality"]) else { return risk }
+        if let n = m["data_quality"] { readDataQuality(n, into: &risk, &r) }
         if let n = m["credit"], let c = r.mapping(n, "risk.credit", keys: ["weight"]), let v = c["weight"], let x = r.number(v, "risk.credit.weight") {
             if x < 0 { r.fail(v, "risk.credit.weight", "must be >= 0") } else { risk.factors.creditWeight = x }
         }

@@ -50,6 +50,8 @@ public struct SourcesSpec: Sendable, Hashable {
     public var permits: String?
     /// Per-point setpoints (H/HH/L/LL, `DOMAIN.md` §3.2), read in full as a table (compacted topic).
     public var setpoints: String?
+    /// Daily safety commitments (安全承诺), read in full as a table: a missing one adds to Q (§4.3).
+    public var commitments: String?
     /// Grades re-keyed by region (second stage: the heat map).
     public var grades: String?
 
@@ -184,6 +186,8 @@ public struct RiskSpec: Sendable, Hashable {
     /// longer than `tankAlarmFor` → at least orange.
     public var tankAlarmFor: Int64 = 1_800_000
     public var tankGrades = [1, 2]
+    /// Local time of day (ms after midnight) from which today's safety commitment counts as missing (09:00).
+    public var commitmentDue: Int64 = 9 * 3_600_000
     public init() {}
 }
 

@@ -28,7 +28,12 @@ extension StreamJob {
             var due = t >= risk.nextEvaluation
             while tp < transitions.count && transitions[tp].sensor == sensor && transitions[tp].time == t {
                 let tr = transitions[tp]
-                if tp >= transitionCounts.count || transitionCounts[tp] { risk.behaviour.note(tr) }
+                if tp >= transitionCounts.count || transitionCounts[tp] {
+                    let weights = config.factorWeights
+                    let redAL2 = tr.rule < config.alertPolicies.count && config.alertPolicies[tr.rule].level2 == .red
+                    let weight = tr.to == 2 ? (redAL2 ? weights.alarmCountRedAL2 : weights.alarmCountAL2) : weights.alarmCountAL1
+                    risk.behaviour.note(tr, weight: weight)
+                }
                 // Points at AL2 (and those whose AL2 is a red alert) since when, for the §4.3 overrides.
                 if tr.to == 2 {
                     if risk.level2Since[tr.sensor] == nil { risk.level2Since[tr.sensor] = tr.time }

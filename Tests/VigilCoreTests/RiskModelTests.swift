@@ -114,6 +114,24 @@ import VigilCore
 }
 
 @Suite struct PseudoAlarmTests {
+    @Test("an alarm counts with the weight of the highest level it reached (AL1 1, AL2 2, red AL2 3) in s2 and s3")
+    func severityWeights() {
+        var b = AlarmBehaviour()
+        for s in UInt32(0)..<2 { b.noteReading(sensor: s, at: 0) }
+        func t(_ sensor: UInt32, _ time: Int64, _ from: UInt8, _ to: UInt8) -> AlarmTransition {
+            AlarmTransition(sensor: sensor, enterprise: 0, rule: 0, time: time, from: from, to: to, value: 0, raisedAt: 0, limit: 0)
+        }
+        b.note(t(0, 0, 0, 1), weight: 1)
+        b.note(t(0, 10, 1, 2), weight: 3)
+        b.note(t(0, 20, 2, 1), weight: 1)  // stepping down keeps the episode's weight
+        b.note(t(0, 30, 1, 0))
+        b.note(t(1, 40, 0, 1), weight: 1)
+        let i = b.indicators(at: 100)
+        #expect(i.alarms == 2 && i.alarmsPerPoint == (3 + 1) / 2.0)
+        #expect(i.repeatAlarmShare == 0.5, "sensor 0's one red AL2 counts as 3: a repeat-alarm point")
+        #expect(i.disturbanceRate == 1)
+    }
+
     @Test("anomaly episodes count as pseudo-alarms of weight 0.5 in s1–s3, never lower A, and leave the window after 24 h")
     func pseudoAlarmsRaiseA() throws {
         var b = AlarmBehaviour()

@@ -15,6 +15,9 @@ public struct AlarmBehaviour: Sendable {
         var sensor: UInt32
         var raisedAt: Int64
         var clearedAt: Int64?
+        /// What the alarm counts for in s2 and s3: the weight of the highest level it reached (§4.3 severity
+        /// weights: AL1 1, AL2 2, a red-severity AL2 such as a toxic gas 3).
+        var weight = 1.0
     }
     var alarms: [Alarm] = []
     var points: Set<UInt32> = []
@@ -41,12 +44,17 @@ public struct AlarmBehaviour: Sendable {
         }
     }
 
-    /// An alarm transition of one of the enterprise's points.
-    public mutating func note(_ transition: AlarmTransition) {
+    /// An alarm transition of one of the enterprise's points; `weight` is what the level it reaches counts for
+    /// (an alarm counts with the largest weight of its episode).
+    public mutating func note(_ transition: AlarmTransition, weight: Double = 1) {
         if transition.from == 0 {
-            alarms.append(Alarm(sensor: transition.sensor, raisedAt: transition.time, clearedAt: nil))
-        } else if transition.to == 0, let i = alarms.lastIndex(where: { $0.sensor == transition.sensor && $0.clearedAt == nil }) {
-            alarms[i].clearedAt = transition.time
+            alarms.append(Alarm(sensor: transition.sensor, raisedAt: transition.time, clearedAt: nil, weight: weight))
+        } else if let i = alarms.lastIndex(where: { $0.sensor == transition.sensor && $0.clearedAt == nil }) {
+            if transition.to == 0 {
+                alarms[i].clearedAt = transition.time
+            } else if weight > alarms[i].weight {
+                alarms[i].weight = weight
+            }
         }
     }
 
@@ -91,7 +99,8 @@ public struct AlarmBehaviour: Sendable {
         let recent = alarms.filter { ($0.clearedAt ?? now) >= since }
         let online = Double(max(1, points.count))
         var perSensor: [UInt32: Double] = [:]
-        for a in recent { perSensor[a.sensor, default: 0] += 1 }
+        for a in recent { perSensor[a.sensor, default: 0] += a.weight }
+        let weightedAlarms = recent.reduce(0) { $0 + $1.weight }
         let cleared = recent.compactMap { a in a.clearedAt.map { $0 - a.raisedAt } }
         let meanClear = cleared.isEmpty ? 0 : cleared.reduce(0, +) / Int64(cleared.count)
         let longest = recent.map { ($0.clearedAt ?? now) - $0.raisedAt }.max() ?? 0
@@ -106,11 +115,11 @@ public struct AlarmBehaviour: Sendable {
         let pseudoCount = pseudoAlarms.count { $0.at <= now }
         return Indicators(
             disturbanceRate: Double(perSensor.count) / online, repeatAlarmShare: Double(perSensor.values.count { $0 >= 3 }) / online,
-            alarmsPerPoint: Double(recent.count) / online, meanTimeToClear: meanClear, longestAlarm: longest,
+            alarmsPerPoint: weightedAlarms / online, meanTimeToClear: meanClear, longestAlarm: longest,
             offlineShare: Double(offline) / online, alarms: recent.count, pseudoAlarms: pseudoCount,
             pseudoDisturbanceRate: (Double(perSensor.count) + pseudoOnly.values.reduce(0, +)) / online,
             pseudoRepeatAlarmShare: Double(weighted.values.count { $0 >= 3 }) / online,
-            pseudoAlarmsPerPoint: (Double(recent.count) + Self.pseudoWeight * Double(pseudoCount)) / online
+            pseudoAlarmsPerPoint: (weightedAlarms + Self.pseudoWeight * Double(pseudoCount)) / online
         )
     }
 }

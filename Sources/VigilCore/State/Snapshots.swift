@@ -191,6 +191,7 @@ extension AlarmBehaviour {
             w.u32(a.sensor)
             w.i64(a.raisedAt)
             w.optionalI64(a.clearedAt)
+            w.f64(a.weight)
         }
         let seen = lastSeen.sorted { $0.key < $1.key }
         w.u64(UInt64(seen.count))
@@ -213,11 +214,12 @@ extension AlarmBehaviour {
 
     public init(reading r: inout SnapshotReader) throws(SnapshotError) {
         self.init(window: try r.i64())
-        let n = try r.count(minBytes: 21)
+        let n = try r.count(minBytes: 29)
         for _ in 0..<n {
             let sensor = try r.u32()
             let raised = try r.i64()
-            alarms.append(Alarm(sensor: sensor, raisedAt: raised, clearedAt: try r.optionalI64()))
+            let cleared = try r.optionalI64()
+            alarms.append(Alarm(sensor: sensor, raisedAt: raised, clearedAt: cleared, weight: try r.f64()))
         }
         let m = try r.count(minBytes: 12)
         for _ in 0..<m {

@@ -377,7 +377,13 @@ public enum PipelineLoader: Sendable {
 
     static func readRisk(_ node: Node, _ r: inout _Reader) -> RiskSpec {
         var risk = RiskSpec()
-        guard let m = r.mapping(node, "risk", keys: ["bands", "downgrade", "alarm_weight", "heartbeat", "operations", "hazards", "overrides", "credit", "data_quality"]) else { return risk }
+        guard let m = r.mapping(node, "risk", keys: ["bands", "downgrade", "alarm_weight", "heartbeat", "operations", "hazards", "overrides", "credit", "data_quality", "alarm_counts"]) else { return risk }
+        if let n = m["alarm_counts"], let c = r.mapping(n, "risk.alarm_counts", keys: ["al1", "al2", "red_al2"]) {
+            for (key, path) in [("al1", \FactorWeights.alarmCountAL1), ("al2", \.alarmCountAL2), ("red_al2", \.alarmCountRedAL2)] {
+                guard let v = c[key], let x = r.number(v, "risk.alarm_counts.\(key)") else { continue }
+                if x < 0 { r.fail(v, "risk.alarm_counts.\(key)", "must be >= 0") } else { risk.factors[keyPath: path] = x }
+            }
+        }
         if let n = m["data_quality"] { readDataQuality(n, into: &risk, &r) }
         if let n = m["credit"], let c = r.mapping(n, "risk.credit", keys: ["weight"]), let v = c["weight"], let x = r.number(v, "risk.credit.weight") {
             if x < 0 { r.fail(v, "risk.credit.weight", "must be >= 0") } else { risk.factors.creditWeight = x }

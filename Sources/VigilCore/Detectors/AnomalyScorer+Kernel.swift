@@ -14,7 +14,9 @@ struct _AnomalyKernel {
     let sorted: UnsafeMutablePointer<Double>
 
     @inline(__always)
-    func score(slot s: Int, time t: Int64, value x: Double, limits: EffectiveLimits) -> AnomalyScore {
+    /// - Parameter keepComponents: Whether to fill in every detector's score (explanations and the CSV scorer);
+    ///   the batch path, which keeps only the combined score, passes false and skips that work.
+    func score(slot s: Int, time t: Int64, value x: Double, limits: EffectiveLimits, keepComponents: Bool = true) -> AnomalyScore {
         let settings = self.settings
         let st = states + s
         // Decoders and the CSV reader reject non-finite values; one that gets here anyway is not scored and does
@@ -27,7 +29,7 @@ struct _AnomalyKernel {
         var bestLimit = Double.nan
         @inline(__always) func consider(_ score: Double, _ detector: AnomalyScore.Detector, baseline: Double, limit: Double) {
             let clamped = score.isFinite ? min(1, max(0, score)) : 0
-            if clamped > components[detector] { components[detector] = clamped }
+            if keepComponents && clamped > components[detector] { components[detector] = clamped }
             if clamped > best {
                 best = clamped
                 bestDetector = detector

@@ -211,23 +211,33 @@ public struct AnomalyScorer: Sendable {
         var maxSlot = -1
         for s in batch.sensor where Int(s) > maxSlot { maxSlot = Int(s) }
         if maxSlot >= states.count { grow(to: max(maxSlot + 1, states.count * 2)) }
-        out.score.reserveCapacity(n)
-        out.detector.reserveCapacity(n)
-        out.baseline.reserveCapacity(n)
-        out.limit.reserveCapacity(n)
+        // The columns are sized first and written in place (no per-reading append).
+        out.score.append(contentsOf: repeatElement(0, count: n))
+        out.detector.append(contentsOf: repeatElement(.threshold, count: n))
+        out.baseline.append(contentsOf: repeatElement(0, count: n))
+        out.limit.append(contentsOf: repeatElement(.nan, count: n))
         let columns = limits ?? ReadingLimits()
         let hasLimits = limits != nil
         withKernel { kernel in
-            for i in 0..<n {
-                // A sensor's state is seldom in cache when its next reading comes: start loading it ahead.
-                if i + 8 < n { kernel.prefetchState(slot: Int(batch.sensor[i + 8])) }
-                if i + 4 < n { kernel.prefetchRing(slot: Int(batch.sensor[i + 4])) }
-                let l = hasLimits ? columns[i] : .none
-                let r = kernel.score(slot: Int(batch.sensor[i]), time: batch.eventTime[i], value: batch.value[i], limits: l)
-                out.score.append(r.score)
-                out.detector.append(r.detector)
-                out.baseline.append(r.baseline)
-                out.limit.append(r.limit ?? .nan)
+            out.score.withUnsafeMutableBufferPointer { score in
+                out.detector.withUnsafeMutableBufferPointer { detector in
+                    out.baseline.withUnsafeMutableBufferPointer { baseline in
+                        out.limit.withUnsafeMutableBufferPointer { limit in
+                            for i in 0..<n {
+                                // A sensor's state is seldom in cache when its next reading comes: start loading it ahead.
+                                if i + 8 < n { kernel.prefetchState(slot: Int(batch.sensor[i + 8])) }
+                                if i + 4 < n { kernel.prefetchRing(slot: Int(batch.sensor[i + 4])) }
+                                let l = hasLimits ? columns[i] : .none
+                                let r = kernel.score(
+                                    slot: Int(batch.sensor[i]), time: batch.eventTime[i], value: batch.value[i], limits: l, keepComponents: false)
+                                score[i] = r.score
+                                detector[i] = r.detector
+                                baseline[i] = r.baseline
+                                limit[i] = r.limit ?? .nan
+                            }
+                        }
+                    }
+                }
             }
         }
     }

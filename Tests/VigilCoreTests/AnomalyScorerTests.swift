@@ -4,14 +4,16 @@ import Testing
 import VigilTesting
 
 @Suite struct AnomalyScorerTests {
-    @Test("The ring holds the last N values; its sorted copy stays sorted; median and MAD agree with sorting")
-    func kernelsAgreeWithNaive() {
-        var rng = TestRandom(seed: 1)
-        for w in [1, 2, 3, 5, 10, 60] {
+    @Test(
+        "The ring holds the last N values; its sorted copy stays sorted (values merged in one at a time or in groups); median and MAD agree with sorting",
+        arguments: [1, 3, 8])
+    func kernelsAgreeWithNaive(refresh: Int) {
+        var rng = TestRandom(seed: UInt64(refresh))
+        for w in [1, 2, 3, 5, 10, 15, 16, 17, 60] {
             var settings = AnomalySettings()
             settings.window = w
             settings.warmUp = 1
-            settings.robustRefresh = 1
+            settings.robustRefresh = refresh
             var scorer = AnomalyScorer(settings: settings)
             var history: [UInt32: [Double]] = [:]
             for i in 0..<2_000 {
@@ -25,6 +27,9 @@ import VigilTesting
                 #expect(scorer.window(slot: slot) == last, "w \(w) step \(i)")
                 let sorted = last.sorted()
                 let offset = Int(slot) * w
+                // The sorted window is brought up to date with the pending values at each refresh.
+                scorer.withKernel { $0.flush(slot: Int(slot)) }
+                #expect(scorer.window(slot: slot) == last, "w \(w) step \(i)")
                 #expect(Array(scorer.sortedWindows[offset..<(offset + last.count)]) == sorted, "w \(w) step \(i)")
                 // The median and MAD the next reading is scored against (refreshed on every reading here).
                 func median(_ a: [Double]) -> Double {

@@ -10,8 +10,13 @@ struct _AnomalyKernel {
     let states: UnsafeMutablePointer<AnomalyScorer.SensorState>
     let ring: UnsafeMutablePointer<Double>
     let profile: UnsafeMutablePointer<Double>?
-    /// Per sensor, the ring's values in ascending order (`window` per sensor; the first `min(count, window)` used).
+    /// Per sensor, the ring's values in ascending order (`window` per sensor; as many used as the ring holds).
     let sorted: UnsafeMutablePointer<Double>
+    /// Per sensor, the values not yet moved into the ring and the sorted window (``pendingStride`` each).
+    let pending: UnsafeMutablePointer<Double>
+    /// Room for merging: `window + 2 × pendingStride` values.
+    let scratch: UnsafeMutablePointer<Double>
+    var pendingStride: Int { max(1, settings.robustRefresh) }
 
     @inline(__always)
     /// - Parameter keepComponents: Whether to fill in every detector's score (explanations and the CSV scorer);
@@ -59,7 +64,10 @@ struct _AnomalyKernel {
         if !warm { st.pointee.sinceRefresh = 0 }
         if warm {
             // Robust z-score against the window's median and MAD (refreshed every `robustRefresh` readings).
-            if st.pointee.sinceRefresh == 0 { refreshRobust(slot: s) }
+            if st.pointee.sinceRefresh == 0 {
+                flush(slot: s)
+                refreshRobust(slot: s)
+            }
             st.pointee.sinceRefresh = (st.pointee.sinceRefresh + 1) % Int32(max(1, settings.robustRefresh))
             let median = st.pointee.median
             let mad = st.pointee.mad
@@ -133,20 +141,13 @@ struct _AnomalyKernel {
             // The deviation from the previous mean has variance σ²(1 + a/(2 − a)); scale it back to σ².
             st.pointee.ewmaVar += av * (d * d * (2 - a) / 2 - st.pointee.ewmaVar)
         }
-        // Ring insert, evicting the oldest value when full; the sorted copy moves the values in between by one.
-        let w = settings.window
-        let head = Int(st.pointee.head)
-        let order = sorted + s * w
-        if count >= w {
-            let old = ring[s * w + head]
-            ring[s * w + head] = x
-            st.pointee.head = Int32(head + 1 == w ? 0 : head + 1)
-            Self.replace(old, with: x, in: order, count: w)
-        } else {
-            ring[s * w + count] = x
-            Self.insert(x, into: order, count: count)
-        }
+        // The value waits with the sensor's other pending ones; they enter the ring and the sorted window together
+        // (at the next refresh, or when the pending slots are full).
+        let waiting = Int(st.pointee.pendingCount)
+        pending[s * pendingStride + waiting] = x
+        st.pointee.pendingCount = Int32(waiting + 1)
         st.pointee.count = count + 1
+        if waiting + 1 == pendingStride { flush(slot: s) }
         if inOrder {
             if lastTime != .min && t > lastTime {
                 st.pointee.slope += a * ((x - st.pointee.lastValue) / Double(t - lastTime) - st.pointee.slope)
@@ -195,26 +196,110 @@ struct _AnomalyKernel {
         }
     }
 
-    /// Starts loading the cache lines of a sensor's state record and sorted window.
+    /// Starts loading the cache lines of a sensor's state record and pending values.
     @inline(__always)
     func prefetchState(slot s: Int) {
         let st = UnsafeRawPointer(states + s)
         for line in stride(from: 0, to: MemoryLayout<AnomalyScorer.SensorState>.stride, by: 64) { vigil_prefetch(st + line) }
-        let v = UnsafeRawPointer(sorted + s * settings.window)
-        for line in stride(from: 0, to: settings.window * 8, by: 64) { vigil_prefetch(v + line) }
+        vigil_prefetch(pending + s * pendingStride)
     }
 
-    /// Starts loading the ring slot a sensor's next reading replaces (its state should be in cache by now).
+    /// Moves the sensor's pending values into its ring (evicting the oldest once it is full) and its sorted
+    /// window: the new values and the evicted ones are sorted (a few each), then one merge pass over the
+    /// window drops the evicted and places the new. Windows smaller than twice the pending values take them one
+    /// at a time instead (a pending value could then evict another).
+    func flush(slot s: Int) {
+        let st = states + s
+        let p = Int(st.pointee.pendingCount)
+        guard p > 0 else { return }
+        let w = settings.window
+        let values = pending + s * pendingStride
+        let window = ring + s * w
+        let order = sorted + s * w
+        var filled = min(st.pointee.count - p, w)
+        var head = Int(st.pointee.head)
+        st.pointee.pendingCount = 0
+        if 2 * p > w {
+            for j in 0..<p {
+                let x = values[j]
+                if filled < w {
+                    window[filled] = x
+                    Self.insert(x, into: order, count: filled)
+                    filled += 1
+                } else {
+                    let old = window[head]
+                    window[head] = x
+                    head = head + 1 == w ? 0 : head + 1
+                    Self.replace(old, with: x, in: order, count: w)
+                }
+            }
+            st.pointee.head = Int32(head)
+            return
+        }
+        let before = filled
+        let added = scratch
+        let evicted = scratch + p
+        var e = 0
+        for j in 0..<p {
+            let x = values[j]
+            added[j] = x
+            if filled < w {
+                window[filled] = x
+                filled += 1
+            } else {
+                evicted[e] = window[head]
+                e += 1
+                window[head] = x
+                head = head + 1 == w ? 0 : head + 1
+            }
+        }
+        st.pointee.head = Int32(head)
+        Self.sortSmall(added, p)
+        Self.sortSmall(evicted, e)
+        // Merge: the old window without the evicted values, with the added ones.
+        let merged = scratch + 2 * pendingStride
+        var i = 0
+        var ei = 0
+        var ai = 0
+        var o = 0
+        while i < before || ai < p {
+            if i < before && ei < e && order[i] == evicted[ei] {
+                i += 1
+                ei += 1
+            } else if ai < p && (i == before || added[ai] < order[i]) {
+                merged[o] = added[ai]
+                ai += 1
+                o += 1
+            } else {
+                merged[o] = order[i]
+                i += 1
+                o += 1
+            }
+        }
+        order.update(from: merged, count: o)
+    }
+
+    /// Sorts `v[0..<n]` in place (insertion sort: `n` is at most the pending values per sensor).
     @inline(__always)
-    func prefetchRing(slot s: Int) {
-        vigil_prefetch(ring + s * settings.window + Int(states[s].head))
+    static func sortSmall(_ v: UnsafeMutablePointer<Double>, _ n: Int) {
+        var k = 1
+        while k < n {
+            let x = v[k]
+            var j = k
+            while j > 0 && v[j - 1] > x {
+                v[j] = v[j - 1]
+                j -= 1
+            }
+            v[j] = x
+            k += 1
+        }
     }
 
     /// Reads the median and MAD of the sensor's window off its sorted copy.
     ///
     /// The median is the middle value (or the mean of the two middle ones). The absolute deviations from it
-    /// form two ascending runs, `median − v` leftwards from the middle and `v − median` rightwards; merging
-    /// them up to the middle rank gives the MAD. Each deviation is computed exactly as `abs(v − median)` would be
+    /// form two ascending runs, `median − v` leftwards from the middle and `v − median` rightwards; the MAD is
+    /// their middle-ranked value, found by a binary search over how many come from each run. Each deviation is computed exactly as `abs(v − median)` would be
     /// (IEEE subtraction is sign-symmetric), so the result is bit-identical to sorting the deviations.
     func refreshRobust(slot s: Int) {
         let w = settings.window
@@ -225,20 +310,25 @@ struct _AnomalyKernel {
         let half = n / 2
         let odd = n % 2 == 1
         let median = odd ? v[half] : (v[half - 1] + v[half]) / 2
-        // v[0..<half] ≤ median ≤ v[half..<n] (the mean of two doubles lies between them).
-        var left = half - 1
-        var right = half
-        var previous = 0.0
-        var current = 0.0
-        for _ in 0...half {
-            let l = left >= 0 ? median - v[left] : .infinity
-            let r = right < n ? v[right] - median : .infinity
-            let takeLeft = l <= r
-            previous = current
-            current = takeLeft ? l : r
-            left -= takeLeft ? 1 : 0
-            right += takeLeft ? 0 : 1
+        // v[0..<half] ≤ median ≤ v[half..<n] (the mean of two doubles lies between them), so the deviations are
+        // two ascending runs: a(j) = median − v[half − 1 − j] and b(j) = v[half + j] − median. The MAD needs the
+        // `half`-th smallest deviation (and the one before it for an even count): binary search for how many of
+        // the `t` smallest come from the left run.
+        let na = half
+        let nb = n - half
+        @inline(__always) func a(_ j: Int) -> Double { j >= 0 && j < na ? median - v[half - 1 - j] : (j < 0 ? -.infinity : .infinity) }
+        @inline(__always) func b(_ j: Int) -> Double { j >= 0 && j < nb ? v[half + j] - median : (j < 0 ? -.infinity : .infinity) }
+        let t = half + 1
+        var lo = max(0, t - nb)
+        var hi = min(t, na)
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if b(t - mid - 1) <= a(mid) { hi = mid } else { lo = mid + 1 }
         }
+        let lastLeft = a(lo - 1)
+        let lastRight = b(t - lo - 1)
+        let current = max(lastLeft, lastRight)
+        let previous = lastLeft >= lastRight ? max(a(lo - 2), lastRight) : max(lastLeft, b(t - lo - 2))
         st.pointee.median = median
         st.pointee.mad = odd ? current : (previous + current) / 2
     }
@@ -309,11 +399,16 @@ extension AnomalyScorer {
         return states.withUnsafeMutableBufferPointer { st in
             ring.withUnsafeMutableBufferPointer { rg in
                 sortedWindows.withUnsafeMutableBufferPointer { so in
-                    profile.withUnsafeMutableBufferPointer { pf in
-                        body(
-                            _AnomalyKernel(
-                                settings: settings, states: st.baseAddress!, ring: rg.baseAddress!,
-                                profile: settings.seasonal ? pf.baseAddress : nil, sorted: so.baseAddress!))
+                    pending.withUnsafeMutableBufferPointer { pd in
+                        scratch.withUnsafeMutableBufferPointer { sc in
+                            profile.withUnsafeMutableBufferPointer { pf in
+                                body(
+                                    _AnomalyKernel(
+                                        settings: settings, states: st.baseAddress!, ring: rg.baseAddress!,
+                                        profile: settings.seasonal ? pf.baseAddress : nil, sorted: so.baseAddress!, pending: pd.baseAddress!,
+                                        scratch: sc.baseAddress!))
+                            }
+                        }
                     }
                 }
             }

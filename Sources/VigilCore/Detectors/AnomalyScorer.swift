@@ -136,6 +136,8 @@ public struct AnomalyScorer: Sendable {
         var count = 0
         var head: Int32 = 0
         var sinceRefresh: Int32 = 0
+        /// Values waiting in `pending` (not yet in the ring).
+        var pendingCount: Int32 = 0
         var lastTime: Int64 = .min
         var lastValue = Double.nan
         var ewmaMean = 0.0
@@ -166,6 +168,9 @@ public struct AnomalyScorer: Sendable {
     var ring: [Double] = []
     /// The same values per sensor in ascending order (rebuilt from the ring on restore).
     var sortedWindows: [Double] = []
+    /// Per sensor, the latest values not yet in the ring (`robustRefresh` slots each), and merge room.
+    var pending: [Double] = []
+    var scratch: [Double] = []
     /// With the seasonal detector: per sensor 24 × (mean, variance, days).
     var profile: [Double] = []
 
@@ -174,7 +179,10 @@ public struct AnomalyScorer: Sendable {
 
     public init(settings: AnomalySettings = AnomalySettings()) {
         self.settings = settings
+        scratch = Array(repeating: 0, count: max(1, settings.window) + 4 * Self.pendingStride(settings))
     }
+
+    static func pendingStride(_ settings: AnomalySettings) -> Int { max(1, settings.robustRefresh) }
 
     /// Makes room for sensor slots `0..<sensors` (otherwise the state grows geometrically as slots appear).
     public mutating func reserve(sensors: Int) {
@@ -186,6 +194,7 @@ public struct AnomalyScorer: Sendable {
         states.append(contentsOf: repeatElement(SensorState(), count: n - states.count))
         ring.append(contentsOf: repeatElement(0, count: n * w - ring.count))
         sortedWindows.append(contentsOf: repeatElement(0, count: n * w - sortedWindows.count))
+        pending.append(contentsOf: repeatElement(0, count: n * Self.pendingStride(settings) - pending.count))
         if settings.seasonal {
             profile.append(contentsOf: repeatElement(0, count: n * Self.profileStride - profile.count))
         }
@@ -226,7 +235,6 @@ public struct AnomalyScorer: Sendable {
                             for i in 0..<n {
                                 // A sensor's state is seldom in cache when its next reading comes: start loading it ahead.
                                 if i + 8 < n { kernel.prefetchState(slot: Int(batch.sensor[i + 8])) }
-                                if i + 4 < n { kernel.prefetchRing(slot: Int(batch.sensor[i + 4])) }
                                 let l = hasLimits ? columns[i] : .none
                                 let r = kernel.score(
                                     slot: Int(batch.sensor[i]), time: batch.eventTime[i], value: batch.value[i], limits: l, keepComponents: false)
@@ -242,15 +250,20 @@ public struct AnomalyScorer: Sendable {
         }
     }
 
-    /// The window of `slot` in arrival order (for tests and explanations).
+    /// The window of `slot` in arrival order (for tests and explanations): the ring, then the pending values.
     func window(slot s: UInt32) -> [Double] {
         let w = settings.window
         let st = states[Int(s)]
-        let n = min(st.count, w)
+        let p = Int(st.pendingCount)
+        let inRing = min(st.count - p, w)
         let offset = Int(s) * w
         let head = Int(st.head)
-        if st.count < w { return Array(ring[offset..<(offset + n)]) }
-        return Array(ring[(offset + head)..<(offset + w)]) + Array(ring[offset..<(offset + head)])
+        let ringValues =
+            st.count - p < w
+            ? Array(ring[offset..<(offset + inRing)]) : Array(ring[(offset + head)..<(offset + w)]) + Array(ring[offset..<(offset + head)])
+        let stride = Self.pendingStride(settings)
+        let waiting = Array(pending[(Int(s) * stride)..<(Int(s) * stride + p)])
+        return Array((ringValues + waiting).suffix(w))
     }
 
     /// Rebuilds every sensor's sorted window from its ring.
@@ -258,7 +271,7 @@ public struct AnomalyScorer: Sendable {
         let w = max(1, settings.window)
         sortedWindows = ring
         for s in states.indices {
-            let n = min(states[s].count, w)
+            let n = min(states[s].count - Int(states[s].pendingCount), w)
             sortedWindows[(s * w)..<(s * w + n)].sort()
         }
     }

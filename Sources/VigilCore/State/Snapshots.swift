@@ -100,7 +100,8 @@ extension AnomalySettings {
 }
 
 extension AnomalyScorer {
-    /// Writes every sensor's detector state, value ring and (with the seasonal detector) hour-of-day profile.
+    /// Writes every sensor's detector state, value ring, pending values and (with the seasonal detector)
+    /// hour-of-day profile; the sorted windows are rebuilt from the rings on restore.
     public func write(to w: inout SnapshotWriter) {
         w.u32(settings.fingerprint)
         w.u64(UInt64(states.count))
@@ -108,6 +109,7 @@ extension AnomalyScorer {
             w.i64(Int64(st.count))
             w.i64(Int64(st.head))
             w.i64(Int64(st.sinceRefresh))
+            w.i64(Int64(st.pendingCount))
             w.i64(st.lastTime)
             w.f64(st.lastValue)
             w.f64(st.ewmaMean)
@@ -129,6 +131,8 @@ extension AnomalyScorer {
         }
         w.u64(UInt64(ring.count))
         for x in ring { w.f64(x) }
+        w.u64(UInt64(pending.count))
+        for x in pending { w.f64(x) }
         w.u64(UInt64(profile.count))
         for x in profile { w.f64(x) }
     }
@@ -137,7 +141,7 @@ extension AnomalyScorer {
     public init(settings: AnomalySettings, reading r: inout SnapshotReader) throws(SnapshotError) {
         self.init(settings: settings)
         guard try r.u32() == settings.fingerprint else { throw SnapshotError("anomaly state was taken with different anomaly settings") }
-        let n = try r.count(minBytes: 161)
+        let n = try r.count(minBytes: 169)
         states.reserveCapacity(n)
         for _ in 0..<n {
             var st = SensorState()
@@ -147,8 +151,13 @@ extension AnomalyScorer {
             guard st.count >= 0, head >= 0, head < max(1, settings.window), sinceRefresh >= 0, sinceRefresh < max(1, settings.robustRefresh) else {
                 throw SnapshotError("anomaly state has an invalid ring position")
             }
+            let waiting = try r.i64()
+            guard waiting >= 0, waiting < Self.pendingStride(settings), waiting <= st.count else {
+                throw SnapshotError("anomaly state has an invalid count of pending values")
+            }
             st.head = Int32(head)
             st.sinceRefresh = Int32(sinceRefresh)
+            st.pendingCount = Int32(waiting)
             st.lastTime = try r.i64()
             st.lastValue = try r.f64()
             st.ewmaMean = try r.f64()
@@ -173,6 +182,10 @@ extension AnomalyScorer {
         guard ringCount == n * settings.window else { throw SnapshotError("anomaly state ring holds \(ringCount) values for \(n) sensors") }
         ring.reserveCapacity(ringCount)
         for _ in 0..<ringCount { ring.append(try r.f64()) }
+        let pendingCount = try r.count(minBytes: 8)
+        guard pendingCount == n * Self.pendingStride(settings) else { throw SnapshotError("anomaly state holds \(pendingCount) pending values for \(n) sensors") }
+        pending.reserveCapacity(pendingCount)
+        for _ in 0..<pendingCount { pending.append(try r.f64()) }
         let profileCount = try r.count(minBytes: 8)
         guard profileCount == (settings.seasonal ? n * Self.profileStride : 0) else {
             throw SnapshotError("anomaly state holds \(profileCount) seasonal profile values for \(n) sensors")

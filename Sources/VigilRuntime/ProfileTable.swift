@@ -15,7 +15,8 @@ import VigilKafka
 /// - Setpoints: `{"enterprise": "E0042", "sensor": "E0042-LT-003", "h": 80, "hh": 90, "l": 20, "ll": 10,
 ///   "major_hazard_grade": 2}` (`DOMAIN.md` §3.2: a point's design H/HH/L/LL, any of them optional, and the
 ///   grade of the major hazard its tank belongs to; the latest record per sensor counts; a record whose levels
-///   are out of order — HH below H, LL above L, L not below H — is ignored and counted).
+///   are out of order — HH below H, LL above L, L not below H — is ignored and counted; a tombstone keyed by
+///   the sensor id deletes them).
 /// - Commitments: `{"enterprise": "E0042", "date": "2026-11-23"}`: the enterprise filed its daily safety
 ///   commitment (安全承诺) for that local date (those more than 7 days older than the newest are forgotten).
 /// - Acknowledgements: `{"alert_id": "E0042-GT-007/flammable_gas/1767225600000", "ts": ms, "by": "operator 12"}`
@@ -149,8 +150,13 @@ final class ProfileTable {
     }
 
     private func apply(_ record: KafkaRecordView) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(record.payload)) as? [String: Any] else { return }
         let topic = record.topicName
+        // A tombstone (no value) on the compacted setpoint topic deletes the point's setpoints.
+        if record.payload.isEmpty, topic == setpointsTopic, let key = record.key, let sensor = String(validating: key, as: UTF8.self) {
+            if setpoints.removeValue(forKey: sensor) != nil { setpointsVersion += 1 }
+            return
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(record.payload)) as? [String: Any] else { return }
         if topic == acknowledgementsTopic {
             guard let id = object["alert_id"] as? String, let time = (object["ts"] as? NSNumber)?.int64Value else { return }
             if let known = acknowledgements[id], known.time <= time { return }

@@ -377,20 +377,25 @@ extension GradeFactorStreamTests {
             "E0-LT-1|{\"enterprise\":\"E0\",\"sensor\":\"E0-LT-1\",\"h\":80,\"hh\":90,\"l\":20,\"ll\":10,\"major_hazard_grade\":2}",
             "E1-LT-2|{\"enterprise\":\"E1\",\"sensor\":\"E1-LT-2\",\"h\":80,\"hh\":90,\"l\":20,\"ll\":10,\"major_hazard_grade\":3}",
             "E0-LT-9|{\"enterprise\":\"E0\",\"sensor\":\"E0-LT-9\",\"h\":80,\"hh\":70}",
+            // E0-LT-4's setpoints, then deleted by a tombstone (-Z sends the empty value as null).
+            "E0-LT-4|{\"enterprise\":\"E0\",\"sensor\":\"E0-LT-4\",\"h\":80,\"hh\":90}",
+            "E0-LT-4|",
         ]
         let (status, _, err) = try run(
-            "/usr/bin/kcat", ["-P", "-b", setup.cluster.bootstrapServers, "-t", setpoints, "-K", "|", "-X", "log_level=3"],
+            "/usr/bin/kcat", ["-P", "-Z", "-b", setup.cluster.bootstrapServers, "-t", setpoints, "-K", "|", "-X", "log_level=3"],
             input: Data((lines.joined(separator: "\n") + "\n").utf8))
         #expect(status == 0, "kcat -P failed: \(err)")
         let inputSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/safety.setpoints.v1.schema.json")
-        for line in lines { #expect(inputSchema.validate(json: Data(line.split(separator: "|", maxSplits: 1)[1].utf8)).isEmpty, "\(line)") }
+        for line in lines where !line.hasSuffix("|") {
+            #expect(inputSchema.validate(json: Data(line.split(separator: "|", maxSplits: 1)[1].utf8)).isEmpty, "\(line)")
+        }
         // From minute 5 to minute 50: E0-LT-1 and E0-LT-3 at 95 (above HH), E1-LT-2 at 5 (below LL); 50 otherwise.
         let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
         var count = 0
         for k in 0..<120 {
             let t = setup.t0 + Int64(k) * 30_000
             let during = k >= 10 && k < 100
-            for (e, sensor, value) in [("E0", "E0-LT-1", 95.0), ("E0", "E0-LT-3", 95.0), ("E1", "E1-LT-2", 5.0)] {
+            for (e, sensor, value) in [("E0", "E0-LT-1", 95.0), ("E0", "E0-LT-3", 95.0), ("E0", "E0-LT-4", 95.0), ("E1", "E1-LT-2", 5.0)] {
                 let json = "{\"enterprise\":\"\(e)\",\"sensor\":\"\(sensor)\",\"ts\":\(t),\"value\":\(during ? value : 50)}"
                 try producer.produce(topic: setup.input, partition: e == "E0" ? 0 : 1, key: Array(e.utf8), value: Array(json.utf8))
                 count += 1
@@ -419,6 +424,7 @@ extension GradeFactorStreamTests {
         #expect(history("E0-LT-1") == ["raised AL2 high 90.0"] + overdue.map { $0 + " high <null>" } + ["cleared normal high 90.0"], "\(history("E0-LT-1"))")
         #expect(history("E1-LT-2") == ["raised AL2 low 10.0"] + overdue.map { $0 + " low <null>" } + ["cleared normal low 10.0"], "\(history("E1-LT-2"))")
         #expect(history("E0-LT-3") == ["threshold_not_set normal none <null>"], "no setpoints, no levels: reported once (§3.2)")
+        #expect(history("E0-LT-4") == ["threshold_not_set normal none <null>"], "setpoints deleted by a tombstone")
         let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")
         for a in alerts { #expect(schema.validate(json: try JSONSerialization.data(withJSONObject: a)).isEmpty, "\(a)") }
         // E0: orange once HH on its grade 2 tank has lasted over 30 min (raised at minute 5); E1's grade 3 tank does not count.

@@ -6,6 +6,11 @@ import VigilKafka
 /// ``StreamJob`` (consumer group, decode, W1 windows, rows produced), once per checkpoint mode, in
 /// alternating passes. Reported per mode: the best wall time from the first record to the last one
 /// consumed, checkpoints written and their size. The ratio to `none` is the cost.
+///
+/// Mode `detectors` is `none` plus everything of issue 5 on every reading: an alarm rule (AL1 40, AL2 50) with
+/// alert records, the anomaly scorer with records at or above 0.9, and enterprise grading (alarm behaviour,
+/// pseudo-alarms, data quality, hysteresis) with grade records; its ratio to `none` is what the detectors and
+/// grading cost in the whole job.
 public enum CheckpointBenchmark: Sendable {
     public struct Pass: Sendable {
         public var mode: String
@@ -13,6 +18,8 @@ public enum CheckpointBenchmark: Sendable {
         public var checkpoints: Int64
         public var snapshotBytes: Int64
         public var checkpointSeconds: Double
+        /// Alert, anomaly and grade records produced.
+        public var riskRecords: Int64
     }
 
     public static func run(
@@ -35,6 +42,9 @@ public enum CheckpointBenchmark: Sendable {
         let topic = "w2.readings"
         try cluster.createTopic(topic, partitions: partitions)
         try cluster.createTopic("w2.window-stats", partitions: partitions)
+        if modes.contains("detectors") {
+            for t in ["w2.alerts", "w2.anomalies", "w2.grades"] { try cluster.createTopic(t, partitions: partitions) }
+        }
         for pass in 0..<passes { try cluster.createTopic("w2.checkpoints-\(pass)", partitions: 1) }
         let bytes = try E2EBenchmark.produce(cluster: cluster, topic: topic, records: records, compression: .lz4)
         progress("checkpoint bench: produced \(records) readings (\(bytes) bytes) to \(partitions) partitions")
@@ -63,6 +73,12 @@ public enum CheckpointBenchmark: Sendable {
                 case "directory": config.checkpoint = .directory(path: path)
                 // A topic per pass: a job restores what an earlier one checkpointed and would start at the end.
                 case "kafka": config.checkpoint = .kafka(topic: "w2.checkpoints-\(pass)", transactionalID: "w2-\(pass)")
+                case "detectors":
+                    config.alarmRules = [(rule: ThresholdRule(name: "w2", level1: 40, level2: 50, deadband: 1), match: ["-S"])]
+                    config.alertsTopic = "w2.alerts"
+                    config.anomaliesTopic = "w2.anomalies"
+                    config.anomalyFloor = 0.9
+                    config.gradesTopic = "w2.grades"
                 default: config.checkpoint = .none
                 }
                 let job = try StreamJob(config: config)
@@ -76,7 +92,9 @@ public enum CheckpointBenchmark: Sendable {
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
                 let result = Pass(
                     mode: mode, seconds: seconds, checkpoints: job.stats.checkpoints, snapshotBytes: job.stats.lastCheckpointBytes,
-                    checkpointSeconds: job.stats.lastCheckpointSeconds
+                    checkpointSeconds: job.stats.lastCheckpointSeconds,
+                    riskRecords: job.stats.alertsByLevel.values.reduce(0, +) + job.stats.anomaliesByDetector.values.reduce(0, +)
+                        + job.stats.gradesByLevel.values.reduce(0, +)
                 )
                 try job.close()
                 try? FileManager.default.removeItem(atPath: path)

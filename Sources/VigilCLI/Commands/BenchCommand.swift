@@ -280,6 +280,7 @@ extension BenchCommand {
                 Examples:
                   vigil bench checkpoint
                   vigil bench checkpoint --records 1000000 --interval 1s --passes 3
+                  vigil bench checkpoint --modes none,detectors   # what alarms, anomaly scores and grades cost in the job
                 """
         )
 
@@ -295,7 +296,7 @@ extension BenchCommand {
         @Option(help: "Checkpoint interval, e.g. 1s, 5s.")
         var interval: String = "5s"
 
-        @Option(help: "Modes to run, comma-separated: none, directory, kafka.")
+        @Option(help: "Modes to run, comma-separated: none, directory, kafka, detectors (none plus alarms, anomaly scores and grades).")
         var modes: String = "none,directory,kafka"
 
         @Option(help: "Directory for the directory store's snapshots (removed after each pass).")
@@ -305,8 +306,8 @@ extension BenchCommand {
             guard records > 0 else { throw ValidationError("--records must be > 0") }
             guard (1...256).contains(partitions) else { throw ValidationError("--partitions must be in 1…256") }
             guard passes > 0 else { throw ValidationError("--passes must be > 0") }
-            for m in modes.split(separator: ",") where !["none", "directory", "kafka"].contains(m) {
-                throw ValidationError("--modes: '\(m)' is not one of none, directory, kafka")
+            for m in modes.split(separator: ",") where !["none", "directory", "kafka", "detectors"].contains(m) {
+                throw ValidationError("--modes: '\(m)' is not one of none, directory, kafka, detectors")
             }
             guard let i = parseDuration(interval), i > 0 else { throw ValidationError("--interval must be a duration such as 1s or 5s") }
             if records / Int(partitions) * 90 > 5 * 1_048_576 {
@@ -331,7 +332,7 @@ extension BenchCommand {
                     "{\"workload\":\"W2-checkpoint\",\"mode\":\"\(r.mode)\",\"records\":\(records),\"interval_ms\":\(interval),"
                         + "\"seconds\":\(json(r.seconds)),\"records_per_s\":\(json(Double(records) / r.seconds)),"
                         + "\"checkpoints\":\(r.checkpoints),\"last_snapshot_bytes\":\(r.snapshotBytes),"
-                        + "\"last_checkpoint_s\":\(json(r.checkpointSeconds)),"
+                        + "\"last_checkpoint_s\":\(json(r.checkpointSeconds)),\"risk_records\":\(r.riskRecords),"
                         + "\"throughput_vs_none\":\(baseline.map { json($0 / r.seconds) } ?? "null")}"
                 )
             }

@@ -224,6 +224,8 @@ public final class StreamJob {
     var anomalyScores = AnomalyScores()
     var gapEvents: [DataGapEvent] = []
     var alertEvents: [AlertBook.Event] = []
+    /// The encoding of the last anomaly record.
+    var anomalyJSON = JSONBytes()
     /// Whether each of `transitions` counts in the alarm-behaviour score (chattering raises count once per hold).
     var transitionCounts: [Bool] = []
     var lastCommit: Int64 = 0
@@ -483,32 +485,6 @@ public final class StreamJob {
         }
         stats.rowsByWindow[name ?? "", default: 0] += Int64(output.rowCount)
         output.removeAll()
-    }
-
-    /// Scores every reading of the partition's batch and produces those at or above the floor.
-    private func scoreAnomalies(partitionIndex i: Int) throws(KafkaError) {
-        guard let topic = config.anomaliesTopic else { return }
-        let state = partitions[i]
-        let batch = state.batch
-        let rules = config.alarmRules
-        // `readingLimits` holds this batch's limits when the alarm rules ran on it (detectAlarms).
-        let limits = rules.isEmpty || readingLimits.count != batch.count ? nil : readingLimits
-        state.scorer.score(batch, limits: limits, into: &anomalyScores)
-        for k in 0..<batch.count where anomalyScores.score[k] >= config.anomalyFloor {
-            let slot = batch.sensor[k]
-            let rule = state.detector.ruleIndex(slot: slot).map { rules[$0].rule }
-            let detector = anomalyScores.detector[k]
-            let baseline = anomalyScores.baseline[k]
-            let limit = anomalyScores.limit[k]
-            let sensor = state.decoder.sensors.key(for: slot)
-            let enterprise = state.decoder.enterprises.key(for: batch.enterprise[k])
-            let json =
-                "{\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"ts\":\(batch.eventTime[k]),\"value\":\(batch.value[k]),"
-                + "\"score\":\(anomalyScores.score[k]),\"detector\":\"\(detector.rawValue)\",\"baseline\":\(baseline.isFinite ? "\(baseline)" : "null"),"
-                + "\"limit\":\(limit.isFinite ? "\(limit)" : "null"),\"rule\":\(rule.map { "\"\($0.name)\"" } ?? "null")}"
-            try producer.produce(topic: topic, key: Array(enterprise.utf8), value: Array(json.utf8))
-            stats.anomaliesByDetector[detector.rawValue, default: 0] += 1
-        }
     }
 
     private func sendLate(partitionIndex i: Int, watermark: Watermark) throws(KafkaError) {

@@ -11,12 +11,12 @@
 /// (`[window name /] sensor / start / end`) identifies the window across `on_time`, `revision` and `final` rows.
 public struct WindowStatsEncoder: Sendable {
     /// The encoded bytes of the last ``encode(_:row:sensors:enterprises:)`` call.
-    public private(set) var buffer: [UInt8] = []
+    public var buffer: [UInt8] { out.buffer }
+    private var out = JSONBytes()
     public let statistics: StatisticSet
 
     public init(statistics: StatisticSet) {
         self.statistics = statistics
-        buffer.reserveCapacity(512)
     }
 
     /// Encodes row `i` of `rows`, replacing the buffer's contents.
@@ -25,7 +25,7 @@ public struct WindowStatsEncoder: Sendable {
     public mutating func encode(
         _ rows: WindowResults, row i: Int, sensors: KeyInterner, enterprises: KeyInterner, window: String? = nil
     ) {
-        buffer.removeAll(keepingCapacity: true)
+        out.removeAll()
         let sensor = rows.sensor[i]
         let start = rows.windowStart[i]
         let end = rows.windowEnd[i]
@@ -79,66 +79,15 @@ public struct WindowStatsEncoder: Sendable {
     }
 
     private mutating func field(_ name: StaticString, _ x: Double) {
-        append(",\"")
-        buffer.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        append("\":")
-        if x.isFinite {
-            // Shortest representation that round-trips (Swift's description); JSON has no -0 issue.
-            var text = x.description
-            text.withUTF8 { buffer.append(contentsOf: $0) }
-        } else {
-            append("null")
-        }
+        out.append(",\"")
+        out.append(name)
+        out.append("\":")
+        out.append(x)
     }
 
-    private mutating func append(_ s: StaticString) {
-        buffer.append(contentsOf: UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-
-    private mutating func append(_ s: String) {
-        var s = s
-        s.withUTF8 { buffer.append(contentsOf: $0) }
-    }
-
-    private mutating func append(_ n: Int64) {
-        if n < 0 {
-            buffer.append(UInt8(ascii: "-"))
-            if n == .min {
-                append("9223372036854775808")
-                return
-            }
-        }
-        var v = n.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                d[count] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-                count += 1
-            } while v > 0
-            for k in stride(from: count - 1, through: 0, by: -1) { buffer.append(d[k]) }
-        }
-    }
-
-    private mutating func appendEscaped(_ text: String) {
-        var text = text
-        text.withUTF8 { appendEscaped(UnsafeRawBufferPointer($0)) }
-    }
-
-    private mutating func appendEscaped(_ bytes: UnsafeRawBufferPointer) {
-        for b in bytes {
-            switch b {
-            case UInt8(ascii: "\""): append("\\\"")
-            case UInt8(ascii: "\\"): append("\\\\")
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                append("\\u00")
-                buffer.append(hex[Int(b >> 4)])
-                buffer.append(hex[Int(b & 0xF)])
-            default: buffer.append(b)
-            }
-        }
-    }
+    private mutating func append(_ s: StaticString) { out.append(s) }
+    private mutating func append(_ s: String) { out.appendRaw(s) }
+    private mutating func append(_ n: Int64) { out.append(n) }
+    private mutating func appendEscaped(_ text: String) { out.appendEscaped(text) }
+    private mutating func appendEscaped(_ bytes: UnsafeRawBufferPointer) { out.appendEscaped(bytes) }
 }

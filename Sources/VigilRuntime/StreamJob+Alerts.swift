@@ -46,8 +46,9 @@ extension StreamJob {
             if unset < notSet.count && notSet[unset] == k {
                 // §3.2: a point whose rule has no level for it ("threshold not set") is a data-quality defect, not "no alarm".
                 unset += 1
-                let sensor = sensors.key(for: batch.sensor[k])
-                let enterprise = state.decoder.enterprises.key(for: batch.enterprise[k])
+                let sensor = jsonEscaped(sensors.key(for: batch.sensor[k]))
+                let enterpriseID = state.decoder.enterprises.key(for: batch.enterprise[k])
+                let enterprise = jsonEscaped(enterpriseID)
                 let rule = state.detector.ruleIndex(slot: batch.sensor[k]).map { config.alarmRules[$0].rule.name } ?? ""
                 let t = batch.eventTime[k]
                 let json =
@@ -55,7 +56,7 @@ extension StreamJob {
                     + "\"previous_level\":\"normal\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"rule\":\"\(rule)\","
                     + "\"ts\":\(t),\"raised_at\":\(t),\"value\":\(batch.value[k]),\"limit\":null,\"direction\":\"none\","
                     + "\"severity\":\"blue\",\"respond_by\":null,\"notify\":[\"equipment\"]}"
-                try produceAlert(json, enterprise: enterprise, severity: .blue)
+                try produceAlert(json, enterprise: enterpriseID, severity: .blue)
                 stats.alertsByLevel["threshold_not_set", default: 0] += 1
             }
             while tp < transitions.count && transitions[tp].sensor == batch.sensor[k] && transitions[tp].time == batch.eventTime[k] {
@@ -66,8 +67,9 @@ extension StreamJob {
                 let (severity, respondBy) = state.alerts.apply(t, severity: t.to == 0 ? nil : t.to == 2 ? policy.level2 : policy.level1)
                 let (suppressed, counts) = state.flood.note(t, severity: severity)
                 transitionCounts.append(counts)
-                let sensor = sensors.key(for: t.sensor)
-                let enterprise = state.decoder.enterprises.key(for: t.enterprise)
+                let sensor = jsonEscaped(sensors.key(for: t.sensor))
+                let enterpriseID = state.decoder.enterprises.key(for: t.enterprise)
+                let enterprise = jsonEscaped(enterpriseID)
                 let json =
                     "{\"alert_id\":\"\(sensor)/\(rule.name)/\(t.raisedAt)\",\"event\":\"\(t.kind)\",\"level\":\"\(name(t.to))\","
                     + "\"previous_level\":\"\(name(t.from))\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
@@ -75,7 +77,7 @@ extension StreamJob {
                     + "\"limit\":\(t.limit.isFinite ? "\(t.limit)" : "null"),\"direction\":\"\(t.direction == .high ? "high" : "low")\","
                     + "\"severity\":\"\(severity)\",\"respond_by\":\(respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notify(t.rule)),"
                     + "\"suppressed\":\(suppressed.map { "\"\($0.rawValue)\"" } ?? "null")}"
-                try produceAlert(json, enterprise: enterprise, severity: severity, routed: suppressed == nil)
+                try produceAlert(json, enterprise: enterpriseID, severity: severity, routed: suppressed == nil)
                 stats.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
                 if let suppressed { stats.suppressedAlerts[suppressed.rawValue, default: 0] += 1 }
             }
@@ -89,8 +91,9 @@ extension StreamJob {
             }
             for e in alertEvents {
                 let rule = config.alarmRules[e.rule].rule
-                let sensor = sensors.key(for: e.sensor)
-                let enterprise = state.decoder.enterprises.key(for: e.enterprise)
+                let sensor = jsonEscaped(sensors.key(for: e.sensor))
+                let enterpriseID = state.decoder.enterprises.key(for: e.enterprise)
+                let enterprise = jsonEscaped(enterpriseID)
                 let level = name(e.level)
                 let id = "\(sensor)/\(rule.name)/\(e.raisedAt)"
                 var json =
@@ -99,9 +102,12 @@ extension StreamJob {
                     + "\"rule\":\"\(rule.name)\",\"ts\":\(e.time),\"raised_at\":\(e.raisedAt),\"value\":null,\"limit\":null,"
                     + "\"direction\":\"\(e.direction == .high ? "high" : "low")\",\"severity\":\"\(e.to)\",\"previous_severity\":\"\(e.from)\","
                     + "\"respond_by\":\(e.respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notify(e.rule))"
-                if e.kind == .acknowledged { json += ",\"acknowledged_by\":\(jsonString(acknowledgements?[id]?.by))" }
+                if e.kind == .acknowledged {
+                    let key = "\(sensors.key(for: e.sensor))/\(rule.name)/\(e.raisedAt)"
+                    json += ",\"acknowledged_by\":\(jsonString(acknowledgements?[key]?.by))"
+                }
                 json += "}"
-                try produceAlert(json, enterprise: enterprise, severity: e.to)
+                try produceAlert(json, enterprise: enterpriseID, severity: e.to)
                 stats.alertsByLevel["\(e.kind.rawValue) \(e.to)", default: 0] += 1
             }
         }
@@ -124,8 +130,9 @@ extension StreamJob {
         gapEvents.removeAll(keepingCapacity: true)
         state.gaps.process(state.batch, into: &gapEvents)
         for g in gapEvents {
-            let sensor = state.decoder.sensors.key(for: g.sensor)
-            let enterprise = state.decoder.enterprises.key(for: g.enterprise)
+            let sensor = jsonEscaped(state.decoder.sensors.key(for: g.sensor))
+            let enterpriseID = state.decoder.enterprises.key(for: g.enterprise)
+            let enterprise = jsonEscaped(enterpriseID)
             let raisedAt = g.lastSeen + state.gaps.offlineAfter
             let (event, level, previous) = g.offline ? ("offline", "OFFLINE", "normal") : ("online", "normal", "OFFLINE")
             let respondBy = g.offline ? "\(raisedAt + (config.alertDeadlines[config.offlineSeverity] ?? 86_400_000))" : "null"
@@ -135,7 +142,7 @@ extension StreamJob {
                 + "\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"rule\":\"data_gap\",\"ts\":\(g.time),\"raised_at\":\(raisedAt),"
                 + "\"value\":\(value),\"limit\":null,\"direction\":\"none\",\"severity\":\"\(config.offlineSeverity)\",\"respond_by\":\(respondBy),"
                 + "\"notify\":[\"equipment\"]}"
-            try produceAlert(json, enterprise: enterprise, severity: config.offlineSeverity)
+            try produceAlert(json, enterprise: enterpriseID, severity: config.offlineSeverity)
             stats.alertsByLevel["\(event) \(level)", default: 0] += 1
         }
     }
@@ -166,7 +173,14 @@ public struct AlertPolicy: Sendable, Hashable {
 /// `s` as a JSON string literal, escaped (`null` for nil).
 func jsonString(_ s: String?) -> String {
     guard let s else { return "null" }
-    var out = "\""
+    return "\"" + jsonEscaped(s) + "\""
+}
+
+/// `s` with JSON string escaping, without the quotes (ids are escaped once and used in several fields).
+func jsonEscaped(_ s: String) -> String {
+    // Ids almost never need it: return them as they are.
+    guard s.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) else { return s }
+    var out = ""
     for u in s.unicodeScalars {
         switch u {
         case "\"": out += "\\\""
@@ -178,5 +192,5 @@ func jsonString(_ s: String?) -> String {
         default: out.unicodeScalars.append(u)
         }
     }
-    return out + "\""
+    return out
 }

@@ -164,10 +164,10 @@ extension StreamJob {
         risk.seq += 1
         risk.lastEmitted = now
         let g = risk.grader
-        func q(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "null" }
+        func q(_ s: String?) -> String { jsonString(s) }
         func n(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
         let json =
-            "{\"enterprise\":\"\(enterprise)\",\"region\":\(q(profile?.region)),\"industry\":\(q(profile?.industry)),\"level\":\"\(level)\",\"previous_level\":\"\(previous)\",\"score\":\(n(g.score(inputs))),"
+            "{\"enterprise\":\(jsonString(enterprise)),\"region\":\(q(profile?.region)),\"industry\":\(q(profile?.industry)),\"level\":\"\(level)\",\"previous_level\":\"\(previous)\",\"score\":\(n(g.score(inputs))),"
             + "\"seq\":\(risk.seq),\"ts\":\(now),\"reason\":\"\(changed ? "change" : "heartbeat")\",\"rule_version\":\"vigil-risk-1\","
             + "\"factors\":{\"base\":\(n(inputs.base)),\"alarm\":\(n(inputs.alarm)),\"alarm_weight\":\(n(g.alarmWeight)),"
             + "\"operations\":\(n(inputs.operations)),\"hazards\":\(n(inputs.hazards)),\"data_quality\":\(n(inputs.dataQuality)),"
@@ -182,7 +182,7 @@ extension StreamJob {
             + "\"interrupted_since\":\(risk.interruptedSince == .min ? "null" : "\(risk.interruptedSince)"),"
             + "\"diagnostic_score\":\(profile?.diagnosis.map(n) ?? "null"),"
             + "\"diagnostic_level\":\(profile?.diagnosis.map { "\"\(DiagnosticAssessment.band($0))\"" } ?? "null"),"
-            + "\"direct_red\":[\(directRed.map { "\"\($0)\"" }.joined(separator: ","))],"
+            + "\"direct_red\":[\(directRed.map(jsonString).joined(separator: ","))],"
             + "\"credit_score\":\(profile?.credibility.map(n) ?? "null"),"
             + "\"credit_grade\":\(profile?.credibility.map { "\"\(CreditScore.grade(of: $0))\"" } ?? "null"),"
             + "\"overrides\":[\(overrides.map { "\"\($0)\"" }.joined(separator: ","))]},"

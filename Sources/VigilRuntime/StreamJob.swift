@@ -494,7 +494,7 @@ public final class StreamJob {
             let k = Int(index)
             let sensor = decoder.sensors.key(for: batch.sensor[k])
             let enterprise = decoder.enterprises.key(for: batch.enterprise[k])
-            let json = "{\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"ts\":\(batch.eventTime[k]),\"value\":\(batch.value[k])}"
+            let json = "{\"enterprise\":\(jsonString(enterprise)),\"sensor\":\(jsonString(sensor)),\"ts\":\(batch.eventTime[k]),\"value\":\(batch.value[k])}"
             try sendDeadLetter(
                 reason: "late_record",
                 detail: "event time \(batch.eventTime[k]) is behind the watermark \(watermark.current) by more than the allowed lateness",

@@ -481,3 +481,44 @@ extension GradeFactorStreamTests {
         #expect(GradeExplainer.explain(last).contains("anomaly episodes in 24 h"))
     }
 }
+
+extension AlertLifecycleStreamTests {
+    @Test("ids with quotes and backslashes come out as valid JSON on every output topic")
+    func escapedIds() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let profiles = uniqueName("profiles")
+        try setup.cluster.createTopic(profiles, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        // Enterprise E"0 and sensor E"0-GT-\1, as JSON escapes in the readings; the profile's region has a quote too.
+        try producer.produce(
+            topic: profiles, key: Array("E\"0".utf8), value: Array(#"{"enterprise":"E\"0","region":"North \"A\"","major_hazard_grade":2}"#.utf8))
+        var count = 0
+        for k in 0..<80 {
+            let value = k >= 20 && k < 50 ? 30.0 + Double(k % 3) : 5.0 + Double(k % 2)
+            let json = #"{"enterprise":"E\"0","sensor":"E\"0-GT-\\1","ts":"# + "\(setup.t0 + Int64(k) * 30_000),\"value\":\(value)}"
+            try producer.produce(topic: setup.input, partition: 0, key: Array("E\"0".utf8), value: Array(json.utf8))
+            count += 1
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.profilesTopic = profiles
+        config.anomalyFloor = 0.3
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: Int64(count))
+        try job.close()
+        let records = try setup.outputRecords(setup.outputs)
+        var seen: Set<String> = []
+        for line in records {
+            let parts = line.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+            try #require(parts.count == 3, "\(line)")
+            let topic = String(parts[0])
+            let object = try #require(
+                try? JSONSerialization.jsonObject(with: Data(parts[2].utf8)) as? [String: Any], "\(topic): not JSON: \(parts[2])")
+            #expect(object["enterprise"] as? String == "E\"0", "\(topic)")
+            if let sensor = object["sensor"] as? String { #expect(sensor == "E\"0-GT-\\1", "\(topic)") }
+            if topic == ".grades" { #expect(object["region"] as? String == "North \"A\"") }
+            seen.insert(topic)
+        }
+        #expect(seen.isSuperset(of: ["", ".alerts", ".anomalies", ".grades"]), "\(seen)")
+    }
+}

@@ -143,7 +143,10 @@ extension StreamJob {
         // §5 / §4.3: a data interruption (more than `interruptionShare` of the points offline) lasting
         // `interruptionYellowAfter` → at least yellow; during hot work or confined-space work → at least orange.
         if ind.offlineShare > config.interruptionShare {
-            if risk.interruptedSince == .min { risk.interruptedSince = now }
+            if risk.interruptedSince == .min {
+                risk.interruptedSince = now
+                try interruptionAlert(enterprise: enterprise, since: now, at: now, share: ind.offlineShare, restored: false)
+            }
             if now - risk.interruptedSince >= config.interruptionYellowAfter {
                 inputs.floor = max(inputs.floor, .yellow)
                 overrides.append("data_interruption")
@@ -152,7 +155,8 @@ extension StreamJob {
                 inputs.floor = max(inputs.floor, .orange)
                 overrides.append("data_interruption_during_hot_work")
             }
-        } else {
+        } else if risk.interruptedSince != .min {
+            try interruptionAlert(enterprise: enterprise, since: risk.interruptedSince, at: now, share: ind.offlineShare, restored: true)
             risk.interruptedSince = .min
         }
         let activePermits = profiles?.permits[enterprise]?.values.filter { $0.start <= now && now < $0.end }.count ?? 0
@@ -193,6 +197,22 @@ extension StreamJob {
             try producer.produce(topic: byRegion, key: Array(region.utf8), value: Array(json.utf8))
         }
         stats.gradesByLevel["\(level)", default: 0] += 1
+    }
+}
+
+extension StreamJob {
+    /// §5: the enterprise-level `DATA_INTERRUPTION` blue alert (more than `interruptionShare` of its points
+    /// offline), and its end; one episode shares an alert id.
+    func interruptionAlert(enterprise: String, since: Int64, at now: Int64, share: Double, restored: Bool) throws(KafkaError) {
+        let id = jsonEscaped(enterprise)
+        let json =
+            "{\"alert_id\":\"\(id)/data_interruption/\(since)\",\"event\":\"\(restored ? "restored" : "interrupted")\","
+            + "\"level\":\"\(restored ? "normal" : "OFFLINE")\",\"previous_level\":\"\(restored ? "OFFLINE" : "normal")\","
+            + "\"enterprise\":\"\(id)\",\"sensor\":null,\"rule\":\"data_interruption\",\"ts\":\(now),\"raised_at\":\(since),"
+            + "\"value\":\(share),\"limit\":\(config.interruptionShare),\"direction\":\"none\",\"severity\":\"blue\",\"respond_by\":null,"
+            + "\"notify\":[\"equipment\"]}"
+        try produceAlert(json, enterprise: enterprise, severity: .blue)
+        stats.alertsByLevel[restored ? "restored data_interruption" : "interrupted data_interruption", default: 0] += 1
     }
 }
 

@@ -303,7 +303,8 @@ extension GradeFactorStreamTests {
         try producer.produce(topic: permits, key: Array("E1".utf8), value: Array(
             "{\"enterprise\":\"E1\",\"permit\":\"P1\",\"kind\":\"hot_work_2\",\"start\":\(t0),\"end\":\(t0 + 26 * hour)}".utf8))
         try producer.flush()
-        // Partition 0: E0's three points report for the first hour, then fall silent; E2's point reports for 26 h.
+        // Partition 0: E0's three points report for the first hour, then fall silent until the last 10 minutes;
+        // E2's point reports for 26 h.
         // Partition 1: of E1's two points, one falls silent after the first hour.
         var count = 0
         func send(_ e: String, _ sensor: String, _ partition: Int32, _ t: Int64) throws {
@@ -313,7 +314,7 @@ extension GradeFactorStreamTests {
         }
         for k in 0..<(26 * 60) {
             let t = t0 + Int64(k) * 60_000
-            if k < 60 { for s in 0..<3 { try send("E0", "E0-GT-\(s)", 0, t) } }
+            if k < 60 || k >= 26 * 60 - 10 { for s in 0..<3 { try send("E0", "E0-GT-\(s)", 0, t) } }
             try send("E2", "E2-GT-0", 0, t)
             if k < 60 { try send("E1", "E1-GT-0", 1, t) }
             try send("E1", "E1-GT-1", 1, t)
@@ -360,8 +361,21 @@ extension GradeFactorStreamTests {
             let data = try JSONSerialization.data(withJSONObject: g)
             #expect(schema.validate(json: data).isEmpty, "\(schema.validate(json: data))")
         }
-        let last = try #require(grades.last { $0["enterprise"] as? String == "E0" })
-        #expect(GradeExplainer.explain(last).contains("data interrupted since \(since)"))
+        let interrupted = try #require(grades.last { $0["enterprise"] as? String == "E0" && $0["level"] as? String == "yellow" })
+        #expect(GradeExplainer.explain(interrupted).contains("data interrupted since \(since)"))
+        // §5: the enterprise-level DATA_INTERRUPTION blue alert when it starts, and its end when E0 reports again.
+        let alerts = try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".alerts|") }.compactMap { line in
+            line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        let e0Alerts = alerts.filter { $0["enterprise"] as? String == "E0" && $0["rule"] as? String == "data_interruption" }
+        let back = t0 + Int64(26 * 60 - 10) * 60_000
+        #expect(e0Alerts.map { "\($0["event"]!)" } == ["interrupted", "restored"], "\(e0Alerts)")
+        #expect((e0Alerts.first?["ts"] as? NSNumber)?.int64Value == since && e0Alerts.first?["sensor"] is NSNull)
+        #expect(((e0Alerts.last?["ts"] as? NSNumber)?.int64Value ?? 0) >= back)
+        #expect(e0Alerts.allSatisfy { $0["alert_id"] as? String == "E0/data_interruption/\(since)" && $0["severity"] as? String == "blue" })
+        #expect(!alerts.contains { $0["enterprise"] as? String == "E2" && $0["rule"] as? String == "data_interruption" })
+        let alertSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")
+        for a in alerts { #expect(alertSchema.validate(json: try JSONSerialization.data(withJSONObject: a)).isEmpty, "\(a)") }
     }
 }
 

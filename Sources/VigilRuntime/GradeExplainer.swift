@@ -95,7 +95,7 @@ public enum GradeExplainer: Sendable {
         }
         indicator("s1 disturbance rate", f(s1, 2), "alarming points / online points", "0.30")
         indicator("s2 repeat alarms", f(s2, 2), "points with ≥ 3 alarms / online points", "0.15")
-        indicator("s3 alarms per point", f(perPoint, 2), "capped at 10 → \(f(min(perPoint, 10) / 10, 2))", "0.15")
+        indicator("s3 alarms per point", f(perPoint, 2), "severity-weighted, capped at 10 → \(f(min(perPoint, 10) / 10, 2))", "0.15")
         indicator("s4 mean time to clear", f(clear / 60_000) + " min", "/ 30 min target → \(f(min(clear / 1_800_000, 1), 2))", "0.20")
         indicator("s5 longest alarm", f(longest / 60_000) + " min", "/ 120 min target → \(f(min(longest / 7_200_000, 1), 2))", "0.20")
         line("       alarms in 24 h: \((inputs["alarms_24h"] as? NSNumber)?.intValue ?? 0)")

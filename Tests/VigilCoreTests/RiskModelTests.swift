@@ -114,7 +114,7 @@ import VigilCore
 }
 
 @Suite struct PseudoAlarmTests {
-    @Test("an alarm counts with the weight of the highest level it reached (AL1 1, AL2 2, red AL2 3) in s2 and s3")
+    @Test("an alarm counts with the weight of the highest level it reached (AL1 1, AL2 2, red AL2 3) in s3, once in s1 and s2")
     func severityWeights() {
         var b = AlarmBehaviour()
         for s in UInt32(0)..<2 { b.noteReading(sensor: s, at: 0) }
@@ -128,7 +128,7 @@ import VigilCore
         b.note(t(1, 40, 0, 1), weight: 1)
         let i = b.indicators(at: 100)
         #expect(i.alarms == 2 && i.alarmsPerPoint == (3 + 1) / 2.0)
-        #expect(i.repeatAlarmShare == 0.5, "sensor 0's one red AL2 counts as 3: a repeat-alarm point")
+        #expect(i.repeatAlarmShare == 0, "one alarm, however severe, is not a repeated alarm")
         #expect(i.disturbanceRate == 1)
     }
 

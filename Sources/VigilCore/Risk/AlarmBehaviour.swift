@@ -15,8 +15,8 @@ public struct AlarmBehaviour: Sendable {
         var sensor: UInt32
         var raisedAt: Int64
         var clearedAt: Int64?
-        /// What the alarm counts for in s2 and s3: the weight of the highest level it reached (§4.3 severity
-        /// weights: AL1 1, AL2 2, a red-severity AL2 such as a toxic gas 3).
+        /// What the alarm counts for in s3 (alarms per point): the weight of the highest level it reached (§4.3
+        /// severity weights: AL1 1, AL2 2, a red-severity AL2 such as a toxic gas 3). s1 and s2 count alarms.
         var weight = 1.0
     }
     var alarms: [Alarm] = []
@@ -99,7 +99,7 @@ public struct AlarmBehaviour: Sendable {
         let recent = alarms.filter { ($0.clearedAt ?? now) >= since }
         let online = Double(max(1, points.count))
         var perSensor: [UInt32: Double] = [:]
-        for a in recent { perSensor[a.sensor, default: 0] += a.weight }
+        for a in recent { perSensor[a.sensor, default: 0] += 1 }
         let weightedAlarms = recent.reduce(0) { $0 + $1.weight }
         let cleared = recent.compactMap { a in a.clearedAt.map { $0 - a.raisedAt } }
         let meanClear = cleared.isEmpty ? 0 : cleared.reduce(0, +) / Int64(cleared.count)

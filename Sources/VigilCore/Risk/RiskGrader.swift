@@ -153,8 +153,8 @@ public struct FactorWeights: Sendable, Hashable {
     public var creditWeight = 10.0
     /// Q (§4.3, §5): points per unit of offline share (20), and for a missing daily safety commitment (5).
     public var offlineWeight = 20.0
-    /// A (§4.3): what an alarm counts for in the repeat-alarm and alarms-per-point indicators, by the highest
-    /// level it reached: AL1 1, AL2 2, an AL2 whose severity is red (toxic gases) 3.
+    /// A (§4.3): what an alarm counts for in the alarms-per-point indicator (s3), by the highest level it
+    /// reached: AL1 1, AL2 2, an AL2 whose severity is red (toxic gases) 3.
     public var alarmCountAL1 = 1.0
     public var alarmCountAL2 = 2.0
     public var alarmCountRedAL2 = 3.0

@@ -72,7 +72,7 @@ public enum Demo: Sendable {
             period: 10_000, seed: options.seed, incidentsPerSensorHour: 0.3
         )
 
-        // Enterprise profiles and point setpoints first (the pipeline reads them as tables at start).
+        // The tables first: profiles, commitments and point setpoints (the pipeline reads them in full at start).
         if spec.sources.enterprises != nil || spec.sources.setpoints != nil || spec.sources.commitments != nil {
             var ppc = KafkaProducerConfig(bootstrapServers: cluster.bootstrapServers)
             ppc.additionalConfig = ["log_level": "3"]

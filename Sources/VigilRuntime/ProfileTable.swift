@@ -135,18 +135,13 @@ final class ProfileTable {
         (start..<sensors.count).map { setpoints[sensors.key(for: UInt32($0))]?.levels }
     }
 
-    /// Days since 1970-01-01 of a `YYYY-MM-DD` date (H. Hinnant's `days_from_civil`), nil if it is not one.
+    /// Days since 1970-01-01 of a `YYYY-MM-DD` date, nil if it is not one.
     static func day(of text: String) -> Int64? {
         let parts = text.split(separator: "-")
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2, let y0 = Int64(parts[0]),
-            let m = Int64(parts[1]), let d = Int64(parts[2]), (1...12).contains(m), (1...31).contains(d)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2, let y = Int64(parts[0]),
+            let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m), (1...31).contains(d)
         else { return nil }
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        return EventTime.daysSinceEpoch(year: y, month: m, day: d)
     }
 
     private func apply(_ record: KafkaRecordView) {

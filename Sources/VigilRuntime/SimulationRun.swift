@@ -67,17 +67,8 @@ public enum SimulationRun: Sendable {
         let last = EventTime.floorDiv(to + utcOffset, 86_400_000)
         var out: [(String, String)] = []
         for day in first...max(first, last) {
-            // H. Hinnant's civil_from_days.
-            let z = day + 719_468
-            let era = EventTime.floorDiv(z, 146_097)
-            let doe = z - era * 146_097
-            let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-            let mp = (5 * doy + 2) / 153
-            let d = doy - (153 * mp + 2) / 5 + 1
-            let m = mp < 10 ? mp + 3 : mp - 9
-            let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-            let date = String(format: "%04lld-%02lld-%02lld", y, m, d)
+            let (y, m, d) = EventTime.civilDate(daysSinceEpoch: day)
+            let date = String(format: "%04lld-%02ld-%02ld", y, m, d)
             for e in enterprises where rng.nextUnit() < 0.85 { out.append((e, "{\"enterprise\":\"\(e)\",\"date\":\"\(date)\"}")) }
         }
         return out

@@ -376,17 +376,10 @@ struct _AnomalyKernel {
                 k &+= 1
             }
             v[p] = x
-        } else if x < old {
-            // The values in between move up one place; `x` goes above the last value not greater than it.
-            let q = rank(of: x, in: v, count: count, orEqual: true)
-            var k = i
-            while k > q {
-                v[k] = v[k &- 1]
-                k &-= 1
-            }
-            v[q] = x
         } else {
-            v[i] = x
+            // Everything from `old` on is at least `x`: dropping `old` and inserting `x` into `v[0..<i]` is the
+            // same as the values in between moving up one place.
+            insert(x, into: v, count: i)
         }
     }
 }

@@ -207,16 +207,8 @@ public struct LimitContext: Sendable {
         return (Self.month(daysSinceEpoch: days), hour)
     }
 
-    /// The civil month of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
-    static func month(daysSinceEpoch: Int64) -> Int {
-        let z = daysSinceEpoch + 719_468
-        let era = EventTime.floorDiv(z, 146_097)
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        return Int(mp < 10 ? mp + 3 : mp - 9)
-    }
+    /// The civil month of a day count since 1970-01-01.
+    static func month(daysSinceEpoch: Int64) -> Int { EventTime.civilDate(daysSinceEpoch: daysSinceEpoch).month }
 }
 
 /// A change of a sensor's alarm level.

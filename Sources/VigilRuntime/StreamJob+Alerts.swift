@@ -176,21 +176,12 @@ func jsonString(_ s: String?) -> String {
     return "\"" + jsonEscaped(s) + "\""
 }
 
-/// `s` with JSON string escaping, without the quotes (ids are escaped once and used in several fields).
+/// `s` with JSON string escaping, without the quotes (ids are escaped once and used in several fields), by
+/// the escaping the byte encoders use (``JSONBytes``).
 func jsonEscaped(_ s: String) -> String {
     // Ids almost never need it: return them as they are.
     guard s.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) else { return s }
-    var out = ""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where u.value < 0x20: out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
-        default: out.unicodeScalars.append(u)
-        }
-    }
-    return out
+    var out = JSONBytes(capacity: s.utf8.count + 16)
+    out.appendEscaped(s)
+    return String(decoding: out.buffer, as: UTF8.self)
 }

@@ -79,6 +79,19 @@ struct CheckpointStoreTests {
             #expect(job.stats.messages == messages)
         }
 
+        /// The records of one output topic among `records` (`suffix` "" for the window rows, ".alerts", ".grades",
+        /// …), parsed as JSON objects.
+        static func parsed(_ records: [String], topic suffix: String) -> [[String: Any]] {
+            records.filter { $0.hasPrefix(suffix + "|") }.compactMap { line in
+                line.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false).last.flatMap {
+                    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                }
+            }
+        }
+
+        /// The records the job produced to one output topic, parsed (see ``parsed(_:topic:)``).
+        func parsedRecords(_ suffix: String) throws -> [[String: Any]] { Self.parsed(try outputRecords(outputs), topic: suffix) }
+
         /// Every record of the output topics as `topic|key|value`.
         func outputRecords(_ prefix: String) throws -> [String] {
             var cc = consumerConfig(cluster.bootstrapServers, group: uniqueName("reader"))

@@ -110,9 +110,7 @@ extension AlertLifecycleStreamTests {
         let job = try StreamJob(config: config)
         try setup.run(job, messages: Int64(count))
         try job.close()
-        let alerts = try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".alerts|") }.compactMap { line in
-            line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        }
+        let alerts = try setup.parsedRecords(".alerts")
         func events(_ sensor: String) -> [String] {
             alerts.filter { $0["sensor"] as? String == sensor }.map { "\($0["event"]!) \($0["severity"]!) \($0["ts"]!)" }
         }
@@ -135,11 +133,7 @@ extension AlertLifecycleStreamTests {
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct GradeFactorStreamTests {
     /// The grade records the job produced, parsed.
-    static func grades(_ setup: CheckpointStoreTests.Setup) throws -> [[String: Any]] {
-        try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".grades|") }.compactMap { line in
-            line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        }
-    }
+    static func grades(_ setup: CheckpointStoreTests.Setup) throws -> [[String: Any]] { try setup.parsedRecords(".grades") }
 
     @Test("permits and hidden hazards from their tables make up O and H; an overdue major hazard forces at least orange")
     func permitsAndHazards() throws {
@@ -364,9 +358,7 @@ extension GradeFactorStreamTests {
         let interrupted = try #require(grades.last { $0["enterprise"] as? String == "E0" && $0["level"] as? String == "yellow" })
         #expect(GradeExplainer.explain(interrupted).contains("data interrupted since \(since)"))
         // §5: the enterprise-level DATA_INTERRUPTION blue alert when it starts, and its end when E0 reports again.
-        let alerts = try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".alerts|") }.compactMap { line in
-            line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        }
+        let alerts = try setup.parsedRecords(".alerts")
         let e0Alerts = alerts.filter { $0["enterprise"] as? String == "E0" && $0["rule"] as? String == "data_interruption" }
         let back = t0 + Int64(26 * 60 - 10) * 60_000
         #expect(e0Alerts.map { "\($0["event"]!)" } == ["interrupted", "restored"], "\(e0Alerts)")
@@ -424,12 +416,8 @@ extension GradeFactorStreamTests {
         try setup.run(job, messages: Int64(count))
         try job.close()
         let records = try setup.outputRecords(setup.outputs)
-        func parse(_ prefix: String) -> [[String: Any]] {
-            records.filter { $0.hasPrefix(prefix) }.compactMap { line in
-                line.split(separator: "|", maxSplits: 2).last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            }
-        }
-        let alerts = parse(".alerts|")
+        func parse(_ suffix: String) -> [[String: Any]] { CheckpointStoreTests.Setup.parsed(records, topic: suffix) }
+        let alerts = parse(".alerts")
         func history(_ sensor: String) -> [String] {
             alerts.filter { $0["sensor"] as? String == sensor }.map { "\($0["event"]!) \($0["level"]!) \($0["direction"]!) \($0["limit"]!)" }
         }
@@ -442,7 +430,7 @@ extension GradeFactorStreamTests {
         let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")
         for a in alerts { #expect(schema.validate(json: try JSONSerialization.data(withJSONObject: a)).isEmpty, "\(a)") }
         // E0: orange once HH on its grade 2 tank has lasted over 30 min (raised at minute 5); E1's grade 3 tank does not count.
-        let grades = parse(".grades|")
+        let grades = parse(".grades")
         func levels(_ e: String) -> [String] {
             grades.filter { $0["enterprise"] as? String == e }.map { g in
                 let overrides = (g["inputs"] as? [String: Any])?["overrides"] as? [String] ?? []

@@ -18,6 +18,7 @@ extension StreamJob {
         // Anomaly episodes of the statistical detectors are pseudo-alarms in A (§4.3); threshold proximity and
         // data gaps are not (the alarm itself and the offline share count those).
         let scored = config.anomaliesTopic != nil && anomalyScores.score.count == batch.count
+        let weights = config.factorWeights
         for k in 0..<batch.count {
             let e = Int(batch.enterprise[k])
             let t = batch.eventTime[k]
@@ -29,7 +30,6 @@ extension StreamJob {
             while tp < transitions.count && transitions[tp].sensor == sensor && transitions[tp].time == t {
                 let tr = transitions[tp]
                 if tp >= transitionCounts.count || transitionCounts[tp] {
-                    let weights = config.factorWeights
                     let redAL2 = tr.rule < config.alertPolicies.count && config.alertPolicies[tr.rule].level2 == .red
                     let weight = tr.to == 2 ? (redAL2 ? weights.alarmCountRedAL2 : weights.alarmCountAL2) : weights.alarmCountAL1
                     risk.behaviour.note(tr, weight: weight)

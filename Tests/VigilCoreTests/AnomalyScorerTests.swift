@@ -25,12 +25,13 @@ import VigilTesting
                 history[slot, default: []].append(x)
                 let last = Array(history[slot]!.suffix(w))
                 #expect(scorer.window(slot: slot) == last, "w \(w) step \(i)")
-                let sorted = last.sorted()
-                let offset = Int(slot) * w
-                // The sorted window is brought up to date with the pending values at each refresh.
-                scorer.withKernel { $0.flush(slot: Int(slot)) }
+                // The order is brought up to date with the values written since the last refresh at each refresh
+                // (signed zeros compare equal, so compare the values' order, not their bits).
+                scorer.withKernel { $0.sortNewValues(slot: Int(slot)) }
                 #expect(scorer.window(slot: slot) == last, "w \(w) step \(i)")
-                #expect(Array(scorer.sortedWindows[offset..<(offset + last.count)]) == sorted, "w \(w) step \(i)")
+                let ordered = scorer.orderedWindow(slot: slot)
+                #expect(ordered == last.sorted(), "w \(w) step \(i)")
+                #expect(ordered.map(\.bitPattern).sorted() == last.map(\.bitPattern).sorted(), "w \(w) step \(i)")
                 // The median and MAD the next reading is scored against (refreshed on every reading here).
                 func median(_ a: [Double]) -> Double {
                     let b = a.sorted()
@@ -228,5 +229,48 @@ import VigilTesting
         #expect(last.map { $0.components.seasonal >= 0.6 && $0.components.robustZ < 0.6 && $0.components.ewma < 0.6 } == true, "\(String(describing: last))")
         // (CUSUM, still high after the step, may tie with it at 1.)
         #expect(last.map { $0.detector == .seasonal || $0.components.cusum == $0.score } == true)
+    }
+
+    @Test("State from the first format-2 builds (latest values queued outside the ring) restores into the ring")
+    func pendingValuesOfOlderSnapshotsEnterTheRing() throws {
+        var settings = AnomalySettings()
+        settings.window = 5
+        settings.robustRefresh = 3
+        settings.seasonal = false
+        var rng = TestRandom(seed: 11)
+        for count in [2, 4, 5, 6, 9, 12, 13] {
+            let history = (0..<count).map { _ in rng.double(in: -3...3).rounded() + rng.double(in: 0...0.01) }
+            let waiting = min(2, count)
+            // That layout: the k-th value of the ring part at position k % window, the head where the next
+            // eviction goes (0 until the ring first fills), the latest values in the pending slots.
+            let inRing = count - waiting
+            var ringValues = [Double](repeating: 0, count: 5)
+            for k in 0..<inRing { ringValues[k % 5] = history[k] }
+            var w = SnapshotWriter()
+            w.u32(settings.fingerprint)
+            w.u64(1)
+            for v: Int64 in [Int64(count), inRing < 5 ? 0 : Int64(inRing % 5), 0, Int64(waiting), Int64(count)] { w.i64(v) }
+            for v in [history.last!, 0, 0, 0, 0] { w.f64(v) }
+            w.i64(0)
+            w.i64(0)
+            for v in [0.0, 0, 0] { w.f64(v) }
+            w.i64(.min)
+            for v in [0.0, 0, 0, .nan, .nan] { w.f64(v) }
+            w.bool(false)
+            w.u64(5)
+            for x in ringValues { w.f64(x) }
+            w.u64(3)
+            for j in 0..<3 { w.f64(j < waiting ? history[inRing + j] : 0) }
+            w.u64(0)
+            var r = SnapshotReader(w.bytes)
+            var scorer = try AnomalyScorer(settings: settings, reading: &r)
+            #expect(r.atEnd)
+            let last = Array(history.suffix(5))
+            #expect(scorer.window(slot: 0) == last, "count \(count)")
+            #expect(scorer.orderedWindow(slot: 0) == last.sorted(), "count \(count)")
+            // The next value goes where the oldest was.
+            _ = scorer.score(slot: 0, time: Int64(count), value: 100, rule: nil)
+            #expect(scorer.window(slot: 0) == Array((last + [100]).suffix(5)), "count \(count)")
+        }
     }
 }

@@ -10,13 +10,11 @@ struct _AnomalyKernel {
     let states: UnsafeMutablePointer<AnomalyScorer.SensorState>
     let ring: UnsafeMutablePointer<Double>
     let profile: UnsafeMutablePointer<Double>?
-    /// Per sensor, the ring's values in ascending order (`window` per sensor; as many used as the ring holds).
-    let sorted: UnsafeMutablePointer<Double>
-    /// Per sensor, the values not yet moved into the ring and the sorted window (``pendingStride`` each).
-    let pending: UnsafeMutablePointer<Double>
-    /// Room for merging: `window + 2 × pendingStride` values.
-    let scratch: UnsafeMutablePointer<Double>
-    var pendingStride: Int { max(1, settings.robustRefresh) }
+    /// Per sensor, its ring positions in ascending order of value (`window` bytes per sensor; as many used as
+    /// the ring holds, as of the sensor's last refresh).
+    let order: UnsafeMutablePointer<UInt8>
+    /// Room for sorting the positions written since the last refresh (`window` bytes).
+    let scratch: UnsafeMutablePointer<UInt8>
 
     @inline(__always)
     /// - Parameter keepComponents: Whether to fill in every detector's score (explanations and the CSV scorer);
@@ -65,7 +63,7 @@ struct _AnomalyKernel {
         if warm {
             // Robust z-score against the window's median and MAD (refreshed every `robustRefresh` readings).
             if st.pointee.sinceRefresh == 0 {
-                flush(slot: s)
+                sortNewValues(slot: s)
                 refreshRobust(slot: s)
             }
             st.pointee.sinceRefresh = (st.pointee.sinceRefresh + 1) % Int32(max(1, settings.robustRefresh))
@@ -141,13 +139,13 @@ struct _AnomalyKernel {
             // The deviation from the previous mean has variance σ²(1 + a/(2 − a)); scale it back to σ².
             st.pointee.ewmaVar += av * (d * d * (2 - a) / 2 - st.pointee.ewmaVar)
         }
-        // The value waits with the sensor's other pending ones; they enter the ring and the sorted window together
-        // (at the next refresh, or when the pending slots are full).
-        let waiting = Int(st.pointee.pendingCount)
-        pending[s * pendingStride + waiting] = x
-        st.pointee.pendingCount = Int32(waiting + 1)
+        // The value enters the ring (over the oldest once it is full); it joins the order at the next refresh.
+        let w = settings.window
+        let head = Int(st.pointee.head)
+        ring[s &* w &+ head] = x
+        st.pointee.head = head &+ 1 == w ? 0 : Int32(head &+ 1)
+        st.pointee.unsorted = min(st.pointee.unsorted &+ 1, Int32(w))
         st.pointee.count = count + 1
-        if waiting + 1 == pendingStride { flush(slot: s) }
         if inOrder {
             if lastTime != .min && t > lastTime {
                 st.pointee.slope += a * ((x - st.pointee.lastValue) / Double(t - lastTime) - st.pointee.slope)
@@ -196,128 +194,105 @@ struct _AnomalyKernel {
         }
     }
 
-    /// Starts loading the cache lines of a sensor's state record and pending values.
+    /// Starts loading the cache lines of a sensor's state record.
     @inline(__always)
     func prefetchState(slot s: Int) {
         let st = UnsafeRawPointer(states + s)
         for line in stride(from: 0, to: MemoryLayout<AnomalyScorer.SensorState>.stride, by: 64) { vigil_prefetch(st + line) }
-        vigil_prefetch(pending + s * pendingStride)
     }
 
-    /// Moves the sensor's pending values into its ring (evicting the oldest once it is full) and its sorted
-    /// window: the new values and the evicted ones are sorted (a few each), then one merge pass over the
-    /// window drops the evicted and places the new. Windows smaller than twice the pending values take them one
-    /// at a time instead (a pending value could then evict another).
-    func flush(slot s: Int) {
-        let st = states + s
-        let p = Int(st.pointee.pendingCount)
-        guard p > 0 else { return }
-        let w = settings.window
-        let values = pending + s * pendingStride
-        let window = ring + s * w
-        let order = sorted + s * w
-        var filled = min(st.pointee.count - p, w)
-        var head = Int(st.pointee.head)
-        st.pointee.pendingCount = 0
-        if 2 * p > w {
-            for j in 0..<p {
-                let x = values[j]
-                if filled < w {
-                    window[filled] = x
-                    Self.insert(x, into: order, count: filled)
-                    filled += 1
-                } else {
-                    let old = window[head]
-                    window[head] = x
-                    head = head + 1 == w ? 0 : head + 1
-                    Self.replace(old, with: x, in: order, count: w)
-                }
-            }
-            st.pointee.head = Int32(head)
-            return
-        }
-        let before = filled
-        let added = scratch
-        let evicted = scratch + p
-        var e = 0
-        for j in 0..<p {
-            let x = values[j]
-            added[j] = x
-            if filled < w {
-                window[filled] = x
-                filled += 1
-            } else {
-                evicted[e] = window[head]
-                e += 1
-                window[head] = x
-                head = head + 1 == w ? 0 : head + 1
-            }
-        }
-        st.pointee.head = Int32(head)
-        Self.sortSmall(added, p)
-        Self.sortSmall(evicted, e)
-        // Merge: the old window without the evicted values, with the added ones.
-        let merged = scratch + 2 * pendingStride
-        var i = 0
-        var ei = 0
-        var ai = 0
-        var o = 0
-        while i < before || ai < p {
-            if i < before && ei < e && order[i] == evicted[ei] {
-                i += 1
-                ei += 1
-            } else if ai < p && (i == before || added[ai] < order[i]) {
-                merged[o] = added[ai]
-                ai += 1
-                o += 1
-            } else {
-                merged[o] = order[i]
-                i += 1
-                o += 1
-            }
-        }
-        order.update(from: merged, count: o)
-    }
-
-    /// Sorts `v[0..<n]` in place (insertion sort: `n` is at most the pending values per sensor).
+    /// Starts loading the ring position the sensor's next value goes to (its state record should be in cache).
     @inline(__always)
-    static func sortSmall(_ v: UnsafeMutablePointer<Double>, _ n: Int) {
-        var k = 1
-        while k < n {
-            let x = v[k]
-            var j = k
-            while j > 0 && v[j - 1] > x {
-                v[j] = v[j - 1]
-                j -= 1
+    func prefetchRing(slot s: Int) {
+        vigil_prefetch(UnsafeRawPointer(ring + (s &* settings.window &+ Int(states[s].head))))
+    }
+
+    /// Brings the sensor's order up to date with the values written to its ring since the last refresh: their
+    /// positions (the `unsorted` before the head) leave the order, are sorted by their new values, and one merge
+    /// pass from the back puts them in place. With the whole ring rewritten, the order is sorted afresh.
+    func sortNewValues(slot s: Int) {
+        let st = states + s
+        let d = Int(st.pointee.unsorted)
+        guard d > 0 else { return }
+        st.pointee.unsorted = 0
+        let w = settings.window
+        let count = st.pointee.count
+        let n = min(count, w)
+        let values = ring + s &* w
+        let o = order + s &* w
+        // The positions written since the last refresh: `d` of them ending before the head.
+        var start = Int(st.pointee.head) &- d
+        if start < 0 { start &+= w }
+        // Drop them from the order (the rest keep their relative order). With every position rewritten (the
+        // count of unsorted values stops at `window`), nothing is kept.
+        var kept = 0
+        if d < w {
+            let before = min(count &- d, w)
+            for i in 0..<before {
+                let p = o[i]
+                var offset = Int(p) &- start
+                if offset < 0 { offset &+= w }
+                o[kept] = p
+                kept &+= offset >= d ? 1 : 0
             }
-            v[j] = x
-            k += 1
+        }
+        // Sort the new positions by value (insertion sort: a refresh's worth of values).
+        let added = scratch
+        var k = 0
+        var p = start
+        while k < d {
+            let x = values[p]
+            var j = k
+            while j > 0 && values[Int(added[j &- 1])] > x {
+                added[j] = added[j &- 1]
+                j &-= 1
+            }
+            added[j] = UInt8(truncatingIfNeeded: p)
+            k &+= 1
+            p = p &+ 1 == w ? 0 : p &+ 1
+        }
+        // Merge from the back: the kept positions sit at the front of the order, the result fills `n`.
+        var i = kept &- 1
+        var a = d &- 1
+        var out = n &- 1
+        while a >= 0 {
+            if i >= 0 && values[Int(o[i])] > values[Int(added[a])] {
+                o[out] = o[i]
+                i &-= 1
+            } else {
+                o[out] = added[a]
+                a &-= 1
+            }
+            out &-= 1
         }
     }
 
-    /// Reads the median and MAD of the sensor's window off its sorted copy.
+    /// Reads the median and MAD of the sensor's window off its order.
     ///
     /// The median is the middle value (or the mean of the two middle ones). The absolute deviations from it
     /// form two ascending runs, `median − v` leftwards from the middle and `v − median` rightwards; the MAD is
-    /// their middle-ranked value, found by a binary search over how many come from each run. Each deviation is computed exactly as `abs(v − median)` would be
-    /// (IEEE subtraction is sign-symmetric), so the result is bit-identical to sorting the deviations.
+    /// their middle-ranked value, found by a binary search over how many come from each run. Each deviation is
+    /// computed exactly as `abs(v − median)` would be (IEEE subtraction is sign-symmetric), so the result is
+    /// bit-identical to sorting the deviations.
     func refreshRobust(slot s: Int) {
         let w = settings.window
         let st = states + s
         let n = min(st.pointee.count, w)
         guard n > 0 else { return }
-        let v = sorted + s * w
+        let values = ring + s &* w
+        let o = order + s &* w
+        @inline(__always) func v(_ i: Int) -> Double { values[Int(o[i])] }
         let half = n / 2
         let odd = n % 2 == 1
-        let median = odd ? v[half] : (v[half - 1] + v[half]) / 2
+        let median = odd ? v(half) : (v(half - 1) + v(half)) / 2
         // v[0..<half] ≤ median ≤ v[half..<n] (the mean of two doubles lies between them), so the deviations are
         // two ascending runs: a(j) = median − v[half − 1 − j] and b(j) = v[half + j] − median. The MAD needs the
         // `half`-th smallest deviation (and the one before it for an even count): binary search for how many of
         // the `t` smallest come from the left run.
         let na = half
         let nb = n - half
-        @inline(__always) func a(_ j: Int) -> Double { j >= 0 && j < na ? median - v[half - 1 - j] : (j < 0 ? -.infinity : .infinity) }
-        @inline(__always) func b(_ j: Int) -> Double { j >= 0 && j < nb ? v[half + j] - median : (j < 0 ? -.infinity : .infinity) }
+        @inline(__always) func a(_ j: Int) -> Double { j >= 0 && j < na ? median - v(half - 1 - j) : (j < 0 ? -.infinity : .infinity) }
+        @inline(__always) func b(_ j: Int) -> Double { j >= 0 && j < nb ? v(half + j) - median : (j < 0 ? -.infinity : .infinity) }
         let t = half + 1
         var lo = max(0, t - nb)
         var hi = min(t, na)
@@ -332,56 +307,6 @@ struct _AnomalyKernel {
         st.pointee.median = median
         st.pointee.mad = odd ? current : (previous + current) / 2
     }
-
-    /// The number of values in the ascending `v[0..<count]` below `x` (`orEqual`: at most `x`). Branch-free:
-    /// the loop runs ⌈log₂ count⌉ times whatever the data, and the comparison only selects the next base.
-    @inline(__always)
-    static func rank(of x: Double, in v: UnsafeMutablePointer<Double>, count: Int, orEqual: Bool) -> Int {
-        guard count > 0 else { return 0 }
-        var base = 0
-        var n = count
-        while n > 1 {
-            let half = n >> 1
-            let below = orEqual ? v[base &+ half] <= x : v[base &+ half] < x
-            // A mask rather than a conditional, so that the compiler does not turn it back into a branch.
-            base &+= half & (0 &- (below ? 1 : 0))
-            n &-= half
-        }
-        return base &+ ((orEqual ? v[base] <= x : v[base] < x) ? 1 : 0)
-    }
-
-    /// Inserts `x` into the ascending `v[0..<count]` (room for one more).
-    @inline(__always)
-    static func insert(_ x: Double, into v: UnsafeMutablePointer<Double>, count: Int) {
-        let q = rank(of: x, in: v, count: count, orEqual: true)
-        var k = count
-        while k > q {
-            v[k] = v[k &- 1]
-            k &-= 1
-        }
-        v[q] = x
-    }
-
-    /// Replaces one occurrence of `old` in the ascending `v[0..<count]` with `x`, keeping the order.
-    @inline(__always)
-    static func replace(_ old: Double, with x: Double, in v: UnsafeMutablePointer<Double>, count: Int) {
-        // The first position holding `old` (it is present).
-        let i = rank(of: old, in: v, count: count, orEqual: false)
-        if x > old {
-            // The values in between move down one place; `x` goes below the first value not less than it.
-            let p = rank(of: x, in: v, count: count, orEqual: false) &- 1
-            var k = i
-            while k < p {
-                v[k] = v[k &+ 1]
-                k &+= 1
-            }
-            v[p] = x
-        } else {
-            // Everything from `old` on is at least `x`: dropping `old` and inserting `x` into `v[0..<i]` is the
-            // same as the values in between moving up one place.
-            insert(x, into: v, count: i)
-        }
-    }
 }
 
 extension AnomalyScorer {
@@ -391,16 +316,13 @@ extension AnomalyScorer {
         let settings = self.settings
         return states.withUnsafeMutableBufferPointer { st in
             ring.withUnsafeMutableBufferPointer { rg in
-                sortedWindows.withUnsafeMutableBufferPointer { so in
-                    pending.withUnsafeMutableBufferPointer { pd in
-                        scratch.withUnsafeMutableBufferPointer { sc in
-                            profile.withUnsafeMutableBufferPointer { pf in
-                                body(
-                                    _AnomalyKernel(
-                                        settings: settings, states: st.baseAddress!, ring: rg.baseAddress!,
-                                        profile: settings.seasonal ? pf.baseAddress : nil, sorted: so.baseAddress!, pending: pd.baseAddress!,
-                                        scratch: sc.baseAddress!))
-                            }
+                order.withUnsafeMutableBufferPointer { od in
+                    scratch.withUnsafeMutableBufferPointer { sc in
+                        profile.withUnsafeMutableBufferPointer { pf in
+                            body(
+                                _AnomalyKernel(
+                                    settings: settings, states: st.baseAddress!, ring: rg.baseAddress!,
+                                    profile: settings.seasonal ? pf.baseAddress : nil, order: od.baseAddress!, scratch: sc.baseAddress!))
                         }
                     }
                 }

@@ -1,7 +1,9 @@
 /// Settings of the statistical detectors (all causal: a score uses only past and present readings).
 public struct AnomalySettings: Sendable, Hashable {
-    /// Readings kept per sensor for the robust z-score (median/MAD) and the flatline check.
+    /// Readings kept per sensor for the robust z-score (median/MAD), at most ``maxWindow``.
     public var window = 60
+    /// The largest window: a sensor's sorted order is kept as one byte per reading.
+    public static let maxWindow = 255
     /// Readings needed before the statistical detectors score (warm-up).
     public var warmUp = 20
     /// The window's median and MAD are recomputed every this many readings of a sensor (and on every reading
@@ -124,8 +126,8 @@ public struct AnomalyScores: Sendable {
 /// produced it.
 ///
 /// State is fixed-size per sensor: one record of running values, a ring of ``AnomalySettings/window`` values
-/// with a sorted copy kept in step (median and MAD read off it every ``AnomalySettings/robustRefresh``
-/// readings) and, with the seasonal
+/// with their ascending order as one byte per value (brought up to date, and median and MAD read off it, every
+/// ``AnomalySettings/robustRefresh`` readings) and, with the seasonal
 /// detector, a 24-hour profile that is read and written once per sensor and hour. Nothing is allocated per
 /// reading once a sensor has been seen. The batch entry point runs the whole batch over raw pointers to
 /// these buffers (the kernel in `AnomalyScorer+Kernel.swift`); the per-reading one runs the same kernel.
@@ -134,10 +136,11 @@ public struct AnomalyScorer: Sendable {
 
     struct SensorState: Sendable {
         var count = 0
+        /// The ring position of the next value (`count % window`).
         var head: Int32 = 0
         var sinceRefresh: Int32 = 0
-        /// Values waiting in `pending` (not yet in the ring).
-        var pendingCount: Int32 = 0
+        /// The latest values in the ring that are not yet in `order` (at most `window`).
+        var unsorted: Int32 = 0
         var lastTime: Int64 = .min
         var lastValue = Double.nan
         var ewmaMean = 0.0
@@ -166,11 +169,11 @@ public struct AnomalyScorer: Sendable {
     var states: [SensorState] = []
     /// `window` values per sensor in arrival order (a ring).
     var ring: [Double] = []
-    /// The same values per sensor in ascending order (rebuilt from the ring on restore).
-    var sortedWindows: [Double] = []
-    /// Per sensor, the latest values not yet in the ring (`robustRefresh` slots each), and merge room.
-    var pending: [Double] = []
-    var scratch: [Double] = []
+    /// Per sensor, the ring positions of its values in ascending order of value (`window` bytes each; as of the
+    /// last refresh, rebuilt from the ring on restore).
+    var order: [UInt8] = []
+    /// Room for sorting the positions written since the last refresh.
+    var scratch: [UInt8] = []
     /// With the seasonal detector: per sensor 24 × (mean, variance, days).
     var profile: [Double] = []
 
@@ -178,11 +181,10 @@ public struct AnomalyScorer: Sendable {
     static let profileStride = 72
 
     public init(settings: AnomalySettings = AnomalySettings()) {
+        precondition((1...AnomalySettings.maxWindow).contains(settings.window), "anomaly window must be 1...\(AnomalySettings.maxWindow)")
         self.settings = settings
-        scratch = Array(repeating: 0, count: max(1, settings.window) + 4 * Self.pendingStride(settings))
+        scratch = Array(repeating: 0, count: settings.window)
     }
-
-    static func pendingStride(_ settings: AnomalySettings) -> Int { max(1, settings.robustRefresh) }
 
     /// Makes room for sensor slots `0..<sensors` (otherwise the state grows geometrically as slots appear).
     public mutating func reserve(sensors: Int) {
@@ -190,11 +192,10 @@ public struct AnomalyScorer: Sendable {
     }
 
     mutating func grow(to n: Int) {
-        let w = max(1, settings.window)
+        let w = settings.window
         states.append(contentsOf: repeatElement(SensorState(), count: n - states.count))
         ring.append(contentsOf: repeatElement(0, count: n * w - ring.count))
-        sortedWindows.append(contentsOf: repeatElement(0, count: n * w - sortedWindows.count))
-        pending.append(contentsOf: repeatElement(0, count: n * Self.pendingStride(settings) - pending.count))
+        order.append(contentsOf: repeatElement(0, count: n * w - order.count))
         if settings.seasonal {
             profile.append(contentsOf: repeatElement(0, count: n * Self.profileStride - profile.count))
         }
@@ -235,6 +236,7 @@ public struct AnomalyScorer: Sendable {
                             for i in 0..<n {
                                 // A sensor's state is seldom in cache when its next reading comes: start loading it ahead.
                                 if i + 8 < n { kernel.prefetchState(slot: Int(batch.sensor[i + 8])) }
+                                if i + 4 < n { kernel.prefetchRing(slot: Int(batch.sensor[i + 4])) }
                                 let l = hasLimits ? columns[i] : .none
                                 let r = kernel.score(
                                     slot: Int(batch.sensor[i]), time: batch.eventTime[i], value: batch.value[i], limits: l, keepComponents: false)
@@ -250,29 +252,31 @@ public struct AnomalyScorer: Sendable {
         }
     }
 
-    /// The window of `slot` in arrival order (for tests and explanations): the ring, then the pending values.
+    /// The window of `slot` in arrival order (for tests and explanations).
     func window(slot s: UInt32) -> [Double] {
         let w = settings.window
         let st = states[Int(s)]
-        let p = Int(st.pendingCount)
-        let inRing = min(st.count - p, w)
         let offset = Int(s) * w
         let head = Int(st.head)
-        let ringValues =
-            st.count - p < w
-            ? Array(ring[offset..<(offset + inRing)]) : Array(ring[(offset + head)..<(offset + w)]) + Array(ring[offset..<(offset + head)])
-        let stride = Self.pendingStride(settings)
-        let waiting = Array(pending[(Int(s) * stride)..<(Int(s) * stride + p)])
-        return Array((ringValues + waiting).suffix(w))
+        return st.count < w
+            ? Array(ring[offset..<(offset + st.count)]) : Array(ring[(offset + head)..<(offset + w)]) + Array(ring[offset..<(offset + head)])
     }
 
-    /// Rebuilds every sensor's sorted window from its ring.
-    mutating func rebuildSortedWindows() {
-        let w = max(1, settings.window)
-        sortedWindows = ring
+    /// The window of `slot` in the order of `order` (for tests: ascending as of the last refresh).
+    func orderedWindow(slot s: UInt32) -> [Double] {
+        let w = settings.window
+        let n = min(states[Int(s)].count, w)
+        return (0..<n).map { ring[Int(s) * w + Int(order[Int(s) * w + $0])] }
+    }
+
+    /// Rebuilds every sensor's order from its ring (after a restore).
+    mutating func rebuildOrder() {
+        let w = settings.window
         for s in states.indices {
-            let n = min(states[s].count - Int(states[s].pendingCount), w)
-            sortedWindows[(s * w)..<(s * w + n)].sort()
+            let n = min(states[s].count, w)
+            let sortedPositions = (0..<n).sorted { ring[s * w + $0] < ring[s * w + $1] }
+            for (k, p) in sortedPositions.enumerated() { order[s * w + k] = UInt8(p) }
+            states[s].unsorted = 0
         }
     }
 }

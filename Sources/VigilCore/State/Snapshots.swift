@@ -100,8 +100,11 @@ extension AnomalySettings {
 }
 
 extension AnomalyScorer {
-    /// Writes every sensor's detector state, value ring, pending values and (with the seasonal detector)
-    /// hour-of-day profile; the sorted windows are rebuilt from the rings on restore.
+    /// Writes every sensor's detector state, value ring and (with the seasonal detector) hour-of-day profile;
+    /// the orders are rebuilt from the rings on restore.
+    ///
+    /// The layout still has the pending values of the first format-2 builds, which queued a sensor's latest
+    /// values outside its ring: they are written as none (the ring holds every value), and read into the ring.
     public func write(to w: inout SnapshotWriter) {
         w.u32(settings.fingerprint)
         w.u64(UInt64(states.count))
@@ -109,7 +112,7 @@ extension AnomalyScorer {
             w.i64(Int64(st.count))
             w.i64(Int64(st.head))
             w.i64(Int64(st.sinceRefresh))
-            w.i64(Int64(st.pendingCount))
+            w.i64(0)
             w.i64(st.lastTime)
             w.f64(st.lastValue)
             w.f64(st.ewmaMean)
@@ -131,8 +134,10 @@ extension AnomalyScorer {
         }
         w.u64(UInt64(ring.count))
         for x in ring { w.f64(x) }
-        w.u64(UInt64(pending.count))
-        for x in pending { w.f64(x) }
+        // Pending values (none), `robustRefresh` places per sensor.
+        let pendingCount = states.count * max(1, settings.robustRefresh)
+        w.u64(UInt64(pendingCount))
+        for _ in 0..<pendingCount { w.f64(0) }
         w.u64(UInt64(profile.count))
         for x in profile { w.f64(x) }
     }
@@ -152,12 +157,13 @@ extension AnomalyScorer {
                 throw SnapshotError("anomaly state has an invalid ring position")
             }
             let waiting = try r.i64()
-            guard waiting >= 0, waiting < Self.pendingStride(settings), waiting <= st.count else {
+            guard waiting >= 0, waiting < max(1, settings.robustRefresh), waiting <= st.count else {
                 throw SnapshotError("anomaly state has an invalid count of pending values")
             }
             st.head = Int32(head)
             st.sinceRefresh = Int32(sinceRefresh)
-            st.pendingCount = Int32(waiting)
+            // Pending values, read into the ring below.
+            st.unsorted = Int32(waiting)
             st.lastTime = try r.i64()
             st.lastValue = try r.f64()
             st.ewmaMean = try r.f64()
@@ -182,17 +188,28 @@ extension AnomalyScorer {
         guard ringCount == n * settings.window else { throw SnapshotError("anomaly state ring holds \(ringCount) values for \(n) sensors") }
         ring.reserveCapacity(ringCount)
         for _ in 0..<ringCount { ring.append(try r.f64()) }
+        let stride = max(1, settings.robustRefresh)
         let pendingCount = try r.count(minBytes: 8)
-        guard pendingCount == n * Self.pendingStride(settings) else { throw SnapshotError("anomaly state holds \(pendingCount) pending values for \(n) sensors") }
-        pending.reserveCapacity(pendingCount)
-        for _ in 0..<pendingCount { pending.append(try r.f64()) }
+        guard pendingCount == n * stride else { throw SnapshotError("anomaly state holds \(pendingCount) pending values for \(n) sensors") }
+        let w = settings.window
+        for s in 0..<n {
+            // The k-th value of a sensor sits at ring position k % window; pending values are its latest ones.
+            let count = states[s].count
+            let waiting = Int(states[s].unsorted)
+            for j in 0..<stride {
+                let x = try r.f64()
+                if j < waiting { ring[s * w + (count - waiting + j) % w] = x }
+            }
+            states[s].head = Int32(count % w)
+        }
         let profileCount = try r.count(minBytes: 8)
         guard profileCount == (settings.seasonal ? n * Self.profileStride : 0) else {
             throw SnapshotError("anomaly state holds \(profileCount) seasonal profile values for \(n) sensors")
         }
         profile.reserveCapacity(profileCount)
         for _ in 0..<profileCount { profile.append(try r.f64()) }
-        rebuildSortedWindows()
+        order = Array(repeating: 0, count: ring.count)
+        rebuildOrder()
     }
 }
 

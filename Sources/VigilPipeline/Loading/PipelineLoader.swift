@@ -128,7 +128,7 @@ public enum PipelineLoader: Sendable {
             if let v = m["floor"], let f = r.number(v, "anomalies.floor") {
                 if f < 0 { r.fail(v, "anomalies.floor", "must be >= 0") } else { spec.anomalies.floor = f }
             }
-            if let v = m["window"], let w = r.integer(v, "anomalies.window", in: 3...10_000) { spec.anomalies.window = w }
+            if let v = m["window"], let w = r.integer(v, "anomalies.window", in: 3...AnomalySettings.maxWindow) { spec.anomalies.window = w }
             if let v = m["warm_up"], let w = r.integer(v, "anomalies.warm_up", in: 1...10_000) { spec.anomalies.warmUp = w }
             if let v = m["stale_after"], let d = r.duration(v, "anomalies.stale_after", allowZero: false) { spec.anomalies.staleAfter = d }
             if let v = m["offline_after"], let d = r.duration(v, "anomalies.offline_after", allowZero: false) { spec.anomalies.offlineAfter = d }

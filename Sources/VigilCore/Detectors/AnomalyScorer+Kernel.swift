@@ -66,7 +66,8 @@ struct _AnomalyKernel {
                 sortNewValues(slot: s)
                 refreshRobust(slot: s)
             }
-            st.pointee.sinceRefresh = (st.pointee.sinceRefresh + 1) % Int32(max(1, settings.robustRefresh))
+            let next = st.pointee.sinceRefresh &+ 1
+            st.pointee.sinceRefresh = next >= Int32(settings.robustRefresh) ? 0 : next
             let median = st.pointee.median
             let mad = st.pointee.mad
             let spread = max(1.4826 * mad, 1e-9 * max(1, abs(median)))
@@ -77,10 +78,10 @@ struct _AnomalyKernel {
             let mean = st.pointee.ewmaMean
             let sd = st.pointee.ewmaVar.squareRoot()
             if sd > 1e-12 * max(1, abs(mean)) {
-                let z = abs(x - mean) / sd
-                consider((z - settings.zStart) / zRange, .ewma, baseline: mean, limit: .nan)
-                // CUSUM on standardised deviations from the EWMA mean (slow drift).
+                // The standardised deviation; its magnitude is the z-score (IEEE division is sign-symmetric).
                 let u = (x - mean) / sd
+                consider((abs(u) - settings.zStart) / zRange, .ewma, baseline: mean, limit: .nan)
+                // CUSUM on standardised deviations from the EWMA mean (slow drift).
                 st.pointee.cusumHigh = max(0, st.pointee.cusumHigh + u - settings.cusumK)
                 st.pointee.cusumLow = max(0, st.pointee.cusumLow - u - settings.cusumK)
                 consider(max(st.pointee.cusumHigh, st.pointee.cusumLow) / settings.cusumH, .cusum, baseline: mean, limit: .nan)

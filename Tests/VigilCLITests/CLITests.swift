@@ -76,16 +76,17 @@ struct BrokerCommandTests {
         #expect(address.hasPrefix("127.0.0.1:"))
         let kcat = Process()
         kcat.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")
-        kcat.arguments = ["-b", address, "-L", "-t", "t1", "-X", "log_level=3"]
+        // Bounded waits: a hang fails this test with a message instead of running into the suite's time limit.
+        kcat.arguments = ["-b", address, "-L", "-t", "t1", "-m", "20", "-X", "log_level=3"]
         let listing = Pipe()
         kcat.standardOutput = listing
         try kcat.run()
         let text = String(decoding: listing.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        kcat.waitUntilExit()
+        #expect(waitForExit(kcat, seconds: 30), "kcat -L did not finish")
         #expect(text.contains("topic \"t1\" with 3 partitions"))
         kill(broker.processIdentifier, SIGTERM)
-        broker.waitUntilExit()
-        #expect(broker.terminationStatus == 0)
+        #expect(waitForExit(broker, seconds: 30), "vigil broker did not stop within 30 s of SIGTERM")
+        #expect(!broker.isRunning && broker.terminationStatus == 0)
     }
 }
 
@@ -138,4 +139,14 @@ struct BrokerCommandTests {
         #expect(r.status == 1)
         #expect(r.err.contains("line 2: value 'oops' is not a finite number"))
     }
+}
+
+/// Waits up to `seconds` for `process` to exit; kills it (SIGKILL) and returns false if it does not.
+func waitForExit(_ process: Process, seconds: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while process.isRunning && Date() < deadline { usleep(50_000) }
+    guard process.isRunning else { return true }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    return false
 }

@@ -32,12 +32,7 @@ extension StreamJob {
             return matches.firstIndex { patterns in patterns.contains { id.contains($0) } }
         }
         func name(_ level: UInt8) -> String { level == 0 ? "normal" : "AL\(level)" }
-        let ruleNames = config.alarmRules.map(\.rule.name)
-        let acknowledgements = profiles?.acknowledgementsTopic != nil && profiles?.acknowledgements.isEmpty == false ? profiles?.acknowledgements : nil
-        func notify(_ rule: Int) -> String {
-            let departments = rule < config.alertPolicies.count ? config.alertPolicies[rule].notify : ["safety"]
-            return "[" + departments.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-        }
+        let acknowledgements = currentAcknowledgements
         // Transitions and deadline checks in input order (a transition belongs to the reading that completed it).
         var tp = 0
         var unset = 0
@@ -75,42 +70,67 @@ extension StreamJob {
                     + "\"previous_level\":\"\(name(t.from))\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
                     + "\"rule\":\"\(rule.name)\",\"ts\":\(t.time),\"raised_at\":\(t.raisedAt),\"value\":\(t.value),"
                     + "\"limit\":\(t.limit.isFinite ? "\(t.limit)" : "null"),\"direction\":\"\(t.direction == .high ? "high" : "low")\","
-                    + "\"severity\":\"\(severity)\",\"respond_by\":\(respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notify(t.rule)),"
+                    + "\"severity\":\"\(severity)\",\"respond_by\":\(respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notifyList(t.rule)),"
                     + "\"suppressed\":\(suppressed.map { "\"\($0.rawValue)\"" } ?? "null")}"
                 try produceAlert(json, enterprise: enterpriseID, severity: severity, routed: suppressed == nil)
                 stats.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
                 if let suppressed { stats.suppressedAlerts[suppressed.rawValue, default: 0] += 1 }
             }
             alertEvents.removeAll(keepingCapacity: true)
-            if let acknowledgements {
-                state.alerts.observe(eventTime: batch.eventTime[k], into: &alertEvents) { slot, rule, raisedAt in
-                    acknowledgements["\(sensors.key(for: slot))/\(ruleNames[rule])/\(raisedAt)"]?.time
-                }
-            } else {
-                state.alerts.observe(eventTime: batch.eventTime[k], into: &alertEvents)
-            }
-            for e in alertEvents {
-                let rule = config.alarmRules[e.rule].rule
-                let sensor = jsonEscaped(sensors.key(for: e.sensor))
-                let enterpriseID = state.decoder.enterprises.key(for: e.enterprise)
-                let enterprise = jsonEscaped(enterpriseID)
-                let level = name(e.level)
-                let id = "\(sensor)/\(rule.name)/\(e.raisedAt)"
-                var json =
-                    "{\"alert_id\":\"\(id)\",\"event\":\"\(e.kind.rawValue)\",\"level\":\"\(level)\","
-                    + "\"previous_level\":\"\(level)\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
-                    + "\"rule\":\"\(rule.name)\",\"ts\":\(e.time),\"raised_at\":\(e.raisedAt),\"value\":null,\"limit\":null,"
-                    + "\"direction\":\"\(e.direction == .high ? "high" : "low")\",\"severity\":\"\(e.to)\",\"previous_severity\":\"\(e.from)\","
-                    + "\"respond_by\":\(e.respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notify(e.rule))"
-                if e.kind == .acknowledged {
-                    let key = "\(sensors.key(for: e.sensor))/\(rule.name)/\(e.raisedAt)"
-                    json += ",\"acknowledged_by\":\(jsonString(acknowledgements?[key]?.by))"
-                }
-                json += "}"
-                try produceAlert(json, enterprise: enterpriseID, severity: e.to)
-                stats.alertsByLevel["\(e.kind.rawValue) \(e.to)", default: 0] += 1
-            }
+            observeDeadlines(state: state, eventTime: batch.eventTime[k], acknowledgements: acknowledgements)
+            try produceAlertEvents(state: state, acknowledgements: acknowledgements)
         }
+    }
+
+    /// The acknowledgements table when one is configured and holds any.
+    var currentAcknowledgements: [String: ProfileTable.Acknowledgement]? {
+        profiles?.acknowledgementsTopic != nil && profiles?.acknowledgements.isEmpty == false ? profiles?.acknowledgements : nil
+    }
+
+    /// Moves the alert book's clock to `t`: deadlines that pass produce `overdue`, acknowledgements in force
+    /// `acknowledged` events (into `alertEvents`).
+    func observeDeadlines(state: PartitionState, eventTime t: Int64, acknowledgements: [String: ProfileTable.Acknowledgement]?) {
+        let sensors = state.decoder.sensors
+        let ruleNames = config.alarmRules.map(\.rule.name)
+        if let acknowledgements {
+            state.alerts.observe(eventTime: t, into: &alertEvents) { slot, rule, raisedAt in
+                acknowledgements["\(sensors.key(for: slot))/\(ruleNames[rule])/\(raisedAt)"]?.time
+            }
+        } else {
+            state.alerts.observe(eventTime: t, into: &alertEvents)
+        }
+    }
+
+    /// Produces the alert book's events (`overdue`, `acknowledged`) in `alertEvents`.
+    func produceAlertEvents(state: PartitionState, acknowledgements: [String: ProfileTable.Acknowledgement]?) throws(KafkaError) {
+        let sensors = state.decoder.sensors
+        for e in alertEvents {
+            let rule = config.alarmRules[e.rule].rule
+            let sensor = jsonEscaped(sensors.key(for: e.sensor))
+            let enterpriseID = state.decoder.enterprises.key(for: e.enterprise)
+            let enterprise = jsonEscaped(enterpriseID)
+            let level = e.level == 0 ? "normal" : "AL\(e.level)"
+            let id = "\(sensor)/\(rule.name)/\(e.raisedAt)"
+            var json =
+                "{\"alert_id\":\"\(id)\",\"event\":\"\(e.kind.rawValue)\",\"level\":\"\(level)\","
+                + "\"previous_level\":\"\(level)\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
+                + "\"rule\":\"\(rule.name)\",\"ts\":\(e.time),\"raised_at\":\(e.raisedAt),\"value\":null,\"limit\":null,"
+                + "\"direction\":\"\(e.direction == .high ? "high" : "low")\",\"severity\":\"\(e.to)\",\"previous_severity\":\"\(e.from)\","
+                + "\"respond_by\":\(e.respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notifyList(e.rule))"
+            if e.kind == .acknowledged {
+                let key = "\(sensors.key(for: e.sensor))/\(rule.name)/\(e.raisedAt)"
+                json += ",\"acknowledged_by\":\(jsonString(acknowledgements?[key]?.by))"
+            }
+            json += "}"
+            try produceAlert(json, enterprise: enterpriseID, severity: e.to)
+            stats.alertsByLevel["\(e.kind.rawValue) \(e.to)", default: 0] += 1
+        }
+    }
+
+    /// The departments to notify for a rule's alerts, as a JSON array.
+    func notifyList(_ rule: Int) -> String {
+        let departments = rule < config.alertPolicies.count ? config.alertPolicies[rule].notify : ["safety"]
+        return "[" + departments.map { "\"\($0)\"" }.joined(separator: ",") + "]"
     }
 
     /// Produces an alert record to the alerts topic and a copy to every route that selects its severity.
@@ -129,6 +149,11 @@ extension StreamJob {
         let state = partitions[i]
         gapEvents.removeAll(keepingCapacity: true)
         state.gaps.process(state.batch, into: &gapEvents)
+        try produceGapEvents(state: state)
+    }
+
+    /// Produces `offline` and `online` records for the data-gap events in `gapEvents`.
+    func produceGapEvents(state: PartitionState) throws(KafkaError) {
         for g in gapEvents {
             let sensor = jsonEscaped(state.decoder.sensors.key(for: g.sensor))
             let enterpriseID = state.decoder.enterprises.key(for: g.enterprise)

@@ -82,6 +82,7 @@ extension StreamJob {
                     }
                     offsets[tp] = state.nextOffset
                     stats.partitionsRestored += 1
+                    state.resumeClock(now: currentTimeMillis())
                 }
                 partitions.append(state)
             }

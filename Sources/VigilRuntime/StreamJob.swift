@@ -191,6 +191,10 @@ public final class StreamJob {
         /// enterprises that fell silent.
         var gradeTime: Int64 = .min
         var nextSilentCheck: Int64 = .min
+        /// Processing time of the last batch with readings (or of the assignment), and the latest event time
+        /// read: the partition's clock once its whole input stops (see `advanceIdle`).
+        var lastActivity: Int64? = nil
+        var latestEventTime: Int64 = .min
         var nextOffset: Int64 = -1
         var committedOffset: Int64 = -1
         /// Calendar and permits for dynamic alarm limits, and the (table version, enterprises) it was built for.
@@ -365,7 +369,12 @@ public final class StreamJob {
         try profiles?.refresh()
         for i in partitions.indices {
             let hasData = !partitions[i].batch.isEmpty
-            if hasData { stats.readings += Int64(partitions[i].batch.count) }
+            if hasData {
+                stats.readings += Int64(partitions[i].batch.count)
+                partitions[i].noteActivity(now: now)
+            } else {
+                try advanceIdle(partitionIndex: i, now: now)
+            }
             transitions.removeAll(keepingCapacity: true)
             transitionCounts.removeAll(keepingCapacity: true)
             if hasData && !config.alarmRules.isEmpty { try detectAlarms(partitionIndex: i) }

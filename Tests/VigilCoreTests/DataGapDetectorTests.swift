@@ -27,6 +27,39 @@ import VigilTesting
         #expect(!d.isOffline(slot: 1) && !d.isOffline(slot: 0))
     }
 
+    @Test("a whole partition falling silent: every point's gap is reported, by the clock while silent or by its next reading")
+    func wholePartitionSilent() {
+        func readings(from start: Int64, to end: Int64) -> [(UInt32, Int64, Double)] {
+            stride(from: start, to: end, by: 10_000).flatMap { t in [(UInt32(0), t, 1.0), (UInt32(1), t, 2.0)] }
+        }
+        let before = readings(from: 0, to: 600_000)
+        let after = readings(from: 4_000_000, to: 4_100_000)
+        // Nothing between: the first reading after the gap is the one that shows it, for both points.
+        var d = DataGapDetector(offlineAfter: 1_800_000, checkEvery: 60_000, outOfOrderness: 5_000)
+        var events: [DataGapEvent] = []
+        d.process(Self.batch(before[...]), into: &events)
+        d.process(Self.batch(after[...]), into: &events)
+        let expected = [UInt32(0), 1].flatMap { s -> [DataGapEvent] in
+            [
+                DataGapEvent(sensor: s, enterprise: 0, offline: true, time: 590_000 + 1_800_000, lastSeen: 590_000, value: Double(s + 1)),
+                DataGapEvent(sensor: s, enterprise: 0, offline: false, time: 4_000_000, lastSeen: 590_000, value: Double(s + 1)),
+            ]
+        }
+        #expect(events == expected)
+        // The clock of the silent partition moved by the caller: both go offline while silent, and come back.
+        var c = DataGapDetector(offlineAfter: 1_800_000, checkEvery: 60_000, outOfOrderness: 5_000)
+        var clocked: [DataGapEvent] = []
+        c.process(Self.batch(before[...]), into: &clocked)
+        c.observe(eventTime: 590_000 + 1_800_000, into: &clocked)
+        #expect(clocked.isEmpty, "not yet past the out-of-orderness and the next check")
+        c.observe(eventTime: 590_000 + 1_800_000 + 65_000, into: &clocked)
+        #expect(clocked.map(\.offline) == [true, true])
+        #expect(c.isOffline(slot: 0) && c.isOffline(slot: 1))
+        c.process(Self.batch(after[...]), into: &clocked)
+        // The same events, in the order the points came back.
+        #expect(Set(clocked) == Set(expected) && clocked.count == expected.count)
+    }
+
     /// Random streams: the events are the same however the input is split into batches, and after a
     /// snapshot/restore at any cut.
     @Test func independentOfBatchingAndRestorable() throws {

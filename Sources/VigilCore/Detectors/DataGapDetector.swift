@@ -28,7 +28,8 @@ public struct DataGapEvent: Sendable, Hashable {
 ///
 /// Everything runs on event time, record by record: the partition's own watermark (largest event time −
 /// out-of-orderness) is checked at each reading, and every `checkEvery` of watermark progress (default
-/// 1 min) the points are scanned. Which events fire, and their times, depend only on the input sequence, not
+/// 1 min) the points are scanned. A gap that ends before any scan passed it (the whole partition was silent)
+/// is reported when the point's next reading shows it: offline and back online at once. Which events fire, and their times, depend only on the input sequence, not
 /// on how it is split into batches, so a replay after a restart gives the same events. Cost: one compare
 /// per reading plus one pass over the points per `checkEvery` of event time; state is three columns per
 /// point.
@@ -61,6 +62,12 @@ public struct DataGapDetector: Sendable {
             if offline[s] {
                 offline[s] = false
                 events.append(DataGapEvent(sensor: UInt32(s), enterprise: batch.enterprise[i], offline: false, time: t, lastSeen: lastSeen[s], value: batch.value[i]))
+            } else if lastSeen[s] != .min && t &- lastSeen[s] >= offlineAfter {
+                // A gap no scan saw: the whole partition was silent and this reading is the first after it (the
+                // watermark had not moved since). The point was offline all the same: both changes at once.
+                let last = lastSeen[s]
+                events.append(DataGapEvent(sensor: UInt32(s), enterprise: enterprise[s], offline: true, time: last + offlineAfter, lastSeen: last, value: lastValue[s]))
+                events.append(DataGapEvent(sensor: UInt32(s), enterprise: batch.enterprise[i], offline: false, time: t, lastSeen: last, value: batch.value[i]))
             }
             if t >= lastSeen[s] {
                 lastSeen[s] = t
@@ -69,6 +76,13 @@ public struct DataGapDetector: Sendable {
             enterprise[s] = batch.enterprise[i]
             if watermark.observe(eventTime: t) && watermark.current >= nextCheck { scan(into: &events) }
         }
+    }
+
+    /// Moves the watermark as a reading at event time `t` would, without a reading: the clock of a partition
+    /// whose whole input stopped, which the caller extrapolates from the processing clock after its idle
+    /// timeout. Points silent for `offlineAfter` by then go offline.
+    public mutating func observe(eventTime t: Int64, into events: inout [DataGapEvent]) {
+        if watermark.observe(eventTime: t) && watermark.current >= nextCheck { scan(into: &events) }
     }
 
     mutating func scan(into events: inout [DataGapEvent]) {

@@ -1,0 +1,55 @@
+import VigilCore
+import VigilKafka
+
+// The clock of a partition whose whole input stopped (DESIGN.md: a partition with no data for `idle_timeout`
+// advances by processing time, so offline sensors are still detected).
+extension StreamJob {
+    /// Moves a silent partition's event-time clocks with the processing clock once it has had no readings
+    /// for `idleTimeout`: to its latest event time plus the processing time since its last batch. Its points
+    /// then still go offline (and count in the enterprises' offline share), alarm deadlines still pass, and
+    /// its enterprises are still graded, while a gateway or link outage silences all of them at once.
+    ///
+    /// This is processing time, like the windows' idle close: which poll does it depends on the wall clock.
+    /// The records it produces are the ones event time would produce later (an offline record's time and id
+    /// come from the point's last reading), except when the input resumes with a backlog whose event times
+    /// are within the idle span: then the points were marked offline although their readings were only late.
+    func advanceIdle(partitionIndex i: Int, now: Int64) throws(KafkaError) {
+        let state = partitions[i]
+        guard let timeout = config.idleTimeout, let last = state.lastActivity, state.latestEventTime != .min else { return }
+        let idle = now &- last
+        guard idle >= timeout else { return }
+        let t = EventTime.saturatingAdd(state.latestEventTime, idle)
+        if config.offlineAfter != nil {
+            gapEvents.removeAll(keepingCapacity: true)
+            state.gaps.observe(eventTime: t, into: &gapEvents)
+            try produceGapEvents(state: state)
+        }
+        if !config.alarmRules.isEmpty {
+            alertEvents.removeAll(keepingCapacity: true)
+            let acknowledgements = currentAcknowledgements
+            observeDeadlines(state: state, eventTime: t, acknowledgements: acknowledgements)
+            try produceAlertEvents(state: state, acknowledgements: acknowledgements)
+        }
+        if config.gradesTopic != nil && t > state.gradeTime {
+            state.gradeTime = t
+            if state.gradeTime >= state.nextSilentCheck { try evaluateSilent(state: state) }
+        }
+    }
+}
+
+extension StreamJob.PartitionState {
+    /// Notes a batch of readings at processing time `now`.
+    func noteActivity(now: Int64) {
+        lastActivity = now
+        for t in batch.eventTime where t > latestEventTime { latestEventTime = t }
+    }
+
+    /// After a restore: the clock starts from the latest event time the restored state has seen, idle from
+    /// `now` (the assignment), so a partition that stays silent after a restart is still noticed.
+    func resumeClock(now: Int64) {
+        lastActivity = now
+        var latest = max(gaps.watermark.maxEventTime, gradeTime, alerts.watermark.maxEventTime)
+        for op in operators { latest = max(latest, op.watermark.maxEventTime) }
+        latestEventTime = latest
+    }
+}

@@ -58,31 +58,36 @@ struct BrokerCommandTests {
     func brokerServesUntilSIGTERM() throws {
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat"))
         let path = try vigilExecutable()
+        // Both processes write to files, not pipes, and every wait is bounded: a hang fails this test with a
+        // message instead of running into the suite's time limit (a pipe's end of file also depends on every
+        // process that inherited its write end, and other tests spawn processes at the same time).
+        let directory = NSTemporaryDirectory() + "/vigil-broker-test-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func outputFile(_ name: String) throws -> FileHandle {
+            #expect(FileManager.default.createFile(atPath: directory + "/" + name, contents: nil))
+            return try #require(FileHandle(forWritingAtPath: directory + "/" + name) as FileHandle?)
+        }
+        func contents(_ name: String) -> String { (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "" }
         let broker = Process()
         broker.executableURL = URL(fileURLWithPath: path)
         broker.arguments = ["broker", "--partitions", "3", "--topic", "t1"]
-        let out = Pipe()
-        broker.standardOutput = out
+        broker.standardOutput = try outputFile("broker.out")
         broker.standardError = FileHandle.nullDevice
         try broker.run()
         defer { if broker.isRunning { kill(broker.processIdentifier, SIGKILL) } }
-        var firstLine = Data()
-        while !firstLine.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            firstLine.append(chunk)
-        }
-        let address = String(decoding: firstLine, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-        #expect(address.hasPrefix("127.0.0.1:"))
+        let deadline = Date().addingTimeInterval(30)
+        while !contents("broker.out").contains("\n") && broker.isRunning && Date() < deadline { usleep(20_000) }
+        let address = contents("broker.out").split(separator: "\n").first.map(String.init) ?? ""
+        #expect(address.hasPrefix("127.0.0.1:"), "vigil broker printed '\(contents("broker.out"))' within 30 s")
         let kcat = Process()
         kcat.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")
-        // Bounded waits: a hang fails this test with a message instead of running into the suite's time limit.
         kcat.arguments = ["-b", address, "-L", "-t", "t1", "-m", "20", "-X", "log_level=3"]
-        let listing = Pipe()
-        kcat.standardOutput = listing
+        kcat.standardOutput = try outputFile("kcat.out")
+        kcat.standardError = FileHandle.nullDevice
         try kcat.run()
-        let text = String(decoding: listing.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(waitForExit(kcat, seconds: 30), "kcat -L did not finish")
+        let text = contents("kcat.out")
         #expect(text.contains("topic \"t1\" with 3 partitions"))
         kill(broker.processIdentifier, SIGTERM)
         #expect(waitForExit(broker, seconds: 30), "vigil broker did not stop within 30 s of SIGTERM")

@@ -102,6 +102,7 @@ public final class PipelineRunner {
         config.tankAlarmFor = spec.risk.tankAlarmFor
         config.tankGrades = Set(spec.risk.tankGrades)
         config.hotWorkKinds = Set(spec.risk.hotWorkKinds)
+        config.permitUnitPattern = spec.sources.permitsSensorUnit
         config.hazardsTopic = spec.sources.hazards
         if spec.sources.enterprises != nil { config.gradesByRegionTopic = spec.sinks.gradesByRegion }
         config.grader = spec.risk.grader

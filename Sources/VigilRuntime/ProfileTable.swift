@@ -10,7 +10,8 @@ import VigilKafka
 ///   "diagnostic": {"items": {"key_hazardous_process": 3, …}, "direct_red": ["major_accident_3y", …]} or
 ///   "diagnostic_score": 0…100, "credit": {"factors": {"hazard_closure": 0…100, …}, "serious_dishonesty": false}
 ///   or "credit_score": 0…100}` (`DOMAIN.md` §2.1 and §7.2; every part optional).
-/// - Permits: `{"enterprise": "E0042", "permit": "E0042-P7", "kind": "hot_work_1", "start": ms, "end": ms}`.
+/// - Permits: `{"enterprise": "E0042", "permit": "E0042-P7", "kind": "hot_work_1", "start": ms, "end": ms, "unit": "U03"}`
+///   (`Schemas/safety.permits.v1.schema.json`; `unit` optional: without it the permit covers the whole enterprise).
 /// - Hazards: `{"enterprise": "E0042", "hazard": "E0042-H3", "class": "major"|"general", "status": "open"|"closed", "deadline": ms}`.
 /// - Setpoints: `{"enterprise": "E0042", "sensor": "E0042-LT-003", "h": 80, "hh": 90, "l": 20, "ll": 10,
 ///   "major_hazard_grade": 2}` (`DOMAIN.md` §3.2: a point's design H/HH/L/LL, any of them optional, and the
@@ -124,8 +125,8 @@ final class ProfileTable {
         var out = [[LimitContext.ClosedOpenInterval]](repeating: [], count: enterprises.count)
         for slot in 0..<enterprises.count {
             guard let byID = permits[enterprises.key(for: UInt32(slot))] else { continue }
-            out[slot] = byID.values.filter { kinds.contains($0.kind) }.map { .init(start: $0.start, end: $0.end) }
-                .sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+            out[slot] = byID.values.filter { kinds.contains($0.kind) }.map { .init(start: $0.start, end: $0.end, unit: $0.unit) }
+                .sorted { ($0.start, $0.end, $0.unit ?? "") < ($1.start, $1.end, $1.unit ?? "") }
         }
         return out
     }
@@ -196,7 +197,7 @@ final class ProfileTable {
             guard let id = object["permit"] as? String, let kind = object["kind"] as? String,
                 let start = (object["start"] as? NSNumber)?.int64Value, let end = (object["end"] as? NSNumber)?.int64Value
             else { return }
-            permits[enterprise, default: [:]][id] = WorkPermit(kind: kind, start: start, end: end)
+            permits[enterprise, default: [:]][id] = WorkPermit(kind: kind, start: start, end: end, unit: object["unit"] as? String)
             return
         }
         if topic == hazardsTopic {

@@ -27,6 +27,7 @@ extension StreamJob {
             state.setpointsBuiltFor = (profiles.setpointsVersion, sensors.count)
         }
         state.limitContext.utcOffset = config.anomalySettings.utcOffset
+        if permitLimits { updateSensorUnits(state: state) }
         state.detector.process(batch, into: &transitions, limits: &readingLimits, context: state.limitContext) { slot in
             let id = sensors.key(for: slot)
             return matches.firstIndex { patterns in patterns.contains { id.contains($0) } }

@@ -133,10 +133,13 @@ extension StreamJob {
                 overrides.append("tank_alarm_sustained")
             }
         }
-        let hotWork =
-            profiles?.permits[enterprise]?.values.contains(where: { config.hotWorkKinds.contains($0.kind) && $0.start <= now && now < $0.end }) == true
-        // §4.3 override: any AL2 while hot work or confined-space work is under way → red.
-        if !risk.level2Since.isEmpty && hotWork {
+        let hotWorkPermits = profiles?.permits[enterprise]?.values.filter { config.hotWorkKinds.contains($0.kind) } ?? []
+        let hotWork = hotWorkPermits.contains { $0.covers(unit: nil, at: now) }
+        // §4.3 override: any AL2 while hot work or confined-space work is under way in the same unit → red.
+        if !risk.level2Since.isEmpty && hotWork && risk.level2Since.keys.contains(where: { sensor in
+            let unit = sensorUnit(slot: sensor, state: state)
+            return hotWorkPermits.contains { $0.covers(unit: unit, at: now) }
+        }) {
             inputs.floor = .red
             overrides.append("al2_during_hot_work")
         }

@@ -1,7 +1,8 @@
+import Foundation
 import VigilCore
 import VigilKafka
 
-// The clock of a partition whose whole input stopped (DESIGN.md: a partition with no data for `idle_timeout`
+// Units of points, and the clock of a partition whose whole input stopped (DESIGN.md: a partition with no data for `idle_timeout`
 // advances by processing time, so offline sensors are still detected).
 extension StreamJob {
     /// Moves a silent partition's event-time clocks with the processing clock once it has had no readings
@@ -33,6 +34,27 @@ extension StreamJob {
         if config.gradesTopic != nil && t > state.gradeTime {
             state.gradeTime = t
             if state.gradeTime >= state.nextSilentCheck { try evaluateSilent(state: state) }
+        }
+    }
+}
+
+extension StreamJob {
+    /// The unit of a point (the first capture group of `permitUnitPattern` on its id), nil when unknown.
+    func sensorUnit(slot: UInt32, state: PartitionState) -> String? {
+        updateSensorUnits(state: state)
+        let s = Int(slot)
+        return s < state.limitContext.sensorUnits.count ? state.limitContext.sensorUnits[s] : nil
+    }
+
+    /// Reads the units of the sensors interned since the last call (once per sensor).
+    func updateSensorUnits(state: PartitionState) {
+        guard let unitRegex else { return }
+        let sensors = state.decoder.sensors
+        while state.limitContext.sensorUnits.count < sensors.count {
+            let id = sensors.key(for: UInt32(state.limitContext.sensorUnits.count))
+            let match = unitRegex.firstMatch(in: id, range: NSRange(id.startIndex..., in: id))
+            let unit = match.flatMap { $0.numberOfRanges > 1 ? Range($0.range(at: 1), in: id) : nil }.map { String(id[$0]) }
+            state.limitContext.sensorUnits.append(unit)
         }
     }
 }

@@ -1,5 +1,6 @@
 public import VigilCore
 public import VigilKafka
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -57,6 +58,9 @@ public struct StreamJobConfig: Sendable {
     /// §4.3 overrides: a red-severity AL2 lasting longer than this makes the enterprise red (10 min); any AL2
     /// while a permit of these kinds is valid makes it red.
     public var redAlarmFor: Int64 = 600_000
+    /// A regular expression whose first capture group reads a point's unit from its sensor id (permits naming
+    /// a unit then cover that unit's points only); nil: every permit covers its whole enterprise.
+    public var permitUnitPattern: String? = nil
     public var hotWorkKinds: Set<String> = ["hot_work_special", "hot_work_1", "hot_work_2", "confined_space"]
     /// §5 / §4.3: an enterprise with more than this share of its points offline (no reading for 30 min) has a
     /// data interruption; lasting `interruptionYellowAfter` it is at least yellow, during hot work orange.
@@ -245,7 +249,11 @@ public final class StreamJob {
     /// Called with operational notices (a checkpoint section that starts afresh, a store that could not be set up).
     public var onNotice: (String) -> Void = { _ in }
 
+    /// `config.permitUnitPattern`, compiled (nil: none, or not a regular expression; pipelines are validated).
+    let unitRegex: NSRegularExpression?
+
     public init(config: StreamJobConfig) throws(KafkaError) {
+        unitRegex = config.permitUnitPattern.flatMap { try? NSRegularExpression(pattern: $0) }
         self.config = config
         var cc = KafkaConsumerConfig(bootstrapServers: config.brokers, groupID: config.groupID)
         cc.sessionTimeoutMs = config.sessionTimeoutMs

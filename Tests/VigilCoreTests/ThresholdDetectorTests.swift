@@ -166,6 +166,22 @@ struct ReferenceThreshold {
         #expect(limits.level1 == [10, 25, 25, 25, 10])
     }
 
+    @Test("A permit naming a unit tightens that unit's points, and points of unknown unit; one without a unit the whole enterprise")
+    func permitOfAUnit() {
+        let gas = ThresholdRule(name: "gas", level1: 25, level2: 50, adjustments: [LimitAdjustment(duringPermit: true, level1: 10, level2: 20)])
+        var context = LimitContext(utcOffset: Self.utc8)
+        // Enterprise 1: a permit for unit U1; enterprise 2: one without a unit. Sensor slot i is reading i.
+        context.permits = [[], [.init(start: 1_000, end: 2_000, unit: "U1")], [.init(start: 1_000, end: 2_000)]]
+        context.sensorUnits = ["U1", "U1", "U2", nil, "U2"]
+        let (_, limits) = transitions(gas, [(1_500, 0, 15), (1_500, 1, 15), (1_500, 1, 15), (1_500, 1, 15), (1_500, 2, 15)], context: context)
+        // Enterprise 0 has no permit; in enterprise 1, U1 and the point of unknown unit; in enterprise 2, every unit.
+        #expect(limits.level1 == [25, 10, 25, 10, 10])
+        #expect(WorkPermit(kind: "hot_work_1", start: 0, end: 10, unit: "U1").covers(unit: "U1", at: 5))
+        #expect(!WorkPermit(kind: "hot_work_1", start: 0, end: 10, unit: "U1").covers(unit: "U2", at: 5))
+        #expect(!WorkPermit(kind: "hot_work_1", start: 0, end: 10, unit: "U1").covers(unit: "U1", at: 10))
+        #expect(WorkPermit(kind: "hot_work_1", start: 0, end: 10).covers(unit: "U2", at: 0))
+    }
+
     @Test("Adjustments only tighten: the tightest applying level wins, in the rule's direction")
     func tightestWins() {
         let oxygen = ThresholdRule(

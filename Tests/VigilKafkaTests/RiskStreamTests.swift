@@ -236,31 +236,39 @@ struct GradeFactorStreamTests {
 }
 
 extension GradeFactorStreamTests {
-    @Test("§4.3 overrides: a red-severity AL2 lasting over 10 min, and any AL2 during hot work, make the enterprise red")
+    @Test("§4.3 overrides: a red-severity AL2 lasting over 10 min, and any AL2 during hot work in the same unit, make the enterprise red")
     func redOverrides() throws {
         let setup = try CheckpointStoreTests.Setup()
         let permits = uniqueName("permits")
         try setup.cluster.createTopic(permits, partitions: 1)
         let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
         let t0 = setup.t0
-        // E1 has a hot-work permit for minutes 0–60; E0 has none.
-        try producer.produce(topic: permits, key: Array("E1".utf8), value: Array(
-            "{\"enterprise\":\"E1\",\"permit\":\"P1\",\"kind\":\"hot_work_2\",\"start\":\(t0),\"end\":\(t0 + 3_600_000)}".utf8))
+        // Hot-work permits for minutes 0–60: E1's without a unit; E2's and E3's for unit U1. E0 has none.
+        let permitSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/safety.permits.v1.schema.json")
+        for (e, unit) in [(1, ""), (2, ",\"unit\":\"U1\""), (3, ",\"unit\":\"U1\"")] {
+            let json = "{\"enterprise\":\"E\(e)\",\"permit\":\"P1\",\"kind\":\"hot_work_2\",\"start\":\(t0),\"end\":\(t0 + 3_600_000)\(unit)}"
+            #expect(permitSchema.validate(json: Data(json.utf8)).isEmpty, "\(json)")
+            try producer.produce(topic: permits, key: Array("E\(e)".utf8), value: Array(json.utf8))
+        }
+        #expect(!permitSchema.validate(json: Data("{\"enterprise\":\"E1\",\"permit\":\"P1\",\"kind\":\"hot_work_2\",\"start\":1}".utf8)).isEmpty)
         try producer.flush()
         var count = 0
-        // E0-GT-0 (partition 0) and E1-GT-1 (partition 1) reach AL2 (55) at minute 5 and stay there for 20 min.
+        // One point per enterprise reaches AL2 (55) at minute 5 and stays there for 20 min: E0-GT-0 and E2's,
+        // in unit U2, on partition 0; E1-GT-1 (no unit in its id) and E3's, in unit U1, on partition 1.
+        let sensors = ["E0-GT-0", "E1-GT-1", "E2-U2-GT-2", "E3-U1-GT-3"]
         for k in 0..<60 {
             let t = t0 + Int64(k) * 30_000
-            for e in 0...1 {
+            for e in 0...3 {
                 let value = k >= 10 && k < 50 ? 55.0 : 5.0
-                let json = "{\"enterprise\":\"E\(e)\",\"sensor\":\"E\(e)-GT-\(e)\",\"ts\":\(t),\"value\":\(value)}"
-                try producer.produce(topic: setup.input, partition: Int32(e), key: Array("E\(e)".utf8), value: Array(json.utf8))
+                let json = "{\"enterprise\":\"E\(e)\",\"sensor\":\"\(sensors[e])\",\"ts\":\(t),\"value\":\(value)}"
+                try producer.produce(topic: setup.input, partition: Int32(e % 2), key: Array("E\(e)".utf8), value: Array(json.utf8))
                 count += 1
             }
         }
         try producer.flush()
         var config = setup.config(group: uniqueName("g"), checkpoint: .none)
         config.permitsTopic = permits
+        config.permitUnitPattern = "^[^-]+-(U[0-9]+)-"
         config.alertPolicies = [AlertPolicy(level1: .yellow, level2: .red)]  // the gas rule's AL2 is a red alert
         let job = try StreamJob(config: config)
         try setup.run(job, messages: Int64(count))
@@ -272,8 +280,11 @@ extension GradeFactorStreamTests {
                 return "\(g["level"]!) \(((g["ts"] as? NSNumber)?.int64Value ?? 0) - t0) \(overrides.joined(separator: ","))"
             }
         }
-        // E1: red as soon as AL2 is raised (hot work under way), at the reading that raised it (minute 5.5).
+        // E1: red as soon as AL2 is raised (hot work under way), at the reading that raised it (minute 5.5);
+        // E3 too (hot work in the alarming point's unit). E2's hot work is in another unit than its alarm.
         #expect(history("E1").contains("red 330000 al2_during_hot_work"), "\(history("E1"))")
+        #expect(history("E3").contains("red 330000 al2_during_hot_work"), "\(history("E3"))")
+        #expect(!history("E2").isEmpty && !history("E2").contains { $0.contains("al2_during_hot_work") }, "\(history("E2"))")
         // E0: red once its red-severity AL2 has lasted more than 10 min (the evaluation after minute 15.5).
         let e0 = history("E0")
         let firstRed = e0.first { $0.hasPrefix("red") }

@@ -168,6 +168,24 @@ func files(in directory: String, ext: String) -> [String] {
         // The default time zone is China's.
         let plain = try PipelineLoader.parse(yaml: "version: 1\nname: p\nsources: { readings: { topic: r } }\n", file: "p.yaml", environment: [:])
         #expect(plain.utcOffset == 8 * 3_600_000 && plain.anomalies.seasonal)
+        #expect(spec.sources.permits == "p" && spec.sources.permitsSensorUnit == nil)
+        // The long form names how a point's unit is read from its id.
+        let units = try PipelineLoader.parse(
+            yaml: "version: 1\nname: p\nsources: { readings: { topic: r }, permits: { topic: p, sensor_unit: '^[^-]+-(U[0-9]+)-' } }\n",
+            file: "p.yaml", environment: [:])
+        #expect(units.sources.permits == "p" && units.sources.permitsSensorUnit == "^[^-]+-(U[0-9]+)-")
+        for (pattern, message) in [
+            ("'U[0-9]+'", "p.yaml:3:70: error: sources.permits.sensor_unit: needs a capture group for the unit"),
+            ("'(U[0-9]+'", "p.yaml:3:70: error: sources.permits.sensor_unit: not a regular expression: (U[0-9]+"),
+        ] {
+            let yaml = "version: 1\nname: p\nsources: { readings: { topic: r }, permits: { topic: p, sensor_unit: \(pattern) } }\n"
+            do {
+                _ = try PipelineLoader.parse(yaml: yaml, file: "p.yaml", environment: [:])
+                Issue.record("\(pattern) was accepted")
+            } catch {
+                #expect(error.description.hasPrefix(message), "\(error.description)")
+            }
+        }
     }
 
     @Test func durations() throws {

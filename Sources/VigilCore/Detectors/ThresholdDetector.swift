@@ -171,17 +171,24 @@ public struct LimitContext: Sendable {
     /// Offset of local time from UTC (ms) for month and hour of day.
     public var utcOffset: Int64
     /// Per enterprise slot: the intervals `[start, end)` (event time, ms) of its valid hot-work or
-    /// confined-space permits.
+    /// confined-space permits, with the unit each is for.
     public var permits: [[ClosedOpenInterval]]
 
     public struct ClosedOpenInterval: Sendable, Hashable {
         public var start: Int64
         public var end: Int64
-        public init(start: Int64, end: Int64) {
+        /// The unit (单元) the permit is for; nil: the whole enterprise.
+        public var unit: String?
+        public init(start: Int64, end: Int64, unit: String? = nil) {
             self.start = start
             self.end = end
+            self.unit = unit
         }
     }
+
+    /// Per sensor slot: the unit the point belongs to, nil where it is not known (then every permit of its
+    /// enterprise applies to it).
+    public var sensorUnits: [String?] = []
 
     /// Per sensor slot: the point's setpoints, if it has any.
     public var setpoints: [PointSetpoints?]
@@ -192,10 +199,13 @@ public struct LimitContext: Sendable {
         self.setpoints = setpoints
     }
 
-    public func permitActive(enterprise: UInt32, at t: Int64) -> Bool {
+    /// Whether a permit valid at `t` covers the point `sensor` of `enterprise`: one for the point's unit, one
+    /// for the whole enterprise, or any of the enterprise's when the point's unit is not known (conservative).
+    public func permitActive(enterprise: UInt32, sensor: UInt32, at t: Int64) -> Bool {
         let e = Int(enterprise)
-        guard e < permits.count else { return false }
-        for p in permits[e] where p.start <= t && t < p.end { return true }
+        guard e < permits.count, !permits[e].isEmpty else { return false }
+        let unit = Int(sensor) < sensorUnits.count ? sensorUnits[Int(sensor)] : nil
+        for p in permits[e] where p.start <= t && t < p.end && (p.unit == nil || unit == nil || p.unit == unit) { return true }
         return false
     }
 
@@ -350,7 +360,7 @@ public struct ThresholdDetector: Sendable {
                     calendarMonth = LimitContext.month(daysSinceEpoch: day)
                 }
                 let hour = Int((local - day * 86_400_000) / 3_600_000)
-                let permit = dependsOnPermits[r] && context.permitActive(enterprise: batch.enterprise[i], at: t)
+                let permit = dependsOnPermits[r] && context.permitActive(enterprise: batch.enterprise[i], sensor: batch.sensor[i], at: t)
                 inForce = rule.limits(month: calendarMonth, hour: hour, permit: permit)
             }
             let current = state[slot]

@@ -117,10 +117,18 @@ public struct WorkPermit: Sendable, Hashable {
     public var kind: String
     public var start: Int64
     public var end: Int64
-    public init(kind: String, start: Int64, end: Int64) {
+    /// The unit (单元) the work is in; nil: not stated (the whole enterprise).
+    public var unit: String?
+    public init(kind: String, start: Int64, end: Int64, unit: String? = nil) {
         self.kind = kind
         self.start = start
         self.end = end
+        self.unit = unit
+    }
+
+    /// Whether the permit is valid at `t` and covers a point of `unit` (nil: unknown, covered by every permit).
+    public func covers(unit pointUnit: String?, at t: Int64) -> Bool {
+        start <= t && t < end && (unit == nil || pointUnit == nil || unit == pointUnit)
     }
 }
 

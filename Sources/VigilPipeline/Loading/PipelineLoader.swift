@@ -17,6 +17,7 @@ import Yams
 /// | `kafka` | map of librdkafka settings | — |
 /// | `sources.readings` | topic, or {`topics`, `codec`, `key_field`, `event_time_field`, `out_of_orderness`, `idle_timeout`, `max_payload_bytes`, `future_horizon`, `past_horizon`} | —, json, enterprise, ts, 5s, 60s, 1048576, 1d, 30d |
 /// | `sources.enterprises` / `hazards` / `permits` / `setpoints` / `commitments` / `grades` | topic | — |
+/// | `sources.permits` (long form) | {`topic`, `sensor_unit`: regular expression whose first group is a point's unit} | —, none (permits cover the enterprise) |
 /// | `windows[]` | {`name`, `kind` (tumbling/hopping/session), `size`, `slide`, `gap`, `allowed_lateness`, `emit` (on_close, final, every <duration>), `statistics`, `ewma_half_life`, `quantile_accuracy`} | —, —, …, 0s, on_close, [count, mean, min, max, stddev] |
 /// | `anomalies` | {`floor`, `window`, `warm_up`, `stale_after`, `offline_after`, `seasonal` {`enabled`, `min_days`, `alpha`}} | 0.6, 60, 20, 5m, 30m, {true, 3, 0.3} |
 /// | `time_zone` | UTC offset of local time (hour of day, month) | +08:00 |
@@ -202,7 +203,25 @@ public enum PipelineLoader: Sendable {
         }
         if let n = m["enterprises"] { sources.enterprises = r.nonEmptyString(n, "sources.enterprises") }
         if let n = m["hazards"] { sources.hazards = r.nonEmptyString(n, "sources.hazards") }
-        if let n = m["permits"] { sources.permits = r.nonEmptyString(n, "sources.permits") }
+        if let n = m["permits"] {
+            if case .scalar = n {
+                sources.permits = r.nonEmptyString(n, "sources.permits")
+            } else if let pm = r.mapping(n, "sources.permits", keys: ["topic", "sensor_unit"]) {
+                if let t = pm["topic"] { sources.permits = r.nonEmptyString(t, "sources.permits.topic") } else { r.fail(n, "sources.permits", "missing required key 'topic'") }
+                if let v = pm["sensor_unit"], let pattern = r.nonEmptyString(v, "sources.permits.sensor_unit") {
+                    do {
+                        let regex = try NSRegularExpression(pattern: pattern)
+                        if regex.numberOfCaptureGroups < 1 {
+                            r.fail(v, "sources.permits.sensor_unit", "needs a capture group for the unit, e.g. '^[^-]+-(U[0-9]+)-' reads U03 from E0042-U03-GT-001")
+                        } else {
+                            sources.permitsSensorUnit = pattern
+                        }
+                    } catch {
+                        r.fail(v, "sources.permits.sensor_unit", "not a regular expression: \(pattern)")
+                    }
+                }
+            }
+        }
         if let n = m["setpoints"] { sources.setpoints = r.nonEmptyString(n, "sources.setpoints") }
         if let n = m["commitments"] { sources.commitments = r.nonEmptyString(n, "sources.commitments") }
         if let n = m["grades"] { sources.grades = r.nonEmptyString(n, "sources.grades") }

@@ -48,6 +48,10 @@ public struct SourcesSpec: Sendable, Hashable {
     public var hazards: String?
     /// Work-permit events.
     public var permits: String?
+    /// A regular expression (ICU syntax) on sensor ids whose first capture group is the point's unit (单元), so
+    /// that a permit naming a unit tightens the limits of that unit's points only; nil: permits apply to the
+    /// whole enterprise.
+    public var permitsSensorUnit: String?
     /// Per-point setpoints (H/HH/L/LL, `DOMAIN.md` §3.2), read in full as a table (compacted topic).
     public var setpoints: String?
     /// Daily safety commitments (安全承诺), read in full as a table: a missing one adds to Q (§4.3).

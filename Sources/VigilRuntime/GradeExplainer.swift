@@ -112,7 +112,7 @@ public enum GradeExplainer: Sendable {
             switch o {
             case "overdue_major_hazard": line("     override: an open major hazard is past its deadline → at least ORANGE (§4.3)")
             case "red_alarm_sustained": line("     override: a red-severity AL2 (toxic gas) has lasted beyond its limit → RED (§4.3)")
-            case "al2_during_hot_work": line("     override: an AL2 alarm while hot work / confined-space work is under way → RED (§4.3)")
+            case "al2_during_hot_work": line("     override: an AL2 alarm while hot work / confined-space work is under way in its unit → RED (§4.3)")
             case "direct_red":
                 let conditions = (inputs["direct_red"] as? [String] ?? []).joined(separator: ", ")
                 line("     override: 2018 direct-red condition(s) \(conditions) → RED (§2.1)")
@@ -125,6 +125,10 @@ public enum GradeExplainer: Sendable {
                 line("     override: data interrupted while hot work / confined-space work is under way → at least ORANGE (§5)")
             default: line("     override: \(o)")
             }
+        }
+        if let notice = inputs["offline_notice"] as? [String: Any], let id = notice["notice"] as? String {
+            let planned = (notice["planned_online"] as? NSNumber)?.int64Value
+            line("     offline notice \(id) filed (planned online \(planned.map { "\($0)" } ?? "?")): the data interruption does not escalate (§5)")
         }
         let commitment =
             switch inputs["commitment_missing"] as? Bool {

@@ -98,6 +98,8 @@ public final class PipelineRunner {
         config.interruptionYellowAfter = spec.risk.interruptionFor
         config.setpointsTopic = spec.sources.setpoints
         config.commitmentsTopic = spec.sources.commitments
+        config.offlineNoticesTopic = spec.sources.offlineNotices
+        config.offlineNoticeGrace = spec.risk.offlineNoticeGrace
         config.commitmentDue = spec.risk.commitmentDue
         config.tankAlarmFor = spec.risk.tankAlarmFor
         config.tankGrades = Set(spec.risk.tankGrades)

@@ -18,6 +18,8 @@ import VigilKafka
 ///   grade of the major hazard its tank belongs to; the latest record per sensor counts; a record whose levels
 ///   are out of order — HH below H, LL above L, L not below H — is ignored and counted; a tombstone keyed by
 ///   the sensor id deletes them).
+/// - Offline notices: `{"enterprise": "E0042", "notice": "N7", "from": ms, "planned_online": ms, "reason": "…"}`
+///   (离线报备; the latest record per notice id; one whose planned online time is not after `from` is ignored).
 /// - Commitments: `{"enterprise": "E0042", "date": "2026-11-23"}`: the enterprise filed its daily safety
 ///   commitment (安全承诺) for that local date (those more than 7 days older than the newest are forgotten).
 /// - Acknowledgements: `{"alert_id": "E0042-GT-007/flammable_gas/1767225600000", "ts": ms, "by": "operator 12"}`
@@ -58,6 +60,18 @@ final class ProfileTable {
     private(set) var profiles: [String: Profile] = [:]
     /// enterprise → permit id → permit.
     private(set) var permits: [String: [String: WorkPermit]] = [:]
+    /// enterprise → notice id → offline notice (离线报备).
+    private(set) var offlineNotices: [String: [String: OfflineNotice]] = [:]
+    /// Offline-notice records that were ignored (planned online time not after the start).
+    private(set) var rejectedOfflineNotices = 0
+
+    /// A filed offline notice: the enterprise's data is expected to stop from `from` until `plannedOnline`.
+    struct OfflineNotice: Sendable, Hashable {
+        var id: String
+        var from: Int64
+        var plannedOnline: Int64
+        var reason: String?
+    }
     /// enterprise → hazard id → hazard.
     private(set) var hazards: [String: [String: HiddenHazard]] = [:]
     /// sensor id → its setpoints; a change counter for the per-slot copies; records ignored as inconsistent.
@@ -79,10 +93,11 @@ final class ProfileTable {
     let acknowledgementsTopic: String?
     let setpointsTopic: String?
     let commitmentsTopic: String?
+    let offlineNoticesTopic: String?
 
     init(
         profiles: String?, permits: String? = nil, hazards: String? = nil, acknowledgements: String? = nil, setpoints: String? = nil,
-        commitments: String? = nil, brokers: String, additional: [String: String]
+        commitments: String? = nil, offlineNotices: String? = nil, brokers: String, additional: [String: String]
     ) throws(KafkaError) {
         var admin: [String: String] = additional
         admin["log_level"] = admin["log_level"] ?? "3"
@@ -92,11 +107,12 @@ final class ProfileTable {
         acknowledgementsTopic = acknowledgements
         setpointsTopic = setpoints
         commitmentsTopic = commitments
+        offlineNoticesTopic = offlineNotices
         let existing = try KafkaAdmin(bootstrapServers: brokers, additionalConfig: admin).describeTopics()
         var cc = KafkaConsumerConfig(bootstrapServers: brokers, groupID: "vigil.profiles.\(UUID().uuidString)")
         cc.additionalConfig = additional
         consumer = try KafkaConsumer(config: cc)
-        let topics = [profiles, permits, hazards, acknowledgements, setpoints, commitments].compactMap { $0 }
+        let topics = [profiles, permits, hazards, acknowledgements, setpoints, commitments, offlineNotices].compactMap { $0 }
         try consumer.assign(topics.flatMap { topic in (0..<(existing[topic] ?? 1)).map { KafkaTopicPartition(topic: topic, partition: $0, offset: 0) } })
         try catchUp(timeoutMs: 10_000)
     }
@@ -166,6 +182,17 @@ final class ProfileTable {
             return
         }
         guard let enterprise = object["enterprise"] as? String else { return }
+        if topic == offlineNoticesTopic {
+            guard let id = object["notice"] as? String, let from = (object["from"] as? NSNumber)?.int64Value,
+                let until = (object["planned_online"] as? NSNumber)?.int64Value
+            else { return }
+            guard until > from else {
+                rejectedOfflineNotices += 1
+                return
+            }
+            offlineNotices[enterprise, default: [:]][id] = OfflineNotice(id: id, from: from, plannedOnline: until, reason: object["reason"] as? String)
+            return
+        }
         if topic == commitmentsTopic {
             guard let text = object["date"] as? String, let day = Self.day(of: text) else { return }
             commitments[enterprise, default: []].insert(day)

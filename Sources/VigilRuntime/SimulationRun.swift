@@ -123,6 +123,14 @@ public enum SimulationRun: Sendable {
                 summary.permits += 1
             }
         }
+        if let topic = spec.sources.offlineNotices {
+            // A few enterprises file an offline notice (离线报备) for a planned outage within the run.
+            for e in enterprises where rng.nextUnit() < 0.1 {
+                let begin = start + Int64(rng.nextUnit() * Double(options.duration))
+                let json = "{\"enterprise\":\"\(e)\",\"notice\":\"\(e)-N1\",\"from\":\(begin),\"planned_online\":\(begin + options.duration / 8),\"reason\":\"planned maintenance\"}"
+                try producer.produce(topic: topic, key: Array(e.utf8), value: Array(json.utf8))
+            }
+        }
         if let topic = spec.sources.hazards {
             for e in enterprises where rng.nextUnit() < 0.2 {
                 let major = rng.nextUnit() < 0.25

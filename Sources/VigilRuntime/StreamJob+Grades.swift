@@ -145,18 +145,24 @@ extension StreamJob {
         }
         // §5 / §4.3: a data interruption (more than `interruptionShare` of the points offline) lasting
         // `interruptionYellowAfter` → at least yellow; during hot work or confined-space work → at least orange.
+        // §5: a filed offline notice in force (from its start until the planned online time + grace) suspends
+        // the escalation; the interruption itself is still reported and counts in Q.
+        let notice = profiles?.offlineNotices[enterprise]?.values.filter { $0.from <= now && now < $0.plannedOnline &+ config.offlineNoticeGrace }
+            .min { ($0.plannedOnline, $0.id) < ($1.plannedOnline, $1.id) }
         if ind.offlineShare > config.interruptionShare {
             if risk.interruptedSince == .min {
                 risk.interruptedSince = now
                 try interruptionAlert(enterprise: enterprise, since: now, at: now, share: ind.offlineShare, restored: false)
             }
-            if now - risk.interruptedSince >= config.interruptionYellowAfter {
-                inputs.floor = max(inputs.floor, .yellow)
-                overrides.append("data_interruption")
-            }
-            if hotWork {
-                inputs.floor = max(inputs.floor, .orange)
-                overrides.append("data_interruption_during_hot_work")
+            if notice == nil {
+                if now - risk.interruptedSince >= config.interruptionYellowAfter {
+                    inputs.floor = max(inputs.floor, .yellow)
+                    overrides.append("data_interruption")
+                }
+                if hotWork {
+                    inputs.floor = max(inputs.floor, .orange)
+                    overrides.append("data_interruption_during_hot_work")
+                }
             }
         } else if risk.interruptedSince != .min {
             try interruptionAlert(enterprise: enterprise, since: risk.interruptedSince, at: now, share: ind.offlineShare, restored: true)
@@ -187,6 +193,7 @@ extension StreamJob {
             + "\"major_hazard_grade\":\(profile?.majorHazardGrade.map { "\($0)" } ?? "null"),\"active_permits\":\(activePermits),"
             + "\"open_hazards\":\(openHazards),\"overdue_major_hazard\":\(overdueMajorHazard),"
             + "\"interrupted_since\":\(risk.interruptedSince == .min ? "null" : "\(risk.interruptedSince)"),"
+            + "\"offline_notice\":\(notice.map { "{\"notice\":\(jsonString($0.id)),\"planned_online\":\($0.plannedOnline)}" } ?? "null"),"
             + "\"diagnostic_score\":\(profile?.diagnosis.map(n) ?? "null"),"
             + "\"diagnostic_level\":\(profile?.diagnosis.map { "\"\(DiagnosticAssessment.band($0))\"" } ?? "null"),"
             + "\"direct_red\":[\(directRed.map(jsonString).joined(separator: ","))],"

@@ -75,6 +75,10 @@ public struct StreamJobConfig: Sendable {
     /// Daily safety commitments, read in full as a table; from `commitmentDue` (local time of day, ms) a
     /// missing one adds `factorWeights.missingCommitment` to Q. nil: not checked.
     public var commitmentsTopic: String? = nil
+    /// Offline notices (离线报备), read as a table: a filed notice suspends the escalation of the enterprise's
+    /// data interruption until its planned online time + `offlineNoticeGrace` (§5).
+    public var offlineNoticesTopic: String? = nil
+    public var offlineNoticeGrace: Int64 = 3_600_000
     public var commitmentDue: Int64 = 9 * 3_600_000
     /// A copy of every grade keyed by the enterprise's region goes here (when the region is known).
     public var gradesByRegionTopic: String? = nil
@@ -287,14 +291,15 @@ public final class StreamJob {
         permitLimits = config.permitsTopic != nil && config.alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
         let grading =
             config.gradesTopic != nil
-            && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil || config.commitmentsTopic != nil)
+            && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil || config.commitmentsTopic != nil
+                || config.offlineNoticesTopic != nil)
         let acknowledging = config.acknowledgementsTopic != nil && !config.alarmRules.isEmpty
         let pointLevels = config.setpointsTopic != nil && !config.alarmRules.isEmpty
         if grading || permitLimits || acknowledging || pointLevels {
             self.profiles = try ProfileTable(
                 profiles: grading ? config.profilesTopic : nil, permits: config.permitsTopic, hazards: grading ? config.hazardsTopic : nil,
                 acknowledgements: acknowledging ? config.acknowledgementsTopic : nil, setpoints: pointLevels ? config.setpointsTopic : nil,
-                commitments: grading ? config.commitmentsTopic : nil,
+                commitments: grading ? config.commitmentsTopic : nil, offlineNotices: grading ? config.offlineNoticesTopic : nil,
                 brokers: config.brokers, additional: config.consumerAdditional
             )
         } else {

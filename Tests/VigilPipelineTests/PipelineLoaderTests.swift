@@ -174,6 +174,10 @@ func files(in directory: String, ext: String) -> [String] {
             yaml: "version: 1\nname: p\nsources: { readings: { topic: r }, permits: { topic: p, sensor_unit: '^[^-]+-(U[0-9]+)-' } }\n",
             file: "p.yaml", environment: [:])
         #expect(units.sources.permits == "p" && units.sources.permitsSensorUnit == "^[^-]+-(U[0-9]+)-")
+        let notices = try PipelineLoader.parse(
+            yaml: "version: 1\nname: p\nsources: { readings: { topic: r }, offline_notices: n }\nrisk: { overrides: { offline_notice_grace: 30m } }\n",
+            file: "p.yaml", environment: [:])
+        #expect(notices.sources.offlineNotices == "n" && notices.risk.offlineNoticeGrace == 1_800_000 && spec.risk.offlineNoticeGrace == 3_600_000)
         for (pattern, message) in [
             ("'U[0-9]+'", "p.yaml:3:70: error: sources.permits.sensor_unit: needs a capture group for the unit"),
             ("'(U[0-9]+'", "p.yaml:3:70: error: sources.permits.sensor_unit: not a regular expression: (U[0-9]+"),

@@ -16,7 +16,7 @@ import Yams
 /// | `brokers` | `host:port[,…]` | `127.0.0.1:9092` |
 /// | `kafka` | map of librdkafka settings | — |
 /// | `sources.readings` | topic, or {`topics`, `codec`, `key_field`, `event_time_field`, `out_of_orderness`, `idle_timeout`, `max_payload_bytes`, `future_horizon`, `past_horizon`} | —, json, enterprise, ts, 5s, 60s, 1048576, 1d, 30d |
-/// | `sources.enterprises` / `hazards` / `permits` / `setpoints` / `commitments` / `grades` | topic | — |
+/// | `sources.enterprises` / `hazards` / `permits` / `setpoints` / `commitments` / `offline_notices` / `grades` | topic | — |
 /// | `sources.permits` (long form) | {`topic`, `sensor_unit`: regular expression whose first group is a point's unit} | —, none (permits cover the enterprise) |
 /// | `windows[]` | {`name`, `kind` (tumbling/hopping/session), `size`, `slide`, `gap`, `allowed_lateness`, `emit` (on_close, final, every <duration>), `statistics`, `ewma_half_life`, `quantile_accuracy`} | —, —, …, 0s, on_close, [count, mean, min, max, stddev] |
 /// | `anomalies` | {`floor`, `window`, `warm_up`, `stale_after`, `offline_after`, `seasonal` {`enabled`, `min_days`, `alpha`}} | 0.6, 60, 20, 5m, 30m, {true, 3, 0.3} |
@@ -168,7 +168,7 @@ public enum PipelineLoader: Sendable {
 
     static func readSources(_ node: Node, _ r: inout _Reader) -> SourcesSpec {
         var sources = SourcesSpec()
-        guard let m = r.mapping(node, "sources", keys: ["readings", "enterprises", "hazards", "permits", "setpoints", "commitments", "grades"]) else {
+        guard let m = r.mapping(node, "sources", keys: ["readings", "enterprises", "hazards", "permits", "setpoints", "commitments", "offline_notices", "grades"]) else {
             return sources
         }
         if let n = m["readings"] {
@@ -224,6 +224,7 @@ public enum PipelineLoader: Sendable {
         }
         if let n = m["setpoints"] { sources.setpoints = r.nonEmptyString(n, "sources.setpoints") }
         if let n = m["commitments"] { sources.commitments = r.nonEmptyString(n, "sources.commitments") }
+        if let n = m["offline_notices"] { sources.offlineNotices = r.nonEmptyString(n, "sources.offline_notices") }
         if let n = m["grades"] { sources.grades = r.nonEmptyString(n, "sources.grades") }
         return sources
     }
@@ -408,7 +409,7 @@ public enum PipelineLoader: Sendable {
             if x < 0 { r.fail(v, "risk.credit.weight", "must be >= 0") } else { risk.factors.creditWeight = x }
         }
         if let n = m["overrides"], let o = r.mapping(
-            n, "risk.overrides", keys: ["red_alarm_for", "hot_work_kinds", "interruption_share", "interruption_for", "tank_alarm_for", "tank_grades"]
+            n, "risk.overrides", keys: ["red_alarm_for", "hot_work_kinds", "interruption_share", "interruption_for", "offline_notice_grace", "tank_alarm_for", "tank_grades"]
         ) {
             if let v = o["tank_alarm_for"], let d = r.duration(v, "risk.overrides.tank_alarm_for", allowZero: false) { risk.tankAlarmFor = d }
             if let v = o["tank_grades"], let items = r.sequence(v, "risk.overrides.tank_grades") {
@@ -419,6 +420,7 @@ public enum PipelineLoader: Sendable {
                 if x >= 0 && x < 1 { risk.interruptionShare = x } else { r.fail(v, "risk.overrides.interruption_share", "expected a share in [0, 1), got \(x)") }
             }
             if let v = o["interruption_for"], let d = r.duration(v, "risk.overrides.interruption_for") { risk.interruptionFor = d }
+            if let v = o["offline_notice_grace"], let d = r.duration(v, "risk.overrides.offline_notice_grace") { risk.offlineNoticeGrace = d }
             if let v = o["hot_work_kinds"], let kinds = r.strings(v, "risk.overrides.hot_work_kinds") { risk.hotWorkKinds = kinds }
         }
         if let n = m["operations"], let o = r.mapping(n, "risk.operations", keys: ["permits", "cap"]) {

@@ -56,6 +56,9 @@ public struct SourcesSpec: Sendable, Hashable {
     public var setpoints: String?
     /// Daily safety commitments (安全承诺), read in full as a table: a missing one adds to Q (§4.3).
     public var commitments: String?
+    /// Offline notices (离线报备, `Schemas/safety.offline-notices.v1.schema.json`), read in full as a table: a
+    /// filed notice suspends the escalation of the enterprise's data interruption (§5).
+    public var offlineNotices: String?
     /// Grades re-keyed by region (second stage: the heat map).
     public var grades: String?
 
@@ -186,6 +189,9 @@ public struct RiskSpec: Sendable, Hashable {
     /// `interruptionFor` → at least yellow (during hot work: orange at once).
     public var interruptionShare = 0.2
     public var interruptionFor: Int64 = 86_400_000
+    /// §5: a filed offline notice suspends the escalation of a data interruption until its planned online
+    /// time plus this grace (1 h).
+    public var offlineNoticeGrace: Int64 = 3_600_000
     /// §4.3: HH or LL on a tank of one of these major-hazard grades (the point's, else the enterprise's) lasting
     /// longer than `tankAlarmFor` → at least orange.
     public var tankAlarmFor: Int64 = 1_800_000

@@ -11,7 +11,7 @@ import VigilTesting
 /// The embedded broker accepts the transactional calls but does not enforce isolation; what these tests show
 /// for the `kafka` store is that the whole transactional path runs and its snapshots restore. Exactly-once
 /// visibility (`read_committed` hiding aborted outputs) needs a real cluster.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct CheckpointStoreTests {
     struct Setup {
         let cluster: EmbeddedKafkaCluster
@@ -223,7 +223,7 @@ struct CheckpointStoreTests {
 }
 
 
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct DataGapStreamTests {
     @Test("a point that stops reporting gets an offline record while it is silent, and an online record when it returns")
     func offlineAndOnlineRecords() throws {

@@ -6,7 +6,7 @@ import VigilKafka
 import VigilTesting
 
 /// Daily safety commitments (安全承诺, `DOMAIN.md` §4.3 Q): their dates, and the grade term they feed.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct CommitmentTests {
     @Test("commitment dates: days since the epoch agree with Foundation, and the simulator's dates parse back")
     func dates() throws {

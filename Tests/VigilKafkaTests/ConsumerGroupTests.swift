@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VigilKafka
 
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct ConsumerGroupTests {
     /// Polls every consumer until `condition` holds or `seconds` pass.
     func pollAll(_ consumers: [KafkaConsumer], seconds: Double, until condition: () -> Bool) throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VigilKafka
 
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct KafkaRoundTripTests {
     @Test("Produce → consume round trip with keys, headers and compression", arguments: [
         KafkaProducerConfig.Compression.lz4, .zstd,
@@ -101,7 +101,7 @@ struct KafkaRoundTripTests {
     }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct KafkaProducerBehaviourTests {
     @Test("A bounded in-flight buffer applies back-pressure instead of failing")
     func backPressure() throws {

@@ -6,7 +6,7 @@ import VigilRuntime
 
 /// Interoperability with kcat, a Kafka client nobody here wrote: kcat produces readings that Vigil decodes,
 /// Vigil's window rows and dead letters are read back with kcat.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct KcatInteropTests {
     static let kcat = "/usr/bin/kcat"
 

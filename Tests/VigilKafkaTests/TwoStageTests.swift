@@ -4,7 +4,7 @@ import VigilCore
 import VigilKafka
 import VigilRuntime
 
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct TwoStageTests {
     @Test("Grades re-keyed by region through Kafka feed the heat-map stage: enterprises per grade per region and industry")
     func gradesToHeatmap() throws {

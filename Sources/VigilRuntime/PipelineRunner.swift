@@ -284,6 +284,9 @@ public final class PipelineRunner {
             s.alerts = stats.alertsByLevel
             s.anomalies = stats.anomaliesByDetector
             s.grades = stats.gradesByLevel
+            if let tables = job.profiles {
+                s.tableRecordsIgnored = ["setpoints": Int64(tables.rejectedSetpoints), "offline_notices": Int64(tables.rejectedOfflineNotices)]
+            }
             s.rowsByWindow = stats.rowsByWindow
             s.commits = stats.commits
             s.checkpoints = stats.checkpoints

@@ -2,8 +2,8 @@ import Foundation
 import VigilCore
 import VigilKafka
 
-// Units of points, and the clock of a partition whose whole input stopped (DESIGN.md: a partition with no data for `idle_timeout`
-// advances by processing time, so offline sensors are still detected).
+// Units of points, and the clock of a partition whose whole input stopped (DESIGN.md: a partition with no
+// data for `idle_timeout` advances by processing time, so offline sensors are still detected).
 extension StreamJob {
     /// Moves a silent partition's event-time clocks with the processing clock once it has had no readings
     /// for `idleTimeout`: to its latest event time plus the processing time since its last batch. Its points
@@ -13,7 +13,8 @@ extension StreamJob {
     /// This is processing time, like the windows' idle close: which poll does it depends on the wall clock.
     /// The records it produces are the ones event time would produce later (an offline record's time and id
     /// come from the point's last reading), except when the input resumes with a backlog whose event times
-    /// are within the idle span: then the points were marked offline although their readings were only late.
+    /// are within the idle span: then the points were marked offline although their readings were only late,
+    /// and an alarm raised in that backlog finds its response deadline already passed.
     func advanceIdle(partitionIndex i: Int, now: Int64) throws(KafkaError) {
         let state = partitions[i]
         guard let timeout = config.idleTimeout, let last = state.lastActivity, state.latestEventTime != .min else { return }

@@ -203,6 +203,7 @@ struct RunEndToEndTests {
         }
         #expect(readings == 723)
         #expect(metric(port, "vigil_assigned_partitions") == 3)
+        #expect(metric(port, "vigil_table_records_ignored_total") == 0)
         let (_, health, _) = try shell("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/healthz"])
         #expect(health == "ok\n")
 

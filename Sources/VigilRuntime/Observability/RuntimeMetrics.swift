@@ -28,6 +28,7 @@ public final class RuntimeMetrics: Sendable {
         public var alerts: [String: Int64] = [:]  // "raised AL2" → count
         public var anomalies: [String: Int64] = [:]  // detector → count
         public var grades: [String: Int64] = [:]  // level → count
+        public var tableRecordsIgnored: [String: Int64] = [:]  // table → inconsistent records ignored
         public var lag: [String: Int64] = [:]  // "topic/partition" → lag
         public var assignedPartitions = 0
         public var windowStateBytes = 0
@@ -97,6 +98,10 @@ public final class RuntimeMetrics: Sendable {
         family("vigil_grades_total", "counter", "Enterprise grade records produced (changes and heartbeats), by level.")
         if s.grades.isEmpty { sample("vigil_grades_total", [("level", "blue")], "0") }
         for (l, n) in s.grades.sorted(by: { $0.key < $1.key }) { sample("vigil_grades_total", [("level", l)], "\(n)") }
+        family("vigil_table_records_ignored_total", "counter", "Table records ignored as inconsistent (setpoints out of order, offline notices ending before they start), by table.")
+        for table in ["offline_notices", "setpoints"] {
+            sample("vigil_table_records_ignored_total", [("table", table)], "\(s.tableRecordsIgnored[table] ?? 0)")
+        }
         single("vigil_offset_commits_total", "counter", "Successful offset commits.", "\(s.commits)")
         single("vigil_checkpoints_total", "counter", "Checkpoint rounds written (snapshots stored, then offsets committed).", "\(s.checkpoints)")
         single("vigil_checkpoint_snapshots_total", "counter", "Partition snapshots written.", "\(s.snapshotsWritten)")

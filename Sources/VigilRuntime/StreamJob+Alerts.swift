@@ -90,12 +90,12 @@ extension StreamJob {
 
     /// Moves the alert book's clock to `t`: deadlines that pass produce `overdue`, acknowledgements in force
     /// `acknowledged` events (into `alertEvents`).
+    /// Runs per reading: nothing here copies or allocates unless an acknowledgement is looked up.
     func observeDeadlines(state: PartitionState, eventTime t: Int64, acknowledgements: [String: ProfileTable.Acknowledgement]?) {
-        let sensors = state.decoder.sensors
-        let ruleNames = config.alarmRules.map(\.rule.name)
         if let acknowledgements {
+            let ruleNames = alarmRuleNames
             state.alerts.observe(eventTime: t, into: &alertEvents) { slot, rule, raisedAt in
-                acknowledgements["\(sensors.key(for: slot))/\(ruleNames[rule])/\(raisedAt)"]?.time
+                acknowledgements["\(state.decoder.sensors.key(for: slot))/\(ruleNames[rule])/\(raisedAt)"]?.time
             }
         } else {
             state.alerts.observe(eventTime: t, into: &alertEvents)
@@ -104,6 +104,7 @@ extension StreamJob {
 
     /// Produces the alert book's events (`overdue`, `acknowledged`) in `alertEvents`.
     func produceAlertEvents(state: PartitionState, acknowledgements: [String: ProfileTable.Acknowledgement]?) throws(KafkaError) {
+        guard !alertEvents.isEmpty else { return }
         let sensors = state.decoder.sensors
         for e in alertEvents {
             let rule = config.alarmRules[e.rule].rule

@@ -255,9 +255,12 @@ public final class StreamJob {
 
     /// `config.permitUnitPattern`, compiled (nil: none, or not a regular expression; pipelines are validated).
     let unitRegex: NSRegularExpression?
+    /// The alarm rules' names, by rule index (alert ids).
+    let alarmRuleNames: [String]
 
     public init(config: StreamJobConfig) throws(KafkaError) {
         unitRegex = config.permitUnitPattern.flatMap { try? NSRegularExpression(pattern: $0) }
+        alarmRuleNames = config.alarmRules.map(\.rule.name)
         self.config = config
         var cc = KafkaConsumerConfig(bootstrapServers: config.brokers, groupID: config.groupID)
         cc.sessionTimeoutMs = config.sessionTimeoutMs

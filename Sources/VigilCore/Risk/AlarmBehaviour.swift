@@ -20,7 +20,7 @@ public struct AlarmBehaviour: Sendable {
         var weight = 1.0
     }
     var alarms: [Alarm] = []
-    var points: Set<UInt32> = []
+    /// The points of the enterprise that have reported, and when last (event time).
     var lastSeen: [UInt32: Int64] = [:]
     /// Starts of anomaly episodes (sensor, event time) within the window, and the points in one now.
     var pseudoAlarms: [(sensor: UInt32, at: Int64)] = []
@@ -30,8 +30,9 @@ public struct AlarmBehaviour: Sendable {
 
     /// A reading of `sensor` arrived at `t` (the point is online).
     public mutating func noteReading(sensor: UInt32, at t: Int64) {
-        points.insert(sensor)
-        if t > (lastSeen[sensor] ?? .min) { lastSeen[sensor] = t }
+        // One hash lookup per reading: the entry is created with `t` or raised to it in place.
+        @inline(__always) func raise(_ seen: inout Int64) { if t > seen { seen = t } }
+        raise(&lastSeen[sensor, default: t])
     }
 
     /// A reading of `sensor` at `t` that a statistical detector scored as anomalous (`true`) or not: the first
@@ -97,14 +98,14 @@ public struct AlarmBehaviour: Sendable {
         alarms.removeAll { ($0.clearedAt ?? .max) < since }
         pseudoAlarms.removeAll { $0.at < since }
         let recent = alarms.filter { ($0.clearedAt ?? now) >= since }
-        let online = Double(max(1, points.count))
+        let online = Double(max(1, lastSeen.count))
         var perSensor: [UInt32: Double] = [:]
         for a in recent { perSensor[a.sensor, default: 0] += 1 }
         let weightedAlarms = recent.reduce(0) { $0 + $1.weight }
         let cleared = recent.compactMap { a in a.clearedAt.map { $0 - a.raisedAt } }
         let meanClear = cleared.isEmpty ? 0 : cleared.reduce(0, +) / Int64(cleared.count)
         let longest = recent.map { ($0.clearedAt ?? now) - $0.raisedAt }.max() ?? 0
-        let offline = points.filter { now - (lastSeen[$0] ?? now) > staleAfter }.count
+        let offline = lastSeen.values.count { now - $0 > staleAfter }
         // With pseudo-alarms: a point counts as alarming with the weight of its strongest kind of episode.
         var weighted = perSensor
         var pseudoOnly: [UInt32: Double] = [:]

@@ -229,9 +229,8 @@ extension AlarmBehaviour {
             w.u32(sensor)
             w.i64(t)
         }
-        let extra = points.filter { lastSeen[$0] == nil }.sorted()
-        w.u64(UInt64(extra.count))
-        for p in extra { w.u32(p) }
+        // Points without a reading time (none since every point is noted with one; kept in the format).
+        w.u64(0)
         w.u64(UInt64(pseudoAlarms.count))
         for p in pseudoAlarms {
             w.u32(p.sensor)
@@ -255,10 +254,10 @@ extension AlarmBehaviour {
         for _ in 0..<m {
             let sensor = try r.u32()
             lastSeen[sensor] = try r.i64()
-            points.insert(sensor)
         }
+        // Points without a reading time: no writer produces them; they are skipped.
         let e = try r.count(minBytes: 4)
-        for _ in 0..<e { points.insert(try r.u32()) }
+        for _ in 0..<e { _ = try r.u32() }
         let p = try r.count(minBytes: 12)
         for _ in 0..<p {
             let sensor = try r.u32()

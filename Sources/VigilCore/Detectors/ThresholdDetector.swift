@@ -51,6 +51,11 @@ public struct ThresholdRule: Sendable, Hashable {
     /// setpoints on one side: the direction is the limits').
     @inline(__always)
     public func level(of value: Double, current: UInt8, limits: EffectiveLimits) -> UInt8 {
+        Self.level(of: value, current: current, limits: limits, deadband: deadband)
+    }
+
+    @inline(__always)
+    static func level(of value: Double, current: UInt8, limits: EffectiveLimits, deadband: Double) -> UInt8 {
         let level1 = limits.level1
         let level2 = limits.level2
         let high = limits.direction != 2
@@ -287,11 +292,26 @@ public struct ThresholdDetector: Sendable {
     /// Each rule's levels without adjustments, and whether one of its adjustments depends on permits.
     let baseLimits: [EffectiveLimits]
     let dependsOnPermits: [Bool]
+    /// What the per-reading loop reads of each rule, trivially copyable: copying a rule per reading would
+    /// retain and release its name and adjustments.
+    let cores: [Core]
+
+    struct Core {
+        var low: Bool
+        var adjusted: Bool
+        var deadband: Double
+        var onDelay: Int64
+        var offDelay: Int64
+        var sides: PointSetpoints?
+    }
 
     public init(rules: [ThresholdRule]) {
         self.rules = rules
         baseLimits = rules.map { EffectiveLimits($0) }
         dependsOnPermits = rules.map { $0.adjustments.contains(where: \.duringPermit) }
+        cores = rules.map {
+            Core(low: $0.direction == .low, adjusted: !$0.adjustments.isEmpty, deadband: $0.deadband, onDelay: $0.onDelay, offDelay: $0.offDelay, sides: $0.sides)
+        }
     }
 
     /// The rule bound to `slot` by an earlier ``process(_:into:ruleFor:)``, if any.
@@ -350,9 +370,9 @@ public struct ThresholdDetector: Sendable {
             }
             let t = batch.eventTime[i]
             let x = batch.value[i]
-            let rule = rules[r]
+            let rule = cores[r]
             var inForce = baseLimits[r]
-            if !rule.adjustments.isEmpty {
+            if rule.adjusted {
                 let local = t + context.utcOffset
                 let day = EventTime.floorDiv(local, 86_400_000)
                 if day != calendarDay {
@@ -361,11 +381,11 @@ public struct ThresholdDetector: Sendable {
                 }
                 let hour = Int((local - day * 86_400_000) / 3_600_000)
                 let permit = dependsOnPermits[r] && context.permitActive(enterprise: batch.enterprise[i], sensor: batch.sensor[i], at: t)
-                inForce = rule.limits(month: calendarMonth, hour: hour, permit: permit)
+                inForce = rules[r].limits(month: calendarMonth, hour: hour, permit: permit)
             }
             let current = state[slot]
             var target: UInt8
-            var low = rule.direction == .low
+            var low = rule.low
             if let points = slot < context.setpoints.count ? context.setpoints[slot] ?? rule.sides : rule.sides {
                 // Two-sided: an alarm stays on its side until it clears; from normal, the upper side first.
                 let upper = points.upper
@@ -373,10 +393,10 @@ public struct ThresholdDetector: Sendable {
                 if current > 0 {
                     low = lowSide[slot]
                     inForce = low ? lower : upper
-                    target = rule.level(of: x, current: current, limits: inForce)
+                    target = ThresholdRule.level(of: x, current: current, limits: inForce, deadband: rule.deadband)
                 } else {
-                    let up = rule.level(of: x, current: 0, limits: upper)
-                    let down = up > 0 ? 0 : rule.level(of: x, current: 0, limits: lower)
+                    let up = ThresholdRule.level(of: x, current: 0, limits: upper, deadband: rule.deadband)
+                    let down = up > 0 ? 0 : ThresholdRule.level(of: x, current: 0, limits: lower, deadband: rule.deadband)
                     // Normal: the side nearer the value (the first level set on each side decides).
                     let top = upper.level1.isNaN ? upper.level2 : upper.level1
                     let bottom = lower.level1.isNaN ? lower.level2 : lower.level1
@@ -385,7 +405,7 @@ public struct ThresholdDetector: Sendable {
                     target = max(up, down)
                 }
             } else {
-                target = rule.level(of: x, current: current, limits: inForce)
+                target = ThresholdRule.level(of: x, current: current, limits: inForce, deadband: rule.deadband)
             }
             limits.append(inForce)
             let unset = inForce.level1.isNaN && inForce.level2.isNaN && current == 0

@@ -355,19 +355,33 @@ public struct ThresholdDetector: Sendable {
         var maxSlot = -1
         for s in batch.sensor where Int(s) > maxSlot { maxSlot = Int(s) }
         if maxSlot >= ruleOf.count { grow(to: maxSlot + 1) }
-        limits.direction.reserveCapacity(n)
-        limits.level1.reserveCapacity(n)
-        limits.level2.reserveCapacity(n)
+        // The limit columns are sized first (no limits: `.none`) and written in place, not appended per reading.
+        limits.direction.append(contentsOf: repeatElement(0, count: n))
+        limits.level1.append(contentsOf: repeatElement(.nan, count: n))
+        limits.level2.append(contentsOf: repeatElement(.nan, count: n))
+        limits.direction.withUnsafeMutableBufferPointer { direction in
+            limits.level1.withUnsafeMutableBufferPointer { level1 in
+                limits.level2.withUnsafeMutableBufferPointer { level2 in
+                    processReadings(batch, into: &transitions, direction: direction, level1: level1, level2: level2, context: context, ruleFor: ruleFor)
+                }
+            }
+        }
+    }
+
+    /// The loop of ``process(_:into:limits:context:ruleFor:)``, writing the limits in force into the columns.
+    mutating func processReadings(
+        _ batch: ReadingBatch, into transitions: inout [AlarmTransition], direction: UnsafeMutableBufferPointer<UInt8>,
+        level1: UnsafeMutableBufferPointer<Double>, level2: UnsafeMutableBufferPointer<Double>, context: LimitContext,
+        ruleFor: (UInt32) -> Int?
+    ) {
+        let n = batch.count
         var calendarDay = Int64.min
         var calendarMonth = 0
         for i in 0..<n {
             let slot = Int(batch.sensor[i])
             if ruleOf[slot] == -2 { ruleOf[slot] = Int32(ruleFor(UInt32(slot)) ?? -1) }
             let r = Int(ruleOf[slot])
-            guard r >= 0 else {
-                limits.append(.none)
-                continue
-            }
+            guard r >= 0 else { continue }
             let t = batch.eventTime[i]
             let x = batch.value[i]
             let rule = cores[r]
@@ -407,7 +421,9 @@ public struct ThresholdDetector: Sendable {
             } else {
                 target = ThresholdRule.level(of: x, current: current, limits: inForce, deadband: rule.deadband)
             }
-            limits.append(inForce)
+            direction[i] = inForce.direction
+            level1[i] = inForce.level1
+            level2[i] = inForce.level2
             let unset = inForce.level1.isNaN && inForce.level2.isNaN && current == 0
             if unset != reportedUnset[slot] {
                 // A point whose other side is set reports its limits as that side's: unset means none at all.

@@ -1,5 +1,5 @@
 import Foundation
-import VigilCore
+public import VigilCore
 import VigilKafka
 
 /// `vigil explain`: the latest grade record of one enterprise, read from the grades topic, as a
@@ -48,7 +48,10 @@ public enum GradeExplainer: Sendable {
     }
 
     /// The explanation of one grade record (the `risk.grades` v1 schema).
-    public static func explain(_ g: [String: Any]) -> String {
+    ///
+    /// - Parameter weights: The pipeline's O, H and Q weights (`risk.operations`, `risk.hazards`,
+    ///   `risk.data_quality`), printed next to those factors (the record carries the factors, not the weights).
+    public static func explain(_ g: [String: Any], weights: FactorWeights = FactorWeights()) -> String {
         func num(_ any: Any?) -> Double? { (any as? NSNumber)?.doubleValue }
         func f(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "n/a" }
         let factors = g["factors"] as? [String: Any] ?? [:]
@@ -105,8 +108,18 @@ public enum GradeExplainer: Sendable {
         }
         let permits = (inputs["active_permits"] as? NSNumber)?.intValue ?? 0
         let hazards = (inputs["open_hazards"] as? NSNumber)?.intValue ?? 0
-        line("  O  operations load      \(f(o).padded(6))  \(permits) special-work permit(s) valid: 特级动火 15, 一级 8, 二级 3, 受限空间 8, 开停车 10, 检维修 5; cap 30 (§4.3)")
-        line("  H  hidden hazards       \(f(h).padded(6))  \(hazards) open: major +20 each, general past deadline +3 each; cap 30 (§4.3)")
+        // The permit kinds' weights, the domain's kinds first with their names.
+        let names = [
+            ("hot_work_special", "特级动火"), ("hot_work_1", "一级"), ("hot_work_2", "二级"), ("confined_space", "受限空间"), ("startup", "开停车"),
+            ("trial_production", "试生产"), ("maintenance", "检维修"),
+        ]
+        let known = Set(names.map(\.0))
+        let kinds =
+            names.compactMap { kind, name in weights.permits[kind].map { "\(name) \(f($0, 0))" } }
+            + weights.permits.keys.filter { !known.contains($0) }.sorted().map { "\($0) \(f(weights.permits[$0], 0))" }
+        line("  O  operations load      \(f(o).padded(6))  \(permits) special-work permit(s) valid: \(kinds.joined(separator: ", ")); cap \(f(weights.operationsCap, 0)) (§4.3)")
+        line(
+            "  H  hidden hazards       \(f(h).padded(6))  \(hazards) open: major +\(f(weights.openMajorHazard, 0)) each, general past deadline +\(f(weights.overdueGeneralHazard, 0)) each; cap \(f(weights.hazardsCap, 0)) (§4.3)")
         let overrides = inputs["overrides"] as? [String] ?? ((inputs["overdue_major_hazard"] as? Bool) == true ? ["overdue_major_hazard"] : [])
         for o in overrides {
             switch o {
@@ -132,11 +145,11 @@ public enum GradeExplainer: Sendable {
         }
         let commitment =
             switch inputs["commitment_missing"] as? Bool {
-            case true: "; today's safety commitment is missing (+5)"
+            case true: "; today's safety commitment is missing (+\(f(weights.missingCommitment, 0)))"
             case false: "; today's safety commitment is filed"
             default: ""
             }
-        line("  Q  data quality         \(f(q).padded(6))  offline share \(f(num(inputs["offline_share"]), 2)) × 20 (§5)\(commitment)")
+        line("  Q  data quality         \(f(q).padded(6))  offline share \(f(num(inputs["offline_share"]), 2)) × \(f(weights.offlineWeight, 0)) (§5)\(commitment)")
         let credit = num(inputs["credit_score"]).map { "credit score \(f($0)) (grade \(inputs["credit_grade"] as? String ?? "?")) → weight × (100 − score) / 100 (§7.2)" }
         line("  C  credit               \(f(c).padded(6))  \(credit ?? "no credit score in the profile")")
         line("")

@@ -80,6 +80,18 @@ struct CommitmentTests {
         let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
         for g in grades { #expect(schema.validate(json: try JSONSerialization.data(withJSONObject: g)).isEmpty) }
         let last = try #require(grades.last { $0["enterprise"] as? String == "E1" })
-        #expect(GradeExplainer.explain(last).contains("today's safety commitment is missing"))
+        let explained = GradeExplainer.explain(last)
+        #expect(explained.contains("today's safety commitment is missing (+5)") && explained.contains("× 20 (§5)"), "\(explained)")
+        #expect(explained.contains("特级动火 15, 一级 8, 二级 3, 受限空间 8, 开停车 10, 试生产 10, 检维修 5; cap 30"), "\(explained)")
+        // The explanation prints the pipeline's weights, not the defaults.
+        var weights = FactorWeights()
+        weights.missingCommitment = 7
+        weights.offlineWeight = 12
+        weights.permits = ["hot_work_1": 9, "lifting": 2]
+        weights.operationsCap = 25
+        weights.openMajorHazard = 18
+        let custom = GradeExplainer.explain(last, weights: weights)
+        #expect(custom.contains("today's safety commitment is missing (+7)") && custom.contains("× 12 (§5)"), "\(custom)")
+        #expect(custom.contains("valid: 一级 9, lifting 2; cap 25") && custom.contains("major +18 each"), "\(custom)")
     }
 }

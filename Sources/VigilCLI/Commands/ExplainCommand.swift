@@ -40,7 +40,7 @@ struct ExplainCommand: AsyncParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
                 return String(decoding: data, as: UTF8.self)
             }
-            return GradeExplainer.explain(record)
+            return GradeExplainer.explain(record, weights: spec.risk.factors)
         }
         print(text, terminator: wantJSON ? "\n" : "")
     }

@@ -60,9 +60,18 @@ public enum W1Runner: Sendable {
 
     /// W1 plus, for every reading, a two-level threshold rule and the anomaly scorer (what a pipeline with
     /// sensor types does per reading). Returns the outcome and the number of readings scored ≥ 0.6.
-    public static func runWithDetectors(batches: [ReadingBatch], spec: WindowSpec, expectedSensors: Int = W1Workload.sensors)
-        -> (Outcome, Int)
-    {
+    ///
+    /// - Parameter grading: Also grade the enterprises as the job does, without tables and records: every
+    ///   reading, alarm transition and anomaly episode goes into its enterprise's 24 h alarm behaviour, and the
+    ///   grade is evaluated at each alarm transition and once per minute of event time (the second element then
+    ///   also counts the grade changes, so that nothing is optimised away).
+    public static func runWithDetectors(
+        batches: [ReadingBatch], spec: WindowSpec, expectedSensors: Int = W1Workload.sensors, grading: Bool = false
+    ) -> (Outcome, Int) {
+        var behaviour: [AlarmBehaviour] = []
+        var graders: [RiskGrader] = []
+        var nextEvaluation: [Int64] = []
+        var gradeChanges = 0
         var detector = ThresholdDetector(rules: [ThresholdRule(name: "w1", level1: 40, level2: 50, deadband: 1)])
         var scorer = AnomalyScorer()
         scorer.reserve(sensors: expectedSensors)
@@ -77,13 +86,46 @@ public enum W1Runner: Sendable {
         var outcome = run(batches: batches, spec: spec, expectedSensors: expectedSensors, onStart: {}, onStop: {})
         for batch in batches {
             detector.process(batch, into: &transitions, limits: &limits, context: context) { _ in 0 }
-            transitions.removeAll(keepingCapacity: true)
             scorer.score(batch, limits: limits, into: &scores)
             for s in scores.score where s >= 0.6 { flagged += 1 }
+            if grading {
+                var tp = 0
+                for k in 0..<batch.count {
+                    let e = Int(batch.enterprise[k])
+                    if e >= behaviour.count {
+                        let n = e + 1 - behaviour.count
+                        behaviour.append(contentsOf: repeatElement(AlarmBehaviour(), count: n))
+                        graders.append(contentsOf: repeatElement(RiskGrader(), count: n))
+                        nextEvaluation.append(contentsOf: repeatElement(.min, count: n))
+                    }
+                    let t = batch.eventTime[k]
+                    let sensor = batch.sensor[k]
+                    var due = t >= nextEvaluation[e]
+                    while tp < transitions.count && transitions[tp].sensor == sensor && transitions[tp].time == t {
+                        behaviour[e].note(transitions[tp], weight: transitions[tp].to == 2 ? 2 : 1)
+                        due = true
+                        tp += 1
+                    }
+                    behaviour[e].noteReading(sensor: sensor, at: t)
+                    let anomalous = scores.score[k] >= 0.6 && scores.detector[k] != .threshold && scores.detector[k] != .dataGap
+                    behaviour[e].noteAnomaly(sensor: sensor, at: t, anomalous: anomalous)
+                    if due {
+                        nextEvaluation[e] = (EventTime.floorDiv(t, 60_000) + 1) * 60_000
+                        let indicators = behaviour[e].indicators(at: t)
+                        var inputs = RiskInputs()
+                        let alarm = indicators.alarmScore
+                        inputs.alarm = max(alarm.alarms, alarm.withPseudo)
+                        inputs.dataQuality = 20 * indicators.offlineShare
+                        let before = graders[e].level
+                        if graders[e].update(inputs, at: t) != before { gradeChanges += 1 }
+                    }
+                }
+            }
+            transitions.removeAll(keepingCapacity: true)
         }
         let elapsed = clock.now - start
         outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return (outcome, flagged)
+        return (outcome, flagged + gradeChanges)
     }
 
     /// The checksum contribution of a set of rows (the "sink" of the benchmark).

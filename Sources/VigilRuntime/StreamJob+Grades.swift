@@ -47,12 +47,12 @@ extension StreamJob {
                 due = true
                 tp += 1
             }
-            risk.behaviour.noteReading(sensor: sensor, at: t)
+            var anomalous: Bool? = nil
             if scored {
                 let detector = anomalyScores.detector[k]
-                let anomalous = anomalyScores.score[k] >= config.anomalyFloor && detector != .threshold && detector != .dataGap
-                risk.behaviour.noteAnomaly(sensor: sensor, at: t, anomalous: anomalous)
+                anomalous = anomalyScores.score[k] >= config.anomalyFloor && detector != .threshold && detector != .dataGap
             }
+            risk.behaviour.noteReading(sensor: sensor, at: t, anomalous: anomalous)
             if due {
                 risk.nextEvaluation = (EventTime.floorDiv(t, config.gradeEvaluation) &+ 1) &* config.gradeEvaluation
                 try evaluate(&risk, enterprise: UInt32(e), at: t, state: state)

@@ -20,28 +20,51 @@ public struct AlarmBehaviour: Sendable {
         var weight = 1.0
     }
     var alarms: [Alarm] = []
-    /// The points of the enterprise that have reported, and when last (event time).
-    var lastSeen: [UInt32: Int64] = [:]
-    /// Starts of anomaly episodes (sensor, event time) within the window, and the points in one now.
+    /// The points of the enterprise that have reported: when last (event time), and whether they are in an
+    /// anomaly episode now. One entry per point, so a reading costs one hash lookup.
+    var points: [UInt32: Point] = [:]
+    struct Point: Sendable {
+        var lastSeen: Int64
+        var anomalous: Bool
+    }
+    /// Starts of anomaly episodes (sensor, event time) within the window.
     var pseudoAlarms: [(sensor: UInt32, at: Int64)] = []
-    var anomalous: Set<UInt32> = []
+    /// Points in an anomaly episode that have not reported a reading (only through ``noteAnomaly(sensor:at:anomalous:)``
+    /// alone; the job notes both together).
+    var anomalousUnseen: Set<UInt32> = []
 
     public init(window: Int64 = 86_400_000) { self.window = window }
 
-    /// A reading of `sensor` arrived at `t` (the point is online).
-    public mutating func noteReading(sensor: UInt32, at t: Int64) {
-        // One hash lookup per reading: the entry is created with `t` or raised to it in place.
-        @inline(__always) func raise(_ seen: inout Int64) { if t > seen { seen = t } }
-        raise(&lastSeen[sensor, default: t])
+    /// A reading of `sensor` arrived at `t` (the point is online); `anomalous`: whether a statistical detector
+    /// scored it as anomalous (nil: not scored). The first anomalous reading after a normal one starts an
+    /// episode (a pseudo-alarm). One hash lookup: the point's entry is created or updated in place.
+    public mutating func noteReading(sensor: UInt32, at t: Int64, anomalous isAnomalous: Bool? = nil) {
+        var started = false
+        // Almost always empty: then no hashing here.
+        let wasAnomalous = !anomalousUnseen.isEmpty && anomalousUnseen.contains(sensor)
+        @inline(__always) func update(_ p: inout Point) {
+            if t > p.lastSeen { p.lastSeen = t }
+            guard let isAnomalous else { return }
+            started = isAnomalous && !p.anomalous
+            p.anomalous = isAnomalous
+        }
+        update(&points[sensor, default: Point(lastSeen: t, anomalous: wasAnomalous)])
+        if wasAnomalous { anomalousUnseen.remove(sensor) }
+        if started { pseudoAlarms.append((sensor, t)) }
     }
 
-    /// A reading of `sensor` at `t` that a statistical detector scored as anomalous (`true`) or not: the first
-    /// anomalous reading after a normal one starts an episode (a pseudo-alarm).
+    /// A reading of `sensor` at `t` that a statistical detector scored as anomalous (`true`) or not (see
+    /// ``noteReading(sensor:at:anomalous:)``, which notes both at once).
     public mutating func noteAnomaly(sensor: UInt32, at t: Int64, anomalous isAnomalous: Bool) {
-        if isAnomalous {
-            if anomalous.insert(sensor).inserted { pseudoAlarms.append((sensor, t)) }
-        } else if !anomalous.isEmpty {
-            anomalous.remove(sensor)
+        if points[sensor] != nil {
+            var started = false
+            if isAnomalous && points[sensor]?.anomalous == false { started = true }
+            points[sensor]?.anomalous = isAnomalous
+            if started { pseudoAlarms.append((sensor, t)) }
+        } else if isAnomalous {
+            if anomalousUnseen.insert(sensor).inserted { pseudoAlarms.append((sensor, t)) }
+        } else {
+            anomalousUnseen.remove(sensor)
         }
     }
 
@@ -98,14 +121,14 @@ public struct AlarmBehaviour: Sendable {
         alarms.removeAll { ($0.clearedAt ?? .max) < since }
         pseudoAlarms.removeAll { $0.at < since }
         let recent = alarms.filter { ($0.clearedAt ?? now) >= since }
-        let online = Double(max(1, lastSeen.count))
+        let online = Double(max(1, points.count))
         var perSensor: [UInt32: Double] = [:]
         for a in recent { perSensor[a.sensor, default: 0] += 1 }
         let weightedAlarms = recent.reduce(0) { $0 + $1.weight }
         let cleared = recent.compactMap { a in a.clearedAt.map { $0 - a.raisedAt } }
         let meanClear = cleared.isEmpty ? 0 : cleared.reduce(0, +) / Int64(cleared.count)
         let longest = recent.map { ($0.clearedAt ?? now) - $0.raisedAt }.max() ?? 0
-        let offline = lastSeen.values.count { now - $0 > staleAfter }
+        let offline = points.values.count { now - $0.lastSeen > staleAfter }
         // With pseudo-alarms: a point counts as alarming with the weight of its strongest kind of episode.
         var weighted = perSensor
         var pseudoOnly: [UInt32: Double] = [:]

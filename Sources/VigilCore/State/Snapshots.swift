@@ -223,11 +223,11 @@ extension AlarmBehaviour {
             w.optionalI64(a.clearedAt)
             w.f64(a.weight)
         }
-        let seen = lastSeen.sorted { $0.key < $1.key }
+        let seen = points.sorted { $0.key < $1.key }
         w.u64(UInt64(seen.count))
-        for (sensor, t) in seen {
+        for (sensor, p) in seen {
             w.u32(sensor)
-            w.i64(t)
+            w.i64(p.lastSeen)
         }
         // Points without a reading time (none since every point is noted with one; kept in the format).
         w.u64(0)
@@ -236,7 +236,7 @@ extension AlarmBehaviour {
             w.u32(p.sensor)
             w.i64(p.at)
         }
-        let inEpisode = anomalous.sorted()
+        let inEpisode = (points.filter(\.value.anomalous).map(\.key) + anomalousUnseen).sorted()
         w.u64(UInt64(inEpisode.count))
         for s in inEpisode { w.u32(s) }
     }
@@ -253,7 +253,7 @@ extension AlarmBehaviour {
         let m = try r.count(minBytes: 12)
         for _ in 0..<m {
             let sensor = try r.u32()
-            lastSeen[sensor] = try r.i64()
+            points[sensor] = Point(lastSeen: try r.i64(), anomalous: false)
         }
         // Points without a reading time: no writer produces them; they are skipped.
         let e = try r.count(minBytes: 4)
@@ -264,7 +264,10 @@ extension AlarmBehaviour {
             pseudoAlarms.append((sensor, try r.i64()))
         }
         let a = try r.count(minBytes: 4)
-        for _ in 0..<a { anomalous.insert(try r.u32()) }
+        for _ in 0..<a {
+            let sensor = try r.u32()
+            if points[sensor] != nil { points[sensor]?.anomalous = true } else { anomalousUnseen.insert(sensor) }
+        }
     }
 }
 

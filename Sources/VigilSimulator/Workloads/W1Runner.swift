@@ -106,9 +106,8 @@ public enum W1Runner: Sendable {
                         due = true
                         tp += 1
                     }
-                    behaviour[e].noteReading(sensor: sensor, at: t)
                     let anomalous = scores.score[k] >= 0.6 && scores.detector[k] != .threshold && scores.detector[k] != .dataGap
-                    behaviour[e].noteAnomaly(sensor: sensor, at: t, anomalous: anomalous)
+                    behaviour[e].noteReading(sensor: sensor, at: t, anomalous: anomalous)
                     if due {
                         nextEvaluation[e] = (EventTime.floorDiv(t, 60_000) + 1) * 60_000
                         let indicators = behaviour[e].indicators(at: t)

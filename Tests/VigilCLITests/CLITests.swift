@@ -30,10 +30,22 @@ func runVigil(_ arguments: [String]) throws -> (status: Int32, out: String, err:
         #expect(object?["allocs_per_record"] != nil)
     }
 
+    @Test func benchCoreWithDetectorsAndGrading() throws {
+        let r = try runVigil(["bench", "core", "--records", "1200000", "--repeat", "1", "--detectors", "--grading"])
+        #expect(r.status == 0, "stderr: \(r.err)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
+        #expect(object?["workload"] as? String == "W1+detectors+grading")
+        #expect((object?["cost_ratio"] as? Double ?? 0) > 1)
+        // 30 readings per sensor, 20 of them warm-up: some are flagged, and nothing is optimised away.
+        #expect((object?["flagged_plus_grade_changes"] as? Int ?? 0) > 0)
+    }
+
     @Test func invalidOptionsFailWithAMessage() throws {
         let r = try runVigil(["bench", "core", "--records", "0"])
         #expect(r.status != 0)
         #expect(r.err.contains("--records must be > 0"))
+        let grading = try runVigil(["bench", "core", "--grading"])
+        #expect(grading.status != 0 && grading.err.contains("--grading needs --detectors"), "\(grading.err)")
     }
 
     @Test("vigil demo --duration 10s runs broker, simulator and pipeline, exits 0 and summarises non-zero counts")

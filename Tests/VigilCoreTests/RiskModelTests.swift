@@ -1,5 +1,6 @@
 import Testing
 import VigilCore
+import VigilTesting
 
 @Suite struct MajorHazardTests {
     @Test("GB 18218-2018 worked example: SO₂ q = 200 t, Q = 20 t, β = 2, 60 people exposed → R = 30, 三级")
@@ -171,5 +172,44 @@ import VigilCore
         restored.noteAnomaly(sensor: 3, at: 90_060_000, anomalous: true)
         #expect(b.indicators(at: 90_100_000) == restored.indicators(at: 90_100_000))
         #expect(restored.indicators(at: 90_100_000).pseudoAlarms == 1, "the episode that was going on continues")
+    }
+
+    @Test("A reading noted with its anomaly verdict in one call equals noting them apart, also for points first seen by an anomaly and across a snapshot")
+    func combinedNoteEqualsSeparateNotes() throws {
+        // Events: (time, sensor, reading?, verdict?); a verdict without a reading is an anomaly noted alone.
+        var rng = TestRandom(seed: 29)
+        var events: [(t: Int64, sensor: UInt32, reading: Bool, verdict: Bool?)] = []
+        var t: Int64 = 0
+        for _ in 0..<3_000 {
+            t += Int64(rng.int(in: 0...30_000))
+            let sensor = UInt32(rng.int(in: 0...11)) + (rng.bool(0.1) ? 100 : 0)
+            if rng.bool(0.05) {
+                events.append((t, sensor, false, rng.bool(0.5)))
+            } else {
+                events.append((t, sensor, true, rng.bool(0.2) ? nil : rng.bool(0.3)))
+            }
+        }
+        var together = AlarmBehaviour()
+        var apart = AlarmBehaviour()
+        for (k, e) in events.enumerated() {
+            if e.reading {
+                together.noteReading(sensor: e.sensor, at: e.t, anomalous: e.verdict)
+                apart.noteReading(sensor: e.sensor, at: e.t)
+                if let verdict = e.verdict { apart.noteAnomaly(sensor: e.sensor, at: e.t, anomalous: verdict) }
+            } else {
+                together.noteAnomaly(sensor: e.sensor, at: e.t, anomalous: e.verdict!)
+                apart.noteAnomaly(sensor: e.sensor, at: e.t, anomalous: e.verdict!)
+            }
+            if k == 1_500 {
+                var w = SnapshotWriter()
+                together.write(to: &w)
+                var r = SnapshotReader(w.bytes)
+                together = try AlarmBehaviour(reading: &r)
+            }
+            if k % 500 == 0 { #expect(together.indicators(at: e.t, staleAfter: 600_000) == apart.indicators(at: e.t, staleAfter: 600_000), "event \(k)") }
+        }
+        let a = together.indicators(at: t, staleAfter: 600_000)
+        #expect(a == apart.indicators(at: t, staleAfter: 600_000))
+        #expect(a.pseudoAlarms > 50, "\(a.pseudoAlarms) episodes: the comparison is not vacuous")
     }
 }

@@ -29,8 +29,8 @@ public struct AlarmBehaviour: Sendable {
     }
     /// Starts of anomaly episodes (sensor, event time) within the window.
     var pseudoAlarms: [(sensor: UInt32, at: Int64)] = []
-    /// Points in an anomaly episode that have not reported a reading (only through ``noteAnomaly(sensor:at:anomalous:)``
-    /// alone; the job notes both together).
+    /// Points in an anomaly episode that have not reported a reading (possible only through
+    /// ``noteAnomaly(sensor:at:anomalous:)`` alone; the job notes a reading and its verdict together).
     var anomalousUnseen: Set<UInt32> = []
 
     public init(window: Int64 = 86_400_000) { self.window = window }

@@ -52,7 +52,17 @@ extension StreamJob {
                 let detector = anomalyScores.detector[k]
                 anomalous = anomalyScores.score[k] >= config.anomalyFloor && detector != .threshold && detector != .dataGap
             }
-            risk.behaviour.noteReading(sensor: sensor, at: t, anomalous: anomalous)
+            // The point's position in its enterprise's alarm behaviour, kept per sensor slot (no lookup per reading).
+            let s = Int(sensor)
+            if s >= state.pointPosition.count {
+                state.pointPosition.append(contentsOf: repeatElement(-1, count: s + 1 - state.pointPosition.count))
+                state.pointEnterprise.append(contentsOf: repeatElement(0, count: s + 1 - state.pointEnterprise.count))
+            }
+            if state.pointPosition[s] < 0 || state.pointEnterprise[s] != UInt32(e) {
+                state.pointPosition[s] = Int32(risk.behaviour.point(sensor: sensor, at: t))
+                state.pointEnterprise[s] = UInt32(e)
+            }
+            risk.behaviour.noteReading(point: Int(state.pointPosition[s]), at: t, anomalous: anomalous)
             if due {
                 risk.nextEvaluation = (EventTime.floorDiv(t, config.gradeEvaluation) &+ 1) &* config.gradeEvaluation
                 try evaluate(&risk, enterprise: UInt32(e), at: t, state: state)

@@ -199,6 +199,10 @@ public final class StreamJob {
         /// enterprises that fell silent.
         var gradeTime: Int64 = .min
         var nextSilentCheck: Int64 = .min
+        /// Per sensor slot: its position in its enterprise's alarm behaviour (-1: not known yet; not
+        /// snapshotted, positions are found again after a restore), and that enterprise.
+        var pointPosition: [Int32] = []
+        var pointEnterprise: [UInt32] = []
         /// Processing time of the last batch with readings (or of the assignment), and the latest event time
         /// read: the partition's clock once its whole input stops (see `advanceIdle`).
         var lastActivity: Int64? = nil

@@ -20,13 +20,12 @@ public struct AlarmBehaviour: Sendable {
         var weight = 1.0
     }
     var alarms: [Alarm] = []
-    /// The points of the enterprise that have reported: when last (event time), and whether they are in an
-    /// anomaly episode now. One entry per point, so a reading costs one hash lookup.
-    var points: [UInt32: Point] = [:]
-    struct Point: Sendable {
-        var lastSeen: Int64
-        var anomalous: Bool
-    }
+    /// The points of the enterprise that have reported, in the order first seen (a point keeps its position),
+    /// when last (event time), and whether they are in an anomaly episode now; `position` finds a point.
+    var sensors: [UInt32] = []
+    var lastSeen: [Int64] = []
+    var anomalous: [Bool] = []
+    var position: [UInt32: Int32] = [:]
     /// Starts of anomaly episodes (sensor, event time) within the window.
     var pseudoAlarms: [(sensor: UInt32, at: Int64)] = []
     /// Points in an anomaly episode that have not reported a reading (possible only through
@@ -35,32 +34,40 @@ public struct AlarmBehaviour: Sendable {
 
     public init(window: Int64 = 86_400_000) { self.window = window }
 
+    /// The position of `sensor` among the points, adding it with a first reading at `t` if it is new. A
+    /// position never changes, so a caller that sees the same sensors again can keep it and use
+    /// ``noteReading(point:at:anomalous:)`` without a lookup (positions are not kept across a snapshot).
+    public mutating func point(sensor: UInt32, at t: Int64) -> Int {
+        if let p = position[sensor] { return Int(p) }
+        let p = sensors.count
+        position[sensor] = Int32(p)
+        sensors.append(sensor)
+        lastSeen.append(t)
+        anomalous.append(!anomalousUnseen.isEmpty && anomalousUnseen.remove(sensor) != nil)
+        return p
+    }
+
     /// A reading of `sensor` arrived at `t` (the point is online); `anomalous`: whether a statistical detector
     /// scored it as anomalous (nil: not scored). The first anomalous reading after a normal one starts an
-    /// episode (a pseudo-alarm). One hash lookup: the point's entry is created or updated in place.
+    /// episode (a pseudo-alarm).
     public mutating func noteReading(sensor: UInt32, at t: Int64, anomalous isAnomalous: Bool? = nil) {
-        var started = false
-        // Almost always empty: then no hashing here.
-        let wasAnomalous = !anomalousUnseen.isEmpty && anomalousUnseen.contains(sensor)
-        @inline(__always) func update(_ p: inout Point) {
-            if t > p.lastSeen { p.lastSeen = t }
-            guard let isAnomalous else { return }
-            started = isAnomalous && !p.anomalous
-            p.anomalous = isAnomalous
-        }
-        update(&points[sensor, default: Point(lastSeen: t, anomalous: wasAnomalous)])
-        if wasAnomalous { anomalousUnseen.remove(sensor) }
-        if started { pseudoAlarms.append((sensor, t)) }
+        noteReading(point: point(sensor: sensor, at: t), at: t, anomalous: isAnomalous)
+    }
+
+    /// ``noteReading(sensor:at:anomalous:)`` for the point at `p` (from ``point(sensor:at:)``): no lookup.
+    public mutating func noteReading(point p: Int, at t: Int64, anomalous isAnomalous: Bool?) {
+        if t > lastSeen[p] { lastSeen[p] = t }
+        guard let isAnomalous else { return }
+        if isAnomalous && !anomalous[p] { pseudoAlarms.append((sensors[p], t)) }
+        anomalous[p] = isAnomalous
     }
 
     /// A reading of `sensor` at `t` that a statistical detector scored as anomalous (`true`) or not (see
     /// ``noteReading(sensor:at:anomalous:)``, which notes both at once).
     public mutating func noteAnomaly(sensor: UInt32, at t: Int64, anomalous isAnomalous: Bool) {
-        if points[sensor] != nil {
-            var started = false
-            if isAnomalous && points[sensor]?.anomalous == false { started = true }
-            points[sensor]?.anomalous = isAnomalous
-            if started { pseudoAlarms.append((sensor, t)) }
+        if let p = position[sensor].map(Int.init) {
+            if isAnomalous && !anomalous[p] { pseudoAlarms.append((sensor, t)) }
+            anomalous[p] = isAnomalous
         } else if isAnomalous {
             if anomalousUnseen.insert(sensor).inserted { pseudoAlarms.append((sensor, t)) }
         } else {
@@ -121,14 +128,14 @@ public struct AlarmBehaviour: Sendable {
         alarms.removeAll { ($0.clearedAt ?? .max) < since }
         pseudoAlarms.removeAll { $0.at < since }
         let recent = alarms.filter { ($0.clearedAt ?? now) >= since }
-        let online = Double(max(1, points.count))
+        let online = Double(max(1, sensors.count))
         var perSensor: [UInt32: Double] = [:]
         for a in recent { perSensor[a.sensor, default: 0] += 1 }
         let weightedAlarms = recent.reduce(0) { $0 + $1.weight }
         let cleared = recent.compactMap { a in a.clearedAt.map { $0 - a.raisedAt } }
         let meanClear = cleared.isEmpty ? 0 : cleared.reduce(0, +) / Int64(cleared.count)
         let longest = recent.map { ($0.clearedAt ?? now) - $0.raisedAt }.max() ?? 0
-        let offline = points.values.count { now - $0.lastSeen > staleAfter }
+        let offline = lastSeen.count { now - $0 > staleAfter }
         // With pseudo-alarms: a point counts as alarming with the weight of its strongest kind of episode.
         var weighted = perSensor
         var pseudoOnly: [UInt32: Double] = [:]

@@ -223,11 +223,11 @@ extension AlarmBehaviour {
             w.optionalI64(a.clearedAt)
             w.f64(a.weight)
         }
-        let seen = points.sorted { $0.key < $1.key }
+        let seen = sensors.indices.sorted { sensors[$0] < sensors[$1] }
         w.u64(UInt64(seen.count))
-        for (sensor, p) in seen {
-            w.u32(sensor)
-            w.i64(p.lastSeen)
+        for p in seen {
+            w.u32(sensors[p])
+            w.i64(lastSeen[p])
         }
         // Points without a reading time (none since every point is noted with one; kept in the format).
         w.u64(0)
@@ -236,7 +236,7 @@ extension AlarmBehaviour {
             w.u32(p.sensor)
             w.i64(p.at)
         }
-        let inEpisode = (points.filter(\.value.anomalous).map(\.key) + anomalousUnseen).sorted()
+        let inEpisode = (sensors.indices.filter { anomalous[$0] }.map { sensors[$0] } + anomalousUnseen).sorted()
         w.u64(UInt64(inEpisode.count))
         for s in inEpisode { w.u32(s) }
     }
@@ -253,7 +253,8 @@ extension AlarmBehaviour {
         let m = try r.count(minBytes: 12)
         for _ in 0..<m {
             let sensor = try r.u32()
-            points[sensor] = Point(lastSeen: try r.i64(), anomalous: false)
+            let t = try r.i64()
+            lastSeen[point(sensor: sensor, at: t)] = t
         }
         // Points without a reading time: no writer produces them; they are skipped.
         let e = try r.count(minBytes: 4)
@@ -266,7 +267,7 @@ extension AlarmBehaviour {
         let a = try r.count(minBytes: 4)
         for _ in 0..<a {
             let sensor = try r.u32()
-            if points[sensor] != nil { points[sensor]?.anomalous = true } else { anomalousUnseen.insert(sensor) }
+            if let p = position[sensor] { anomalous[Int(p)] = true } else { anomalousUnseen.insert(sensor) }
         }
     }
 }

@@ -72,6 +72,8 @@ public enum W1Runner: Sendable {
         var graders: [RiskGrader] = []
         var nextEvaluation: [Int64] = []
         var gradeChanges = 0
+        // Per sensor slot, its position in its enterprise's alarm behaviour (W1's sensors keep their enterprise).
+        var pointPosition: [Int32] = []
         var detector = ThresholdDetector(rules: [ThresholdRule(name: "w1", level1: 40, level2: 50, deadband: 1)])
         var scorer = AnomalyScorer()
         scorer.reserve(sensors: expectedSensors)
@@ -107,7 +109,10 @@ public enum W1Runner: Sendable {
                         tp += 1
                     }
                     let anomalous = scores.score[k] >= 0.6 && scores.detector[k] != .threshold && scores.detector[k] != .dataGap
-                    behaviour[e].noteReading(sensor: sensor, at: t, anomalous: anomalous)
+                    let s = Int(sensor)
+                    if s >= pointPosition.count { pointPosition.append(contentsOf: repeatElement(-1, count: s + 1 - pointPosition.count)) }
+                    if pointPosition[s] < 0 { pointPosition[s] = Int32(behaviour[e].point(sensor: sensor, at: t)) }
+                    behaviour[e].noteReading(point: Int(pointPosition[s]), at: t, anomalous: anomalous)
                     if due {
                         nextEvaluation[e] = (EventTime.floorDiv(t, 60_000) + 1) * 60_000
                         let indicators = behaviour[e].indicators(at: t)

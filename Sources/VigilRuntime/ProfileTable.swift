@@ -85,6 +85,15 @@ final class ProfileTable {
     private(set) var acknowledgements: [String: Acknowledgement] = [:]
     private var newestAcknowledgement: Int64 = .min
     private var acknowledgementsAtLastPrune = 0
+    /// Permits and offline notices that ended more than ``expiredRetention`` before the latest end read are
+    /// forgotten (they no longer count anywhere), so the tables do not grow without bound over months.
+    static let expiredRetention: Int64 = 7 * 86_400_000
+    private var latestPermitEnd: Int64 = .min
+    private var permitsKept = 0
+    private var permitsAtLastPrune = 0
+    private var latestNoticeEnd: Int64 = .min
+    private var noticesKept = 0
+    private var noticesAtLastPrune = 0
     /// Counts applied records (a change marker for derived tables).
     private(set) var version = 0
     let profilesTopic: String?
@@ -152,6 +161,17 @@ final class ProfileTable {
         (start..<sensors.count).map { setpoints[sensors.key(for: UInt32($0))]?.levels }
     }
 
+    /// Keeps the entries of a table (enterprise → id → entry) for which `keep` holds; returns how many remain.
+    static func prune<Entry>(_ table: inout [String: [String: Entry]], keep: (Entry) -> Bool) -> Int {
+        var remaining = 0
+        for enterprise in Array(table.keys) {
+            let kept = table[enterprise]!.filter { keep($0.value) }
+            table[enterprise] = kept.isEmpty ? nil : kept
+            remaining += kept.count
+        }
+        return remaining
+    }
+
     /// Days since 1970-01-01 of a `YYYY-MM-DD` date, nil if it is not one.
     static func day(of text: String) -> Int64? {
         let parts = text.split(separator: "-")
@@ -190,7 +210,14 @@ final class ProfileTable {
                 rejectedOfflineNotices += 1
                 return
             }
+            if offlineNotices[enterprise]?[id] == nil { noticesKept += 1 }
             offlineNotices[enterprise, default: [:]][id] = OfflineNotice(id: id, from: from, plannedOnline: until, reason: object["reason"] as? String)
+            latestNoticeEnd = max(latestNoticeEnd, until)
+            if noticesKept >= 2 * noticesAtLastPrune + 10_000 {
+                let horizon = latestNoticeEnd - Self.expiredRetention
+                noticesKept = Self.prune(&offlineNotices) { $0.plannedOnline >= horizon }
+                noticesAtLastPrune = noticesKept
+            }
             return
         }
         if topic == commitmentsTopic {
@@ -224,7 +251,14 @@ final class ProfileTable {
             guard let id = object["permit"] as? String, let kind = object["kind"] as? String,
                 let start = (object["start"] as? NSNumber)?.int64Value, let end = (object["end"] as? NSNumber)?.int64Value
             else { return }
+            if permits[enterprise]?[id] == nil { permitsKept += 1 }
             permits[enterprise, default: [:]][id] = WorkPermit(kind: kind, start: start, end: end, unit: object["unit"] as? String)
+            latestPermitEnd = max(latestPermitEnd, end)
+            if permitsKept >= 2 * permitsAtLastPrune + 10_000 {
+                let horizon = latestPermitEnd - Self.expiredRetention
+                permitsKept = Self.prune(&permits) { $0.end >= horizon }
+                permitsAtLastPrune = permitsKept
+            }
             return
         }
         if topic == hazardsTopic {

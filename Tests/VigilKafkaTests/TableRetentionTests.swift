@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilKafka
+@testable import VigilRuntime
+import VigilTesting
+
+/// The permit and offline-notice tables forget what ended long ago, so months of records do not accumulate.
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct TableRetentionTests {
+    @Test("permits that ended more than 7 days before the latest end read are forgotten; current ones are kept")
+    func expiredPermitsAreForgotten() throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let topic = uniqueName("permits")
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(cluster.bootstrapServers))
+        let day: Int64 = 86_400_000
+        let t0: Int64 = 1_795_000_000_000
+        // 100 permits valid next month, then 11,900 that ended 30 days before them.
+        for k in 0..<12_000 {
+            let end = k < 100 ? t0 + 30 * day : t0
+            let json = "{\"enterprise\":\"E0\",\"permit\":\"P\(k)\",\"kind\":\"hot_work_2\",\"start\":\(end - day),\"end\":\(end)}"
+            try producer.produce(topic: topic, key: Array("E0".utf8), value: Array(json.utf8))
+        }
+        try producer.flush()
+        let table = try ProfileTable(profiles: nil, permits: topic, brokers: cluster.bootstrapServers, additional: ["log_level": "3"])
+        let kept = table.permits["E0"] ?? [:]
+        // Pruned once the table reached 10,000: the old ones read by then are gone, the 100 current ones stay.
+        #expect(kept.count < 12_000 && kept.count == 100 + (12_000 - 10_000), "\(kept.count) kept")
+        #expect((0..<100).allSatisfy { kept["P\($0)"] != nil })
+        #expect(kept["P5000"] == nil && kept["P11999"] != nil)
+    }
+}

@@ -59,18 +59,20 @@ final class ProfileTable {
     private let consumer: KafkaConsumer
     private(set) var profiles: [String: Profile] = [:]
     /// enterprise → permit id → permit.
-    private(set) var permits: [String: [String: WorkPermit]] = [:]
+    private(set) var permits = ExpiringTable<WorkPermit>()
     /// enterprise → notice id → offline notice (离线报备).
-    private(set) var offlineNotices: [String: [String: OfflineNotice]] = [:]
+    private(set) var offlineNotices = ExpiringTable<OfflineNotice>()
     /// Offline-notice records that were ignored (planned online time not after the start).
     private(set) var rejectedOfflineNotices = 0
 
     /// A filed offline notice: the enterprise's data is expected to stop from `from` until `plannedOnline`.
-    struct OfflineNotice: Sendable, Hashable {
+    struct OfflineNotice: Sendable, Hashable, Expiring {
         var id: String
         var from: Int64
         var plannedOnline: Int64
         var reason: String?
+        /// It stops suspending escalation at the planned online time (plus the pipeline's grace).
+        var end: Int64 { plannedOnline }
     }
     /// enterprise → hazard id → hazard.
     private(set) var hazards: [String: [String: HiddenHazard]] = [:]
@@ -85,15 +87,6 @@ final class ProfileTable {
     private(set) var acknowledgements: [String: Acknowledgement] = [:]
     private var newestAcknowledgement: Int64 = .min
     private var acknowledgementsAtLastPrune = 0
-    /// Permits and offline notices that ended more than ``expiredRetention`` before the latest end read are
-    /// forgotten (they no longer count anywhere), so the tables do not grow without bound over months.
-    static let expiredRetention: Int64 = 7 * 86_400_000
-    private var latestPermitEnd: Int64 = .min
-    private var permitsKept = 0
-    private var permitsAtLastPrune = 0
-    private var latestNoticeEnd: Int64 = .min
-    private var noticesKept = 0
-    private var noticesAtLastPrune = 0
     /// Counts applied records (a change marker for derived tables).
     private(set) var version = 0
     let profilesTopic: String?
@@ -161,17 +154,6 @@ final class ProfileTable {
         (start..<sensors.count).map { setpoints[sensors.key(for: UInt32($0))]?.levels }
     }
 
-    /// Keeps the entries of a table (enterprise → id → entry) for which `keep` holds; returns how many remain.
-    static func prune<Entry>(_ table: inout [String: [String: Entry]], keep: (Entry) -> Bool) -> Int {
-        var remaining = 0
-        for enterprise in Array(table.keys) {
-            let kept = table[enterprise]!.filter { keep($0.value) }
-            table[enterprise] = kept.isEmpty ? nil : kept
-            remaining += kept.count
-        }
-        return remaining
-    }
-
     /// Days since 1970-01-01 of a `YYYY-MM-DD` date, nil if it is not one.
     static func day(of text: String) -> Int64? {
         let parts = text.split(separator: "-")
@@ -210,14 +192,7 @@ final class ProfileTable {
                 rejectedOfflineNotices += 1
                 return
             }
-            if offlineNotices[enterprise]?[id] == nil { noticesKept += 1 }
-            offlineNotices[enterprise, default: [:]][id] = OfflineNotice(id: id, from: from, plannedOnline: until, reason: object["reason"] as? String)
-            latestNoticeEnd = max(latestNoticeEnd, until)
-            if noticesKept >= 2 * noticesAtLastPrune + 10_000 {
-                let horizon = latestNoticeEnd - Self.expiredRetention
-                noticesKept = Self.prune(&offlineNotices) { $0.plannedOnline >= horizon }
-                noticesAtLastPrune = noticesKept
-            }
+            offlineNotices.set(OfflineNotice(id: id, from: from, plannedOnline: until, reason: object["reason"] as? String), enterprise: enterprise, id: id)
             return
         }
         if topic == commitmentsTopic {
@@ -251,14 +226,7 @@ final class ProfileTable {
             guard let id = object["permit"] as? String, let kind = object["kind"] as? String,
                 let start = (object["start"] as? NSNumber)?.int64Value, let end = (object["end"] as? NSNumber)?.int64Value
             else { return }
-            if permits[enterprise]?[id] == nil { permitsKept += 1 }
-            permits[enterprise, default: [:]][id] = WorkPermit(kind: kind, start: start, end: end, unit: object["unit"] as? String)
-            latestPermitEnd = max(latestPermitEnd, end)
-            if permitsKept >= 2 * permitsAtLastPrune + 10_000 {
-                let horizon = latestPermitEnd - Self.expiredRetention
-                permitsKept = Self.prune(&permits) { $0.end >= horizon }
-                permitsAtLastPrune = permitsKept
-            }
+            permits.set(WorkPermit(kind: kind, start: start, end: end, unit: object["unit"] as? String), enterprise: enterprise, id: id)
             return
         }
         if topic == hazardsTopic {
@@ -295,3 +263,39 @@ final class ProfileTable {
 
 @available(*, unavailable)
 extension ProfileTable: Sendable {}
+
+/// A record that stops counting at `end` (event time, ms).
+protocol Expiring {
+    var end: Int64 { get }
+}
+
+extension WorkPermit: Expiring {}
+
+/// A table of records that end (enterprise → id → entry, the latest record per id counting) which forgets those
+/// that ended more than ``retention`` before the latest end read, so it stays bounded over months. Pruning is
+/// amortized: it runs when the table has doubled (plus 10,000) since the last time.
+struct ExpiringTable<Entry: Expiring> {
+    static var retention: Int64 { 7 * 86_400_000 }
+    private var entries: [String: [String: Entry]] = [:]
+    private var latestEnd: Int64 = .min
+    private var count = 0
+    private var countAtLastPrune = 0
+
+    /// The entries of `enterprise` by id.
+    subscript(enterprise: String) -> [String: Entry]? { entries[enterprise] }
+
+    mutating func set(_ entry: Entry, enterprise: String, id: String) {
+        if entries[enterprise]?[id] == nil { count += 1 }
+        entries[enterprise, default: [:]][id] = entry
+        latestEnd = max(latestEnd, entry.end)
+        guard count >= 2 * countAtLastPrune + 10_000 else { return }
+        let horizon = latestEnd - Self.retention
+        count = 0
+        for enterprise in Array(entries.keys) {
+            let kept = entries[enterprise]!.filter { $0.value.end >= horizon }
+            entries[enterprise] = kept.isEmpty ? nil : kept
+            count += kept.count
+        }
+        countAtLastPrune = count
+    }
+}

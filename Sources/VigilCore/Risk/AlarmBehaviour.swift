@@ -57,7 +57,11 @@ public struct AlarmBehaviour: Sendable {
     /// ``noteReading(sensor:at:anomalous:)`` for the point at `p` (from ``point(sensor:at:)``): no lookup.
     public mutating func noteReading(point p: Int, at t: Int64, anomalous isAnomalous: Bool?) {
         if t > lastSeen[p] { lastSeen[p] = t }
-        guard let isAnomalous else { return }
+        if let isAnomalous { noteVerdict(point: p, at: t, anomalous: isAnomalous) }
+    }
+
+    /// The first anomalous verdict after a normal one starts an episode.
+    mutating func noteVerdict(point p: Int, at t: Int64, anomalous isAnomalous: Bool) {
         if isAnomalous && !anomalous[p] { pseudoAlarms.append((sensors[p], t)) }
         anomalous[p] = isAnomalous
     }
@@ -65,9 +69,8 @@ public struct AlarmBehaviour: Sendable {
     /// A reading of `sensor` at `t` that a statistical detector scored as anomalous (`true`) or not (see
     /// ``noteReading(sensor:at:anomalous:)``, which notes both at once).
     public mutating func noteAnomaly(sensor: UInt32, at t: Int64, anomalous isAnomalous: Bool) {
-        if let p = position[sensor].map(Int.init) {
-            if isAnomalous && !anomalous[p] { pseudoAlarms.append((sensor, t)) }
-            anomalous[p] = isAnomalous
+        if let p = position[sensor] {
+            noteVerdict(point: Int(p), at: t, anomalous: isAnomalous)
         } else if isAnomalous {
             if anomalousUnseen.insert(sensor).inserted { pseudoAlarms.append((sensor, t)) }
         } else {

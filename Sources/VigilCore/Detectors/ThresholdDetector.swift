@@ -289,16 +289,17 @@ public struct ThresholdDetector: Sendable {
     /// (`DOMAIN.md` §3.2 "阈值未设置"): reported once per point, and again if its levels go missing after
     /// having been set.
     public private(set) var thresholdNotSet: [Int] = []
-    /// Each rule's levels without adjustments, and whether one of its adjustments depends on permits.
-    let baseLimits: [EffectiveLimits]
-    let dependsOnPermits: [Bool]
     /// What the per-reading loop reads of each rule, trivially copyable: copying a rule per reading would
     /// retain and release its name and adjustments.
     let cores: [Core]
 
     struct Core {
+        /// The rule's levels without adjustments.
+        var base: EffectiveLimits
         var low: Bool
         var adjusted: Bool
+        /// Whether one of its adjustments depends on permits.
+        var dependsOnPermits: Bool
         var deadband: Double
         var onDelay: Int64
         var offDelay: Int64
@@ -307,10 +308,11 @@ public struct ThresholdDetector: Sendable {
 
     public init(rules: [ThresholdRule]) {
         self.rules = rules
-        baseLimits = rules.map { EffectiveLimits($0) }
-        dependsOnPermits = rules.map { $0.adjustments.contains(where: \.duringPermit) }
         cores = rules.map {
-            Core(low: $0.direction == .low, adjusted: !$0.adjustments.isEmpty, deadband: $0.deadband, onDelay: $0.onDelay, offDelay: $0.offDelay, sides: $0.sides)
+            Core(
+                base: EffectiveLimits($0), low: $0.direction == .low, adjusted: !$0.adjustments.isEmpty,
+                dependsOnPermits: $0.adjustments.contains(where: \.duringPermit), deadband: $0.deadband, onDelay: $0.onDelay,
+                offDelay: $0.offDelay, sides: $0.sides)
         }
     }
 
@@ -385,7 +387,7 @@ public struct ThresholdDetector: Sendable {
             let t = batch.eventTime[i]
             let x = batch.value[i]
             let rule = cores[r]
-            var inForce = baseLimits[r]
+            var inForce = rule.base
             if rule.adjusted {
                 let local = t + context.utcOffset
                 let day = EventTime.floorDiv(local, 86_400_000)
@@ -394,7 +396,7 @@ public struct ThresholdDetector: Sendable {
                     calendarMonth = LimitContext.month(daysSinceEpoch: day)
                 }
                 let hour = Int((local - day * 86_400_000) / 3_600_000)
-                let permit = dependsOnPermits[r] && context.permitActive(enterprise: batch.enterprise[i], sensor: batch.sensor[i], at: t)
+                let permit = rule.dependsOnPermits && context.permitActive(enterprise: batch.enterprise[i], sensor: batch.sensor[i], at: t)
                 inForce = rules[r].limits(month: calendarMonth, hour: hour, permit: permit)
             }
             let current = state[slot]

@@ -61,7 +61,7 @@ let package = Package(
             ],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilRuntime", "VigilTesting"]),
+        .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilPipeline", "VigilRuntime", "VigilTesting"]),
         // Runs the built `vigil` executable (built by `swift build --build-tests`).
         .testTarget(name: "VigilCLITests", dependencies: ["VigilTesting"]),
     ]

@@ -8,8 +8,9 @@ import VigilKafka
 /// consumed, checkpoints written and their size. The ratio to `none` is the cost.
 ///
 /// Mode `detectors` is `none` plus everything of issue 5 on every reading: an alarm rule (AL1 40, AL2 50) with
-/// alert records, the anomaly scorer with records at or above 0.9, and enterprise grading (alarm behaviour,
-/// pseudo-alarms, data quality, hysteresis) with grade records; its ratio to `none` is what the detectors and
+/// alert records, the anomaly scorer with records at or above 0.9, instrument checks (range, frozen values, a
+/// per-type stale gap), and enterprise grading (alarm behaviour, pseudo-alarms, data quality, hysteresis) with
+/// grade records; its ratio to `none` is what the detectors and
 /// grading cost in the whole job.
 public enum CheckpointBenchmark: Sendable {
     public struct Pass: Sendable {
@@ -79,6 +80,7 @@ public enum CheckpointBenchmark: Sendable {
                     config.anomaliesTopic = "w2.anomalies"
                     config.anomalyFloor = 0.9
                     config.gradesTopic = "w2.grades"
+                    config.deviceChecks = [(check: DeviceCheck(rangeMin: 0, rangeMax: 1_000, staleAfter: 300_000), match: ["-S"])]
                 default: config.checkpoint = .none
                 }
                 let job = try StreamJob(config: config)

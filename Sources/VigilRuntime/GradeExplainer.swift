@@ -149,7 +149,9 @@ public enum GradeExplainer: Sendable {
             case false: "; today's safety commitment is filed"
             default: ""
             }
-        line("  Q  data quality         \(f(q).padded(6))  offline share \(f(num(inputs["offline_share"]), 2)) × \(f(weights.offlineWeight, 0)) (§5)\(commitment)")
+        let offline = "offline share \(f(num(inputs["offline_share"]), 2))"
+        let shares = num(inputs["frozen_share"]).flatMap { $0 > 0 ? "(\(offline) + frozen share \(f($0, 2)))" : nil } ?? offline
+        line("  Q  data quality         \(f(q).padded(6))  \(shares) × \(f(weights.offlineWeight, 0)) (§5)\(commitment)")
         let credit = num(inputs["credit_score"]).map { "credit score \(f($0)) (grade \(inputs["credit_grade"] as? String ?? "?")) → weight × (100 − score) / 100 (§7.2)" }
         line("  C  credit               \(f(c).padded(6))  \(credit ?? "no credit score in the profile")")
         line("")

@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 import Synchronization
-import VigilCore
+public import VigilCore
 import VigilKafka
 public import VigilPipeline
 
@@ -110,14 +110,14 @@ public final class PipelineRunner {
         config.grader = spec.risk.grader
         config.gradeHeartbeat = spec.risk.heartbeat
         config.anomalyFloor = spec.anomalies.floor
-        config.anomalySettings.window = spec.anomalies.window
-        config.anomalySettings.warmUp = spec.anomalies.warmUp
-        config.anomalySettings.staleAfter = spec.anomalies.staleAfter
-        config.anomalySettings.seasonal = spec.anomalies.seasonal
-        config.anomalySettings.seasonalMinDays = spec.anomalies.seasonalMinDays
-        config.anomalySettings.seasonalAlpha = spec.anomalies.seasonalAlpha
-        config.anomalySettings.utcOffset = spec.utcOffset
+        config.anomalySettings = spec.anomalySettings
         config.offlineAfter = spec.anomalies.offlineAfter
+        config.frozenAfter = spec.anomalies.frozenAfter
+        config.deviceChecks = spec.sensorTypes.map { type in
+            let check = DeviceCheck(
+                rangeMin: type.rangeMin ?? -.infinity, rangeMax: type.rangeMax ?? .infinity, analog: type.analog, staleAfter: spec.staleAfter(of: type))
+            return (check: check, match: type.match)
+        }
         config.alarmRules = spec.sensorTypes.compactMap { type in type.thresholdRule.map { (rule: $0, match: type.match) } }
         func colour(_ name: String) -> RiskLevel { RiskLevel.allCases.first { "\($0)" == name } ?? .yellow }
         config.alertPolicies = spec.sensorTypes.filter { $0.thresholdRule != nil }.map { type in
@@ -309,4 +309,23 @@ extension PipelineRunner: Sendable {}
 public struct RunnerError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
+}
+
+extension PipelineSpec {
+    /// The anomaly scorer's settings from the `anomalies` section and the time zone.
+    public var anomalySettings: AnomalySettings {
+        var settings = AnomalySettings()
+        settings.window = anomalies.window
+        settings.warmUp = anomalies.warmUp
+        settings.staleAfter = anomalies.staleAfter
+        settings.seasonal = anomalies.seasonal
+        settings.seasonalMinDays = anomalies.seasonalMinDays
+        settings.seasonalAlpha = anomalies.seasonalAlpha
+        settings.utcOffset = utcOffset
+        return settings
+    }
+
+    /// When a point of `type` is stale (`DOMAIN.md` §5): no reading for more than max(3 × its nominal
+    /// `period`, `anomalies.stale_after`).
+    public func staleAfter(of type: SensorTypeSpec) -> Int64 { max(3 * type.period, anomalies.staleAfter) }
 }

@@ -15,6 +15,7 @@ extension StreamJob {
         let state = partitions[i]
         let batch = state.batch
         var tp = 0
+        var dp = 0
         // Anomaly episodes of the statistical detectors are pseudo-alarms in A (§4.3); threshold proximity and
         // data gaps are not (the alarm itself and the offline share count those).
         let scored = config.anomaliesTopic != nil && anomalyScores.score.count == batch.count
@@ -46,6 +47,16 @@ extension StreamJob {
                 }
                 due = true
                 tp += 1
+            }
+            // A point freezing or thawing changes Q (§4.3): noted at its reading, and the grade evaluated.
+            while dp < deviceEvents.count && deviceEvents[dp].reading == k {
+                let d = deviceEvents[dp]
+                dp += 1
+                guard d.kind == .frozen || d.kind == .unfrozen else { continue }
+                let slot = Int(d.sensor)
+                if slot >= state.frozenNow.count { state.frozenNow.append(contentsOf: repeatElement(false, count: slot + 1 - state.frozenNow.count)) }
+                state.frozenNow[slot] = d.kind == .frozen
+                due = true
             }
             var anomalous: Bool? = nil
             if scored {
@@ -91,7 +102,8 @@ extension StreamJob {
 
     func evaluate(_ risk: inout EnterpriseRisk, enterprise e: UInt32, at now: Int64, state: PartitionState) throws(KafkaError) {
         guard let topic = config.gradesTopic else { return }
-        let ind = risk.behaviour.indicators(at: now)
+        let frozen = state.frozenNow
+        let ind = risk.behaviour.indicators(at: now, staleAfter: config.offlineAfter ?? 1_800_000) { Int($0) < frozen.count && frozen[Int($0)] }
         let enterprise = state.decoder.enterprises.key(for: e)
         let profile = profiles?.profiles[enterprise]
         var inputs = RiskInputs()
@@ -103,7 +115,7 @@ extension StreamJob {
         if let credit = profile?.credibility { inputs.credit = CreditScore.riskPoints(score: credit, weight: config.factorWeights.creditWeight) }
         let alarmScores = ind.alarmScore
         inputs.alarm = max(alarmScores.alarms, alarmScores.withPseudo)
-        inputs.dataQuality = config.factorWeights.offlineWeight * ind.offlineShare
+        inputs.dataQuality = config.factorWeights.offlineWeight * (ind.offlineShare + ind.frozenShare)
         // §4.3 Q: +5 once today's safety commitment is due (local time) and missing.
         var commitmentMissing: Bool? = nil
         if let table = profiles, table.commitmentsTopic != nil {
@@ -197,7 +209,7 @@ extension StreamJob {
             + "\"credit\":\(n(inputs.credit))},"
             + "\"inputs\":{\"disturbance_rate\":\(n(ind.disturbanceRate)),\"repeat_alarm_share\":\(n(ind.repeatAlarmShare)),"
             + "\"alarms_per_point\":\(n(ind.alarmsPerPoint)),\"mean_time_to_clear_ms\":\(ind.meanTimeToClear),"
-            + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"alarms_24h\":\(ind.alarms),"
+            + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"frozen_share\":\(n(ind.frozenShare)),\"alarms_24h\":\(ind.alarms),"
             + "\"pseudo_alarms_24h\":\(ind.pseudoAlarms),\"alarm_score_without_pseudo\":\(n(alarmScores.alarms)),"
             + "\"commitment_missing\":\(commitmentMissing.map { "\($0)" } ?? "null"),"
             + "\"major_hazard_grade\":\(profile?.majorHazardGrade.map { "\($0)" } ?? "null"),\"active_permits\":\(activePermits),"

@@ -97,6 +97,11 @@ public struct StreamJobConfig: Sendable {
     public var offlineSeverity: RiskLevel = .blue
     /// A point silent for this long (event time) gets an `offline` record on the alerts topic; nil disables.
     public var offlineAfter: Int64? = 1_800_000
+    /// Instrument checks per sensor type and the id substrings that select it (first match wins; `DOMAIN.md` §5
+    /// FAULT, FROZEN): `fault`/`frozen` records on the alerts topic; frozen points count in Q. Empty: none.
+    public var deviceChecks: [(check: DeviceCheck, match: [String])] = []
+    /// An analog value unchanged for longer than this is FROZEN (default 24 h).
+    public var frozenAfter: Int64 = 86_400_000
     public var anomalySettings = AnomalySettings()
 
     /// A job with one unnamed window.
@@ -191,6 +196,7 @@ public final class StreamJob {
         var detector: ThresholdDetector
         var scorer: AnomalyScorer
         var gaps: DataGapDetector
+        var devices: DeviceStatusDetector
         var alerts: AlertBook
         var flood: AlarmFloodFilter
         /// Grading state per enterprise slot.
@@ -203,6 +209,9 @@ public final class StreamJob {
         /// snapshotted, positions are found again after a restore), and that enterprise.
         var pointPosition: [Int32] = []
         var pointEnterprise: [UInt32] = []
+        /// Per sensor slot: frozen as of the reading being graded (the device detector's state runs a batch
+        /// ahead); equal to it between batches, so it is not snapshotted.
+        var frozenNow: [Bool] = []
         /// Processing time of the last batch with readings (or of the assignment), and the latest event time
         /// read: the partition's clock once its whole input stops (see `advanceIdle`).
         var lastActivity: Int64? = nil
@@ -216,7 +225,8 @@ public final class StreamJob {
 
         init(
             topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, decoder: ReadingDecoder, operators: [PaneOrSession],
-            detector: ThresholdDetector, scorer: AnomalyScorer, gaps: DataGapDetector, alerts: AlertBook, flood: AlarmFloodFilter
+            detector: ThresholdDetector, scorer: AnomalyScorer, gaps: DataGapDetector, devices: DeviceStatusDetector, alerts: AlertBook,
+            flood: AlarmFloodFilter
         ) {
             self.topic = topic
             self.partition = partition
@@ -226,6 +236,7 @@ public final class StreamJob {
             self.detector = detector
             self.scorer = scorer
             self.gaps = gaps
+            self.devices = devices
             self.alerts = alerts
             self.flood = flood
         }
@@ -239,6 +250,7 @@ public final class StreamJob {
     var readingLimits = ReadingLimits()
     var anomalyScores = AnomalyScores()
     var gapEvents: [DataGapEvent] = []
+    var deviceEvents: [DeviceStatusEvent] = []
     var alertEvents: [AlertBook.Event] = []
     /// The encoding of the last anomaly record.
     var anomalyJSON = JSONBytes()
@@ -397,8 +409,10 @@ public final class StreamJob {
             }
             transitions.removeAll(keepingCapacity: true)
             transitionCounts.removeAll(keepingCapacity: true)
+            deviceEvents.removeAll(keepingCapacity: true)
             if hasData && !config.alarmRules.isEmpty { try detectAlarms(partitionIndex: i) }
             if hasData && config.offlineAfter != nil { try detectGaps(partitionIndex: i) }
+            if hasData && !config.deviceChecks.isEmpty { try detectDeviceStatus(partitionIndex: i) }
             if hasData && config.anomaliesTopic != nil { try scoreAnomalies(partitionIndex: i) }
             if hasData && config.gradesTopic != nil { try grade(partitionIndex: i) }
             for w in partitions[i].operators.indices {
@@ -488,8 +502,8 @@ public final class StreamJob {
             topic: topic, partition: partition, topicPointer: topicPointer,
             decoder: ReadingDecoder(config: config.decoder), operators: operators,
             detector: ThresholdDetector(rules: config.alarmRules.map(\.rule)),
-            scorer: AnomalyScorer(settings: config.anomalySettings), gaps: config.newGapDetector(), alerts: config.newAlertBook(),
-            flood: config.suppression
+            scorer: AnomalyScorer(settings: config.anomalySettings), gaps: config.newGapDetector(), devices: config.newDeviceDetector(),
+            alerts: config.newAlertBook(), flood: config.suppression
         )
     }
 

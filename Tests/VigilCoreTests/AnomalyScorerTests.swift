@@ -107,6 +107,22 @@ import VigilTesting
         #expect(last.detector == .dataGap && last.score >= 0.6)
     }
 
+    @Test("a sensor's own stale gap (3 × its nominal period) replaces the default for the data-gap score")
+    func perSensorStaleGap() {
+        var scorer = AnomalyScorer()
+        scorer.setStaleAfter(900_000, slot: 0)
+        var last: [AnomalyScore] = []
+        // Both sensors report every 5 min and 1 s: past the default 5 min, within sensor 0's 15 min.
+        for k in 0..<30 {
+            let t = Int64(k) * 301_000
+            last = [0, 1].map { s in scorer.score(slot: s, time: t, value: 10 + Double(k % 3), rule: nil) }
+        }
+        #expect(last[0].components.dataGap == 0 && last[1].components.dataGap >= 0.6)
+        // A gap past its own 15 min still counts.
+        let late = scorer.score(slot: 0, time: 29 * 301_000 + 1_000_000, value: 11, rule: nil)
+        #expect(late.detector == .dataGap && late.score >= 0.6)
+    }
+
     @Test("A ramp towards the limit scores by time to limit before it is reached")
     func rateOfRise() {
         let level = ThresholdRule(name: "level", level1: 90)

@@ -103,6 +103,24 @@ func files(in directory: String, ext: String) -> [String] {
         #expect(spec.alerts.routes.map(\.topic) == ["risk.alerts.urgent", "risk.alerts.regulator"])
     }
 
+    @Test("instrument checks: ranges, analog or discrete signals and frozen_after (DOMAIN.md §5 FAULT, FROZEN)")
+    func instrumentChecks() throws {
+        let dust = try PipelineLoader.load(path: pipelinesDirectory + "/dust-explosion.yaml", environment: [:])
+        let valve = try #require(dust.sensorTypes.first { $0.name == "valve_fault" })
+        #expect(!valve.analog && valve.rangeMin == 0 && valve.rangeMax == 1)
+        #expect(dust.sensorTypes.filter(\.analog).count == dust.sensorTypes.count - 1)
+        #expect(dust.anomalies.frozenAfter == 86_400_000)
+        let spec = try PipelineLoader.parse(
+            yaml: """
+                name: p
+                sources: { readings: t }
+                sensor_types:
+                  gas: { match: ["-GT-"], al1: 25, range: [0, 100], signal: analog }
+                anomalies: { frozen_after: 12h }
+                """, file: "a.yaml")
+        #expect(spec.anomalies.frozenAfter == 43_200_000 && spec.sensorTypes.first?.analog == true)
+    }
+
     @Test("alert severity, departments, chattering and flood settings are read and checked")
     func alertSettings() throws {
         let yaml = """

@@ -12,7 +12,9 @@ struct ScoreCSVCommand: ParsableCommand {
             Writes timestamp,value,anomaly_score — one row per input row, same order, score in [0, 1] — using the \
             same detectors as the pipelines (threshold proximity, robust z-score, EWMA chart, CUSUM, flatline, \
             data gap, rate of rise). With --pipeline and --sensor-type, the type's AL1/AL2 levels, direction and \
-            delays are used; otherwise only the statistical detectors score. Timestamps are ms since the epoch \
+            delays are used, with the pipeline's anomaly settings (window, warm-up, seasonal baseline, time zone) and \
+            the type's stale gap (max(3 × period, stale_after)); otherwise only the statistical detectors score, with \
+            the defaults. Timestamps are ms since the epoch \
             or RFC 3339; a header line is allowed.
 
             Examples:
@@ -39,6 +41,7 @@ struct ScoreCSVCommand: ParsableCommand {
 
     func run() throws {
         var rule: ThresholdRule? = nil
+        var settings = AnomalySettings()
         if let pipeline, let sensorType {
             let spec = try loadPipeline(pipeline)
             guard let type = spec.sensorTypes.first(where: { $0.name == sensorType }) else {
@@ -47,6 +50,8 @@ struct ScoreCSVCommand: ParsableCommand {
                 )
             }
             rule = type.thresholdRule
+            settings = spec.anomalySettings
+            settings.staleAfter = spec.staleAfter(of: type)
         }
         let text: String
         do {
@@ -55,7 +60,7 @@ struct ScoreCSVCommand: ParsableCommand {
             throw ValidationError("cannot read \(input): \(error.localizedDescription)")
         }
         do {
-            let scored = try ScoreCSV.score(csv: text, rule: rule)
+            let scored = try ScoreCSV.score(csv: text, rule: rule, settings: settings)
             try scored.write(toFile: output, atomically: true, encoding: .utf8)
         } catch let failure as ScoreCSV.Failure {
             printError("\(input): \(failure)")

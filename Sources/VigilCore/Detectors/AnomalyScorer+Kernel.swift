@@ -99,9 +99,10 @@ struct _AnomalyKernel {
         }
         // Data gap before this reading.
         let lastTime = st.pointee.lastTime
-        if inOrder && lastTime != .min && t - lastTime > settings.staleAfter {
+        let staleAfter = st.pointee.staleAfter > 0 ? st.pointee.staleAfter : settings.staleAfter
+        if inOrder && lastTime != .min && t - lastTime > staleAfter {
             consider(
-                min(1, 0.6 + 0.4 * Double(t - lastTime - settings.staleAfter) / Double(settings.staleAfter * 5)), .dataGap,
+                min(1, 0.6 + 0.4 * Double(t - lastTime - staleAfter) / Double(staleAfter * 5)), .dataGap,
                 baseline: st.pointee.lastValue, limit: .nan)
         }
         // Flatline: the same value repeated.

@@ -24,7 +24,8 @@ public struct AnomalySettings: Sendable, Hashable {
     /// Identical consecutive readings (and at least `flatlineMinSpan` ms) that count as a stuck sensor.
     public var flatlineCount = 12
     public var flatlineMinSpan: Int64 = 600_000
-    /// A gap longer than this before a reading (ms) scores as a data gap (`DOMAIN.md` §5: stale after 5 min).
+    /// A gap longer than this before a reading (ms) scores as a data gap (`DOMAIN.md` §5: stale after 5 min);
+    /// a sensor can have its own (``AnomalyScorer/setStaleAfter(_:slot:)``).
     public var staleAfter: Int64 = 300_000
     /// Rate of rise: score when the extrapolated time to the next limit falls below this horizon (ms).
     public var timeToLimitHorizon: Int64 = 1_800_000
@@ -165,6 +166,8 @@ public struct AnomalyScorer: Sendable {
         /// Whether an hour has been folded into the profile (until then the profile is not read, so a new
         /// sensor's profile memory stays untouched).
         var profiled = false
+        /// The sensor's own stale gap (0: `settings.staleAfter`); set by the owner, not snapshotted.
+        var staleAfter: Int64 = 0
     }
     var states: [SensorState] = []
     /// `window` values per sensor in arrival order (a ring).
@@ -199,6 +202,14 @@ public struct AnomalyScorer: Sendable {
         if settings.seasonal {
             profile.append(contentsOf: repeatElement(0, count: n * Self.profileStride - profile.count))
         }
+    }
+
+    /// Gives `slot` its own stale gap (`DOMAIN.md` §5: max(3 × its type's nominal period, 5 min)) instead of
+    /// ``AnomalySettings/staleAfter``. Not part of the snapshot: the owner sets it again after a restore.
+    public mutating func setStaleAfter(_ ms: Int64, slot: UInt32) {
+        let s = Int(slot)
+        if s >= states.count { grow(to: max(s + 1, states.count * 2)) }
+        states[s].staleAfter = ms
     }
 
     /// Scores one reading of `slot` (readings of a sensor must come in event-time order for the rate, gap and

@@ -100,7 +100,11 @@ public struct AlarmBehaviour: Sendable {
         public var alarmsPerPoint: Double
         public var meanTimeToClear: Int64
         public var longestAlarm: Int64
+        /// Points silent for longer than `staleAfter` (§5 OFFLINE), as a share of the points.
         public var offlineShare: Double
+        /// Points reporting a frozen value (§5 FROZEN) and not offline, as a share of the points; Q counts
+        /// both shares (§4.3 "offline/frozen share").
+        public var frozenShare: Double = 0
         /// Alarms in the window.
         public var alarms: Int
         /// Anomaly episodes in the window, and s1–s3 with them counted as pseudo-alarms.
@@ -126,7 +130,9 @@ public struct AlarmBehaviour: Sendable {
         }
     }
 
-    public mutating func indicators(at now: Int64, staleAfter: Int64 = 1_800_000) -> Indicators {
+    /// The indicators at `now`; a point is offline when silent for longer than `staleAfter`, and `isFrozen`
+    /// says which sensors report a frozen value.
+    public mutating func indicators(at now: Int64, staleAfter: Int64 = 1_800_000, isFrozen: (UInt32) -> Bool = { _ in false }) -> Indicators {
         let since = now - window
         alarms.removeAll { ($0.clearedAt ?? .max) < since }
         pseudoAlarms.removeAll { $0.at < since }
@@ -138,7 +144,15 @@ public struct AlarmBehaviour: Sendable {
         let cleared = recent.compactMap { a in a.clearedAt.map { $0 - a.raisedAt } }
         let meanClear = cleared.isEmpty ? 0 : cleared.reduce(0, +) / Int64(cleared.count)
         let longest = recent.map { ($0.clearedAt ?? now) - $0.raisedAt }.max() ?? 0
-        let offline = lastSeen.count { now - $0 > staleAfter }
+        var offline = 0
+        var frozen = 0
+        for p in lastSeen.indices {
+            if now - lastSeen[p] > staleAfter {
+                offline += 1
+            } else if isFrozen(sensors[p]) {
+                frozen += 1
+            }
+        }
         // With pseudo-alarms: a point counts as alarming with the weight of its strongest kind of episode.
         var weighted = perSensor
         var pseudoOnly: [UInt32: Double] = [:]
@@ -150,7 +164,7 @@ public struct AlarmBehaviour: Sendable {
         return Indicators(
             disturbanceRate: Double(perSensor.count) / online, repeatAlarmShare: Double(perSensor.values.count { $0 >= 3 }) / online,
             alarmsPerPoint: weightedAlarms / online, meanTimeToClear: meanClear, longestAlarm: longest,
-            offlineShare: Double(offline) / online, alarms: recent.count, pseudoAlarms: pseudoCount,
+            offlineShare: Double(offline) / online, frozenShare: Double(frozen) / online, alarms: recent.count, pseudoAlarms: pseudoCount,
             pseudoDisturbanceRate: (Double(perSensor.count) + pseudoOnly.values.reduce(0, +)) / online,
             pseudoRepeatAlarmShare: Double(weighted.values.count { $0 >= 3 }) / online,
             pseudoAlarmsPerPoint: (weightedAlarms + Self.pseudoWeight * Double(pseudoCount)) / online

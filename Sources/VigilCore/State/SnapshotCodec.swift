@@ -5,8 +5,11 @@
 /// unknown version, a truncated buffer or a checksum mismatch with a ``SnapshotError`` that says which.
 public enum SnapshotCodec: Sendable {
     public static let magic: [UInt8] = Array("VGSN".utf8)
-    /// 2: alarm state records acknowledgements; anomaly state the seasonal profile.
-    public static let version: UInt16 = 2
+    /// 2: alarm state records acknowledgements; anomaly state the seasonal profile. 3: a partition snapshot
+    /// ends with the device-status section (instrument faults, frozen values).
+    public static let version: UInt16 = 3
+    /// The oldest format this build still reads (each reader of a newer layout says what an older one lacks).
+    public static let oldestReadable: UInt16 = 2
 
     /// Wraps `payload` with the header and checksum.
     public static func seal(kind: UInt16, payload: [UInt8]) -> [UInt8] {
@@ -25,13 +28,18 @@ public enum SnapshotCodec: Sendable {
 
     /// Checks the header and checksum; returns the payload.
     public static func open(_ bytes: [UInt8], kind: UInt16) throws(SnapshotError) -> [UInt8] {
+        try openVersioned(bytes, kind: kind).payload
+    }
+
+    /// ``open(_:kind:)`` that also returns the format version the snapshot was written in.
+    public static func openVersioned(_ bytes: [UInt8], kind: UInt16) throws(SnapshotError) -> (version: UInt16, payload: [UInt8]) {
         guard bytes.count >= 4 + 2 + 2 + 8 + 4 else { throw SnapshotError("snapshot truncated: \(bytes.count) bytes") }
         guard Array(bytes[0..<4]) == magic else { throw SnapshotError("not a Vigil snapshot (bad magic)") }
         var r = SnapshotReader(bytes)
         r.position = 4
         let v = try r.u16()
-        guard v == version else {
-            throw SnapshotError("snapshot format version \(v) is not supported by this Vigil (reads version \(version)); restore with a matching release or start without the snapshot")
+        guard v >= oldestReadable && v <= version else {
+            throw SnapshotError("snapshot format version \(v) is not supported by this Vigil (reads versions \(oldestReadable)–\(version)); restore with a matching release or start without the snapshot")
         }
         let k = try r.u16()
         guard k == kind else { throw SnapshotError("snapshot holds state of kind \(k), expected \(kind)") }
@@ -43,7 +51,7 @@ public enum SnapshotCodec: Sendable {
         let stored = try tail.u32()
         let actual = crc32(body)
         guard stored == actual else { throw SnapshotError("snapshot is corrupted (checksum \(String(actual, radix: 16)) != stored \(String(stored, radix: 16)))") }
-        return Array(bytes[16..<(bytes.count - 4)])
+        return (v, Array(bytes[16..<(bytes.count - 4)]))
     }
 
     static let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in

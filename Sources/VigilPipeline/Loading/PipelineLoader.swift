@@ -19,9 +19,9 @@ import Yams
 /// | `sources.enterprises` / `hazards` / `permits` / `setpoints` / `commitments` / `offline_notices` / `grades` | topic | — |
 /// | `sources.permits` (long form) | {`topic`, `sensor_unit`: regular expression whose first group is a point's unit} | —, none (permits cover the enterprise) |
 /// | `windows[]` | {`name`, `kind` (tumbling/hopping/session), `size`, `slide`, `gap`, `allowed_lateness`, `emit` (on_close, final, every <duration>), `statistics`, `ewma_half_life`, `quantile_accuracy`} | —, —, …, 0s, on_close, [count, mean, min, max, stddev] |
-/// | `anomalies` | {`floor`, `window`, `warm_up`, `stale_after`, `offline_after`, `seasonal` {`enabled`, `min_days`, `alpha`}} | 0.6, 60, 20, 5m, 30m, {true, 3, 0.3} |
+/// | `anomalies` | {`floor`, `window`, `warm_up`, `stale_after`, `offline_after`, `frozen_after`, `seasonal` {`enabled`, `min_days`, `alpha`}} | 0.6, 60, 20, 5m, 30m, 24h, {true, 3, 0.3} |
 /// | `time_zone` | UTC offset of local time (hour of day, month) | +08:00 |
-/// | `sensor_types.<name>` | {`match`, `unit`, `direction` (high/low), `al1`, `al2`, `deadband`, `on_delay`, `off_delay`, `range` [min, max], `period`, `severity` {al1, al2}, `notify` [equipment/safety/production], `adjustments` [{`months`, `hours` [from, to], `during` (special_work), `scale`, `al1`, `al2`}], `setpoints` (true: per-point H/HH/L/LL from `sources.setpoints`), `h`/`hh`/`l`/`ll` (two-sided levels instead of `direction`/`al1`/`al2`)} | …, high, …, 0, 0s, 0s, …, 60s, yellow/orange, [safety], [], false |
+/// | `sensor_types.<name>` | {`match`, `unit`, `direction` (high/low), `al1`, `al2`, `deadband`, `on_delay`, `off_delay`, `range` [min, max], `signal` (analog/discrete), `period`, `severity` {al1, al2}, `notify` [equipment/safety/production], `adjustments` [{`months`, `hours` [from, to], `during` (special_work), `scale`, `al1`, `al2`}], `setpoints` (true: per-point H/HH/L/LL from `sources.setpoints`), `h`/`hh`/`l`/`ll` (two-sided levels instead of `direction`/`al1`/`al2`)} | …, high, …, 0, 0s, 0s, …, analog, 60s, yellow/orange, [safety], [], false |
 /// | `risk` | {`bands` {red, orange, yellow}, `downgrade` {margin, hold}, `alarm_weight`, `heartbeat`} | 80/60/40, 5 / 2h, 0.5, 1h |
 /// | `alerts` | {`routes` [{levels, topic}], `deadlines` {red, orange, yellow, blue}, `acknowledgements`} | —, 5m/30m/2h/24h, — |
 /// | `heatmap` | {`group_by`, `every`} (needs `sources.grades`) | [region, industry], 1m |
@@ -123,7 +123,7 @@ public enum PipelineLoader: Sendable {
             if let offset = parseUTCOffset(s) { spec.utcOffset = offset } else { r.fail(n, "time_zone", "expected a UTC offset like +08:00, got '\(s)'") }
         }
         if let n = top["anomalies"],
-            let m = r.mapping(n, "anomalies", keys: ["floor", "window", "warm_up", "stale_after", "offline_after", "seasonal"])
+            let m = r.mapping(n, "anomalies", keys: ["floor", "window", "warm_up", "stale_after", "offline_after", "frozen_after", "seasonal"])
         {
             if let v = m["seasonal"] { readSeasonal(v, into: &spec.anomalies, &r) }
             if let v = m["floor"], let f = r.number(v, "anomalies.floor") {
@@ -133,6 +133,7 @@ public enum PipelineLoader: Sendable {
             if let v = m["warm_up"], let w = r.integer(v, "anomalies.warm_up", in: 1...10_000) { spec.anomalies.warmUp = w }
             if let v = m["stale_after"], let d = r.duration(v, "anomalies.stale_after", allowZero: false) { spec.anomalies.staleAfter = d }
             if let v = m["offline_after"], let d = r.duration(v, "anomalies.offline_after", allowZero: false) { spec.anomalies.offlineAfter = d }
+            if let v = m["frozen_after"], let d = r.duration(v, "anomalies.frozen_after", allowZero: false) { spec.anomalies.frozenAfter = d }
         }
         if let n = top["risk"] { spec.risk = readRisk(n, &r) }
         if let n = top["alerts"] { spec.alerts = readAlerts(n, &r) }
@@ -333,7 +334,7 @@ public enum PipelineLoader: Sendable {
             guard let t = r.mapping(
                 v, path,
                 keys: [
-                    "match", "unit", "direction", "al1", "al2", "deadband", "on_delay", "off_delay", "range", "period", "severity", "notify",
+                    "match", "unit", "direction", "al1", "al2", "deadband", "on_delay", "off_delay", "range", "signal", "period", "severity", "notify",
                     "adjustments", "setpoints", "h", "hh", "l", "ll",
                 ],
                 required: ["match"]
@@ -379,6 +380,7 @@ public enum PipelineLoader: Sendable {
                     spec.rangeMax = hi
                 }
             }
+            if let n = t["signal"], let c = r.choice(n, "\(path).signal", ["analog", "discrete"]) { spec.analog = c == "analog" }
             readSides(t, path: path, into: &spec, &r)
             if let a1 = spec.alarm1, let a2 = spec.alarm2 {
                 let ordered = spec.direction == .high ? a2 >= a1 : a2 <= a1

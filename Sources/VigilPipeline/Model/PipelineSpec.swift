@@ -121,6 +121,8 @@ public struct SensorTypeSpec: Sendable, Hashable {
     /// Instrument range; values outside are a `FAULT` (`DOMAIN.md` §5).
     public var rangeMin: Double?
     public var rangeMax: Double?
+    /// Whether the points are analog tags (checked for FROZEN values) or discrete states. Default analog.
+    public var analog = true
     /// Nominal sampling period, ms (stale after max(3 × period, 5 min)). Default 60 s.
     public var period: Int64 = 60_000
     /// Severity colour (red/orange/yellow/blue) of an AL1 and an AL2 alarm: it picks the response deadline
@@ -157,6 +159,8 @@ public struct AnomaliesSpec: Sendable, Hashable {
     public var staleAfter: Int64 = 300_000
     /// A point without a reading for this long goes OFFLINE while it is silent (`DOMAIN.md` §5: 30 min).
     public var offlineAfter: Int64 = 1_800_000
+    /// An analog point whose value stays exactly the same for longer than this is FROZEN (`DOMAIN.md` §5: 24 h).
+    public var frozenAfter: Int64 = 86_400_000
     /// The hour-of-day seasonal baseline: on, days of history an hour needs before it scores, and the
     /// per-day smoothing of the profile. Defaults on, 3, 0.3.
     public var seasonal = true

@@ -6,7 +6,8 @@ public import VigilCore
 /// Layout (inside a ``SnapshotCodec`` container of kind 20): topic, partition, next offset, pipeline
 /// fingerprint, sensor and enterprise dictionaries, one nested operator snapshot per window, then the
 /// detector, scorer and grade sections, each length-prefixed so that a section taken under other rules can
-/// be skipped.
+/// be skipped. Format 3 adds the device-status section at the end; a format-2 snapshot restores with no
+/// instrument faults or frozen values in progress.
 public struct PartitionSnapshot: Sendable {
     public static let kind: UInt16 = 20
 
@@ -85,6 +86,9 @@ extension StreamJob.PartitionState {
         var floodState = SnapshotWriter()
         flood.write(to: &floodState)
         w.blob(floodState.bytes)
+        var deviceState = SnapshotWriter()
+        devices.write(to: &deviceState)
+        w.blob(deviceState.bytes)
         return SnapshotCodec.seal(kind: PartitionSnapshot.kind, payload: w.bytes)
     }
 
@@ -95,7 +99,8 @@ extension StreamJob.PartitionState {
     /// - Throws: ``SnapshotError`` for a corrupted or foreign snapshot, one of another partition, or one
     ///   taken with other windows (the job refuses to run on it).
     func restore(from bytes: [UInt8], config: StreamJobConfig) throws(SnapshotError) -> [String] {
-        var r = SnapshotReader(try SnapshotCodec.open(bytes, kind: PartitionSnapshot.kind))
+        let (version, payload) = try SnapshotCodec.openVersioned(bytes, kind: PartitionSnapshot.kind)
+        var r = SnapshotReader(payload)
         let t = try r.string()
         let p = Int32(bitPattern: try r.u32())
         guard t == topic && p == partition else {
@@ -182,8 +187,17 @@ extension StreamJob.PartitionState {
         let newFlood = try section("chattering/flood states", fresh: config.suppression) { (s) throws(SnapshotError) in
             try AlarmFloodFilter(settings: config.suppression, reading: &s)
         }
+        let devicesFresh = config.newDeviceDetector()
+        let newDevices =
+            version < 3
+            ? devicesFresh
+            : try section("device states", fresh: devicesFresh) { (s) throws(SnapshotError) in
+                try DeviceStatusDetector(checks: devicesFresh.checks, frozenAfter: devicesFresh.frozenAfter, reading: &s)
+            }
         guard r.atEnd else { throw SnapshotError("snapshot payload has trailing data after byte \(r.position)") }
         flood = newFlood
+        devices = newDevices
+        frozenNow = newDevices.frozenSlots
         gaps = newGaps
         alerts = newAlerts
         decoder = restored

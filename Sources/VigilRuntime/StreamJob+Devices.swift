@@ -1,0 +1,53 @@
+import VigilCore
+import VigilKafka
+
+// Instrument faults and frozen values of a StreamJob's points (`DOMAIN.md` §5 FAULT, FROZEN).
+extension StreamJob {
+    /// Runs the instrument checks over the partition's batch and produces a record per change.
+    func detectDeviceStatus(partitionIndex i: Int) throws(KafkaError) {
+        let state = partitions[i]
+        let sensors = state.decoder.sensors
+        let matches = config.deviceChecks.map(\.match)
+        let checks = config.deviceChecks
+        // Asked once per sensor slot (again after a restore): the slot's type also gives the scorer its stale gap.
+        state.devices.process(state.batch, into: &deviceEvents) { slot in
+            let id = sensors.key(for: slot)
+            let type = matches.firstIndex { patterns in patterns.contains { id.contains($0) } }
+            if let type, let stale = checks[type].check.staleAfter { state.scorer.setStaleAfter(stale, slot: slot) }
+            return type
+        }
+        for e in deviceEvents { try produceDeviceEvent(e, state: state) }
+    }
+
+    /// One `fault`, `fault_cleared`, `frozen` or `unfrozen` record on the alerts topic. A fault and its clearing
+    /// share the alert id `<sensor>/instrument_fault/<first faulty reading>`, a frozen episode
+    /// `<sensor>/frozen/<since>`; both have the severity of `offline` records and notify equipment.
+    func produceDeviceEvent(_ e: DeviceStatusEvent, state: PartitionState) throws(KafkaError) {
+        let sensor = jsonEscaped(state.decoder.sensors.key(for: e.sensor))
+        let enterpriseID = state.decoder.enterprises.key(for: e.enterprise)
+        let severity = config.offlineSeverity
+        let (event, rule, level, previous): (String, String, String, String) =
+            switch e.kind {
+            case .fault: ("fault", "instrument_fault", "FAULT", "normal")
+            case .faultCleared: ("fault_cleared", "instrument_fault", "normal", "FAULT")
+            case .frozen: ("frozen", "frozen", "FROZEN", "normal")
+            case .unfrozen: ("unfrozen", "frozen", "normal", "FROZEN")
+            }
+        let starts = e.kind == .fault || e.kind == .frozen
+        let respondBy = starts ? "\(e.since + (config.alertDeadlines[severity] ?? 86_400_000))" : "null"
+        let direction = e.limit.map { e.value > $0 ? "high" : "low" } ?? "none"
+        let json =
+            "{\"alert_id\":\"\(sensor)/\(rule)/\(e.since)\",\"event\":\"\(event)\",\"level\":\"\(level)\",\"previous_level\":\"\(previous)\","
+            + "\"enterprise\":\"\(jsonEscaped(enterpriseID))\",\"sensor\":\"\(sensor)\",\"rule\":\"\(rule)\",\"ts\":\(e.time),\"raised_at\":\(e.since),"
+            + "\"value\":\(e.value.isFinite ? "\(e.value)" : "null"),\"limit\":\(e.limit.map { "\($0)" } ?? "null"),\"direction\":\"\(direction)\","
+            + "\"severity\":\"\(severity)\",\"respond_by\":\(respondBy),\"notify\":[\"equipment\"]}"
+        try produceAlert(json, enterprise: enterpriseID, severity: severity)
+        stats.alertsByLevel["\(event) \(level)", default: 0] += 1
+    }
+}
+
+extension StreamJobConfig {
+    func newDeviceDetector() -> DeviceStatusDetector {
+        DeviceStatusDetector(checks: deviceChecks.map(\.check), frozenAfter: frozenAfter)
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilKafka
+import VigilPipeline
+@testable import VigilRuntime
+import VigilTesting
+
+/// `DOMAIN.md` §5 FAULT and FROZEN through the embedded broker: records on the alerts topic, the frozen share
+/// in Q, and the state across a restart (also from a snapshot of the format before the device section).
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct DeviceStatusStreamTests {
+    /// 26 h 10 min of readings every 10 min from three points of E0 on partition 0 (157 × 3 records):
+    /// E0-GT-0 (gas, range 0–100) reads 5 until 25 h, then 6; E0-GT-1 varies and is out of range at steps
+    /// 20–21 (120) and 118–122 (−5); E0-VF-0 (a discrete valve contact) reads 0 throughout.
+    static let steps = 157
+    static func value(sensor: Int, step k: Int) -> Double {
+        switch sensor {
+        case 0: k < 150 ? 5 : 6
+        case 1: k == 20 || k == 21 ? 120 : (118...122).contains(k) ? -5 : Double(10 + k % 7)
+        default: 0
+        }
+    }
+
+    static func produce(_ setup: CheckpointStoreTests.Setup, start: Int64, steps range: Range<Int> = 0..<steps) throws {
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        let ids = ["E0-GT-0", "E0-GT-1", "E0-VF-0"]
+        for k in range {
+            for s in 0..<3 {
+                let json = "{\"enterprise\":\"E0\",\"sensor\":\"\(ids[s])\",\"ts\":\(start + Int64(k) * 600_000),\"value\":\(value(sensor: s, step: k))}"
+                try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
+            }
+        }
+        try producer.flush()
+    }
+
+    static func config(_ setup: CheckpointStoreTests.Setup, group: String, checkpoint: CheckpointMode, output: String) -> StreamJobConfig {
+        var c = setup.config(group: group, checkpoint: checkpoint, output: output)
+        c.deviceChecks = [
+            (check: DeviceCheck(rangeMin: 0, rangeMax: 100), match: ["-GT-"]),
+            (check: DeviceCheck(rangeMin: 0, rangeMax: 1, analog: false), match: ["-VF-"]),
+        ]
+        c.gradeHeartbeat = 600_000
+        c.windows = [(name: "m", spec: WindowSpec(kind: .tumbling(size: 600_000), statistics: .basic))]
+        return c
+    }
+
+    static func createOutputs(_ setup: CheckpointStoreTests.Setup, _ prefix: String) throws {
+        for suffix in ["", ".alerts", ".dlq", ".anomalies", ".grades"] { try setup.cluster.createTopic(prefix + suffix, partitions: 1) }
+    }
+
+    /// The device-status records among the alert records of `prefix`, as `event sensor ts raised_at limit`.
+    static func deviceRecords(_ setup: CheckpointStoreTests.Setup, _ prefix: String) throws -> [String] {
+        let alerts = CheckpointStoreTests.Setup.parsed(try setup.outputRecords(prefix), topic: ".alerts")
+        return alerts.filter { ["instrument_fault", "frozen"].contains($0["rule"] as? String) }.map { a in
+            "\(a["event"] ?? "") \(a["sensor"] ?? "") \(a["ts"] ?? "") \(a["raised_at"] ?? "") \((a["limit"] as? Double).map { "\($0)" } ?? "null") \(a["alert_id"] ?? "")"
+        }
+    }
+
+    @Test("faults and frozen values give paired records with one alert id; frozen points raise Q; a restart mid-episode changes nothing")
+    func recordsAndRestart() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let start = EventTime.floorDiv(setup.t0 - 90_000_000, 600_000) * 600_000
+        func t(_ k: Int) -> Int64 { start + Int64(k) * 600_000 }
+        let total = Int64(Self.steps * 3)
+
+        // Stopped after step 120 (inside the second fault, 5 h before the freeze), on its own outputs.
+        let restarted = uniqueName("out")
+        try Self.createOutputs(setup, restarted)
+        let path = NSTemporaryDirectory() + "vigil-ck-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let group = uniqueName("g")
+        try Self.produce(setup, start: start, steps: 0..<121)
+        let first = try StreamJob(config: Self.config(setup, group: group, checkpoint: .directory(path: path), output: restarted))
+        try setup.run(first, messages: 121 * 3)
+        try first.close()
+        try Self.produce(setup, start: start, steps: 121..<Self.steps)
+        let second = try StreamJob(config: Self.config(setup, group: group, checkpoint: .directory(path: path), output: restarted))
+        var notices: [String] = []
+        second.onNotice = { notices.append($0) }
+        try setup.run(second, messages: total - 121 * 3)
+        try second.close()
+        #expect(second.stats.partitionsRestored >= 1 && notices.isEmpty, "\(notices)")
+
+        // Uninterrupted.
+        let whole = try StreamJob(config: Self.config(setup, group: uniqueName("g"), checkpoint: .none, output: setup.outputs))
+        try setup.run(whole, messages: total)
+        try whole.close()
+        let records = try Self.deviceRecords(setup, setup.outputs)
+        let frozenSince = start + 86_400_000
+        #expect(
+            records == [
+                "fault E0-GT-1 \(t(20)) \(t(20)) 100.0 E0-GT-1/instrument_fault/\(t(20))",
+                "fault_cleared E0-GT-1 \(t(22)) \(t(20)) null E0-GT-1/instrument_fault/\(t(20))",
+                "fault E0-GT-1 \(t(118)) \(t(118)) 0.0 E0-GT-1/instrument_fault/\(t(118))",
+                "fault_cleared E0-GT-1 \(t(123)) \(t(118)) null E0-GT-1/instrument_fault/\(t(118))",
+                "frozen E0-GT-0 \(t(145)) \(frozenSince) null E0-GT-0/frozen/\(frozenSince)",
+                "unfrozen E0-GT-0 \(t(150)) \(frozenSince) null E0-GT-0/frozen/\(frozenSince)",
+            ], "\(records)")
+        // Every alert and grade record matches its published schema.
+        let outputs = try setup.outputRecords(setup.outputs)
+        for (topic, file) in [(".alerts", "risk.alerts"), (".grades", "risk.grades")] {
+            let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/\(file).v1.schema.json")
+            for line in outputs where line.hasPrefix(topic + "|") {
+                let json = line.split(separator: "|", maxSplits: 2).last.map(String.init) ?? ""
+                #expect(schema.validate(json: Data(json.utf8)).isEmpty, "\(json)")
+            }
+        }
+        // Grades: one point of three frozen from 24 h 10 min to 25 h is a frozen share of 1/3, 20/3 points of Q.
+        let grades = try setup.parsedRecords(".grades").compactMap { g -> (Int64, Double, Double)? in
+            guard let ts = g["ts"] as? Int64, let inputs = g["inputs"] as? [String: Any], let factors = g["factors"] as? [String: Any] else { return nil }
+            return (ts, (inputs["frozen_share"] as? NSNumber)?.doubleValue ?? -1, (factors["data_quality"] as? NSNumber)?.doubleValue ?? -1)
+        }
+        let whileFrozen = grades.filter { $0.0 >= t(145) && $0.0 < t(150) }
+        #expect(!whileFrozen.isEmpty && whileFrozen.allSatisfy { abs($0.1 - 1.0 / 3) < 1e-9 && abs($0.2 - 20.0 / 3) < 1e-6 }, "\(whileFrozen)")
+        let otherwise = grades.filter { $0.0 < t(145) || $0.0 >= t(150) }
+        #expect(otherwise.count > 10 && otherwise.allSatisfy { $0.1 == 0 }, "\(otherwise.prefix(3))")
+
+        // The job stopped and restarted mid-episode gave the same records.
+        #expect(try Self.deviceRecords(setup, restarted) == records)
+    }
+
+    @Test("a format-2 snapshot (before the device section) still restores; instrument state then starts afresh")
+    func formatTwoSnapshotRestores() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let start = EventTime.floorDiv(setup.t0 - 90_000_000, 600_000) * 600_000
+        try Self.produce(setup, start: start, steps: 0..<121)
+        let path = NSTemporaryDirectory() + "vigil-ck-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let group = uniqueName("g")
+        let first = try StreamJob(config: Self.config(setup, group: group, checkpoint: .directory(path: path), output: setup.outputs))
+        try setup.run(first, messages: 121 * 3)
+        try first.close()
+        // Rewrite the snapshot as format 2 wrote it: without the last section, version 2 in the header.
+        let file = URL(fileURLWithPath: "\(path)/\(setup.input).0.snapshot")
+        let payload = try SnapshotCodec.open([UInt8](Data(contentsOf: file)), kind: PartitionSnapshot.kind)
+        let sectionLength = try #require(
+            (0..<min(payload.count - 8, 100_000)).first { n in
+                var r = SnapshotReader(Array(payload[(payload.count - n - 8)..<(payload.count - n)]))
+                return (try? r.u64()) == UInt64(n)
+            })
+        var old = SnapshotCodec.seal(kind: PartitionSnapshot.kind, payload: Array(payload.dropLast(sectionLength + 8)))
+        old[4] = 2
+        old[5] = 0
+        let crc = SnapshotCodec.crc32(Array(old.dropLast(4)))
+        for b in 0..<4 { old[old.count - 4 + b] = UInt8(truncatingIfNeeded: crc >> (8 * b)) }
+        try Data(old).write(to: file)
+        #expect(try SnapshotCodec.openVersioned(old, kind: PartitionSnapshot.kind).version == 2)
+        try Self.produce(setup, start: start, steps: 121..<Self.steps)
+
+        let second = try StreamJob(config: Self.config(setup, group: group, checkpoint: .directory(path: path), output: setup.outputs))
+        var notices: [String] = []
+        second.onNotice = { notices.append($0) }
+        try setup.run(second, messages: Int64(Self.steps * 3) - 121 * 3)
+        try second.close()
+        #expect(second.stats.partitionsRestored >= 1 && notices.isEmpty, "\(notices)")
+        // The fault and the flat run in progress are unknown to the restored job: its next faulty reading
+        // starts another fault episode (another alert id), and no freeze within the 6 h left.
+        let events = try Self.deviceRecords(setup, setup.outputs).map { $0.split(separator: " ").prefix(4).joined(separator: " ") }
+        let t = { (k: Int) in start + Int64(k) * 600_000 }
+        #expect(
+            events == [
+                "fault E0-GT-1 \(t(20)) \(t(20))", "fault_cleared E0-GT-1 \(t(22)) \(t(20))", "fault E0-GT-1 \(t(118)) \(t(118))",
+                "fault E0-GT-1 \(t(121)) \(t(121))", "fault_cleared E0-GT-1 \(t(123)) \(t(121))",
+            ], "\(events)")
+    }
+}
+
+/// `DOMAIN.md` §5 STALE per sensor type: a point is stale after max(3 × its nominal period, 5 min).
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct StalePeriodTests {
+    @Test("a pipeline type's period sets its points' stale gap: a 5-minute type reporting every 5 min is not a data gap")
+    func periodSetsStaleGap() throws {
+        let spec = try PipelineLoader.parse(
+            yaml: """
+                name: p
+                sources: { readings: t }
+                windows: [{ name: m, kind: tumbling, size: 1m }]
+                sensor_types:
+                  differential_pressure: { match: ["-DP-"], unit: kPa, al1: 1.5, al2: 2.5, period: 5m, range: [0, 10] }
+                  gas: { match: ["-GT-"], al1: 25, al2: 50, range: [0, 100] }
+                """, file: "p.yaml")
+        #expect(spec.sensorTypes.map { spec.staleAfter(of: $0) } == [900_000, 300_000])
+        let setup = try CheckpointStoreTests.Setup()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.deviceChecks = try PipelineRunner.jobConfig(spec: spec, options: RunOptions()).deviceChecks
+        #expect(config.deviceChecks.map(\.check.staleAfter) == [900_000, 300_000])
+        config.anomalyFloor = 0.5
+        // Both points every 5 min and 2 s for 3 h (their period, with the jitter of a real gateway).
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        for k in 0..<36 {
+            for sensor in ["E0-DP-0", "E0-GT-0"] {
+                let json = "{\"enterprise\":\"E0\",\"sensor\":\"\(sensor)\",\"ts\":\(setup.t0 - 10_800_000 + Int64(k) * 302_000),\"value\":\(1 + k % 2)}"
+                try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
+            }
+        }
+        try producer.flush()
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: 72)
+        try job.close()
+        let gaps = try setup.parsedRecords(".anomalies").filter { $0["detector"] as? String == "data_gap" }
+        #expect(Set(gaps.compactMap { $0["sensor"] as? String }) == ["E0-GT-0"])
+        #expect(gaps.count == 35, "every reading of the gas point after its first follows a gap past 5 min")
+    }
+}

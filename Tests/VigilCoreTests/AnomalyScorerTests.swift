@@ -279,7 +279,7 @@ import VigilTesting
             for j in 0..<3 { w.f64(j < waiting ? history[inRing + j] : 0) }
             w.u64(0)
             var r = SnapshotReader(w.bytes)
-            var scorer = try AnomalyScorer(settings: settings, reading: &r)
+            var scorer = try AnomalyScorer(settings: settings, reading: &r, version: 2)
             #expect(r.atEnd)
             let last = Array(history.suffix(5))
             #expect(scorer.window(slot: 0) == last, "count \(count)")
@@ -287,6 +287,13 @@ import VigilTesting
             // The next value goes where the oldest was.
             _ = scorer.score(slot: 0, time: Int64(count), value: 100, rule: nil)
             #expect(scorer.window(slot: 0) == Array((last + [100]).suffix(5)), "count \(count)")
+            // Written again in format 3 (no pending count and slots) and read back: the same state.
+            var again = SnapshotWriter()
+            scorer.write(to: &again)
+            #expect(again.bytes.count == w.bytes.count - 8 - (8 + 3 * 8), "count \(count)")
+            var r3 = SnapshotReader(again.bytes)
+            let restored = try AnomalyScorer(settings: settings, reading: &r3)
+            #expect(r3.atEnd && restored.window(slot: 0) == scorer.window(slot: 0) && restored.orderedWindow(slot: 0) == scorer.window(slot: 0).sorted())
         }
     }
 }

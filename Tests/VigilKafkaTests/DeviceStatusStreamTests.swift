@@ -120,6 +120,43 @@ struct DeviceStatusStreamTests {
         #expect(try Self.deviceRecords(setup, restarted) == records)
     }
 
+    /// A format-3 partition snapshot payload in the layout of format 2: per sensor of the anomaly section a
+    /// pending count (0) after the ring position, `robustRefresh` pending slots per sensor after the ring, and
+    /// no device section at the end.
+    static func formatTwoPayload(_ payload: [UInt8], robustRefresh: Int) throws -> [UInt8] {
+        var r = SnapshotReader(payload)
+        var w = SnapshotWriter()
+        func copy(_ n: Int) throws { for _ in 0..<n { w.u8(try r.u8()) } }
+        w.string(try r.string())
+        try copy(4 + 8 + 4)  // partition, offset, fingerprint
+        try KeyInterner(reading: &r).write(to: &w)
+        try KeyInterner(reading: &r).write(to: &w)
+        let windows = try r.count()
+        w.u64(UInt64(windows))
+        for _ in 0..<(windows + 1) { w.blob(try r.blob()) }  // the windows, the alarm states
+        var a = SnapshotReader(try r.blob())
+        var b = SnapshotWriter()
+        b.u32(try a.u32())
+        let sensors = try a.count()
+        b.u64(UInt64(sensors))
+        for _ in 0..<sensors {
+            for _ in 0..<(3 * 8) { b.u8(try a.u8()) }  // count, head, since refresh
+            b.i64(0)  // pending values
+            for _ in 0..<(17 * 8 + 1) { b.u8(try a.u8()) }
+        }
+        let ring = try a.count()
+        b.u64(UInt64(ring))
+        for _ in 0..<ring { b.f64(try a.f64()) }
+        b.u64(UInt64(sensors * robustRefresh))
+        for _ in 0..<(sensors * robustRefresh) { b.f64(0) }
+        while !a.atEnd { b.u8(try a.u8()) }  // the seasonal profile
+        w.blob(b.bytes)
+        for _ in 0..<4 { w.blob(try r.blob()) }  // grades, data gaps, alert deadlines, chattering/flood
+        _ = try r.blob()  // the device section
+        #expect(r.atEnd)
+        return w.bytes
+    }
+
     @Test("a format-2 snapshot (before the device section) still restores; instrument state then starts afresh")
     func formatTwoSnapshotRestores() throws {
         let setup = try CheckpointStoreTests.Setup()
@@ -131,15 +168,12 @@ struct DeviceStatusStreamTests {
         let first = try StreamJob(config: Self.config(setup, group: group, checkpoint: .directory(path: path), output: setup.outputs))
         try setup.run(first, messages: 121 * 3)
         try first.close()
-        // Rewrite the snapshot as format 2 wrote it: without the last section, version 2 in the header.
+        // Rewrite the snapshot as format 2 wrote it: the anomaly section with its pending slots, no device
+        // section, version 2 in the header.
         let file = URL(fileURLWithPath: "\(path)/\(setup.input).0.snapshot")
         let payload = try SnapshotCodec.open([UInt8](Data(contentsOf: file)), kind: PartitionSnapshot.kind)
-        let sectionLength = try #require(
-            (0..<min(payload.count - 8, 100_000)).first { n in
-                var r = SnapshotReader(Array(payload[(payload.count - n - 8)..<(payload.count - n)]))
-                return (try? r.u64()) == UInt64(n)
-            })
-        var old = SnapshotCodec.seal(kind: PartitionSnapshot.kind, payload: Array(payload.dropLast(sectionLength + 8)))
+        var old = SnapshotCodec.seal(
+            kind: PartitionSnapshot.kind, payload: try Self.formatTwoPayload(payload, robustRefresh: AnomalySettings().robustRefresh))
         old[4] = 2
         old[5] = 0
         let crc = SnapshotCodec.crc32(Array(old.dropLast(4)))

@@ -103,8 +103,9 @@ extension AnomalyScorer {
     /// Writes every sensor's detector state, value ring and (with the seasonal detector) hour-of-day profile;
     /// the orders are rebuilt from the rings on restore.
     ///
-    /// The layout still has the pending values of the first format-2 builds, which queued a sensor's latest
-    /// values outside its ring: they are written as none (the ring holds every value), and read into the ring.
+    /// Format 2 had, per sensor, a count of pending values and `robustRefresh` pending slots (the first
+    /// format-2 builds queued a sensor's latest values outside its ring); format 3 writes neither, and format-2
+    /// state is still read, its pending values going into the ring.
     public func write(to w: inout SnapshotWriter) {
         w.u32(settings.fingerprint)
         w.u64(UInt64(states.count))
@@ -112,7 +113,6 @@ extension AnomalyScorer {
             w.i64(Int64(st.count))
             w.i64(Int64(st.head))
             w.i64(Int64(st.sinceRefresh))
-            w.i64(0)
             w.i64(st.lastTime)
             w.f64(st.lastValue)
             w.f64(st.ewmaMean)
@@ -134,19 +134,17 @@ extension AnomalyScorer {
         }
         w.u64(UInt64(ring.count))
         for x in ring { w.f64(x) }
-        // Pending values (none), `robustRefresh` places per sensor.
-        let pendingCount = states.count * max(1, settings.robustRefresh)
-        w.u64(UInt64(pendingCount))
-        for _ in 0..<pendingCount { w.f64(0) }
         w.u64(UInt64(profile.count))
         for x in profile { w.f64(x) }
     }
 
-    /// Restores a scorer from ``write(to:)``; refuses state taken with different settings.
-    public init(settings: AnomalySettings, reading r: inout SnapshotReader) throws(SnapshotError) {
+    /// Restores a scorer from ``write(to:)``, or from the layout of snapshot format `version` (2 or 3);
+    /// refuses state taken with different settings.
+    public init(settings: AnomalySettings, reading r: inout SnapshotReader, version: UInt16 = SnapshotCodec.version) throws(SnapshotError) {
         self.init(settings: settings)
         guard try r.u32() == settings.fingerprint else { throw SnapshotError("anomaly state was taken with different anomaly settings") }
-        let n = try r.count(minBytes: 169)
+        let pendingSlots = version < 3
+        let n = try r.count(minBytes: pendingSlots ? 169 : 161)
         states.reserveCapacity(n)
         for _ in 0..<n {
             var st = SensorState()
@@ -156,7 +154,7 @@ extension AnomalyScorer {
             guard st.count >= 0, head >= 0, head < max(1, settings.window), sinceRefresh >= 0, sinceRefresh < max(1, settings.robustRefresh) else {
                 throw SnapshotError("anomaly state has an invalid ring position")
             }
-            let waiting = try r.i64()
+            let waiting = pendingSlots ? try r.i64() : 0
             guard waiting >= 0, waiting < max(1, settings.robustRefresh), waiting <= st.count else {
                 throw SnapshotError("anomaly state has an invalid count of pending values")
             }
@@ -189,10 +187,10 @@ extension AnomalyScorer {
         ring.reserveCapacity(ringCount)
         for _ in 0..<ringCount { ring.append(try r.f64()) }
         let stride = max(1, settings.robustRefresh)
-        let pendingCount = try r.count(minBytes: 8)
+        let pendingCount = pendingSlots ? try r.count(minBytes: 8) : n * stride
         guard pendingCount == n * stride else { throw SnapshotError("anomaly state holds \(pendingCount) pending values for \(n) sensors") }
         let w = settings.window
-        for s in 0..<n {
+        for s in 0..<n where pendingSlots {
             // The k-th value of a sensor sits at ring position k % window; pending values are its latest ones.
             let count = states[s].count
             let waiting = Int(states[s].unsorted)

@@ -143,7 +143,7 @@ extension StreamJob.PartitionState {
             try ThresholdDetector(rules: rules, reading: &s)
         }
         let newScorer = try section("anomaly baselines", fresh: AnomalyScorer(settings: config.anomalySettings)) { (s) throws(SnapshotError) in
-            try AnomalyScorer(settings: config.anomalySettings, reading: &s)
+            try AnomalyScorer(settings: config.anomalySettings, reading: &s, version: version)
         }
         var g = SnapshotReader(try r.blob())
         let newGradeTime = try g.i64()

@@ -231,9 +231,15 @@ final class ProfileTable {
         }
         if topic == hazardsTopic {
             guard let id = object["hazard"] as? String else { return }
+            guard (object["status"] as? String ?? "open") == "open" else {
+                // A closed hazard counts for nothing (H, the overrides and the record count open ones): it is
+                // forgotten, so that years of closed hazards do not accumulate; reopening it is a new record.
+                hazards[enterprise]?[id] = nil
+                if hazards[enterprise]?.isEmpty == true { hazards[enterprise] = nil }
+                return
+            }
             hazards[enterprise, default: [:]][id] = HiddenHazard(
-                major: object["class"] as? String == "major", open: (object["status"] as? String ?? "open") == "open",
-                deadline: (object["deadline"] as? NSNumber)?.int64Value
+                major: object["class"] as? String == "major", open: true, deadline: (object["deadline"] as? NSNumber)?.int64Value
             )
             return
         }

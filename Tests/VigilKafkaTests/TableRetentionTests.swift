@@ -5,7 +5,8 @@ import VigilKafka
 @testable import VigilRuntime
 import VigilTesting
 
-/// The permit and offline-notice tables forget what ended long ago, so months of records do not accumulate.
+/// The permit, offline-notice and hazard tables forget what ended long ago or was closed, so months of records
+/// do not accumulate.
 @Suite(.serialized, .timeLimit(.minutes(10)))
 struct TableRetentionTests {
     @Test("permits that ended more than 7 days before the latest end read are forgotten; current ones are kept")
@@ -29,5 +30,28 @@ struct TableRetentionTests {
         #expect(kept.count < 12_000 && kept.count == 100 + (12_000 - 10_000), "\(kept.count) kept")
         #expect((0..<100).allSatisfy { kept["P\($0)"] != nil })
         #expect(kept["P5000"] == nil && kept["P11999"] != nil)
+    }
+
+    @Test("closed hidden hazards are forgotten; open ones, and one reopened after closing, are kept")
+    func closedHazardsAreForgotten() throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let topic = uniqueName("hazards")
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(cluster.bootstrapServers))
+        func send(_ enterprise: String, _ hazard: String, _ status: String) throws {
+            let json = "{\"enterprise\":\"\(enterprise)\",\"hazard\":\"\(hazard)\",\"class\":\"general\",\"status\":\"\(status)\",\"deadline\":1795000000000}"
+            try producer.produce(topic: topic, key: Array(hazard.utf8), value: Array(json.utf8))
+        }
+        // E0: 1,000 hazards opened, 990 of them closed again, one of those reopened; E1: one opened and closed.
+        for k in 0..<1_000 { try send("E0", "H\(k)", "open") }
+        for k in 10..<1_000 { try send("E0", "H\(k)", "closed") }
+        try send("E0", "H500", "open")
+        try send("E1", "X", "open")
+        try send("E1", "X", "closed")
+        try producer.flush()
+        let table = try ProfileTable(profiles: nil, hazards: topic, brokers: cluster.bootstrapServers, additional: ["log_level": "3"])
+        #expect(Set(table.hazards["E0"]?.keys ?? [:].keys) == Set((0..<10).map { "H\($0)" } + ["H500"]))
+        #expect(table.hazards["E0"]?.values.allSatisfy(\.open) == true)
+        #expect(table.hazards["E1"] == nil)
     }
 }

@@ -42,17 +42,14 @@ extension StreamJob {
             if unset < notSet.count && notSet[unset] == k {
                 // §3.2: a point whose rule has no level for it ("threshold not set") is a data-quality defect, not "no alarm".
                 unset += 1
-                let sensor = jsonEscaped(sensors.key(for: batch.sensor[k]))
-                let enterpriseID = state.decoder.enterprises.key(for: batch.enterprise[k])
-                let enterprise = jsonEscaped(enterpriseID)
+                let sensor = sensors.key(for: batch.sensor[k])
                 let rule = state.detector.ruleIndex(slot: batch.sensor[k]).map { config.alarmRules[$0].rule.name } ?? ""
                 let t = batch.eventTime[k]
-                let json =
-                    "{\"alert_id\":\"\(sensor)/threshold_not_set/\(t)\",\"event\":\"threshold_not_set\",\"level\":\"normal\","
-                    + "\"previous_level\":\"normal\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"rule\":\"\(rule)\","
-                    + "\"ts\":\(t),\"raised_at\":\(t),\"value\":\(batch.value[k]),\"limit\":null,\"direction\":\"none\","
-                    + "\"severity\":\"blue\",\"respond_by\":null,\"notify\":[\"equipment\"]}"
-                try produceAlert(json, enterprise: enterpriseID, severity: .blue)
+                try produceAlert(
+                    AlertRecord(
+                        alertID: "\(sensor)/threshold_not_set/\(t)", event: "threshold_not_set", level: "normal", previousLevel: "normal",
+                        enterprise: state.decoder.enterprises.key(for: batch.enterprise[k]), sensor: sensor, rule: rule, ts: t, raisedAt: t,
+                        value: batch.value[k], limit: nil, direction: "none", severity: .blue, respondBy: nil, notify: ["equipment"]))
                 stats.alertsByLevel["threshold_not_set", default: 0] += 1
             }
             while tp < transitions.count && transitions[tp].sensor == batch.sensor[k] && transitions[tp].time == batch.eventTime[k] {
@@ -63,17 +60,13 @@ extension StreamJob {
                 let (severity, respondBy) = state.alerts.apply(t, severity: t.to == 0 ? nil : t.to == 2 ? policy.level2 : policy.level1)
                 let (suppressed, counts) = state.flood.note(t, severity: severity)
                 transitionCounts.append(counts)
-                let sensor = jsonEscaped(sensors.key(for: t.sensor))
-                let enterpriseID = state.decoder.enterprises.key(for: t.enterprise)
-                let enterprise = jsonEscaped(enterpriseID)
-                let json =
-                    "{\"alert_id\":\"\(sensor)/\(rule.name)/\(t.raisedAt)\",\"event\":\"\(t.kind)\",\"level\":\"\(name(t.to))\","
-                    + "\"previous_level\":\"\(name(t.from))\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
-                    + "\"rule\":\"\(rule.name)\",\"ts\":\(t.time),\"raised_at\":\(t.raisedAt),\"value\":\(t.value),"
-                    + "\"limit\":\(t.limit.isFinite ? "\(t.limit)" : "null"),\"direction\":\"\(t.direction == .high ? "high" : "low")\","
-                    + "\"severity\":\"\(severity)\",\"respond_by\":\(respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notifyList(t.rule)),"
-                    + "\"suppressed\":\(suppressed.map { "\"\($0.rawValue)\"" } ?? "null")}"
-                try produceAlert(json, enterprise: enterpriseID, severity: severity, routed: suppressed == nil)
+                let sensor = sensors.key(for: t.sensor)
+                let record = AlertRecord(
+                    alertID: "\(sensor)/\(rule.name)/\(t.raisedAt)", event: "\(t.kind)", level: name(t.to), previousLevel: name(t.from),
+                    enterprise: state.decoder.enterprises.key(for: t.enterprise), sensor: sensor, rule: rule.name, ts: t.time,
+                    raisedAt: t.raisedAt, value: t.value, limit: t.limit, direction: t.direction == .high ? "high" : "low", severity: severity,
+                    respondBy: respondBy, notify: notifyList(t.rule), suppressed: suppressed?.rawValue)
+                try produceAlert(record, routed: suppressed == nil)
                 stats.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
                 if let suppressed { stats.suppressedAlerts[suppressed.rawValue, default: 0] += 1 }
             }
@@ -108,37 +101,29 @@ extension StreamJob {
         let sensors = state.decoder.sensors
         for e in alertEvents {
             let rule = config.alarmRules[e.rule].rule
-            let sensor = jsonEscaped(sensors.key(for: e.sensor))
-            let enterpriseID = state.decoder.enterprises.key(for: e.enterprise)
-            let enterprise = jsonEscaped(enterpriseID)
+            let sensor = sensors.key(for: e.sensor)
             let level = e.level == 0 ? "normal" : "AL\(e.level)"
             let id = "\(sensor)/\(rule.name)/\(e.raisedAt)"
-            var json =
-                "{\"alert_id\":\"\(id)\",\"event\":\"\(e.kind.rawValue)\",\"level\":\"\(level)\","
-                + "\"previous_level\":\"\(level)\",\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\","
-                + "\"rule\":\"\(rule.name)\",\"ts\":\(e.time),\"raised_at\":\(e.raisedAt),\"value\":null,\"limit\":null,"
-                + "\"direction\":\"\(e.direction == .high ? "high" : "low")\",\"severity\":\"\(e.to)\",\"previous_severity\":\"\(e.from)\","
-                + "\"respond_by\":\(e.respondBy.map { "\($0)" } ?? "null"),\"notify\":\(notifyList(e.rule))"
-            if e.kind == .acknowledged {
-                let key = "\(sensors.key(for: e.sensor))/\(rule.name)/\(e.raisedAt)"
-                json += ",\"acknowledged_by\":\(jsonString(acknowledgements?[key]?.by))"
-            }
-            json += "}"
-            try produceAlert(json, enterprise: enterpriseID, severity: e.to)
+            try produceAlert(
+                AlertRecord(
+                    alertID: id, event: e.kind.rawValue, level: level, previousLevel: level, enterprise: state.decoder.enterprises.key(for: e.enterprise),
+                    sensor: sensor, rule: rule.name, ts: e.time, raisedAt: e.raisedAt, value: nil, limit: nil,
+                    direction: e.direction == .high ? "high" : "low", severity: e.to, previousSeverity: e.from, respondBy: e.respondBy,
+                    notify: notifyList(e.rule), acknowledgedBy: e.kind == .acknowledged ? acknowledgements?[id]?.by : nil))
             stats.alertsByLevel["\(e.kind.rawValue) \(e.to)", default: 0] += 1
         }
     }
 
-    /// The departments to notify for a rule's alerts, as a JSON array.
-    func notifyList(_ rule: Int) -> String {
-        let departments = rule < config.alertPolicies.count ? config.alertPolicies[rule].notify : ["safety"]
-        return "[" + departments.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+    /// The departments to notify for a rule's alerts.
+    func notifyList(_ rule: Int) -> [String] {
+        rule < config.alertPolicies.count ? config.alertPolicies[rule].notify : ["safety"]
     }
 
     /// Produces an alert record to the alerts topic and a copy to every route that selects its severity.
-    func produceAlert(_ json: String, enterprise: String, severity: RiskLevel, routed: Bool = true) throws(KafkaError) {
-        let key = Array(enterprise.utf8)
-        let value = Array(json.utf8)
+    func produceAlert(_ record: AlertRecord, routed: Bool = true) throws(KafkaError) {
+        let severity = record.severity
+        let key = Array(record.enterprise.utf8)
+        let value = Array(record.json.utf8)
         try producer.produce(topic: config.alertsTopic, key: key, value: value)
         for route in config.alertRoutes where routed && route.levels.contains(severity) {
             try producer.produce(topic: route.topic, key: key, value: value)
@@ -157,19 +142,15 @@ extension StreamJob {
     /// Produces `offline` and `online` records for the data-gap events in `gapEvents`.
     func produceGapEvents(state: PartitionState) throws(KafkaError) {
         for g in gapEvents {
-            let sensor = jsonEscaped(state.decoder.sensors.key(for: g.sensor))
-            let enterpriseID = state.decoder.enterprises.key(for: g.enterprise)
-            let enterprise = jsonEscaped(enterpriseID)
+            let sensor = state.decoder.sensors.key(for: g.sensor)
             let raisedAt = g.lastSeen + state.gaps.offlineAfter
             let (event, level, previous) = g.offline ? ("offline", "OFFLINE", "normal") : ("online", "normal", "OFFLINE")
-            let respondBy = g.offline ? "\(raisedAt + (config.alertDeadlines[config.offlineSeverity] ?? 86_400_000))" : "null"
-            let value = g.value.isFinite ? "\(g.value)" : "null"
-            let json =
-                "{\"alert_id\":\"\(sensor)/data_gap/\(raisedAt)\",\"event\":\"\(event)\",\"level\":\"\(level)\",\"previous_level\":\"\(previous)\","
-                + "\"enterprise\":\"\(enterprise)\",\"sensor\":\"\(sensor)\",\"rule\":\"data_gap\",\"ts\":\(g.time),\"raised_at\":\(raisedAt),"
-                + "\"value\":\(value),\"limit\":null,\"direction\":\"none\",\"severity\":\"\(config.offlineSeverity)\",\"respond_by\":\(respondBy),"
-                + "\"notify\":[\"equipment\"]}"
-            try produceAlert(json, enterprise: enterpriseID, severity: config.offlineSeverity)
+            try produceAlert(
+                AlertRecord(
+                    alertID: "\(sensor)/data_gap/\(raisedAt)", event: event, level: level, previousLevel: previous,
+                    enterprise: state.decoder.enterprises.key(for: g.enterprise), sensor: sensor, rule: "data_gap", ts: g.time, raisedAt: raisedAt,
+                    value: g.value, limit: nil, direction: "none", severity: config.offlineSeverity,
+                    respondBy: g.offline ? raisedAt + (config.alertDeadlines[config.offlineSeverity] ?? 86_400_000) : nil, notify: ["equipment"]))
             stats.alertsByLevel["\(event) \(level)", default: 0] += 1
         }
     }
@@ -203,8 +184,7 @@ func jsonString(_ s: String?) -> String {
     return "\"" + jsonEscaped(s) + "\""
 }
 
-/// `s` with JSON string escaping, without the quotes (ids are escaped once and used in several fields), by
-/// the escaping the byte encoders use (``JSONBytes``).
+/// `s` with JSON string escaping, without the quotes, by the escaping the byte encoders use (``JSONBytes``).
 func jsonEscaped(_ s: String) -> String {
     // Ids almost never need it: return them as they are.
     guard s.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) else { return s }

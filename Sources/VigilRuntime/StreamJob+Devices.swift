@@ -23,8 +23,7 @@ extension StreamJob {
     /// share the alert id `<sensor>/instrument_fault/<first faulty reading>`, a frozen episode
     /// `<sensor>/frozen/<since>`; both have the severity of `offline` records and notify equipment.
     func produceDeviceEvent(_ e: DeviceStatusEvent, state: PartitionState) throws(KafkaError) {
-        let sensor = jsonEscaped(state.decoder.sensors.key(for: e.sensor))
-        let enterpriseID = state.decoder.enterprises.key(for: e.enterprise)
+        let sensor = state.decoder.sensors.key(for: e.sensor)
         let severity = config.offlineSeverity
         let (event, rule, level, previous): (String, String, String, String) =
             switch e.kind {
@@ -34,14 +33,12 @@ extension StreamJob {
             case .unfrozen: ("unfrozen", "frozen", "normal", "FROZEN")
             }
         let starts = e.kind == .fault || e.kind == .frozen
-        let respondBy = starts ? "\(e.since + (config.alertDeadlines[severity] ?? 86_400_000))" : "null"
-        let direction = e.limit.map { e.value > $0 ? "high" : "low" } ?? "none"
-        let json =
-            "{\"alert_id\":\"\(sensor)/\(rule)/\(e.since)\",\"event\":\"\(event)\",\"level\":\"\(level)\",\"previous_level\":\"\(previous)\","
-            + "\"enterprise\":\"\(jsonEscaped(enterpriseID))\",\"sensor\":\"\(sensor)\",\"rule\":\"\(rule)\",\"ts\":\(e.time),\"raised_at\":\(e.since),"
-            + "\"value\":\(e.value.isFinite ? "\(e.value)" : "null"),\"limit\":\(e.limit.map { "\($0)" } ?? "null"),\"direction\":\"\(direction)\","
-            + "\"severity\":\"\(severity)\",\"respond_by\":\(respondBy),\"notify\":[\"equipment\"]}"
-        try produceAlert(json, enterprise: enterpriseID, severity: severity)
+        try produceAlert(
+            AlertRecord(
+                alertID: "\(sensor)/\(rule)/\(e.since)", event: event, level: level, previousLevel: previous,
+                enterprise: state.decoder.enterprises.key(for: e.enterprise), sensor: sensor, rule: rule, ts: e.time, raisedAt: e.since,
+                value: e.value, limit: e.limit, direction: e.limit.map { e.value > $0 ? "high" : "low" } ?? "none", severity: severity,
+                respondBy: starts ? e.since + (config.alertDeadlines[severity] ?? 86_400_000) : nil, notify: ["equipment"]))
         stats.alertsByLevel["\(event) \(level)", default: 0] += 1
     }
 }

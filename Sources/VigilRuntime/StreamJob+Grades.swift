@@ -236,14 +236,12 @@ extension StreamJob {
     /// §5: the enterprise-level `DATA_INTERRUPTION` blue alert (more than `interruptionShare` of its points
     /// offline), and its end; one episode shares an alert id.
     func interruptionAlert(enterprise: String, since: Int64, at now: Int64, share: Double, restored: Bool) throws(KafkaError) {
-        let id = jsonEscaped(enterprise)
-        let json =
-            "{\"alert_id\":\"\(id)/data_interruption/\(since)\",\"event\":\"\(restored ? "restored" : "interrupted")\","
-            + "\"level\":\"\(restored ? "normal" : "OFFLINE")\",\"previous_level\":\"\(restored ? "OFFLINE" : "normal")\","
-            + "\"enterprise\":\"\(id)\",\"sensor\":null,\"rule\":\"data_interruption\",\"ts\":\(now),\"raised_at\":\(since),"
-            + "\"value\":\(share),\"limit\":\(config.interruptionShare),\"direction\":\"none\",\"severity\":\"blue\",\"respond_by\":null,"
-            + "\"notify\":[\"equipment\"]}"
-        try produceAlert(json, enterprise: enterprise, severity: .blue)
+        try produceAlert(
+            AlertRecord(
+                alertID: "\(enterprise)/data_interruption/\(since)", event: restored ? "restored" : "interrupted",
+                level: restored ? "normal" : "OFFLINE", previousLevel: restored ? "OFFLINE" : "normal", enterprise: enterprise, sensor: nil,
+                rule: "data_interruption", ts: now, raisedAt: since, value: share, limit: config.interruptionShare, direction: "none",
+                severity: .blue, respondBy: nil, notify: ["equipment"]))
         stats.alertsByLevel[restored ? "restored data_interruption" : "interrupted data_interruption", default: 0] += 1
     }
 }

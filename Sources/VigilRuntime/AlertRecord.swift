@@ -1,0 +1,45 @@
+import VigilCore
+
+/// One record of the alerts topic (`Schemas/risk.alerts.v1.schema.json`): every kind of alert the job writes
+/// (alarm transitions, overdue and acknowledged, threshold not set, data gaps, instrument status, data
+/// interruption) is built as this value and encoded in one place, with the schema's key order.
+struct AlertRecord {
+    var alertID: String
+    var event: String
+    var level: String
+    var previousLevel: String
+    var enterprise: String
+    /// nil on enterprise-level records (data interruption).
+    var sensor: String?
+    var rule: String
+    var ts: Int64
+    var raisedAt: Int64
+    /// nil (or not finite): written as null.
+    var value: Double?
+    var limit: Double?
+    /// high, low or none.
+    var direction: String
+    var severity: RiskLevel
+    /// The colour before an escalation (overdue and acknowledged records only; otherwise not written).
+    var previousSeverity: RiskLevel? = nil
+    var respondBy: Int64?
+    var notify: [String]
+    /// ISA-18.2 suppression of an alarm transition (chattering, flood); null when the record is routed.
+    var suppressed: String? = nil
+    /// Who acknowledged, on `acknowledged` records (written only on those, null when not given).
+    var acknowledgedBy: String? = nil
+
+    /// The record as JSON text.
+    var json: String {
+        func number(_ x: Double?) -> String { x.flatMap { $0.isFinite ? "\($0)" : nil } ?? "null" }
+        var out = "{\"alert_id\":\(jsonString(alertID)),\"event\":\(jsonString(event)),\"level\":\(jsonString(level)),"
+        out += "\"previous_level\":\(jsonString(previousLevel)),\"enterprise\":\(jsonString(enterprise)),\"sensor\":\(jsonString(sensor)),"
+        out += "\"rule\":\(jsonString(rule)),\"ts\":\(ts),\"raised_at\":\(raisedAt),\"value\":\(number(value)),\"limit\":\(number(limit)),"
+        out += "\"direction\":\(jsonString(direction)),\"severity\":\"\(severity)\","
+        if let previousSeverity { out += "\"previous_severity\":\"\(previousSeverity)\"," }
+        out += "\"respond_by\":\(respondBy.map { "\($0)" } ?? "null"),"
+        out += "\"notify\":[" + notify.map(jsonString).joined(separator: ",") + "],\"suppressed\":\(jsonString(suppressed))"
+        if event == "acknowledged" { out += ",\"acknowledged_by\":\(jsonString(acknowledgedBy))" }
+        return out + "}"
+    }
+}

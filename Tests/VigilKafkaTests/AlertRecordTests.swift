@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+import VigilCore
+@testable import VigilRuntime
+import VigilTesting
+
+/// The one encoder of alert records against the published schema (no broker needed).
+@Suite struct AlertRecordTests {
+    static let schema = Result { try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json") }
+
+    static func record(event: String, sensor: String? = "E0-GT-\"1\\") -> AlertRecord {
+        AlertRecord(
+            alertID: "\(sensor ?? "E0")/flammable_gas/1000", event: event, level: "AL1", previousLevel: "normal", enterprise: "E\"0",
+            sensor: sensor, rule: "flammable_gas", ts: 2_000, raisedAt: 1_000, value: 30.5, limit: 25, direction: "high", severity: .yellow,
+            respondBy: 7_201_000, notify: ["safety", "production"])
+    }
+
+    @Test("every kind of record encodes to valid JSON that matches the schema, ids and keys escaped")
+    func encodesEveryKind() throws {
+        let schema = try Self.schema.get()
+        var records = [
+            "raised", "escalated", "de-escalated", "cleared", "offline", "online", "threshold_not_set", "fault", "fault_cleared", "frozen",
+            "unfrozen",
+        ].map { Self.record(event: $0) }
+        var overdue = Self.record(event: "overdue")
+        overdue.previousSeverity = .yellow
+        overdue.severity = .orange
+        var acknowledged = Self.record(event: "acknowledged")
+        acknowledged.previousSeverity = .yellow
+        acknowledged.acknowledgedBy = "operator \"12\""
+        var interrupted = Self.record(event: "interrupted", sensor: nil)
+        interrupted.level = "OFFLINE"
+        interrupted.value = .nan
+        var suppressed = Self.record(event: "raised")
+        suppressed.suppressed = "chattering"
+        records += [overdue, acknowledged, interrupted, suppressed]
+        for r in records {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.json.utf8)) as? [String: Any], "\(r.json)")
+            #expect(schema.validate(json: Data(r.json.utf8)).isEmpty, "\(r.json)")
+            #expect(object["alert_id"] as? String == r.alertID && object["enterprise"] as? String == "E\"0")
+            #expect((object["acknowledged_by"] as? String) == (r.event == "acknowledged" ? "operator \"12\"" : nil))
+            #expect((object["previous_severity"] != nil) == (r.previousSeverity != nil))
+        }
+        #expect(interrupted.json.contains("\"sensor\":null") && interrupted.json.contains("\"value\":null"))
+        #expect(suppressed.json.hasSuffix("\"suppressed\":\"chattering\"}"))
+    }
+}

@@ -27,7 +27,7 @@ public enum Demo: Sendable {
         public var windowRows = 0
         public var deadLetters: Int64 = 0
         public var alarmWindows = [String: Int]()  // "AL1" / "AL2" → count
-        /// Alarm transitions read from the alerts topic, by "event level" (e.g. "raised AL2").
+        /// Alert records read from the alerts topic, by "event level" (e.g. "raised AL2", "fault FAULT").
         public var alerts = [String: Int]()
         /// The latest grade of each enterprise, read from the grades topic.
         public var grades = [String: String]()
@@ -69,7 +69,7 @@ public enum Demo: Sendable {
         let eventSpan = options.duration * options.speed
         let simulator = PlantSimulator(
             types: spec.sensorTypes, enterprises: options.enterprises, start: wallEnd - eventSpan, end: wallEnd,
-            period: 10_000, seed: options.seed, incidentsPerSensorHour: 0.3
+            period: 10_000, seed: options.seed, incidentsPerSensorHour: 0.3, instrumentFaultsPerSensorHour: 0.05
         )
 
         // The tables first: profiles, commitments and point setpoints (the pipeline reads them in full at start).

@@ -27,7 +27,7 @@ import VigilSimulator
     func incidentsAreVisible() throws {
         let sim = try simulator(seed: 11)
         #expect(sim.incidents.count >= 7)
-        #expect(Set(sim.incidents.map(\.kind)).count == PlantSimulator.Incident.Kind.allCases.count)
+        #expect(Set(sim.incidents.map(\.kind)) == Set(PlantSimulator.Incident.Kind.scheduled))
         var values: [String: [(Int64, Double)]] = [:]
         sim.readings(from: sim.start, to: sim.end) { p, t, v in values[p.sensor, default: []].append((t, v)) }
         // One point per sensor id: the two oxygen types share one detector.
@@ -45,5 +45,27 @@ import VigilSimulator
             default: break
             }
         }
+    }
+
+    @Test("instrument faults read below the range, only when asked for, and leave the other incidents as they were")
+    func instrumentFaults() throws {
+        let spec = try PipelineLoader.load(path: pipelinesDirectory + "/chemical-park.yaml", environment: [:])
+        func make(_ rate: Double) -> PlantSimulator {
+            PlantSimulator(
+                types: spec.sensorTypes, enterprises: 5, start: 1_700_000_000_000, end: 1_700_007_200_000, period: 10_000, seed: 11,
+                incidentsPerSensorHour: 0.2, instrumentFaultsPerSensorHour: rate)
+        }
+        let plain = make(0)
+        let faulty = make(0.5)
+        let faults = faulty.incidents.filter { $0.kind == .instrumentFault }
+        #expect(!plain.incidents.contains { $0.kind == .instrumentFault } && faults.count >= 10)
+        #expect(faulty.incidents.filter { $0.kind != .instrumentFault } == plain.incidents)
+        var below = 0
+        faulty.readings(from: faulty.start, to: faulty.end) { p, t, v in
+            guard faults.contains(where: { $0.sensor == p.sensor && t >= $0.start && t < $0.end }) else { return }
+            #expect(v < p.type.rangeMin!, "\(p.sensor) \(t) \(v)")
+            below += 1
+        }
+        #expect(below >= 2 * faults.count, "3–8 readings each, fewer only where a dropout overlaps")
     }
 }

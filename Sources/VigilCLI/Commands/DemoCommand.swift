@@ -92,7 +92,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("  incidents injected     \(summary.incidents)")
         print("  windows ≥ AL1 / ≥ AL2  \(summary.alarmWindows["AL1"] ?? 0) / \(summary.alarmWindows["AL2"] ?? 0)")
         let alerts = summary.alerts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        print("  alarm transitions      \(alerts.isEmpty ? "none" : alerts)")
+        print("  alert records          \(alerts.isEmpty ? "none" : alerts)")
         let grades = ["red", "orange", "yellow", "blue"].map { level in "\(level) \(summary.grades.values.filter { $0 == level }.count)" }
         print("  grades (latest)        \(grades.joined(separator: ", "))")
         print("  wall time              \(String(format: "%.1f", summary.wallSeconds)) s")

@@ -22,6 +22,7 @@ import VigilCore
 /// | `stuck` | repeats its last value exactly |
 /// | `dropout` | sends nothing (offline) |
 /// | `chattering` | alternates just above and below AL1 every reading |
+/// | `instrument_fault` | reads 10 % of the span below the instrument range for 3–8 readings (a broken 4–20 mA loop; only when asked for, see `init`) |
 public struct PlantSimulator: Sendable {
     public struct Point: Sendable, Hashable {
         public var sensor: String
@@ -38,6 +39,12 @@ public struct PlantSimulator: Sendable {
         public enum Kind: String, Sendable, CaseIterable {
             case gasLeakRamp = "gas_leak_ramp", spike, levelShift = "level_shift", slowDrift = "slow_drift", stuck, dropout
             case chattering
+            /// A value outside the instrument range (`DOMAIN.md` §5 FAULT): for the device-status rules, not the
+            /// anomaly scores, so it is not among the `scheduled` kinds.
+            case instrumentFault = "instrument_fault"
+
+            /// The process and data incidents, injected in turn at `incidentsPerSensorHour`.
+            public static let scheduled: [Kind] = [.gasLeakRamp, .spike, .levelShift, .slowDrift, .stuck, .dropout, .chattering]
         }
         public var kind: Kind
         public var sensor: String
@@ -64,9 +71,11 @@ public struct PlantSimulator: Sendable {
     ///   - start: First event time (ms). - end: Event time after the last reading.
     ///   - period: Sampling period of every point (ms).
     ///   - incidentsPerSensorHour: Expected incidents per sensor and hour of event time.
+    ///   - instrumentFaultsPerSensorHour: Expected instrument faults per sensor (with an instrument range) and
+    ///     hour, drawn from their own random stream: the other incidents do not depend on it. Default none.
     public init(
         types: [SensorTypeSpec], enterprises: Int, start: Int64, end: Int64, period: Int64, seed: UInt64,
-        incidentsPerSensorHour: Double = 0.05
+        incidentsPerSensorHour: Double = 0.05, instrumentFaultsPerSensorHour: Double = 0
     ) {
         var points: [Point] = []
         for e in 1...max(1, enterprises) {
@@ -88,10 +97,22 @@ public struct PlantSimulator: Sendable {
         let span = max(1, end - start)
         for i in 0..<count {
             let point = points[Int(rng.next() % UInt64(points.count))]
-            let kind = Incident.Kind.allCases[i % Incident.Kind.allCases.count]
+            let kind = Incident.Kind.scheduled[i % Incident.Kind.scheduled.count]
             let length = kind == .spike ? period : Int64(Double(span) * (0.05 + 0.1 * rng.nextUnit()))
             let begin = start + Int64(Double(span - length) * rng.nextUnit())
             incidents.append(Incident(kind: kind, sensor: point.sensor, enterprise: point.enterprise, start: begin, end: begin + length))
+        }
+        let ranged = points.filter { $0.type.rangeMin != nil && $0.type.rangeMax != nil }
+        if !ranged.isEmpty && instrumentFaultsPerSensorHour > 0 {
+            var faults = SplitMix64(seed: seed ^ 0xFA17_0000)
+            let expected = instrumentFaultsPerSensorHour * hours * Double(ranged.count)
+            let count = Int(expected.rounded(.down)) + (faults.nextUnit() < expected - expected.rounded(.down) ? 1 : 0)
+            for _ in 0..<count {
+                let point = ranged[Int(faults.next() % UInt64(ranged.count))]
+                let length = period * Int64(3 + faults.next() % 6)
+                let begin = start + Int64(Double(max(0, span - length)) * faults.nextUnit())
+                incidents.append(Incident(kind: .instrumentFault, sensor: point.sensor, enterprise: point.enterprise, start: begin, end: begin + length))
+            }
         }
         self.points = points
         self.incidents = incidents.sorted { a, b in a.start != b.start ? a.start < b.start : a.sensor < b.sensor }
@@ -172,10 +193,17 @@ public struct PlantSimulator: Sendable {
             case .chattering:
                 let side: Double = ((t - incident.start) / period) % 2 == 0 ? 1 : -1
                 v = point.level1 + up * side * max(point.noise, abs(point.level1) * 0.02)
+            case .instrumentFault: continue
             }
         }
         if let lo = point.type.rangeMin { v = max(lo, v) }
         if let hi = point.type.rangeMax { v = min(hi, v) }
+        // A broken loop reads below the range whatever the process does.
+        if let lo = point.type.rangeMin, let hi = point.type.rangeMax,
+            incidents.contains(where: { $0.kind == .instrumentFault && $0.sensor == point.sensor && t >= $0.start && t < $0.end })
+        {
+            v = lo - 0.1 * (hi - lo)
+        }
         return v
     }
 }

@@ -66,7 +66,7 @@ public struct DeviceStatusEvent: Sendable, Hashable {
 /// first value outside the point's range and clears at the next one inside it; a flat run counts the readings
 /// in event-time order (a late reading neither extends nor breaks it) and freezes at the first reading that
 /// finds it has lasted `frozenAfter`. Faulty readings still reach the alarm rules and the scorer: an
-/// over-range gas reading is at least full scale, and hiding it would be the unsafe choice. State: four
+/// over-range gas reading is at least full scale, and hiding it would be the unsafe choice. State: five
 /// columns per point, plus the type of each sensor slot resolved once.
 public struct DeviceStatusDetector: Sendable {
     public let checks: [DeviceCheck]

@@ -1,9 +1,43 @@
-import VigilCore
+public import VigilCore
+
+/// What an alert record is about, for routing (`alerts.routes[].kinds`).
+public enum AlertKind: String, Sendable, Hashable, CaseIterable {
+    /// Threshold alarms: transitions, overdue escalations, acknowledgements.
+    case alarm
+    /// A point offline and back (`DOMAIN.md` §5).
+    case dataGap = "data_gap"
+    /// Instrument faults and frozen values (§5).
+    case instrument
+    /// An enterprise's data interruption and its end (§5).
+    case dataInterruption = "data_interruption"
+    /// A point whose rule has no level for it (§3.2).
+    case thresholdNotSet = "threshold_not_set"
+}
+
+/// A route of alert copies: records whose severity is in `levels` and whose kind is in `kinds` (empty: any)
+/// are also produced to `topic` (unless suppressed as chattering or flood).
+public struct AlertRoute: Sendable, Hashable {
+    public var levels: Set<RiskLevel>
+    public var kinds: Set<AlertKind>
+    public var topic: String
+
+    public init(levels: Set<RiskLevel> = [], kinds: Set<AlertKind> = [], topic: String) {
+        self.levels = levels
+        self.kinds = kinds
+        self.topic = topic
+    }
+
+    func takes(_ record: AlertRecord) -> Bool {
+        (levels.isEmpty || levels.contains(record.severity)) && (kinds.isEmpty || kinds.contains(record.kind))
+    }
+}
 
 /// One record of the alerts topic (`Schemas/risk.alerts.v1.schema.json`): every kind of alert the job writes
 /// (alarm transitions, overdue and acknowledged, threshold not set, data gaps, instrument status, data
 /// interruption) is built as this value and encoded in one place, with the schema's key order.
 struct AlertRecord {
+    /// For routing; not written (the `rule` and `event` say it).
+    var kind: AlertKind
     var alertID: String
     var event: String
     var level: String

@@ -57,7 +57,7 @@ public enum Demo: Sendable {
             spec.sources.readings?.topics.first, spec.sources.enterprises, spec.sources.permits, spec.sources.hazards,
             spec.alerts.acknowledgements, spec.sources.setpoints, spec.sources.commitments, spec.sources.offlineNotices, spec.sinks.windowStats, spec.sinks.deadLetters, spec.sinks.alerts, spec.sinks.grades,
         ]
-        let topics = optionalTopics.compactMap { $0 }
+        let topics = optionalTopics.compactMap { $0 } + spec.alerts.routes.map(\.topic)
         for t in topics { try cluster.createTopic(t, partitions: partitions) }
         let clock = ContinuousClock()
         let began = clock.now

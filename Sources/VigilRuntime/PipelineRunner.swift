@@ -123,7 +123,9 @@ public final class PipelineRunner {
         config.alertPolicies = spec.sensorTypes.filter { $0.thresholdRule != nil }.map { type in
             AlertPolicy(level1: colour(type.severity1), level2: colour(type.severity2), notify: type.notify)
         }
-        config.alertRoutes = spec.alerts.routes.map { (levels: Set($0.levels.map(colour)), topic: $0.topic) }
+        config.alertRoutes = spec.alerts.routes.map {
+            AlertRoute(levels: Set($0.levels.map(colour)), kinds: Set($0.kinds.compactMap(AlertKind.init(rawValue:))), topic: $0.topic)
+        }
         for (name, ms) in spec.alerts.deadlines { config.alertDeadlines[colour(name)] = ms }
         config.suppression.chatterCount = spec.alerts.chatterRaises
         config.suppression.chatterWindow = spec.alerts.chatterWithin

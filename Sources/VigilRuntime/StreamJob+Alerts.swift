@@ -47,7 +47,7 @@ extension StreamJob {
                 let t = batch.eventTime[k]
                 try produceAlert(
                     AlertRecord(
-                        alertID: "\(sensor)/threshold_not_set/\(t)", event: "threshold_not_set", level: "normal", previousLevel: "normal",
+                        kind: .thresholdNotSet, alertID: "\(sensor)/threshold_not_set/\(t)", event: "threshold_not_set", level: "normal", previousLevel: "normal",
                         enterprise: state.decoder.enterprises.key(for: batch.enterprise[k]), sensor: sensor, rule: rule, ts: t, raisedAt: t,
                         value: batch.value[k], limit: nil, direction: "none", severity: .blue, respondBy: nil, notify: ["equipment"]))
                 stats.alertsByLevel["threshold_not_set", default: 0] += 1
@@ -62,7 +62,7 @@ extension StreamJob {
                 transitionCounts.append(counts)
                 let sensor = sensors.key(for: t.sensor)
                 let record = AlertRecord(
-                    alertID: "\(sensor)/\(rule.name)/\(t.raisedAt)", event: "\(t.kind)", level: name(t.to), previousLevel: name(t.from),
+                    kind: .alarm, alertID: "\(sensor)/\(rule.name)/\(t.raisedAt)", event: "\(t.kind)", level: name(t.to), previousLevel: name(t.from),
                     enterprise: state.decoder.enterprises.key(for: t.enterprise), sensor: sensor, rule: rule.name, ts: t.time,
                     raisedAt: t.raisedAt, value: t.value, limit: t.limit, direction: t.direction == .high ? "high" : "low", severity: severity,
                     respondBy: respondBy, notify: notifyList(t.rule), suppressed: suppressed?.rawValue)
@@ -106,7 +106,7 @@ extension StreamJob {
             let id = "\(sensor)/\(rule.name)/\(e.raisedAt)"
             try produceAlert(
                 AlertRecord(
-                    alertID: id, event: e.kind.rawValue, level: level, previousLevel: level, enterprise: state.decoder.enterprises.key(for: e.enterprise),
+                    kind: .alarm, alertID: id, event: e.kind.rawValue, level: level, previousLevel: level, enterprise: state.decoder.enterprises.key(for: e.enterprise),
                     sensor: sensor, rule: rule.name, ts: e.time, raisedAt: e.raisedAt, value: nil, limit: nil,
                     direction: e.direction == .high ? "high" : "low", severity: e.to, previousSeverity: e.from, respondBy: e.respondBy,
                     notify: notifyList(e.rule), acknowledgedBy: e.kind == .acknowledged ? acknowledgements?[id]?.by : nil))
@@ -119,13 +119,13 @@ extension StreamJob {
         rule < config.alertPolicies.count ? config.alertPolicies[rule].notify : ["safety"]
     }
 
-    /// Produces an alert record to the alerts topic and a copy to every route that selects its severity.
+    /// Produces an alert record to the alerts topic and a copy to every route that selects its severity and
+    /// kind (`routed` false: a suppressed record, not copied).
     func produceAlert(_ record: AlertRecord, routed: Bool = true) throws(KafkaError) {
-        let severity = record.severity
         let key = Array(record.enterprise.utf8)
         let value = Array(record.json.utf8)
         try producer.produce(topic: config.alertsTopic, key: key, value: value)
-        for route in config.alertRoutes where routed && route.levels.contains(severity) {
+        for route in config.alertRoutes where routed && route.takes(record) {
             try producer.produce(topic: route.topic, key: key, value: value)
             stats.routedAlerts += 1
         }
@@ -147,7 +147,7 @@ extension StreamJob {
             let (event, level, previous) = g.offline ? ("offline", "OFFLINE", "normal") : ("online", "normal", "OFFLINE")
             try produceAlert(
                 AlertRecord(
-                    alertID: "\(sensor)/data_gap/\(raisedAt)", event: event, level: level, previousLevel: previous,
+                    kind: .dataGap, alertID: "\(sensor)/data_gap/\(raisedAt)", event: event, level: level, previousLevel: previous,
                     enterprise: state.decoder.enterprises.key(for: g.enterprise), sensor: sensor, rule: "data_gap", ts: g.time, raisedAt: raisedAt,
                     value: g.value, limit: nil, direction: "none", severity: config.offlineSeverity,
                     respondBy: g.offline ? raisedAt + (config.alertDeadlines[config.offlineSeverity] ?? 86_400_000) : nil, notify: ["equipment"]))

@@ -35,7 +35,7 @@ extension StreamJob {
         let starts = e.kind == .fault || e.kind == .frozen
         try produceAlert(
             AlertRecord(
-                alertID: "\(sensor)/\(rule)/\(e.since)", event: event, level: level, previousLevel: previous,
+                kind: .instrument, alertID: "\(sensor)/\(rule)/\(e.since)", event: event, level: level, previousLevel: previous,
                 enterprise: state.decoder.enterprises.key(for: e.enterprise), sensor: sensor, rule: rule, ts: e.time, raisedAt: e.since,
                 value: e.value, limit: e.limit, direction: e.limit.map { e.value > $0 ? "high" : "low" } ?? "none", severity: severity,
                 respondBy: starts ? e.since + (config.alertDeadlines[severity] ?? 86_400_000) : nil, notify: ["equipment"]))

@@ -238,7 +238,7 @@ extension StreamJob {
     func interruptionAlert(enterprise: String, since: Int64, at now: Int64, share: Double, restored: Bool) throws(KafkaError) {
         try produceAlert(
             AlertRecord(
-                alertID: "\(enterprise)/data_interruption/\(since)", event: restored ? "restored" : "interrupted",
+                kind: .dataInterruption, alertID: "\(enterprise)/data_interruption/\(since)", event: restored ? "restored" : "interrupted",
                 level: restored ? "normal" : "OFFLINE", previousLevel: restored ? "OFFLINE" : "normal", enterprise: enterprise, sensor: nil,
                 rule: "data_interruption", ts: now, raisedAt: since, value: share, limit: config.interruptionShare, direction: "none",
                 severity: .blue, respondBy: nil, notify: ["equipment"]))

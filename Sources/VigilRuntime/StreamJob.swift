@@ -88,7 +88,7 @@ public struct StreamJobConfig: Sendable {
     /// Severity colours and departments per alarm rule (same order as ``alarmRules``; missing: yellow/orange, safety).
     public var alertPolicies: [AlertPolicy] = []
     /// Copies of alert records whose severity is in `levels` go to `topic`.
-    public var alertRoutes: [(levels: Set<RiskLevel>, topic: String)] = []
+    public var alertRoutes: [AlertRoute] = []
     /// Response deadline per severity (`DOMAIN.md` §6): red 5 min, orange 30 min, yellow 2 h, blue 24 h.
     public var alertDeadlines: [RiskLevel: Int64] = [.red: 300_000, .orange: 1_800_000, .yellow: 7_200_000, .blue: 86_400_000]
     /// Chattering and flood thresholds (ISA-18.2, `DOMAIN.md` §3.7).

@@ -10,9 +10,26 @@ import VigilTesting
 
     static func record(event: String, sensor: String? = "E0-GT-\"1\\") -> AlertRecord {
         AlertRecord(
-            alertID: "\(sensor ?? "E0")/flammable_gas/1000", event: event, level: "AL1", previousLevel: "normal", enterprise: "E\"0",
+            kind: .alarm, alertID: "\(sensor ?? "E0")/flammable_gas/1000", event: event, level: "AL1", previousLevel: "normal", enterprise: "E\"0",
             sensor: sensor, rule: "flammable_gas", ts: 2_000, raisedAt: 1_000, value: 30.5, limit: 25, direction: "high", severity: .yellow,
             respondBy: 7_201_000, notify: ["safety", "production"])
+    }
+
+    @Test("a route takes the records whose severity and kind it lists; an empty list takes any")
+    func routesBySeverityAndKind() {
+        var redAlarm = Self.record(event: "raised")
+        redAlarm.severity = .red
+        var fault = Self.record(event: "fault")
+        fault.kind = .instrument
+        fault.severity = .blue
+        var redFault = fault
+        redFault.severity = .red
+        let urgent = AlertRoute(levels: [.red, .orange], topic: "u")
+        let equipment = AlertRoute(kinds: [.instrument, .dataGap], topic: "e")
+        let redEquipment = AlertRoute(levels: [.red], kinds: [.instrument], topic: "r")
+        #expect(urgent.takes(redAlarm) && !urgent.takes(fault) && urgent.takes(redFault))
+        #expect(!equipment.takes(redAlarm) && equipment.takes(fault) && equipment.takes(redFault))
+        #expect(!redEquipment.takes(redAlarm) && !redEquipment.takes(fault) && redEquipment.takes(redFault))
     }
 
     @Test("every kind of record encodes to valid JSON that matches the schema, ids and keys escaped")

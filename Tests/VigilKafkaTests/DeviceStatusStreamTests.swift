@@ -82,8 +82,12 @@ struct DeviceStatusStreamTests {
         try second.close()
         #expect(second.stats.partitionsRestored >= 1 && notices.isEmpty, "\(notices)")
 
-        // Uninterrupted.
-        let whole = try StreamJob(config: Self.config(setup, group: uniqueName("g"), checkpoint: .none, output: setup.outputs))
+        // Uninterrupted, with a route of the instrument records (any severity) to the technicians' topic.
+        let equipment = uniqueName("equipment")
+        try Self.createOutputs(setup, equipment)
+        var wholeConfig = Self.config(setup, group: uniqueName("g"), checkpoint: .none, output: setup.outputs)
+        wholeConfig.alertRoutes = [AlertRoute(kinds: [.instrument], topic: equipment)]
+        let whole = try StreamJob(config: wholeConfig)
         try setup.run(whole, messages: total)
         try whole.close()
         let records = try Self.deviceRecords(setup, setup.outputs)
@@ -97,6 +101,8 @@ struct DeviceStatusStreamTests {
                 "frozen E0-GT-0 \(t(145)) \(frozenSince) null E0-GT-0/frozen/\(frozenSince)",
                 "unfrozen E0-GT-0 \(t(150)) \(frozenSince) null E0-GT-0/frozen/\(frozenSince)",
             ], "\(records)")
+        let routed = CheckpointStoreTests.Setup.parsed(try setup.outputRecords(equipment), topic: "").compactMap { $0["alert_id"] as? String }
+        #expect(routed == records.map { String($0.split(separator: " ").last!) }, "only the instrument records, all of them")
         // Every alert and grade record matches its published schema.
         let outputs = try setup.outputRecords(setup.outputs)
         for (topic, file) in [(".alerts", "risk.alerts"), (".grades", "risk.grades")] {

@@ -30,7 +30,7 @@ struct AlertLifecycleStreamTests {
         var config = setup.config(group: uniqueName("g"), checkpoint: .none)
         config.alertPolicies = [AlertPolicy(level1: .yellow, level2: .red, notify: ["safety", "production"])]
         config.alertDeadlines = [.red: 300_000, .orange: 600_000, .yellow: 600_000, .blue: 86_400_000]
-        config.alertRoutes = [(levels: [.orange, .red], topic: urgent)]
+        config.alertRoutes = [AlertRoute(levels: [.orange, .red], topic: urgent)]
         let job = try StreamJob(config: config)
         try setup.run(job, messages: Int64(count))
         try job.close()

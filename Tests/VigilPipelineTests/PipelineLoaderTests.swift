@@ -100,7 +100,7 @@ func files(in directory: String, ext: String) -> [String] {
         let o2 = try #require(spec.sensorTypes.first { $0.name == "oxygen" })
         #expect(o2.sides?.low == 19.5 && o2.sides?.high == 23.5 && o2.alarm1 == nil)
         #expect(o2.thresholdRule?.sides == o2.sides)
-        #expect(spec.alerts.routes.map(\.topic) == ["risk.alerts.urgent", "risk.alerts.regulator"])
+        #expect(spec.alerts.routes.map(\.topic) == ["risk.alerts.urgent", "risk.alerts.regulator", "risk.alerts.equipment"])
     }
 
     @Test("instrument checks: ranges, analog or discrete signals and frozen_after (DOMAIN.md §5 FAULT, FROZEN)")
@@ -137,6 +137,24 @@ func files(in directory: String, ext: String) -> [String] {
         #expect(h2s.severity1 == "yellow" && h2s.severity2 == "red" && h2s.notify == ["safety", "production"])
         #expect(spec.alerts.chatterRaises == 4 && spec.alerts.chatterWithin == 120_000 && spec.alerts.chatterHold == 1_800_000)
         #expect(spec.alerts.floodWindow == 300_000 && spec.alerts.floodStart == 20 && spec.alerts.floodEnd == 8)
+        let park = try PipelineLoader.load(path: pipelinesDirectory + "/chemical-park.yaml", environment: [:])
+        #expect(park.alerts.routes.last == AlertsSpec.Route(levels: [], kinds: ["data_gap", "instrument", "threshold_not_set"], topic: "risk.alerts.equipment"))
+        let routes = """
+            name: p
+            sources: { readings: t }
+            alerts:
+              routes:
+                - { kinds: [instrument, gap], topic: a }
+                - { topic: b }
+            """
+        do {
+            _ = try PipelineLoader.parse(yaml: routes, file: "r.yaml")
+            Issue.record("accepted a route without levels or kinds, and an unknown kind")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("r.yaml:5:16: error: alerts.routes[0].kinds: unknown kind 'gap'"), "\(text)")
+            #expect(text.contains("alerts.routes[1]: a route needs levels, kinds or both"), "\(text)")
+        }
         let bad = """
             name: p
             sources: { readings: t }

@@ -23,7 +23,7 @@ import Yams
 /// | `time_zone` | UTC offset of local time (hour of day, month) | +08:00 |
 /// | `sensor_types.<name>` | {`match`, `unit`, `direction` (high/low), `al1`, `al2`, `deadband`, `on_delay`, `off_delay`, `range` [min, max], `signal` (analog/discrete), `period`, `severity` {al1, al2}, `notify` [equipment/safety/production], `adjustments` [{`months`, `hours` [from, to], `during` (special_work), `scale`, `al1`, `al2`}], `setpoints` (true: per-point H/HH/L/LL from `sources.setpoints`), `h`/`hh`/`l`/`ll` (two-sided levels instead of `direction`/`al1`/`al2`)} | …, high, …, 0, 0s, 0s, …, analog, 60s, yellow/orange, [safety], [], false |
 /// | `risk` | {`bands` {red, orange, yellow}, `downgrade` {margin, hold}, `alarm_weight`, `heartbeat`} | 80/60/40, 5 / 2h, 0.5, 1h |
-/// | `alerts` | {`routes` [{levels, topic}], `deadlines` {red, orange, yellow, blue}, `acknowledgements`} | —, 5m/30m/2h/24h, — |
+/// | `alerts` | {`routes` [{levels, kinds, topic}], `deadlines` {red, orange, yellow, blue}, `acknowledgements`} | —, 5m/30m/2h/24h, — |
 /// | `heatmap` | {`group_by`, `every`} (needs `sources.grades`) | [region, industry], 1m |
 /// | `sinks` | {`window_stats`, `anomalies`, `grades`, `alerts`, `heatmap`, `dlq`} | risk.window-stats, risk.anomalies, risk.grades, risk.alerts, risk.heatmap, risk.dlq |
 /// | `checkpoint` | {`store` (directory/kafka), `interval`, `path`} | directory, 5s, /var/lib/vigil |
@@ -460,14 +460,31 @@ public enum PipelineLoader: Sendable {
         return risk
     }
 
+    /// The kinds of alert record a route can select (``AlertsSpec/Route/kinds``).
+    public static let alertKinds = ["alarm", "data_gap", "instrument", "data_interruption", "threshold_not_set"]
+
     static func readAlerts(_ node: Node, _ r: inout _Reader) -> AlertsSpec {
         var alerts = AlertsSpec()
         guard let m = r.mapping(node, "alerts", keys: ["routes", "deadlines", "acknowledgements", "chattering", "flood"]) else { return alerts }
         if let n = m["routes"], let items = r.sequence(n, "alerts.routes") {
             for (i, item) in items.enumerated() {
                 let path = "alerts.routes[\(i)]"
-                guard let rm = r.mapping(item, path, keys: ["levels", "topic"], required: ["levels", "topic"]) else { continue }
+                guard let rm = r.mapping(item, path, keys: ["levels", "kinds", "topic"], required: ["topic"]) else { continue }
+                if rm["levels"] == nil && rm["kinds"] == nil { r.fail(item, path, "a route needs levels, kinds or both") }
                 var levels: [String] = []
+                var kinds: [String] = []
+                if let v = rm["kinds"], let ks = r.strings(v, "\(path).kinds") {
+                    for k in ks where !kinds.contains(k) {
+                        if Self.alertKinds.contains(k) {
+                            kinds.append(k)
+                        } else {
+                            r.fail(
+                                v, "\(path).kinds", "unknown kind '\(k)'; expected \(Self.alertKinds.joined(separator: ", "))",
+                                hint: r.suggestion(k, Self.alertKinds).map { "did you mean '\($0)'?" }
+                            )
+                        }
+                    }
+                }
                 if let v = rm["levels"], let ls = r.strings(v, "\(path).levels") {
                     for l in ls {
                         if levels.contains(l) { continue }
@@ -482,7 +499,7 @@ public enum PipelineLoader: Sendable {
                     }
                 }
                 if let v = rm["topic"], let t = r.nonEmptyString(v, "\(path).topic") {
-                    alerts.routes.append(AlertsSpec.Route(levels: levels, topic: t))
+                    alerts.routes.append(AlertsSpec.Route(levels: levels, kinds: kinds, topic: t))
                 }
             }
         }

@@ -207,15 +207,21 @@ public struct RiskSpec: Sendable, Hashable {
 
 /// Alert routing and response deadlines (`DOMAIN.md` §6).
 public struct AlertsSpec: Sendable, Hashable {
+    /// A copy of every alert record whose severity is in `levels` and whose kind is in `kinds` (an empty list:
+    /// any) goes to `topic`.
     public struct Route: Sendable, Hashable {
         public var levels: [String]
+        /// Kinds of alert record: `alarm` (threshold alarms, their escalations and acknowledgements),
+        /// `data_gap`, `instrument` (faults and frozen values), `data_interruption`, `threshold_not_set`.
+        public var kinds: [String]
         public var topic: String
-        public init(levels: [String], topic: String) {
+        public init(levels: [String], kinds: [String] = [], topic: String) {
             self.levels = levels
+            self.kinds = kinds
             self.topic = topic
         }
     }
-    /// Copies of alerts of these levels go to these topics (in addition to ``SinksSpec/alerts``).
+    /// Copies of alerts by severity and kind go to these topics (in addition to ``SinksSpec/alerts``).
     public var routes: [Route] = []
     /// Acknowledgement deadlines per level, ms: red 5 min, orange 30 min, yellow 2 h, blue 24 h.
     public var deadlines: [String: Int64] = ["red": 300_000, "orange": 1_800_000, "yellow": 7_200_000, "blue": 86_400_000]

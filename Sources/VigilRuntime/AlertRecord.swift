@@ -63,17 +63,68 @@ struct AlertRecord {
     /// Who acknowledged, on `acknowledged` records (written only on those, null when not given).
     var acknowledgedBy: String? = nil
 
-    /// The record as JSON text.
+    /// Writes the record as JSON into `out` (cleared first; the job reuses one buffer for every record).
+    func encode(into out: inout JSONBytes) {
+        func string(_ s: String?) {
+            guard let s else { return out.append("null") }
+            out.append("\"")
+            out.appendEscaped(s)
+            out.append("\"")
+        }
+        func number(_ x: Double?) {
+            if let x { out.append(x) } else { out.append("null") }
+        }
+        out.removeAll()
+        out.append("{\"alert_id\":")
+        string(alertID)
+        out.append(",\"event\":")
+        string(event)
+        out.append(",\"level\":")
+        string(level)
+        out.append(",\"previous_level\":")
+        string(previousLevel)
+        out.append(",\"enterprise\":")
+        string(enterprise)
+        out.append(",\"sensor\":")
+        string(sensor)
+        out.append(",\"rule\":")
+        string(rule)
+        out.append(",\"ts\":")
+        out.append(ts)
+        out.append(",\"raised_at\":")
+        out.append(raisedAt)
+        out.append(",\"value\":")
+        number(value)
+        out.append(",\"limit\":")
+        number(limit)
+        out.append(",\"direction\":")
+        string(direction)
+        out.append(",\"severity\":")
+        string("\(severity)")
+        if let previousSeverity {
+            out.append(",\"previous_severity\":")
+            string("\(previousSeverity)")
+        }
+        out.append(",\"respond_by\":")
+        if let respondBy { out.append(respondBy) } else { out.append("null") }
+        out.append(",\"notify\":[")
+        for (i, department) in notify.enumerated() {
+            if i > 0 { out.append(",") }
+            string(department)
+        }
+        out.append("],\"suppressed\":")
+        string(suppressed)
+        if event == "acknowledged" {
+            out.append(",\"acknowledged_by\":")
+            string(acknowledgedBy)
+        }
+        out.append("}")
+    }
+
+    /// The record as JSON text (for tests and tools).
     var json: String {
-        func number(_ x: Double?) -> String { x.flatMap { $0.isFinite ? "\($0)" : nil } ?? "null" }
-        var out = "{\"alert_id\":\(jsonString(alertID)),\"event\":\(jsonString(event)),\"level\":\(jsonString(level)),"
-        out += "\"previous_level\":\(jsonString(previousLevel)),\"enterprise\":\(jsonString(enterprise)),\"sensor\":\(jsonString(sensor)),"
-        out += "\"rule\":\(jsonString(rule)),\"ts\":\(ts),\"raised_at\":\(raisedAt),\"value\":\(number(value)),\"limit\":\(number(limit)),"
-        out += "\"direction\":\(jsonString(direction)),\"severity\":\"\(severity)\","
-        if let previousSeverity { out += "\"previous_severity\":\"\(previousSeverity)\"," }
-        out += "\"respond_by\":\(respondBy.map { "\($0)" } ?? "null"),"
-        out += "\"notify\":[" + notify.map(jsonString).joined(separator: ",") + "],\"suppressed\":\(jsonString(suppressed))"
-        if event == "acknowledged" { out += ",\"acknowledged_by\":\(jsonString(acknowledgedBy))" }
-        return out + "}"
+        var out = JSONBytes(capacity: 512)
+        encode(into: &out)
+        return String(decoding: out.buffer, as: UTF8.self)
     }
 }

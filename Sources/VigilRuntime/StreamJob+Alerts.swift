@@ -122,13 +122,26 @@ extension StreamJob {
     /// Produces an alert record to the alerts topic and a copy to every route that selects its severity and
     /// kind (`routed` false: a suppressed record, not copied).
     func produceAlert(_ record: AlertRecord, routed: Bool = true) throws(KafkaError) {
-        let key = Array(record.enterprise.utf8)
-        let value = Array(record.json.utf8)
-        try producer.produce(topic: config.alertsTopic, key: key, value: value)
-        for route in config.alertRoutes where routed && route.takes(record) {
-            try producer.produce(topic: route.topic, key: key, value: value)
-            stats.routedAlerts += 1
+        record.encode(into: &alertJSON)
+        var enterprise = record.enterprise
+        let routes = config.alertRoutes
+        var copies: Int64 = 0
+        var failure: KafkaError? = nil
+        enterprise.withUTF8 { key in
+            alertJSON.buffer.withUnsafeBytes { value in
+                do throws(KafkaError) {
+                    try producer.produce(topic: config.alertsTopic, key: UnsafeRawBufferPointer(key), value: value)
+                    for route in routes where routed && route.takes(record) {
+                        try producer.produce(topic: route.topic, key: UnsafeRawBufferPointer(key), value: value)
+                        copies += 1
+                    }
+                } catch {
+                    failure = error
+                }
+            }
         }
+        if let failure { throw failure }
+        stats.routedAlerts += copies
     }
 
     /// Produces `offline` records for points that went silent and `online` records when they report again.

@@ -252,8 +252,9 @@ public final class StreamJob {
     var gapEvents: [DataGapEvent] = []
     var deviceEvents: [DeviceStatusEvent] = []
     var alertEvents: [AlertBook.Event] = []
-    /// The encoding of the last anomaly record.
+    /// The encoding of the last anomaly record, and of the last alert record.
     var anomalyJSON = JSONBytes()
+    var alertJSON = JSONBytes()
     /// Whether each of `transitions` counts in the alarm-behaviour score (chattering raises count once per hold).
     var transitionCounts: [Bool] = []
     var lastCommit: Int64 = 0

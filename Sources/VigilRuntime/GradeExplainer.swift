@@ -152,6 +152,9 @@ public enum GradeExplainer: Sendable {
         let offline = "offline share \(f(num(inputs["offline_share"]), 2))"
         let shares = num(inputs["frozen_share"]).flatMap { $0 > 0 ? "(\(offline) + frozen share \(f($0, 2)))" : nil } ?? offline
         line("  Q  data quality         \(f(q).padded(6))  \(shares) × \(f(weights.offlineWeight, 0)) (§5)\(commitment)")
+        if let episodes = inputs["offline_episodes"] as? NSNumber, let hours = num(inputs["offline_point_hours"]) {
+            line("                                 offline KPI (§5, risk.data_quality.kpi_window): \(episodes) episodes, \(f(hours, 1)) point-hours")
+        }
         let credit = num(inputs["credit_score"]).map { "credit score \(f($0)) (grade \(inputs["credit_grade"] as? String ?? "?")) → weight × (100 − score) / 100 (§7.2)" }
         line("  C  credit               \(f(c).padded(6))  \(credit ?? "no credit score in the profile")")
         line("")

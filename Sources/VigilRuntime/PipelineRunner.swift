@@ -113,6 +113,7 @@ public final class PipelineRunner {
         config.anomalySettings = spec.anomalySettings
         config.offlineAfter = spec.anomalies.offlineAfter
         config.frozenAfter = spec.anomalies.frozenAfter
+        config.offlineKPIWindow = spec.risk.offlineKPIWindow
         config.deviceChecks = spec.sensorTypes.map { type in
             let check = DeviceCheck(
                 rangeMin: type.rangeMin ?? -.infinity, rangeMax: type.rangeMax ?? .infinity, analog: type.analog, staleAfter: spec.staleAfter(of: type))

@@ -148,7 +148,8 @@ extension StreamJob {
     func detectGaps(partitionIndex i: Int) throws(KafkaError) {
         let state = partitions[i]
         gapEvents.removeAll(keepingCapacity: true)
-        state.gaps.process(state.batch, into: &gapEvents)
+        gapPositions.removeAll(keepingCapacity: true)
+        state.gaps.process(state.batch, into: &gapEvents, positions: &gapPositions)
         try produceGapEvents(state: state)
     }
 

@@ -16,17 +16,23 @@ extension StreamJob {
         let batch = state.batch
         var tp = 0
         var dp = 0
+        var gp = 0
         // Anomaly episodes of the statistical detectors are pseudo-alarms in A (§4.3); threshold proximity and
         // data gaps are not (the alarm itself and the offline share count those).
         let scored = config.anomaliesTopic != nil && anomalyScores.score.count == batch.count
         let weights = config.factorWeights
         for k in 0..<batch.count {
+            // Points that went offline or came back at this reading, into their enterprises' offline KPI.
+            while gp < gapEvents.count && gp < gapPositions.count && gapPositions[gp] == k {
+                noteOfflineEpisode(gapEvents[gp], state: state)
+                gp += 1
+            }
             let e = Int(batch.enterprise[k])
             let t = batch.eventTime[k]
             let sensor = batch.sensor[k]
             if e >= state.risk.count { state.risk.append(contentsOf: repeatElement(nil, count: e + 1 - state.risk.count)) }
             // Taken out of the column and put back, so that mutating it does not copy its sets and dictionaries.
-            var risk = state.risk[e].take() ?? EnterpriseRisk(grader: config.grader)
+            var risk = state.risk[e].take() ?? config.newEnterpriseRisk()
             var due = t >= risk.nextEvaluation
             while tp < transitions.count && transitions[tp].sensor == sensor && transitions[tp].time == t {
                 let tr = transitions[tp]
@@ -113,6 +119,7 @@ extension StreamJob {
         let directRed = profile?.directRed ?? []
         inputs.directRed = !directRed.isEmpty
         if let credit = profile?.credibility { inputs.credit = CreditScore.riskPoints(score: credit, weight: config.factorWeights.creditWeight) }
+        let offlineKPI = risk.offline.kpi(at: now)
         let alarmScores = ind.alarmScore
         inputs.alarm = max(alarmScores.alarms, alarmScores.withPseudo)
         inputs.dataQuality = config.factorWeights.offlineWeight * (ind.offlineShare + ind.frozenShare)
@@ -209,7 +216,9 @@ extension StreamJob {
             + "\"credit\":\(n(inputs.credit))},"
             + "\"inputs\":{\"disturbance_rate\":\(n(ind.disturbanceRate)),\"repeat_alarm_share\":\(n(ind.repeatAlarmShare)),"
             + "\"alarms_per_point\":\(n(ind.alarmsPerPoint)),\"mean_time_to_clear_ms\":\(ind.meanTimeToClear),"
-            + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"frozen_share\":\(n(ind.frozenShare)),\"alarms_24h\":\(ind.alarms),"
+            + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"frozen_share\":\(n(ind.frozenShare)),"
+            + "\"offline_point_hours\":\(n(offlineKPI.pointHours)),\"offline_episodes\":\(offlineKPI.episodes),"
+            + "\"alarms_24h\":\(ind.alarms),"
             + "\"pseudo_alarms_24h\":\(ind.pseudoAlarms),\"alarm_score_without_pseudo\":\(n(alarmScores.alarms)),"
             + "\"commitment_missing\":\(commitmentMissing.map { "\($0)" } ?? "null"),"
             + "\"major_hazard_grade\":\(profile?.majorHazardGrade.map { "\($0)" } ?? "null"),\"active_permits\":\(activePermits),"
@@ -246,10 +255,33 @@ extension StreamJob {
     }
 }
 
+extension StreamJob {
+    /// A point of the partition going offline or coming back, in its enterprise's offline KPI.
+    func noteOfflineEpisode(_ g: DataGapEvent, state: PartitionState) {
+        let e = Int(g.enterprise)
+        if e >= state.risk.count { state.risk.append(contentsOf: repeatElement(nil, count: e + 1 - state.risk.count)) }
+        var risk = state.risk[e].take() ?? config.newEnterpriseRisk()
+        if g.offline {
+            risk.offline.noteOffline(sensor: g.sensor, at: g.time)
+        } else {
+            risk.offline.noteOnline(sensor: g.sensor, at: g.time)
+        }
+        state.risk[e] = risk
+    }
+}
+
+extension StreamJobConfig {
+    func newEnterpriseRisk() -> EnterpriseRisk {
+        EnterpriseRisk(grader: grader, offline: OfflineLog(window: offlineKPIWindow))
+    }
+}
+
 /// One enterprise's grading state within a partition.
 struct EnterpriseRisk {
     var behaviour = AlarmBehaviour()
     var grader: RiskGrader
+    /// Offline episodes of its points over the KPI window (§5).
+    var offline: OfflineLog
     var seq: Int64 = 0
     var lastEmitted: Int64 = .min
     /// Event time at or after which the grade is evaluated again.

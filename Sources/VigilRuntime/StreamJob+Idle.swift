@@ -25,6 +25,7 @@ extension StreamJob {
             gapEvents.removeAll(keepingCapacity: true)
             state.gaps.observe(eventTime: t, into: &gapEvents)
             try produceGapEvents(state: state)
+            if config.gradesTopic != nil { for g in gapEvents { noteOfflineEpisode(g, state: state) } }
         }
         if !config.alarmRules.isEmpty {
             alertEvents.removeAll(keepingCapacity: true)

@@ -102,6 +102,8 @@ public struct StreamJobConfig: Sendable {
     public var deviceChecks: [(check: DeviceCheck, match: [String])] = []
     /// An analog value unchanged for longer than this is FROZEN (default 24 h).
     public var frozenAfter: Int64 = 86_400_000
+    /// The window of each enterprise's offline KPI (`DOMAIN.md` §5: offline hours and count; default 30 days).
+    public var offlineKPIWindow: Int64 = 30 * 86_400_000
     public var anomalySettings = AnomalySettings()
 
     /// A job with one unnamed window.
@@ -250,6 +252,8 @@ public final class StreamJob {
     var readingLimits = ReadingLimits()
     var anomalyScores = AnomalyScores()
     var gapEvents: [DataGapEvent] = []
+    /// The batch position of the reading at which each of `gapEvents` was found (empty on the idle path).
+    var gapPositions: [Int] = []
     var deviceEvents: [DeviceStatusEvent] = []
     var alertEvents: [AlertBook.Event] = []
     /// The encoding of the last anomaly record, and of the last alert record.
@@ -411,6 +415,8 @@ public final class StreamJob {
             transitions.removeAll(keepingCapacity: true)
             transitionCounts.removeAll(keepingCapacity: true)
             deviceEvents.removeAll(keepingCapacity: true)
+            gapEvents.removeAll(keepingCapacity: true)
+            gapPositions.removeAll(keepingCapacity: true)
             if hasData && !config.alarmRules.isEmpty { try detectAlarms(partitionIndex: i) }
             if hasData && config.offlineAfter != nil { try detectGaps(partitionIndex: i) }
             if hasData && !config.deviceChecks.isEmpty { try detectDeviceStatus(partitionIndex: i) }

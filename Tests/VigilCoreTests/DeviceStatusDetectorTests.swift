@@ -1,5 +1,5 @@
 import Testing
-import VigilCore
+@testable import VigilCore
 import VigilTesting
 
 /// A naive reading of `DOMAIN.md` §5 FAULT and FROZEN from each point's whole history: after every reading,
@@ -160,5 +160,33 @@ struct ReferenceDeviceStatus {
         let i = b.indicators(at: 3_600_000, staleAfter: 1_800_000) { $0 == 1 || $0 == 3 }
         #expect(i.offlineShare == 0.4 && i.frozenShare == 0.2)
         #expect(b.indicators(at: 3_600_000, staleAfter: 1_800_000).frozenShare == 0)
+    }
+}
+
+@Suite struct OfflineLogTests {
+    @Test("offline point-hours and episodes within the window: overlap only, open episodes up to now, old ones forgotten")
+    func kpiOverTheWindow() throws {
+        let hour: Int64 = 3_600_000
+        var log = OfflineLog(window: 10 * hour)
+        log.noteOffline(sensor: 1, at: 0)
+        log.noteOnline(sensor: 1, at: 2 * hour)
+        log.noteOffline(sensor: 2, at: 5 * hour)
+        log.noteOffline(sensor: 2, at: 6 * hour)  // already offline: ignored
+        log.noteOffline(sensor: 3, at: 9 * hour)
+        log.noteOnline(sensor: 3, at: 9 * hour + hour / 2)
+        log.noteOnline(sensor: 4, at: 7 * hour)  // never offline: ignored
+        #expect(log.kpi(at: 10 * hour) == (pointHours: 2 + 5 + 0.5, episodes: 3))
+        // At 11 h the first episode is partly outside the window (1 h of it counts), and it did not start within it.
+        #expect(log.kpi(at: 11 * hour) == (pointHours: 1 + 6 + 0.5, episodes: 2))
+        var w = SnapshotWriter()
+        log.write(to: &w)
+        var r = SnapshotReader(w.bytes)
+        var restored = try OfflineLog(window: 10 * hour, reading: &r)
+        #expect(r.atEnd && restored == log)
+        // At 13 h the first has left the window and is forgotten.
+        #expect(log.kpi(at: 13 * hour) == (pointHours: 8 + 0.5, episodes: 2))
+        #expect(log.episodes.count == 2)
+        restored.noteOnline(sensor: 2, at: 12 * hour)
+        #expect(restored.kpi(at: 13 * hour) == (pointHours: 7 + 0.5, episodes: 2))
     }
 }

@@ -127,8 +127,8 @@ struct DeviceStatusStreamTests {
     }
 
     /// A format-3 partition snapshot payload in the layout of format 2: per sensor of the anomaly section a
-    /// pending count (0) after the ring position, `robustRefresh` pending slots per sensor after the ring, and
-    /// no device section at the end.
+    /// pending count (0) after the ring position, `robustRefresh` pending slots per sensor after the ring, no
+    /// offline log per enterprise in the grade section, and no device section at the end.
     static func formatTwoPayload(_ payload: [UInt8], robustRefresh: Int) throws -> [UInt8] {
         var r = SnapshotReader(payload)
         var w = SnapshotWriter()
@@ -157,7 +157,34 @@ struct DeviceStatusStreamTests {
         for _ in 0..<(sensors * robustRefresh) { b.f64(0) }
         while !a.atEnd { b.u8(try a.u8()) }  // the seasonal profile
         w.blob(b.bytes)
-        for _ in 0..<4 { w.blob(try r.blob()) }  // grades, data gaps, alert deadlines, chattering/flood
+        var g = SnapshotReader(try r.blob())
+        var h = SnapshotWriter()
+        h.i64(try g.i64())  // grade time
+        h.i64(try g.i64())  // next silent check
+        let enterprises = try g.count()
+        h.u64(UInt64(enterprises))
+        for _ in 0..<enterprises {
+            let present = try g.bool()
+            h.bool(present)
+            guard present else { continue }
+            try AlarmBehaviour(reading: &g).write(to: &h)
+            var grader = RiskGrader()
+            try grader.read(from: &g)
+            grader.write(to: &h)
+            for _ in 0..<4 { h.i64(try g.i64()) }  // seq, last emitted, next evaluation, interrupted since
+            for _ in 0..<2 {
+                let n = try g.count()
+                h.u64(UInt64(n))
+                for _ in 0..<n {
+                    h.u32(try g.u32())
+                    h.i64(try g.i64())
+                }
+            }
+            _ = try OfflineLog(window: 1, reading: &g)
+        }
+        #expect(g.atEnd)
+        w.blob(h.bytes)
+        for _ in 0..<3 { w.blob(try r.blob()) }  // data gaps, alert deadlines, chattering/flood
         _ = try r.blob()  // the device section
         #expect(r.atEnd)
         return w.bytes
@@ -241,5 +268,76 @@ struct StalePeriodTests {
         let gaps = try setup.parsedRecords(".anomalies").filter { $0["detector"] as? String == "data_gap" }
         #expect(Set(gaps.compactMap { $0["sensor"] as? String }) == ["E0-GT-0"])
         #expect(gaps.count == 35, "every reading of the gas point after its first follows a gap past 5 min")
+    }
+}
+
+/// `DOMAIN.md` §5 KPI: each grade record carries its enterprise's offline point-hours and offline episodes over
+/// the KPI window, the same after a restart in the middle of an episode.
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct OfflineKPITests {
+    @Test("offline point-hours and episodes in the grade records follow the OFFLINE records, across a restart")
+    func offlineKPIInGrades() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        // E0: two sensors every 30 s for 2 h; E0-GT-1 is silent from minute 20 to minute 70 (OFFLINE from its last
+        // reading + 30 min, at 49.5 min, until 70 min: 20.5 min).
+        func produce(_ steps: Range<Int>) throws {
+            let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+            for k in steps {
+                let t = setup.t0 + Int64(k) * 30_000
+                for s in 0..<2 where s == 0 || !(t >= setup.t0 + 1_200_000 && t < setup.t0 + 4_200_000) {
+                    let json = "{\"enterprise\":\"E0\",\"sensor\":\"E0-GT-\(s)\",\"ts\":\(t),\"value\":\(s + 1)}"
+                    try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
+                }
+            }
+            try producer.flush()
+        }
+        func kpis(_ prefix: String) throws -> [String] {
+            CheckpointStoreTests.Setup.parsed(try setup.outputRecords(prefix), topic: ".grades").compactMap { g in
+                guard let ts = g["ts"] as? Int64, let inputs = g["inputs"] as? [String: Any] else { return nil }
+                return "\(ts) \(inputs["offline_point_hours"] ?? "-") \(inputs["offline_episodes"] ?? "-")"
+            }
+        }
+        func messages(_ steps: Range<Int>) -> Int64 {
+            Int64(steps.reduce(0) { n, k in
+                let t = setup.t0 + Int64(k) * 30_000
+                return n + (t >= setup.t0 + 1_200_000 && t < setup.t0 + 4_200_000 ? 1 : 2)
+            })
+        }
+        // Stopped at 55 min, inside the episode, and restarted from its snapshot.
+        let path = NSTemporaryDirectory() + "vigil-ck-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let restarted = uniqueName("out")
+        try DeviceStatusStreamTests.createOutputs(setup, restarted)
+        let group = uniqueName("g")
+        var config = setup.config(group: group, checkpoint: .directory(path: path), output: restarted)
+        config.gradeHeartbeat = 600_000
+        try produce(0..<110)
+        let first = try StreamJob(config: config)
+        try setup.run(first, messages: messages(0..<110))
+        try first.close()
+        try produce(110..<240)
+        let second = try StreamJob(config: config)
+        try setup.run(second, messages: messages(110..<240))
+        try second.close()
+        // Uninterrupted.
+        var whole = setup.config(group: uniqueName("g"), checkpoint: .none)
+        whole.gradeHeartbeat = 600_000
+        let job = try StreamJob(config: whole)
+        try setup.run(job, messages: messages(0..<240))
+        try job.close()
+
+        let expected = try kpis(setup.outputs)
+        #expect(try kpis(restarted) == expected)
+        let raised = setup.t0 + 1_170_000 + 1_800_000
+        let back = setup.t0 + 4_200_000
+        var during = 0
+        for line in expected {
+            let f = line.split(separator: " ")
+            let ts = Int64(f[0])!, hours = Double(f[1])!, episodes = Int(f[2])!
+            let offlineMs = max(0, min(ts, back) - raised)
+            #expect(abs(hours - Double(offlineMs) / 3_600_000) < 1e-9 && episodes == (ts >= raised ? 1 : 0), "\(line)")
+            if ts > raised && ts < back { during += 1 }
+        }
+        #expect(during >= 2 && expected.last.map { $0.hasSuffix(" 1") } == true, "\(expected)")
     }
 }

@@ -55,7 +55,16 @@ public struct DataGapDetector: Sendable {
 
     /// Processes a batch in order and appends offline/online changes to `events`.
     public mutating func process(_ batch: ReadingBatch, into events: inout [DataGapEvent]) {
+        var positions: [Int] = []
+        process(batch, into: &events, positions: &positions)
+    }
+
+    /// ``process(_:into:)`` that also appends, for each event, the position in the batch of the reading at
+    /// which it was found (its own, or the one whose watermark progress ran the scan).
+    public mutating func process(_ batch: ReadingBatch, into events: inout [DataGapEvent], positions: inout [Int]) {
         for i in 0..<batch.count {
+            let before = events.count
+            defer { for _ in before..<events.count { positions.append(i) } }
             let s = Int(batch.sensor[i])
             let t = batch.eventTime[i]
             if s >= lastSeen.count { grow(to: s + 1) }

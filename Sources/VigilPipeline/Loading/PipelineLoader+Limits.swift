@@ -114,9 +114,10 @@ extension PipelineLoader {
         )
     }
 
-    /// `risk.data_quality: {offline, missing_commitment, commitment_due}` (Q, `DOMAIN.md` §4.3, §5).
+    /// `risk.data_quality: {offline, missing_commitment, commitment_due, kpi_window}` (Q, `DOMAIN.md` §4.3, §5).
     static func readDataQuality(_ node: Node, into risk: inout RiskSpec, _ r: inout _Reader) {
-        guard let m = r.mapping(node, "risk.data_quality", keys: ["offline", "missing_commitment", "commitment_due"]) else { return }
+        guard let m = r.mapping(node, "risk.data_quality", keys: ["offline", "missing_commitment", "commitment_due", "kpi_window"]) else { return }
+        if let v = m["kpi_window"], let d = r.duration(v, "risk.data_quality.kpi_window", allowZero: false) { risk.offlineKPIWindow = d }
         if let v = m["offline"], let x = r.number(v, "risk.data_quality.offline") {
             if x < 0 { r.fail(v, "risk.data_quality.offline", "must be >= 0") } else { risk.factors.offlineWeight = x }
         }

@@ -202,6 +202,8 @@ public struct RiskSpec: Sendable, Hashable {
     public var tankGrades = [1, 2]
     /// Local time of day (ms after midnight) from which today's safety commitment counts as missing (09:00).
     public var commitmentDue: Int64 = 9 * 3_600_000
+    /// The window of the offline KPI in the grade records (`DOMAIN.md` §5: monthly offline hours and count).
+    public var offlineKPIWindow: Int64 = 30 * 86_400_000
     public init() {}
 }
 

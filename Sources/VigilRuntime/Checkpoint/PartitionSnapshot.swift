@@ -6,8 +6,8 @@ public import VigilCore
 /// Layout (inside a ``SnapshotCodec`` container of kind 20): topic, partition, next offset, pipeline
 /// fingerprint, sensor and enterprise dictionaries, one nested operator snapshot per window, then the
 /// detector, scorer and grade sections, each length-prefixed so that a section taken under other rules can
-/// be skipped. Format 3 adds the device-status section at the end; a format-2 snapshot restores with no
-/// instrument faults or frozen values in progress.
+/// be skipped. Format 3 adds the device-status section at the end and each enterprise's offline episodes; a
+/// format-2 snapshot restores with no instrument faults, frozen values or offline episodes in progress.
 public struct PartitionSnapshot: Sendable {
     public static let kind: UInt16 = 20
 
@@ -75,6 +75,7 @@ extension StreamJob.PartitionState {
                     g.i64(since)
                 }
             }
+            r.offline.write(to: &g)
         }
         w.blob(g.bytes)
         var gapState = SnapshotWriter()
@@ -156,7 +157,7 @@ extension StreamJob.PartitionState {
                 newRisk.append(nil)
                 continue
             }
-            var e = EnterpriseRisk(grader: config.grader)
+            var e = config.newEnterpriseRisk()
             e.behaviour = try AlarmBehaviour(reading: &g)
             try e.grader.read(from: &g)
             e.seq = try g.i64()
@@ -172,6 +173,7 @@ extension StreamJob.PartitionState {
                 }
                 if which == 0 { e.level2Since = map } else { e.redSince = map }
             }
+            if version >= 3 { e.offline = try OfflineLog(window: config.offlineKPIWindow, reading: &g) }
             newRisk.append(e)
         }
         let gapsFresh = config.newGapDetector()

@@ -35,6 +35,19 @@ func files(in directory: String, ext: String) -> [String] {
         #expect(schema.validate(json: json).isEmpty, "\(file): \(schema.validate(json: json))")
     }
 
+    @Test("the pipeline schema rejects what the loader rejects: a route without levels or kinds, a range of one number")
+    func schemaRejectsBadRoutesAndRanges() throws {
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/pipeline.v1.schema.json")
+        func errors(_ yaml: String) throws -> [String] {
+            let object = try #require(try Yams.load(yaml: yaml))
+            return schema.validate(json: try JSONSerialization.data(withJSONObject: object))
+        }
+        let base = "version: 1\nname: p\nsources: { readings: t }\n"
+        #expect(try errors(base + "alerts: { routes: [{ kinds: [instrument], topic: e }] }").isEmpty)
+        #expect(try errors(base + "alerts: { routes: [{ topic: e }] }").contains { $0.contains("anyOf") })
+        #expect(try errors(base + "sensor_types: { gas: { match: [-GT-], al1: 25, range: [0] } }").contains { $0.contains("fewer than 2") })
+    }
+
     @Test("Invalid fixtures yield exactly their golden messages", arguments: invalid)
     func invalidFixtureMatchesGolden(file: String) throws {
         let yaml = try String(contentsOfFile: fixturesDirectory + "/invalid/" + file, encoding: .utf8)

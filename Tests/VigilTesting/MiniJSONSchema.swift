@@ -39,6 +39,9 @@ public struct MiniJSONSchema: @unchecked Sendable {
             let matching = oneOf.filter { validate(value, against: $0, path: path).isEmpty }.count
             if matching != 1 { errors.append("\(path): matches \(matching) of oneOf's \(oneOf.count) schemas") }
         }
+        if let anyOf = schema["anyOf"] as? [[String: Any]], !anyOf.contains(where: { validate(value, against: $0, path: path).isEmpty }) {
+            errors.append("\(path): matches none of anyOf's \(anyOf.count) schemas")
+        }
         if let type = schema["type"] {
             let types = (type as? [String]) ?? [type as! String]
             if !types.contains(where: { Self.isType(value, $0) }) { errors.append("\(path): expected \(types), got \(value)") }
@@ -48,6 +51,13 @@ public struct MiniJSONSchema: @unchecked Sendable {
         }
         if let minimum = schema["minimum"] as? Double, let n = value as? NSNumber, !Self.isBool(value), n.doubleValue < minimum {
             errors.append("\(path): \(n) < minimum \(minimum)")
+        }
+        if let maximum = schema["maximum"] as? Double, let n = value as? NSNumber, !Self.isBool(value), n.doubleValue > maximum {
+            errors.append("\(path): \(n) > maximum \(maximum)")
+        }
+        if let array = value as? [Any] {
+            if let min = schema["minItems"] as? Int, array.count < min { errors.append("\(path): fewer than \(min) items") }
+            if let max = schema["maxItems"] as? Int, array.count > max { errors.append("\(path): more than \(max) items") }
         }
         if let s = value as? String {
             if let min = schema["minLength"] as? Int, s.count < min { errors.append("\(path): shorter than \(min)") }

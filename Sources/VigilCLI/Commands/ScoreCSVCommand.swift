@@ -11,7 +11,7 @@ struct ScoreCSVCommand: ParsableCommand {
         discussion: """
             Writes timestamp,value,anomaly_score — one row per input row, same order, score in [0, 1] — using the \
             same detectors as the pipelines (threshold proximity, robust z-score, EWMA chart, CUSUM, flatline, \
-            data gap, rate of rise). With --pipeline and --sensor-type, the type's AL1/AL2 levels, direction and \
+            data gap, rate of rise, hour-of-day seasonal baseline). With --pipeline and --sensor-type, the type's AL1/AL2 levels, direction and \
             delays are used, with the pipeline's anomaly settings (window, warm-up, seasonal baseline, time zone) and \
             the type's stale gap (max(3 × period, stale_after)); otherwise only the statistical detectors score, with \
             the defaults. Timestamps are ms since the epoch \

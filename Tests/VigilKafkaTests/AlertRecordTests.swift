@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilCore
+import VigilPipeline
 @testable import VigilRuntime
 import VigilTesting
 
@@ -17,6 +18,8 @@ import VigilTesting
 
     @Test("a route takes the records whose severity and kind it lists; an empty list takes any")
     func routesBySeverityAndKind() {
+        // The kinds the loader accepts are exactly the runtime's.
+        #expect(PipelineLoader.alertKinds == AlertKind.allCases.map(\.rawValue))
         var redAlarm = Self.record(event: "raised")
         redAlarm.severity = .red
         var fault = Self.record(event: "fault")

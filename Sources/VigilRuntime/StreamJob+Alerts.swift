@@ -6,7 +6,6 @@ extension StreamJob {
     /// Runs the alarm rules over the partition's batch and produces every level change.
     func detectAlarms(partitionIndex i: Int) throws(KafkaError) {
         let state = partitions[i]
-        let matches = config.alarmRules.map(\.match)
         let sensors = state.decoder.sensors
         let batch = state.batch
         if permitLimits, let profiles {
@@ -29,8 +28,7 @@ extension StreamJob {
         state.limitContext.utcOffset = config.anomalySettings.utcOffset
         if permitLimits { updateSensorUnits(state: state) }
         state.detector.process(batch, into: &transitions, limits: &readingLimits, context: state.limitContext) { slot in
-            let id = sensors.key(for: slot)
-            return matches.firstIndex { patterns in patterns.contains { id.contains($0) } }
+            sensorType(of: sensors.key(for: slot), among: config.alarmRules.lazy.map(\.match))
         }
         func name(_ level: UInt8) -> String { level == 0 ? "normal" : "AL\(level)" }
         let acknowledgements = currentAcknowledgements

@@ -7,12 +7,10 @@ extension StreamJob {
     func detectDeviceStatus(partitionIndex i: Int) throws(KafkaError) {
         let state = partitions[i]
         let sensors = state.decoder.sensors
-        let matches = config.deviceChecks.map(\.match)
         let checks = config.deviceChecks
         // Asked once per sensor slot (again after a restore): the slot's type also gives the scorer its stale gap.
         state.devices.process(state.batch, into: &deviceEvents) { slot in
-            let id = sensors.key(for: slot)
-            let type = matches.firstIndex { patterns in patterns.contains { id.contains($0) } }
+            let type = sensorType(of: sensors.key(for: slot), among: checks.lazy.map(\.match))
             if let type, let stale = checks[type].check.staleAfter { state.scorer.setStaleAfter(stale, slot: slot) }
             return type
         }
@@ -41,6 +39,13 @@ extension StreamJob {
                 respondBy: starts ? e.since + (config.alertDeadlines[severity] ?? 86_400_000) : nil, notify: ["equipment"]))
         stats.alertsByLevel["\(event) \(level)", default: 0] += 1
     }
+}
+
+/// The index of the first sensor type whose `match` substrings occur in `id` (the pipeline rule: an id takes
+/// the first type that matches), nil when none does.
+func sensorType(of id: String, among matches: some Collection<[String]>) -> Int? {
+    for (index, patterns) in matches.enumerated() where patterns.contains(where: { id.contains($0) }) { return index }
+    return nil
 }
 
 extension StreamJobConfig {

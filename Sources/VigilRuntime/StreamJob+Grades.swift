@@ -30,9 +30,7 @@ extension StreamJob {
             let e = Int(batch.enterprise[k])
             let t = batch.eventTime[k]
             let sensor = batch.sensor[k]
-            if e >= state.risk.count { state.risk.append(contentsOf: repeatElement(nil, count: e + 1 - state.risk.count)) }
-            // Taken out of the column and put back, so that mutating it does not copy its sets and dictionaries.
-            var risk = state.risk[e].take() ?? config.newEnterpriseRisk()
+            var risk = takeRisk(enterprise: e, state: state)
             var due = t >= risk.nextEvaluation
             while tp < transitions.count && transitions[tp].sensor == sensor && transitions[tp].time == t {
                 let tr = transitions[tp]
@@ -256,11 +254,17 @@ extension StreamJob {
 }
 
 extension StreamJob {
+    /// The grading state of enterprise slot `e`, taken out of the partition's column (a new one if it has none):
+    /// the caller mutates it and puts it back, so that mutating it does not copy its sets and dictionaries.
+    func takeRisk(enterprise e: Int, state: PartitionState) -> EnterpriseRisk {
+        if e >= state.risk.count { state.risk.append(contentsOf: repeatElement(nil, count: e + 1 - state.risk.count)) }
+        return state.risk[e].take() ?? config.newEnterpriseRisk()
+    }
+
     /// A point of the partition going offline or coming back, in its enterprise's offline KPI.
     func noteOfflineEpisode(_ g: DataGapEvent, state: PartitionState) {
         let e = Int(g.enterprise)
-        if e >= state.risk.count { state.risk.append(contentsOf: repeatElement(nil, count: e + 1 - state.risk.count)) }
-        var risk = state.risk[e].take() ?? config.newEnterpriseRisk()
+        var risk = takeRisk(enterprise: e, state: state)
         if g.offline {
             risk.offline.noteOffline(sensor: g.sensor, at: g.time)
         } else {

@@ -36,6 +36,8 @@ extension StreamJob {
         var tp = 0
         var unset = 0
         let notSet = state.detector.thresholdNotSet
+        // A local copy: the loop reads it per reading, and a class property costs an exclusivity check per access.
+        let transitions = self.transitions
         for k in 0..<batch.count {
             if unset < notSet.count && notSet[unset] == k {
                 // §3.2: a point whose rule has no level for it ("threshold not set") is a data-quality defect, not "no alarm".

@@ -13,13 +13,16 @@ extension StreamJob {
         // `readingLimits` holds this batch's limits when the alarm rules ran on it (detectAlarms).
         let limits = rules.isEmpty || readingLimits.count != batch.count ? nil : readingLimits
         state.scorer.score(batch, limits: limits, into: &anomalyScores)
+        // A local copy: the loop reads it per reading, and a class property costs an exclusivity check per access.
+        let scores = anomalyScores
+        let floor = config.anomalyFloor
         let sensors = state.decoder.sensors
         let enterprises = state.decoder.enterprises
         var counts: [AnomalyScore.Detector: Int64] = [:]
         defer { for (detector, n) in counts { stats.anomaliesByDetector[detector.rawValue, default: 0] += n } }
-        for k in 0..<batch.count where anomalyScores.score[k] >= config.anomalyFloor {
+        for k in 0..<batch.count where scores.score[k] >= floor {
             let slot = batch.sensor[k]
-            let detector = anomalyScores.detector[k]
+            let detector = scores.detector[k]
             anomalyJSON.removeAll()
             anomalyJSON.append("{\"enterprise\":\"")
             enterprises.withKeyBytes(for: batch.enterprise[k]) { anomalyJSON.appendEscaped($0) }
@@ -30,13 +33,13 @@ extension StreamJob {
             anomalyJSON.append(",\"value\":")
             anomalyJSON.append(batch.value[k])
             anomalyJSON.append(",\"score\":")
-            anomalyJSON.append(anomalyScores.score[k])
+            anomalyJSON.append(scores.score[k])
             anomalyJSON.append(",\"detector\":\"")
             anomalyJSON.appendRaw(detector.rawValue)
             anomalyJSON.append("\",\"baseline\":")
-            anomalyJSON.append(anomalyScores.baseline[k])
+            anomalyJSON.append(scores.baseline[k])
             anomalyJSON.append(",\"limit\":")
-            anomalyJSON.append(anomalyScores.limit[k])
+            anomalyJSON.append(scores.limit[k])
             anomalyJSON.append(",\"rule\":")
             if let r = state.detector.ruleIndex(slot: slot) {
                 anomalyJSON.append("\"")

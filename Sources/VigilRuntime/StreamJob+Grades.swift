@@ -14,40 +14,52 @@ extension StreamJob {
         guard config.gradesTopic != nil else { return }
         let state = partitions[i]
         let batch = state.batch
+        // The loop reads the job's columns for this batch and writes the partition's grading columns through
+        // locals: a class's properties cost a dynamic exclusivity check on every access. The grading columns
+        // go back into the partition on every exit.
+        let transitions = self.transitions
+        let transitionCounts = self.transitionCounts
+        let gapEvents = self.gapEvents
+        let gapPositions = self.gapPositions
+        let deviceEvents = self.deviceEvents
+        let scores = anomalyScores
+        var g = state.takeGrading()
+        defer { state.putGrading(g) }
         var tp = 0
         var dp = 0
         var gp = 0
         // Anomaly episodes of the statistical detectors are pseudo-alarms in A (§4.3); threshold proximity and
         // data gaps are not (the alarm itself and the offline share count those).
-        let scored = config.anomaliesTopic != nil && anomalyScores.score.count == batch.count
+        let scored = config.anomaliesTopic != nil && scores.score.count == batch.count
+        let floor = config.anomalyFloor
         let weights = config.factorWeights
+        let policies = config.alertPolicies
         for k in 0..<batch.count {
             // Points that went offline or came back at this reading, into their enterprises' offline KPI.
             while gp < gapEvents.count && gp < gapPositions.count && gapPositions[gp] == k {
-                noteOfflineEpisode(gapEvents[gp], state: state)
+                noteOfflineEpisode(gapEvents[gp], in: &g.risk)
                 gp += 1
             }
             let e = Int(batch.enterprise[k])
             let t = batch.eventTime[k]
             let sensor = batch.sensor[k]
-            var risk = takeRisk(enterprise: e, state: state)
-            var due = t >= risk.nextEvaluation
+            // The enterprise's state is changed in place (`g.risk[e]!`), never copied out and back.
+            makeRisk(enterprise: e, in: &g.risk)
+            var due = t >= g.risk[e]!.nextEvaluation
             while tp < transitions.count && transitions[tp].sensor == sensor && transitions[tp].time == t {
                 let tr = transitions[tp]
+                let redAL2 = tr.rule < policies.count && policies[tr.rule].level2 == .red
                 if tp >= transitionCounts.count || transitionCounts[tp] {
-                    let redAL2 = tr.rule < config.alertPolicies.count && config.alertPolicies[tr.rule].level2 == .red
                     let weight = tr.to == 2 ? (redAL2 ? weights.alarmCountRedAL2 : weights.alarmCountAL2) : weights.alarmCountAL1
-                    risk.behaviour.note(tr, weight: weight)
+                    g.risk[e]!.behaviour.note(tr, weight: weight)
                 }
                 // Points at AL2 (and those whose AL2 is a red alert) since when, for the §4.3 overrides.
                 if tr.to == 2 {
-                    if risk.level2Since[tr.sensor] == nil { risk.level2Since[tr.sensor] = tr.time }
-                    if tr.rule < config.alertPolicies.count && config.alertPolicies[tr.rule].level2 == .red && risk.redSince[tr.sensor] == nil {
-                        risk.redSince[tr.sensor] = tr.time
-                    }
+                    if g.risk[e]!.level2Since[tr.sensor] == nil { g.risk[e]!.level2Since[tr.sensor] = tr.time }
+                    if redAL2 && g.risk[e]!.redSince[tr.sensor] == nil { g.risk[e]!.redSince[tr.sensor] = tr.time }
                 } else {
-                    risk.level2Since[tr.sensor] = nil
-                    risk.redSince[tr.sensor] = nil
+                    g.risk[e]!.level2Since[tr.sensor] = nil
+                    g.risk[e]!.redSince[tr.sensor] = nil
                 }
                 due = true
                 tp += 1
@@ -58,33 +70,32 @@ extension StreamJob {
                 dp += 1
                 guard d.kind == .frozen || d.kind == .unfrozen else { continue }
                 let slot = Int(d.sensor)
-                if slot >= state.frozenNow.count { state.frozenNow.append(contentsOf: repeatElement(false, count: slot + 1 - state.frozenNow.count)) }
-                state.frozenNow[slot] = d.kind == .frozen
+                if slot >= g.frozenNow.count { g.frozenNow.append(contentsOf: repeatElement(false, count: slot + 1 - g.frozenNow.count)) }
+                g.frozenNow[slot] = d.kind == .frozen
                 due = true
             }
             var anomalous: Bool? = nil
             if scored {
-                let detector = anomalyScores.detector[k]
-                anomalous = anomalyScores.score[k] >= config.anomalyFloor && detector != .threshold && detector != .dataGap
+                let detector = scores.detector[k]
+                anomalous = scores.score[k] >= floor && detector != .threshold && detector != .dataGap
             }
             // The point's position in its enterprise's alarm behaviour, kept per sensor slot (no lookup per reading).
             let s = Int(sensor)
-            if s >= state.pointPosition.count {
-                state.pointPosition.append(contentsOf: repeatElement(-1, count: s + 1 - state.pointPosition.count))
-                state.pointEnterprise.append(contentsOf: repeatElement(0, count: s + 1 - state.pointEnterprise.count))
+            if s >= g.pointPosition.count {
+                g.pointPosition.append(contentsOf: repeatElement(-1, count: s + 1 - g.pointPosition.count))
+                g.pointEnterprise.append(contentsOf: repeatElement(0, count: s + 1 - g.pointEnterprise.count))
             }
-            if state.pointPosition[s] < 0 || state.pointEnterprise[s] != UInt32(e) {
-                state.pointPosition[s] = Int32(risk.behaviour.point(sensor: sensor, at: t))
-                state.pointEnterprise[s] = UInt32(e)
+            if g.pointPosition[s] < 0 || g.pointEnterprise[s] != UInt32(e) {
+                g.pointPosition[s] = Int32(g.risk[e]!.behaviour.point(sensor: sensor, at: t))
+                g.pointEnterprise[s] = UInt32(e)
             }
-            risk.behaviour.noteReading(point: Int(state.pointPosition[s]), at: t, anomalous: anomalous)
+            g.risk[e]!.behaviour.noteReading(point: Int(g.pointPosition[s]), at: t, anomalous: anomalous)
             if due {
-                risk.nextEvaluation = (EventTime.floorDiv(t, config.gradeEvaluation) &+ 1) &* config.gradeEvaluation
-                try evaluate(&risk, enterprise: UInt32(e), at: t, state: state)
+                g.risk[e]!.nextEvaluation = (EventTime.floorDiv(t, config.gradeEvaluation) &+ 1) &* config.gradeEvaluation
+                try evaluate(&g.risk[e]!, enterprise: UInt32(e), at: t, frozen: g.frozenNow, state: state)
             }
-            state.risk[e] = risk
-            if t > state.gradeTime { state.gradeTime = t }
-            if state.gradeTime >= state.nextSilentCheck { try evaluateSilent(state: state) }
+            if t > g.gradeTime { g.gradeTime = t }
+            if g.gradeTime >= g.nextSilentCheck { try evaluateSilent(&g, state: state) }
         }
     }
 
@@ -93,20 +104,26 @@ extension StreamJob {
     /// keeps getting heartbeats and grades, and its data interruption is seen (§4.3, §5). The tick comes from
     /// the partition's readings in input order, so replays evaluate identically.
     func evaluateSilent(state: PartitionState) throws(KafkaError) {
-        let tick = EventTime.floorDiv(state.gradeTime, config.gradeEvaluation) &* config.gradeEvaluation
-        state.nextSilentCheck = tick &+ config.gradeEvaluation
-        for e in state.risk.indices {
-            guard let next = state.risk[e]?.nextEvaluation, next <= tick &- config.gradeEvaluation, var risk = state.risk[e].take() else { continue }
+        var g = state.takeGrading()
+        defer { state.putGrading(g) }
+        try evaluateSilent(&g, state: state)
+    }
+
+    /// ``evaluateSilent(state:)`` on the partition's grading columns, taken out of it.
+    func evaluateSilent(_ g: inout PartitionState.Grading, state: PartitionState) throws(KafkaError) {
+        let tick = EventTime.floorDiv(g.gradeTime, config.gradeEvaluation) &* config.gradeEvaluation
+        g.nextSilentCheck = tick &+ config.gradeEvaluation
+        for e in g.risk.indices {
+            guard let next = g.risk[e]?.nextEvaluation, next <= tick &- config.gradeEvaluation else { continue }
             // Due again at the next tick (silent) or at its next reading (back).
-            risk.nextEvaluation = tick
-            try evaluate(&risk, enterprise: UInt32(e), at: tick, state: state)
-            state.risk[e] = risk
+            g.risk[e]!.nextEvaluation = tick
+            try evaluate(&g.risk[e]!, enterprise: UInt32(e), at: tick, frozen: g.frozenNow, state: state)
         }
     }
 
-    func evaluate(_ risk: inout EnterpriseRisk, enterprise e: UInt32, at now: Int64, state: PartitionState) throws(KafkaError) {
+    /// - Parameter frozen: Per sensor slot, whether the point is frozen (§5 FROZEN).
+    func evaluate(_ risk: inout EnterpriseRisk, enterprise e: UInt32, at now: Int64, frozen: [Bool], state: PartitionState) throws(KafkaError) {
         guard let topic = config.gradesTopic else { return }
-        let frozen = state.frozenNow
         let ind = risk.behaviour.indicators(at: now, staleAfter: config.offlineAfter ?? 1_800_000) { Int($0) < frozen.count && frozen[Int($0)] }
         let enterprise = state.decoder.enterprises.key(for: e)
         let profile = profiles?.profiles[enterprise]
@@ -254,23 +271,54 @@ extension StreamJob {
 }
 
 extension StreamJob {
-    /// The grading state of enterprise slot `e`, taken out of the partition's column (a new one if it has none):
-    /// the caller mutates it and puts it back, so that mutating it does not copy its sets and dictionaries.
-    func takeRisk(enterprise e: Int, state: PartitionState) -> EnterpriseRisk {
-        if e >= state.risk.count { state.risk.append(contentsOf: repeatElement(nil, count: e + 1 - state.risk.count)) }
-        return state.risk[e].take() ?? config.newEnterpriseRisk()
+    /// Makes sure enterprise slot `e` has a grading state in `risk` (a new one if it has none).
+    func makeRisk(enterprise e: Int, in risk: inout [EnterpriseRisk?]) {
+        if e >= risk.count { risk.append(contentsOf: repeatElement(nil, count: e + 1 - risk.count)) }
+        if risk[e] == nil { risk[e] = config.newEnterpriseRisk() }
     }
 
     /// A point of the partition going offline or coming back, in its enterprise's offline KPI.
-    func noteOfflineEpisode(_ g: DataGapEvent, state: PartitionState) {
+    func noteOfflineEpisode(_ g: DataGapEvent, in risk: inout [EnterpriseRisk?]) {
         let e = Int(g.enterprise)
-        var risk = takeRisk(enterprise: e, state: state)
+        makeRisk(enterprise: e, in: &risk)
         if g.offline {
-            risk.offline.noteOffline(sensor: g.sensor, at: g.time)
+            risk[e]!.offline.noteOffline(sensor: g.sensor, at: g.time)
         } else {
-            risk.offline.noteOnline(sensor: g.sensor, at: g.time)
+            risk[e]!.offline.noteOnline(sensor: g.sensor, at: g.time)
         }
-        state.risk[e] = risk
+    }
+}
+
+extension StreamJob.PartitionState {
+    /// A partition's grading columns, moved out of it while they are worked on.
+    struct Grading {
+        var risk: [EnterpriseRisk?]
+        var pointPosition: [Int32]
+        var pointEnterprise: [UInt32]
+        var frozenNow: [Bool]
+        var gradeTime: Int64
+        var nextSilentCheck: Int64
+    }
+
+    /// Moves the grading columns out (the partition keeps empty ones until ``putGrading(_:)``).
+    func takeGrading() -> Grading {
+        let g = Grading(
+            risk: risk, pointPosition: pointPosition, pointEnterprise: pointEnterprise, frozenNow: frozenNow, gradeTime: gradeTime,
+            nextSilentCheck: nextSilentCheck)
+        risk = []
+        pointPosition = []
+        pointEnterprise = []
+        frozenNow = []
+        return g
+    }
+
+    func putGrading(_ g: Grading) {
+        risk = g.risk
+        pointPosition = g.pointPosition
+        pointEnterprise = g.pointEnterprise
+        frozenNow = g.frozenNow
+        gradeTime = g.gradeTime
+        nextSilentCheck = g.nextSilentCheck
     }
 }
 

@@ -25,7 +25,11 @@ extension StreamJob {
             gapEvents.removeAll(keepingCapacity: true)
             state.gaps.observe(eventTime: t, into: &gapEvents)
             try produceGapEvents(state: state)
-            if config.gradesTopic != nil { for g in gapEvents { noteOfflineEpisode(g, state: state) } }
+            if config.gradesTopic != nil {
+                var g = state.takeGrading()
+                for event in gapEvents { noteOfflineEpisode(event, in: &g.risk) }
+                state.putGrading(g)
+            }
         }
         if !config.alarmRules.isEmpty {
             alertEvents.removeAll(keepingCapacity: true)

@@ -221,36 +221,32 @@ extension StreamJob {
         risk.seq += 1
         risk.lastEmitted = now
         let g = risk.grader
-        func q(_ s: String?) -> String { jsonString(s) }
-        func n(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
-        let json =
-            "{\"enterprise\":\(jsonString(enterprise)),\"region\":\(q(profile?.region)),\"industry\":\(q(profile?.industry)),\"level\":\"\(level)\",\"previous_level\":\"\(previous)\",\"score\":\(n(g.score(inputs))),"
-            + "\"seq\":\(risk.seq),\"ts\":\(now),\"reason\":\"\(changed ? "change" : "heartbeat")\",\"rule_version\":\"vigil-risk-1\","
-            + "\"factors\":{\"base\":\(n(inputs.base)),\"alarm\":\(n(inputs.alarm)),\"alarm_weight\":\(n(g.alarmWeight)),"
-            + "\"operations\":\(n(inputs.operations)),\"hazards\":\(n(inputs.hazards)),\"data_quality\":\(n(inputs.dataQuality)),"
-            + "\"credit\":\(n(inputs.credit))},"
-            + "\"inputs\":{\"disturbance_rate\":\(n(ind.disturbanceRate)),\"repeat_alarm_share\":\(n(ind.repeatAlarmShare)),"
-            + "\"alarms_per_point\":\(n(ind.alarmsPerPoint)),\"mean_time_to_clear_ms\":\(ind.meanTimeToClear),"
-            + "\"longest_alarm_ms\":\(ind.longestAlarm),\"offline_share\":\(n(ind.offlineShare)),\"frozen_share\":\(n(ind.frozenShare)),"
-            + "\"offline_point_hours\":\(n(offlineKPI.pointHours)),\"offline_episodes\":\(offlineKPI.episodes),"
-            + "\"alarms_24h\":\(ind.alarms),"
-            + "\"pseudo_alarms_24h\":\(ind.pseudoAlarms),\"alarm_score_without_pseudo\":\(n(alarmScores.alarms)),"
-            + "\"commitment_missing\":\(commitmentMissing.map { "\($0)" } ?? "null"),"
-            + "\"major_hazard_grade\":\(profile?.majorHazardGrade.map { "\($0)" } ?? "null"),\"active_permits\":\(activePermits),"
-            + "\"open_hazards\":\(openHazards),\"overdue_major_hazard\":\(overdueMajorHazard),"
-            + "\"interrupted_since\":\(risk.interruptedSince == .min ? "null" : "\(risk.interruptedSince)"),"
-            + "\"offline_notice\":\(notice.map { "{\"notice\":\(jsonString($0.id)),\"planned_online\":\($0.plannedOnline)}" } ?? "null"),"
-            + "\"diagnostic_score\":\(profile?.diagnosis.map(n) ?? "null"),"
-            + "\"diagnostic_level\":\(profile?.diagnosis.map { "\"\(DiagnosticAssessment.band($0))\"" } ?? "null"),"
-            + "\"direct_red\":[\(directRed.map(jsonString).joined(separator: ","))],"
-            + "\"credit_score\":\(profile?.credibility.map(n) ?? "null"),"
-            + "\"credit_grade\":\(profile?.credibility.map { "\"\(CreditScore.grade(of: $0))\"" } ?? "null"),"
-            + "\"overrides\":[\(overrides.map { "\"\($0)\"" }.joined(separator: ","))]},"
-            + "\"bands\":{\"red\":\(n(g.red)),\"orange\":\(n(g.orange)),\"yellow\":\(n(g.yellow))}}"
-        try producer.produce(topic: topic, key: Array(enterprise.utf8), value: Array(json.utf8))
+        let record = GradeRecord(
+            enterprise: enterprise, region: profile?.region, industry: profile?.industry, level: level, previousLevel: previous,
+            score: g.score(inputs), seq: risk.seq, ts: now, changed: changed, factors: inputs, alarmWeight: g.alarmWeight, indicators: ind,
+            offlinePointHours: offlineKPI.pointHours, offlineEpisodes: offlineKPI.episodes, alarmScoreWithoutPseudo: alarmScores.alarms,
+            commitmentMissing: commitmentMissing, majorHazardGrade: profile?.majorHazardGrade, activePermits: activePermits,
+            openHazards: openHazards, overdueMajorHazard: overdueMajorHazard, interruptedSince: risk.interruptedSince,
+            offlineNotice: notice.map { ($0.id, $0.plannedOnline) }, diagnosticScore: profile?.diagnosis, directRed: directRed,
+            creditScore: profile?.credibility, overrides: overrides, bands: (g.red, g.orange, g.yellow))
+        record.encode(into: &gradeJSON)
+        var failure: KafkaError? = nil
+        func produce(topic: String, key: String) {
+            var key = key
+            key.withUTF8 { key in
+                gradeJSON.buffer.withUnsafeBytes { value in
+                    do throws(KafkaError) {
+                        try producer.produce(topic: topic, key: UnsafeRawBufferPointer(key), value: value)
+                    } catch { failure = error }
+                }
+            }
+        }
+        produce(topic: topic, key: enterprise)
+        if let failure { throw failure }
         if let byRegion = config.gradesByRegionTopic, let region = profile?.region {
             // Re-keyed by region: the repartition for the heat-map stage goes through Kafka.
-            try producer.produce(topic: byRegion, key: Array(region.utf8), value: Array(json.utf8))
+            produce(topic: byRegion, key: region)
+            if let failure { throw failure }
         }
         stats.gradesByLevel["\(level)", default: 0] += 1
     }

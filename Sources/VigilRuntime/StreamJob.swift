@@ -259,6 +259,7 @@ public final class StreamJob {
     /// The encoding of the last anomaly record, and of the last alert record.
     var anomalyJSON = JSONBytes()
     var alertJSON = JSONBytes()
+    var gradeJSON = JSONBytes(capacity: 1_024)
     /// Whether each of `transitions` counts in the alarm-behaviour score (chattering raises count once per hold).
     var transitionCounts: [Bool] = []
     var lastCommit: Int64 = 0

@@ -120,6 +120,12 @@ public final class PipelineRunner {
             return (check: check, match: type.match)
         }
         config.alarmRules = spec.sensorTypes.compactMap { type in type.thresholdRule.map { (rule: $0, match: type.match) } }
+        var rules = 0
+        config.typeAlarmRules = spec.sensorTypes.map { type in
+            guard type.thresholdRule != nil else { return nil }
+            defer { rules += 1 }
+            return rules
+        }
         func colour(_ name: String) -> RiskLevel { RiskLevel.allCases.first { "\($0)" == name } ?? .yellow }
         config.alertPolicies = spec.sensorTypes.filter { $0.thresholdRule != nil }.map { type in
             AlertPolicy(level1: colour(type.severity1), level2: colour(type.severity2), notify: type.notify)

@@ -28,7 +28,7 @@ extension StreamJob {
         state.limitContext.utcOffset = config.anomalySettings.utcOffset
         if permitLimits { updateSensorUnits(state: state) }
         state.detector.process(batch, into: &transitions, limits: &readingLimits, context: state.limitContext) { slot in
-            sensorType(of: sensors.key(for: slot), among: config.alarmRules.lazy.map(\.match))
+            alarmRule(slot: slot, state: state)
         }
         func name(_ level: UInt8) -> String { level == 0 ? "normal" : "AL\(level)" }
         let acknowledgements = currentAcknowledgements

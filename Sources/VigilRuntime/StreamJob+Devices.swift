@@ -6,11 +6,11 @@ extension StreamJob {
     /// Runs the instrument checks over the partition's batch and produces a record per change.
     func detectDeviceStatus(partitionIndex i: Int) throws(KafkaError) {
         let state = partitions[i]
-        let sensors = state.decoder.sensors
         let checks = config.deviceChecks
-        // Asked once per sensor slot (again after a restore): the slot's type also gives the scorer its stale gap.
+        // Asked once per sensor slot by this detector (again after a restore, which also replaces the scorer): the
+        // slot's type also gives the scorer the slot's stale gap.
         state.devices.process(state.batch, into: &deviceEvents) { slot in
-            let type = sensorType(of: sensors.key(for: slot), among: checks.lazy.map(\.match))
+            let type = slotType(slot, state: state)
             if let type, let stale = checks[type].check.staleAfter { state.scorer.setStaleAfter(stale, slot: slot) }
             return type
         }
@@ -38,6 +38,28 @@ extension StreamJob {
                 value: e.value, limit: e.limit, direction: e.limit.map { e.value > $0 ? "high" : "low" } ?? "none", severity: severity,
                 respondBy: starts ? e.since + (config.alertDeadlines[severity] ?? 86_400_000) : nil, notify: ["equipment"]))
         stats.alertsByLevel["\(event) \(level)", default: 0] += 1
+    }
+}
+
+extension StreamJob {
+    /// The sensor type of `slot` (its index in `config.deviceChecks`), matched once per slot and partition.
+    func slotType(_ slot: UInt32, state: PartitionState) -> Int? {
+        let s = Int(slot)
+        if s >= state.slotTypes.count { state.slotTypes.append(contentsOf: repeatElement(-2, count: s + 1 - state.slotTypes.count)) }
+        if state.slotTypes[s] == -2 {
+            let type = sensorType(of: state.decoder.sensors.key(for: slot), among: config.deviceChecks.lazy.map(\.match))
+            state.slotTypes[s] = Int32(type ?? -1)
+        }
+        return state.slotTypes[s] >= 0 ? Int(state.slotTypes[s]) : nil
+    }
+
+    /// The alarm rule of `slot` (its index in `config.alarmRules`): its sensor type's rule when the job runs a
+    /// pipeline (``StreamJobConfig/typeAlarmRules``), else the first rule it matches.
+    func alarmRule(slot: UInt32, state: PartitionState) -> Int? {
+        guard !config.typeAlarmRules.isEmpty else {
+            return sensorType(of: state.decoder.sensors.key(for: slot), among: config.alarmRules.lazy.map(\.match))
+        }
+        return slotType(slot, state: state).flatMap { config.typeAlarmRules[$0] }
     }
 }
 

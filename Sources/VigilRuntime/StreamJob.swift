@@ -100,6 +100,11 @@ public struct StreamJobConfig: Sendable {
     /// Instrument checks per sensor type and the id substrings that select it (first match wins; `DOMAIN.md` §5
     /// FAULT, FROZEN): `fault`/`frozen` records on the alerts topic; frozen points count in Q. Empty: none.
     public var deviceChecks: [(check: DeviceCheck, match: [String])] = []
+    /// When the job runs a pipeline: per entry of ``deviceChecks`` (the pipeline's sensor types, in order), the
+    /// index of its rule in ``alarmRules`` (nil: the type has no alarm levels). A point then takes the first type
+    /// it matches among all of them and that type's rule, if any (a type without levels listed first is not
+    /// passed over for a later one with levels). Empty: the alarm rules are matched on their own.
+    public var typeAlarmRules: [Int?] = []
     /// An analog value unchanged for longer than this is FROZEN (default 24 h).
     public var frozenAfter: Int64 = 86_400_000
     /// The window of each enterprise's offline KPI (`DOMAIN.md` §5: offline hours and count; default 30 days).
@@ -214,6 +219,8 @@ public final class StreamJob {
         /// Per sensor slot: frozen as of the reading being graded (the device detector's state runs a batch
         /// ahead); equal to it between batches, so it is not snapshotted.
         var frozenNow: [Bool] = []
+        /// Per sensor slot: its sensor type (index in `config.deviceChecks`), -1 for none, -2 not matched yet.
+        var slotTypes: [Int32] = []
         /// Processing time of the last batch with readings (or of the assignment), and the latest event time
         /// read: the partition's clock once its whole input stops (see `advanceIdle`).
         var lastActivity: Int64? = nil
@@ -282,6 +289,9 @@ public final class StreamJob {
 
     public init(config: StreamJobConfig) throws(KafkaError) {
         unitRegex = config.permitUnitPattern.flatMap { try? NSRegularExpression(pattern: $0) }
+        precondition(
+            config.typeAlarmRules.isEmpty || config.typeAlarmRules.count == config.deviceChecks.count,
+            "typeAlarmRules needs one entry per device check (sensor type)")
         alarmRuleNames = config.alarmRules.map(\.rule.name)
         self.config = config
         var cc = KafkaConsumerConfig(bootstrapServers: config.brokers, groupID: config.groupID)

@@ -233,7 +233,8 @@ struct DeviceStatusStreamTests {
     }
 }
 
-/// `DOMAIN.md` §5 STALE per sensor type: a point is stale after max(3 × its nominal period, 5 min).
+/// What a point's sensor type decides: `DOMAIN.md` §5 STALE (a point is stale after max(3 × its nominal
+/// period, 5 min)) and its alarm rule.
 @Suite(.serialized, .timeLimit(.minutes(10)))
 struct StalePeriodTests {
     @Test("a pipeline type's period sets its points' stale gap: a 5-minute type reporting every 5 min is not a data gap")
@@ -268,6 +269,41 @@ struct StalePeriodTests {
         let gaps = try setup.parsedRecords(".anomalies").filter { $0["detector"] as? String == "data_gap" }
         #expect(Set(gaps.compactMap { $0["sensor"] as? String }) == ["E0-GT-0"])
         #expect(gaps.count == 35, "every reading of the gas point after its first follows a gap past 5 min")
+    }
+
+    @Test("a point takes the first type it matches, also for its alarm rule: a type without levels listed first is not passed over")
+    func firstMatchingTypeGivesTheRule() throws {
+        let spec = try PipelineLoader.parse(
+            yaml: """
+                name: p
+                sources: { readings: t }
+                windows: [{ name: m, kind: tumbling, size: 1m }]
+                sensor_types:
+                  detector_status: { match: ["-GT-ST"], range: [0, 100] }
+                  gas: { match: ["-GT-"], al1: 25, al2: 50, range: [0, 100] }
+                """, file: "p.yaml")
+        let pipeline = try PipelineRunner.jobConfig(spec: spec, options: RunOptions())
+        #expect(pipeline.typeAlarmRules == [nil, 0] && pipeline.alarmRules.map(\.rule.name) == ["gas"])
+        let setup = try CheckpointStoreTests.Setup()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.alarmRules = pipeline.alarmRules
+        config.alertPolicies = pipeline.alertPolicies
+        config.deviceChecks = pipeline.deviceChecks
+        config.typeAlarmRules = pipeline.typeAlarmRules
+        // Both points read 60 (above AL2 of the gas type) for 10 min: only the gas point is a gas point.
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        for k in 0..<20 {
+            for sensor in ["E0-GT-ST1", "E0-GT-1"] {
+                let json = "{\"enterprise\":\"E0\",\"sensor\":\"\(sensor)\",\"ts\":\(setup.t0 + Int64(k) * 30_000),\"value\":60}"
+                try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
+            }
+        }
+        try producer.flush()
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: 40)
+        try job.close()
+        let alarms = try setup.parsedRecords(".alerts").filter { $0["rule"] as? String == "gas" }
+        #expect(!alarms.isEmpty && Set(alarms.compactMap { $0["sensor"] as? String }) == ["E0-GT-1"], "\(alarms)")
     }
 }
 

@@ -200,6 +200,8 @@ extension StreamJob.PartitionState {
         flood = newFlood
         devices = newDevices
         frozenNow = newDevices.frozenSlots
+        // Matched again against the restored decoder's slots.
+        slotTypes = []
         gaps = newGaps
         alerts = newAlerts
         decoder = restored

@@ -65,15 +65,8 @@ struct AlertRecord {
 
     /// Writes the record as JSON into `out` (cleared first; the job reuses one buffer for every record).
     func encode(into out: inout JSONBytes) {
-        func string(_ s: String?) {
-            guard let s else { return out.append("null") }
-            out.append("\"")
-            out.appendEscaped(s)
-            out.append("\"")
-        }
-        func number(_ x: Double?) {
-            if let x { out.append(x) } else { out.append("null") }
-        }
+        func string(_ s: String?) { out.appendString(s) }
+        func number(_ x: Double?) { out.appendNumber(x) }
         out.removeAll()
         out.append("{\"alert_id\":")
         string(alertID)
@@ -106,7 +99,7 @@ struct AlertRecord {
             string("\(previousSeverity)")
         }
         out.append(",\"respond_by\":")
-        if let respondBy { out.append(respondBy) } else { out.append("null") }
+        out.appendInteger(respondBy)
         out.append(",\"notify\":[")
         for (i, department) in notify.enumerated() {
             if i > 0 { out.append(",") }

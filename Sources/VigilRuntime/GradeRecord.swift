@@ -40,12 +40,7 @@ struct GradeRecord {
 
     /// Writes the record as JSON into `out` (cleared first; the job reuses one buffer for every record).
     func encode(into out: inout JSONBytes) {
-        func string(_ s: String?) {
-            guard let s else { return out.append("null") }
-            out.append("\"")
-            out.appendEscaped(s)
-            out.append("\"")
-        }
+        func string(_ s: String?) { out.appendString(s) }
         func strings(_ list: [String]) {
             out.append("[")
             for (i, s) in list.enumerated() {
@@ -54,12 +49,8 @@ struct GradeRecord {
             }
             out.append("]")
         }
-        func number(_ x: Double?) {
-            if let x { out.append(x) } else { out.append("null") }
-        }
-        func integer(_ n: Int64?) {
-            if let n { out.append(n) } else { out.append("null") }
-        }
+        func number(_ x: Double?) { out.appendNumber(x) }
+        func integer(_ n: Int64?) { out.appendInteger(n) }
         func boolean(_ b: Bool?) {
             guard let b else { return out.append("null") }
             out.append(b ? "true" : "false")

@@ -49,6 +49,24 @@ public struct JSONBytes: Sendable {
         }
     }
 
+    /// Appends `s` as a quoted, escaped JSON string, or `null` for nil.
+    public mutating func appendString(_ s: String?) {
+        guard let s else { return append("null") }
+        append("\"")
+        appendEscaped(s)
+        append("\"")
+    }
+
+    /// Appends `x` as the `Double` overload of `append` does (shortest form, `null` when not finite), or `null` for nil.
+    public mutating func appendNumber(_ x: Double?) {
+        if let x { append(x) } else { append("null") }
+    }
+
+    /// Appends `n`, or `null` for nil.
+    public mutating func appendInteger(_ n: Int64?) {
+        if let n { append(n) } else { append("null") }
+    }
+
     /// Appends `text` with JSON string escaping (no quotes around it).
     public mutating func appendEscaped(_ text: String) {
         var text = text

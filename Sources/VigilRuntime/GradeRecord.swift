@@ -33,10 +33,13 @@ struct GradeRecord {
     var diagnosticScore: Double?
     var directRed: [String]
     var creditScore: Double?
+    /// The credit score's monitoring-compliance factor when it came from the offline KPI (nil: from the profile,
+    /// or no factors).
+    var monitoringCompliance: Double?
     var overrides: [String]
     var bands: (red: Double, orange: Double, yellow: Double)
 
-    static let ruleVersion: StaticString = "vigil-risk-1"
+    static let ruleVersion: StaticString = "vigil-risk-2"
 
     /// Writes the record as JSON into `out` (cleared first; the job reuses one buffer for every record).
     func encode(into out: inout JSONBytes) {
@@ -147,6 +150,8 @@ struct GradeRecord {
         number(creditScore)
         out.append(",\"credit_grade\":")
         string(creditScore.map { "\(CreditScore.grade(of: $0))" })
+        out.append(",\"monitoring_compliance\":")
+        number(monitoringCompliance)
         out.append(",\"overrides\":")
         strings(overrides)
         out.append("},\"bands\":{\"red\":")

@@ -133,8 +133,18 @@ extension StreamJob {
         )
         let directRed = profile?.directRed ?? []
         inputs.directRed = !directRed.isEmpty
-        if let credit = profile?.credibility { inputs.credit = CreditScore.riskPoints(score: credit, weight: config.factorWeights.creditWeight) }
         let offlineKPI = risk.offline.kpi(at: now)
+        // §5 → §7.2: a credit score assessed by factors gets its monitoring-compliance factor from the offline KPI
+        // where the profile leaves that factor out; a given credit score, or a given factor, stands.
+        var creditScore = profile?.credibility
+        var monitoringCompliance: Double? = nil
+        if profile?.creditScore == nil, let credit = profile?.credit, credit.factors["monitoring"] == nil {
+            let compliance = CreditScore.monitoringCompliance(
+                offlinePointHours: offlineKPI.pointHours, points: risk.behaviour.pointCount, window: risk.offline.window)
+            monitoringCompliance = compliance
+            creditScore = credit.fillingMonitoring(compliance).score
+        }
+        if let creditScore { inputs.credit = CreditScore.riskPoints(score: creditScore, weight: config.factorWeights.creditWeight) }
         let alarmScores = ind.alarmScore
         inputs.alarm = max(alarmScores.alarms, alarmScores.withPseudo)
         inputs.dataQuality = config.factorWeights.offlineWeight * (ind.offlineShare + ind.frozenShare)
@@ -228,7 +238,7 @@ extension StreamJob {
             commitmentMissing: commitmentMissing, majorHazardGrade: profile?.majorHazardGrade, activePermits: activePermits,
             openHazards: openHazards, overdueMajorHazard: overdueMajorHazard, interruptedSince: risk.interruptedSince,
             offlineNotice: notice.map { ($0.id, $0.plannedOnline) }, diagnosticScore: profile?.diagnosis, directRed: directRed,
-            creditScore: profile?.credibility, overrides: overrides, bands: (g.red, g.orange, g.yellow))
+            creditScore: creditScore, monitoringCompliance: monitoringCompliance, overrides: overrides, bands: (g.red, g.orange, g.yellow))
         record.encode(into: &gradeJSON)
         var failure: KafkaError? = nil
         func produce(topic: String, key: String) {

@@ -112,6 +112,23 @@ import VigilTesting
         inputs.credit = 1.5
         #expect(RiskGrader().score(inputs) == 41.5)
     }
+
+    @Test("Monitoring compliance from the offline KPI: the online share of the window's point-hours, filling only a missing factor")
+    func monitoringCompliance() {
+        let day: Int64 = 86_400_000
+        // 4 points over a 1-day window: 96 point-hours; 12 of them offline → 87.5 % online.
+        #expect(abs(CreditScore.monitoringCompliance(offlinePointHours: 12, points: 4, window: day) - 87.5) < 1e-9)
+        #expect(CreditScore.monitoringCompliance(offlinePointHours: 0, points: 4, window: day) == 100)
+        #expect(CreditScore.monitoringCompliance(offlinePointHours: 500, points: 4, window: day) == 0, "capped at 0")
+        #expect(CreditScore.monitoringCompliance(offlinePointHours: 3, points: 0, window: day) == 100, "no points: nothing to judge")
+        let c = CreditScore(factors: ["hazard_closure": 80, "enforcement": 50])
+        // 85 with monitoring at 100; at 87.5 the factor's 15 % loses 12.5 × 0.15 = 1.875.
+        #expect(abs(c.fillingMonitoring(87.5).score - 83.125) < 1e-9)
+        // A factor the profile gives stands; serious dishonesty still scores 0.
+        let given = CreditScore(factors: ["monitoring": 60])
+        #expect(given.fillingMonitoring(87.5) == given && abs(given.fillingMonitoring(87.5).score - 94) < 1e-9)
+        #expect(CreditScore(factors: [:], seriousDishonesty: true).fillingMonitoring(50).score == 0)
+    }
 }
 
 @Suite struct PseudoAlarmTests {

@@ -376,4 +376,71 @@ struct OfflineKPITests {
         }
         #expect(during >= 2 && expected.last.map { $0.hasSuffix(" 1") } == true, "\(expected)")
     }
+
+    @Test("the offline KPI is the credit score's monitoring compliance where the profile's credit factors leave it out")
+    func monitoringComplianceInCredit() throws {
+        let setup = try CheckpointStoreTests.Setup()
+        let profilesTopic = uniqueName("profiles")
+        try setup.cluster.createTopic(profilesTopic, partitions: 1)
+        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
+        // E0 assesses its credit by factors and leaves monitoring out; E1 gives monitoring itself.
+        let profiles = [
+            ("E0", "{\"enterprise\":\"E0\",\"credit\":{\"factors\":{\"hazard_closure\":80,\"enforcement\":50}}}"),
+            ("E1", "{\"enterprise\":\"E1\",\"credit\":{\"factors\":{\"hazard_closure\":80,\"monitoring\":60}}}"),
+        ]
+        for (e, json) in profiles { try producer.produce(topic: profilesTopic, key: Array(e.utf8), value: Array(json.utf8)) }
+        try producer.flush()
+        // Two points each, every 30 s for 2 h; point 1 is silent from minute 20 to minute 70 (OFFLINE from 49.5 min).
+        var count: Int64 = 0
+        for k in 0..<240 {
+            let t = setup.t0 + Int64(k) * 30_000
+            for e in ["E0", "E1"] {
+                for s in 0..<2 where s == 0 || !(t >= setup.t0 + 1_200_000 && t < setup.t0 + 4_200_000) {
+                    let json = "{\"enterprise\":\"\(e)\",\"sensor\":\"\(e)-GT-\(s)\",\"ts\":\(t),\"value\":\(s + 1)}"
+                    try producer.produce(topic: setup.input, partition: 0, key: Array(e.utf8), value: Array(json.utf8))
+                    count += 1
+                }
+            }
+        }
+        try producer.flush()
+        var config = setup.config(group: uniqueName("g"), checkpoint: .none)
+        config.profilesTopic = profilesTopic
+        config.offlineKPIWindow = 2 * 3_600_000  // 2 points × 2 h = 4 point-hours
+        config.gradeHeartbeat = 600_000
+        let job = try StreamJob(config: config)
+        try setup.run(job, messages: count)
+        try job.close()
+
+        let grades = try GradeFactorStreamTests.grades(setup)
+        func number(_ object: Any?) -> Double? { (object as? NSNumber)?.doubleValue }
+        var lowered = 0
+        var given = 0
+        for g in grades {
+            let inputs = try #require(g["inputs"] as? [String: Any])
+            let factors = try #require(g["factors"] as? [String: Any])
+            let hours = try #require(number(inputs["offline_point_hours"]))
+            let credit = try #require(number(inputs["credit_score"]))
+            #expect(abs(try #require(number(factors["credit"])) - 10 * (100 - credit) / 100) < 1e-9, "\(g)")
+            if g["enterprise"] as? String == "E0" {
+                let m = try #require(number(inputs["monitoring_compliance"]), "\(g)")
+                #expect(abs(m - 100 * (1 - hours / 4)) < 1e-9, "\(g)")
+                let expected = CreditScore(factors: ["hazard_closure": 80, "enforcement": 50, "monitoring": m]).score
+                #expect(abs(credit - expected) < 1e-9, "\(g)")
+                if m < 100 { lowered += 1 }
+            } else {
+                #expect(inputs["monitoring_compliance"] is NSNull, "\(g)")
+                #expect(abs(credit - CreditScore(factors: ["hazard_closure": 80, "monitoring": 60]).score) < 1e-9, "\(g)")
+                given += 1
+            }
+        }
+        // The offline time lowers E0's credit in the records after the episode began (and the KPI keeps it).
+        #expect(lowered >= 2 && given >= 2, "\(lowered) \(given)")
+        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
+        for g in grades {
+            let data = try JSONSerialization.data(withJSONObject: g)
+            #expect(schema.validate(json: data).isEmpty, "\(schema.validate(json: data))")
+        }
+        let last = try #require(grades.last { $0["enterprise"] as? String == "E0" })
+        #expect(GradeExplainer.explain(last).contains("monitoring compliance"), "\(GradeExplainer.explain(last))")
+    }
 }

@@ -25,7 +25,7 @@ import VigilTesting
             ts: 1_700_000_060_000, changed: true, factors: inputs, alarmWeight: 0.3, indicators: indicators, offlinePointHours: 1.5,
             offlineEpisodes: 2, alarmScoreWithoutPseudo: 10, commitmentMissing: true, majorHazardGrade: 2, activePermits: 1, openHazards: 3,
             overdueMajorHazard: true, interruptedSince: 1_700_000_000_000, offlineNotice: ("N-\"1", 1_700_000_100_000), diagnosticScore: 72,
-            directRed: ["no \"permit\""], creditScore: 55, overrides: ["overdue_major_hazard", "direct_red"],
+            directRed: ["no \"permit\""], creditScore: 55, monitoringCompliance: 92.5, overrides: ["overdue_major_hazard", "direct_red"],
             bands: (red: 75, orange: 55, yellow: 35))
     }
 
@@ -37,7 +37,7 @@ import VigilTesting
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(object["enterprise"] as? String == "E\"7\\" && object["region"] as? String == "R-1")
         #expect(object["level"] as? String == "orange" && object["previous_level"] as? String == "yellow" && object["reason"] as? String == "change")
-        #expect(object["score"] as? Double == 61.25 && object["seq"] as? Int == 4 && object["rule_version"] as? String == "vigil-risk-1")
+        #expect(object["score"] as? Double == 61.25 && object["seq"] as? Int == 4 && object["rule_version"] as? String == "vigil-risk-2")
         let factors = try #require(object["factors"] as? [String: Double])
         #expect(factors == ["base": 40, "alarm": 12.5, "alarm_weight": 0.3, "operations": 3, "hazards": 6, "data_quality": 0.25, "credit": 1.5])
         let inputs = try #require(object["inputs"] as? [String: Any])
@@ -45,7 +45,7 @@ import VigilTesting
         let numbers: [String: Double] = [
             "disturbance_rate": 0.1, "repeat_alarm_share": 0.05, "alarms_per_point": 0.3, "longest_alarm_ms": 600_000, "offline_share": 0.0125,
             "frozen_share": 0.02, "alarm_score_without_pseudo": 10, "active_permits": 1, "open_hazards": 3,
-            "interrupted_since": 1_700_000_000_000, "diagnostic_score": 72, "credit_score": 55,
+            "interrupted_since": 1_700_000_000_000, "diagnostic_score": 72, "credit_score": 55, "monitoring_compliance": 92.5,
         ]
         for (key, value) in numbers { #expect((inputs[key] as? NSNumber)?.doubleValue == value, "\(key)") }
         #expect(inputs["overdue_major_hazard"] as? Bool == true && object["ts"] as? Int == 1_700_000_060_000 && object["industry"] as? String == "chemical")
@@ -82,12 +82,13 @@ import VigilTesting
         r.diagnosticScore = nil
         r.directRed = []
         r.creditScore = nil
+        r.monitoringCompliance = nil
         r.overrides = []
         let json = r.json
         #expect(schema.validate(json: Data(json.utf8)).isEmpty, "\(json)")
         for null in [
             "region", "industry", "commitment_missing", "major_hazard_grade", "interrupted_since", "offline_notice", "diagnostic_score",
-            "diagnostic_level", "credit_score", "credit_grade",
+            "diagnostic_level", "credit_score", "credit_grade", "monitoring_compliance",
         ] {
             #expect(json.contains("\"\(null)\":null"), "\(null)")
         }

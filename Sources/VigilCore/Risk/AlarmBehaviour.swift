@@ -34,6 +34,9 @@ public struct AlarmBehaviour: Sendable {
 
     public init(window: Int64 = 86_400_000) { self.window = window }
 
+    /// The enterprise's points that have reported.
+    public var pointCount: Int { sensors.count }
+
     /// The position of `sensor` among the points, adding it with a first reading at `t` if it is new. A
     /// position never changes, so a caller that sees the same sensors again can keep it and use
     /// ``noteReading(point:at:anomalous:)`` without a lookup (positions are not kept across a snapshot).

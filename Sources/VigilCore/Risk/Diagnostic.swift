@@ -171,6 +171,30 @@ public struct CreditScore: Sendable, Hashable {
     public var grade: String { Self.grade(of: score) }
     public static func grade(of score: Double) -> String { score >= 85 ? "A" : score >= 70 ? "B" : score >= 55 ? "C" : "D" }
 
+    /// The monitoring-system compliance factor (`DOMAIN.md` §7.2) from the engine's own §5 offline KPI [P]: 100 ×
+    /// the share of the KPI window's point-hours that the enterprise's `points` were online (the provinces' monthly
+    /// offline hours, per point). An enterprise seen for less than the window is judged over the whole window,
+    /// as a monthly report would.
+    ///
+    /// - Parameters:
+    ///   - offlinePointHours: Offline time of the points within the window (``OfflineLog/kpi(at:)``).
+    ///   - points: The enterprise's points that have reported (0: nothing to judge, 100).
+    ///   - window: The KPI window, ms.
+    public static func monitoringCompliance(offlinePointHours: Double, points: Int, window: Int64) -> Double {
+        guard points > 0, window > 0 else { return 100 }
+        let pointHours = Double(points) * Double(window) / 3_600_000
+        return 100 * min(1, max(0, 1 - offlinePointHours / pointHours))
+    }
+
+    /// This score with the `monitoring` factor supplied by the engine where the profile leaves it out (a factor
+    /// the profile gives, from the regulator's own assessment, stands).
+    public func fillingMonitoring(_ compliance: Double) -> CreditScore {
+        guard factors["monitoring"] == nil else { return self }
+        var filled = self
+        filled.factors["monitoring"] = compliance
+        return filled
+    }
+
     /// The points a credit score adds to R_dyn (`risk.credit.weight` × (100 − score) / 100; [P]).
     public static func riskPoints(score: Double, weight: Double) -> Double { weight * (100 - min(100, max(0, score))) / 100 }
 }

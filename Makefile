@@ -4,7 +4,7 @@ STRICT := -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check
 # Keep test builds apart from release builds so switching does not rebuild everything.
 TEST_SCRATCH := .build
 
-.PHONY: deps build test soak demo bench bench-check bench-core bench-checkpoint bench-w1-reference format validate clean help
+.PHONY: deps build test soak demo bench bench-check bench-core bench-checkpoint bench-w1-reference bench-memory-floor format validate clean help
 
 help:
 	@echo "make demo    install missing system packages, build, run the demo"
@@ -42,6 +42,11 @@ bench-core: deps
 bench-w1-reference: deps
 	$(SWIFT) build -c release --product vigil
 	./scripts/bench-w1-reference.sh
+
+# The anomaly scorer's memory floor on W1 (its state traffic alone) beside W1 and W1+detectors.
+bench-memory-floor: deps
+	$(SWIFT) build -c release --product vigil
+	./scripts/bench-memory-floor.sh
 
 # The throughput cost of checkpointing on W2 (none vs directory vs kafka store).
 bench-checkpoint: deps

@@ -35,7 +35,8 @@ public enum SimulationRun: Sendable {
 
     /// Enterprise profiles (region, industry, major-hazard grade 1–4 or none, a 2018 diagnosis of a few items
     /// and credit factors; `DOMAIN.md` §2.1, §7.2), deterministic for a seed. One enterprise in twelve has a
-    /// direct-red condition, one in eight a serious-dishonesty listing.
+    /// direct-red condition, one in eight a serious-dishonesty listing. Every second enterprise leaves its
+    /// monitoring-compliance factor out, for the engine to supply from its offline KPI (§5 → §7.2).
     public static func profiles(enterprises: [String], seed: UInt64) -> [(String, String)] {
         var rng = SplitMix64(seed: seed ^ 0x9F0F)
         let regions = ["north", "south", "east", "west"]
@@ -45,11 +46,15 @@ public enum SimulationRun: Sendable {
             "incomplete_procedures", "no_registered_safety_engineer", "fire_brigade",
         ]
         let factors = ["hazard_closure", "enforcement", "accidents", "monitoring", "standardisation", "training", "drills"]
-        return enterprises.map { e in
+        return enterprises.enumerated().map { index, e in
             let grade = rng.next() % 5
             let counts = items.compactMap { item in rng.nextUnit() < 0.35 ? "\"\(item)\":\(1 + rng.next() % 3)" : nil }
             let directRed = rng.next() % 12 == 0 ? "\"major_accident_3y\"" : ""
-            let credit = factors.map { "\"\($0)\":\(40 + rng.next() % 61)" }
+            // Every factor is drawn (so the other values do not depend on which are left out).
+            let credit = factors.compactMap { factor in
+                let value = 40 + rng.next() % 61
+                return factor == "monitoring" && index % 2 == 1 ? nil : "\"\(factor)\":\(value)"
+            }
             let json =
                 "{\"enterprise\":\"\(e)\",\"name\":\"Enterprise \(e)\",\"region\":\"\(regions[Int(rng.next() % 4)])\","
                 + "\"industry\":\"\(industries[Int(rng.next() % 4)])\",\"major_hazard_grade\":\(grade == 0 ? "null" : "\(grade)"),"

@@ -67,6 +67,7 @@ extension StreamJob {
         do {
             var snapshots: [KafkaTopicPartition: [UInt8]] = [:]
             if let store = directoryStore {
+                try bindCluster(store)
                 for tp in keys { if let bytes = try store.load(tp) { snapshots[tp] = bytes } }
             } else if let store = kafkaStore {
                 snapshots = try store.load(keys)
@@ -95,6 +96,19 @@ extension StreamJob {
             stats.lastRestoreSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         }
         return offsets
+    }
+
+    /// Before the first restore from a checkpoint directory: ties it to the cluster the consumer is connected to
+    /// (a directory written against another cluster is refused; ``DirectoryCheckpointStore/bind(clusterID:)``).
+    /// The group has joined by then, so the cluster id is in librdkafka's metadata cache (no wait).
+    func bindCluster(_ store: DirectoryCheckpointStore) throws(CheckpointError) {
+        guard !clusterBound else { return }
+        clusterBound = true
+        guard let id = consumer.clusterID(timeoutMs: 0) else {
+            onNotice("the brokers report no cluster id: the checkpoints in \(store.path) are not checked against the cluster")
+            return
+        }
+        try store.bind(clusterID: id)
     }
 
     /// Inside the rebalance callback: checkpoints the revoked partitions while they are still ours, then

@@ -277,6 +277,8 @@ public final class StreamJob {
     let kafkaStore: KafkaCheckpointStore?
     /// Partitions assigned to this member (records of other partitions still in a poll's batch are dropped).
     var assigned: Set<KafkaTopicPartition> = []
+    /// Whether the checkpoint directory has been checked against the cluster (at the first assignment).
+    var clusterBound = false
     /// An error raised inside a rebalance callback, thrown by the next ``step(now:)``.
     var callbackFailure: (any Error)? = nil
     /// Called with operational notices (a checkpoint section that starts afresh, a store that could not be set up).

@@ -220,6 +220,48 @@ struct CheckpointStoreTests {
         #expect(failure?.message.contains("corrupted") == true)
         #expect(second.stats.readings == 0)
     }
+
+    @Test("a checkpoint directory written against one cluster is refused on another (its offsets do not apply there)")
+    func checkpointsOfAnotherClusterAreRefused() throws {
+        let path = NSTemporaryDirectory() + "vigil-ck-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let first = try Setup()
+        try first.produce(0..<100)
+        let job = try StreamJob(config: first.config(group: uniqueName("g"), checkpoint: .directory(path: path)))
+        try first.run(job, messages: 600)
+        try job.close()
+        let recorded = try String(contentsOfFile: "\(path)/cluster-id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!recorded.isEmpty)
+        // The same cluster again: the directory is accepted and the job resumes (nothing new to read).
+        let again = try StreamJob(config: first.config(group: uniqueName("g"), checkpoint: .directory(path: path)))
+        let until = Date().addingTimeInterval(15)
+        while again.stats.partitionsRestored < 2 && Date() < until { try again.step() }
+        #expect(again.stats.partitionsRestored == 2 && again.stats.readings == 0)
+        try again.close()
+
+        // Another cluster (a fresh embedded one: a new cluster id) with the same topic names and as many records.
+        let second = try Setup()
+        #expect(second.cluster.bootstrapServers != first.cluster.bootstrapServers)
+        var config = second.config(group: uniqueName("g"), checkpoint: .directory(path: path))
+        config.inputTopics = [first.input]
+        try second.cluster.createTopic(first.input, partitions: 2)
+        let producer = try KafkaProducer(config: producerConfig(second.cluster.bootstrapServers))
+        for i in 0..<600 {
+            let json = "{\"enterprise\":\"E0\",\"sensor\":\"E0-GT-0\",\"ts\":\(second.t0 + Int64(i) * 1_000),\"value\":5}"
+            try producer.produce(topic: first.input, partition: Int32(i % 2), key: Array("E0".utf8), value: Array(json.utf8))
+        }
+        try producer.flush()
+        let other = try StreamJob(config: config)
+        var failure: KafkaError? = nil
+        let deadline = Date().addingTimeInterval(30)
+        while failure == nil && Date() < deadline {
+            do { try other.step() } catch { failure = error }
+        }
+        let message = failure?.message ?? ""
+        #expect(message.contains("cluster \(recorded)") && message.contains(path), "\(message)")
+        #expect(other.stats.readings == 0 && other.stats.partitionsRestored == 0)
+        #expect(try String(contentsOfFile: "\(path)/cluster-id", encoding: .utf8).contains(recorded), "the record is kept")
+    }
 }
 
 

@@ -98,6 +98,10 @@ public final class KafkaConsumer {
         try client.committed(partitions, timeoutMs: timeoutMs)
     }
 
+    /// The id of the cluster the consumer is connected to, from the brokers' metadata (blocks until it has
+    /// arrived, at most `timeoutMs`); nil if none came in time or the brokers report none.
+    public func clusterID(timeoutMs: Int32 = 10_000) -> String? { client.clusterID(timeoutMs: timeoutMs) }
+
     /// Moves the read position of assigned partitions.
     public func seek(_ positions: [KafkaTopicPartition]) throws(KafkaError) { try client.seek(positions) }
 

@@ -246,6 +246,13 @@ final class RDKafkaConsumerClient {
         return list.partitions
     }
 
+    /// The cluster id from the brokers' metadata (waiting up to `timeoutMs` for it), nil if none came.
+    func clusterID(timeoutMs: Int32) -> String? {
+        guard let id = rd_kafka_clusterid(handle, timeoutMs) else { return nil }
+        defer { rd_kafka_mem_free(handle, id) }
+        return String(cString: id)
+    }
+
     /// Moves the read position of assigned partitions.
     func seek(_ positions: [KafkaTopicPartition]) throws(KafkaError) {
         let list = RDKafkaTopicPartitionList(positions)

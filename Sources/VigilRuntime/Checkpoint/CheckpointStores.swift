@@ -58,7 +58,32 @@ final class DirectoryCheckpointStore: Sendable {
 
     /// Replaces the snapshot of `tp` atomically.
     func save(_ tp: KafkaTopicPartition, _ bytes: [UInt8]) throws(CheckpointError) {
-        let name = file(tp)
+        try replace(file(tp), with: bytes)
+    }
+
+    /// The file naming the Kafka cluster whose offsets the snapshots hold.
+    var clusterFile: String { "\(path)/cluster-id" }
+
+    /// Ties the directory to the cluster `id`: the first job to use the directory records the id, and a later one
+    /// connected to another cluster is refused, since the snapshots' offsets mean nothing there (a restore would
+    /// skip or repeat records). This happens when the brokers change under the same checkpoint path: a new or
+    /// rebuilt cluster, a failover to a mirrored cluster (whose offsets differ), or the embedded broker restarted.
+    func bind(clusterID id: String) throws(CheckpointError) {
+        if let data = FileManager.default.contents(atPath: clusterFile) {
+            let recorded = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard recorded == id else {
+                throw CheckpointError(
+                    "checkpoint.path: the checkpoints in \(path) hold offsets of Kafka cluster \(recorded), but the brokers are cluster \(id);"
+                        + " restoring them would skip or repeat records. Point --brokers at the cluster they came from, or move the"
+                        + " directory away (or set --checkpoint-path) to start this cluster afresh")
+            }
+            return
+        }
+        try replace(clusterFile, with: Array("\(id)\n".utf8))
+    }
+
+    /// Replaces the file `name` atomically: written to a temporary file, fsynced, renamed, directory fsynced.
+    func replace(_ name: String, with bytes: [UInt8]) throws(CheckpointError) {
         let temporary = "\(name).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CheckpointError("cannot create \(temporary): \(String(cString: strerror(errno)))") }

@@ -158,7 +158,10 @@ public enum GradeExplainer: Sendable {
         let credit = num(inputs["credit_score"]).map { "credit score \(f($0)) (grade \(inputs["credit_grade"] as? String ?? "?")) → weight × (100 − score) / 100 (§7.2)" }
         line("  C  credit               \(f(c).padded(6))  \(credit ?? "no credit score in the profile")")
         if let compliance = num(inputs["monitoring_compliance"]) {
-            line("                                 monitoring compliance \(f(compliance)) (15 %) from the offline KPI: online share of the KPI window's point-hours (§5 → §7.2)")
+            let weight = CreditScore.weights.first { $0.name == "monitoring" }.map { f($0.weight * 100, 0) } ?? "?"
+            line(
+                "                                 monitoring compliance \(f(compliance)) (\(weight) %) from the offline KPI: online share of the KPI window's point-hours (§5 → §7.2)"
+            )
         }
         line("")
         line(

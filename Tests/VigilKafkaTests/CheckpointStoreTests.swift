@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VigilCore
 import VigilKafka
@@ -148,7 +149,7 @@ struct CheckpointStoreTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = try stopAndResume(setup, checkpoint: .directory(path: path))
         let files = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-        #expect(files == ["\(setup.input).0.snapshot", "\(setup.input).1.snapshot"])
+        #expect(files == ["\(setup.input).0.snapshot", "\(setup.input).1.snapshot", "cluster-id"].sorted())
         let got = try setup.outputRecords(setup.outputs)
         let expected = try reference(setup)
         #expect(expected.count > 500)
@@ -219,6 +220,24 @@ struct CheckpointStoreTests {
         #expect(failure?.message.contains("\(setup.input)/1") == true, "\(String(describing: failure))")
         #expect(failure?.message.contains("corrupted") == true)
         #expect(second.stats.readings == 0)
+    }
+
+    @Test("instances starting together on a new directory all bind it to their cluster; another cluster's is refused")
+    func concurrentBind() throws {
+        let path = NSTemporaryDirectory() + "vigil-ck-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for round in 0..<20 {
+            try? FileManager.default.removeItem(atPath: path)
+            let stores = try (0..<8).map { _ in try DirectoryCheckpointStore(path: path) }
+            let failures = Mutex(0)
+            DispatchQueue.concurrentPerform(iterations: stores.count) { k in
+                do { try stores[k].bind(clusterID: "cluster-A") } catch { failures.withLock { $0 += 1 } }
+            }
+            #expect(failures.withLock { $0 } == 0, "round \(round)")
+            #expect(stores[0].recordedClusterID() == "cluster-A")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: path) == ["cluster-id"], "no temporary file is left")
+            #expect(throws: CheckpointError.self) { try stores[1].bind(clusterID: "cluster-B") }
+        }
     }
 
     @Test("a checkpoint directory written against one cluster is refused on another (its offsets do not apply there)")

@@ -68,40 +68,72 @@ final class DirectoryCheckpointStore: Sendable {
     /// connected to another cluster is refused, since the snapshots' offsets mean nothing there (a restore would
     /// skip or repeat records). This happens when the brokers change under the same checkpoint path: a new or
     /// rebuilt cluster, a failover to a mirrored cluster (whose offsets differ), or the embedded broker restarted.
+    ///
+    /// The instances of a group share the directory and may start on a new one at the same moment: each writes
+    /// the id to a temporary file of its own and links it to `cluster-id`, which succeeds for the first only
+    /// (link(2) never replaces a name); the others read the winner's id and compare as any later job does.
     func bind(clusterID id: String) throws(CheckpointError) {
-        if let data = FileManager.default.contents(atPath: clusterFile) {
-            let recorded = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard recorded == id else {
-                throw CheckpointError(
-                    "checkpoint.path: the checkpoints in \(path) hold offsets of Kafka cluster \(recorded), but the brokers are cluster \(id);"
-                        + " restoring them would skip or repeat records. Point --brokers at the cluster they came from, or move the"
-                        + " directory away (or set --checkpoint-path) to start this cluster afresh")
-            }
+        if let recorded = recordedClusterID() { return try check(recorded: recorded, against: id) }
+        let temporary = "\(clusterFile).\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
+        try writeFile(temporary, Array("\(id)\n".utf8))
+        let linked = link(temporary, clusterFile) == 0
+        let failure = errno
+        unlink(temporary)
+        if linked {
+            syncDirectory()
             return
         }
-        try replace(clusterFile, with: Array("\(id)\n".utf8))
+        guard failure == EEXIST, let recorded = recordedClusterID() else {
+            throw CheckpointError("cannot record the cluster id in \(clusterFile): \(String(cString: strerror(failure)))")
+        }
+        try check(recorded: recorded, against: id)
+    }
+
+    /// The cluster id recorded in the directory, nil if none is yet.
+    func recordedClusterID() -> String? {
+        FileManager.default.contents(atPath: clusterFile).map {
+            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    func check(recorded: String, against id: String) throws(CheckpointError) {
+        guard recorded != id else { return }
+        throw CheckpointError(
+            "checkpoint.path: the checkpoints in \(path) hold offsets of Kafka cluster \(recorded), but the brokers are cluster \(id);"
+                + " restoring them would skip or repeat records. Point --brokers at the cluster they came from, or move the"
+                + " directory away (or set --checkpoint-path) to start this cluster afresh")
     }
 
     /// Replaces the file `name` atomically: written to a temporary file, fsynced, renamed, directory fsynced.
     func replace(_ name: String, with bytes: [UInt8]) throws(CheckpointError) {
         let temporary = "\(name).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CheckpointError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        try writeFile(temporary, bytes)
+        guard rename(temporary, name) == 0 else { throw CheckpointError("rename \(temporary) → \(name): \(String(cString: strerror(errno)))") }
+        syncDirectory()
+    }
+
+    /// Writes `bytes` to the file `name` (created or truncated) and fsyncs it.
+    func writeFile(_ name: String, _ bytes: [UInt8]) throws(CheckpointError) {
+        let fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CheckpointError("cannot create \(name): \(String(cString: strerror(errno)))") }
         var written = 0
         let failure: String? = bytes.withUnsafeBytes { raw in
             while written < raw.count {
                 let n = write(fd, raw.baseAddress! + written, raw.count - written)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    return "write \(temporary): \(String(cString: strerror(errno)))"
+                    return "write \(name): \(String(cString: strerror(errno)))"
                 }
                 written += n
             }
-            return fsync(fd) == 0 ? nil : "fsync \(temporary): \(String(cString: strerror(errno)))"
+            return fsync(fd) == 0 ? nil : "fsync \(name): \(String(cString: strerror(errno)))"
         }
         close(fd)
         if let failure { throw CheckpointError(failure) }
-        guard rename(temporary, name) == 0 else { throw CheckpointError("rename \(temporary) → \(name): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Makes the directory's entries (a rename, a new link) durable.
+    func syncDirectory() {
         let dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dir >= 0 {
             _ = fsync(dir)

@@ -22,8 +22,9 @@ struct RunCommand: AsyncParsableCommand {
             when partitions are revoked and on shutdown; a restarted or new member resumes each partition from \
             its snapshot. Stores: directory (atomic files under checkpoint.path; the instances of a group share \
             it, e.g. on shared storage; it records the cluster it was written against, and a run against \
-            another cluster stops instead of restoring offsets that mean nothing there) or kafka (compacted topic vigil.<pipeline>.checkpoints, one \
-            transaction per checkpoint with the outputs and offsets; give each instance a stable --instance-id).
+            another cluster stops instead of restoring offsets that mean nothing there) or kafka (compacted \
+            topic vigil.<pipeline>.checkpoints, one transaction per checkpoint with the outputs and offsets; \
+            give each instance a stable --instance-id).
 
             /metrics (Prometheus text) and /healthz are served on the pipeline's metrics port.
 

@@ -53,7 +53,16 @@ final class ProfileTable {
         /// D_2018: the given score, else the one computed from the items.
         var diagnosis: Double? { diagnosticScore ?? diagnostic?.score }
         var directRed: [String] { diagnostic.map { $0.directRed.sorted() } ?? [] }
-        var credibility: Double? { creditScore ?? credit?.score }
+        /// The credit score (§7.2): the given score, else the one computed from the factors, with the
+        /// monitoring-compliance factor from `monitoring` (the engine's offline KPI, §5) where the factors leave it
+        /// out; `filled` is that value when it was used.
+        func credibility(monitoring: () -> Double) -> (score: Double?, filled: Double?) {
+            if let creditScore { return (creditScore, nil) }
+            guard let credit else { return (nil, nil) }
+            guard credit.factors["monitoring"] == nil else { return (credit.score, nil) }
+            let compliance = monitoring()
+            return (credit.fillingMonitoring(compliance).score, compliance)
+        }
     }
 
     private let consumer: KafkaConsumer

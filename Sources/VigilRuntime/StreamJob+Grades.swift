@@ -134,16 +134,12 @@ extension StreamJob {
         let directRed = profile?.directRed ?? []
         inputs.directRed = !directRed.isEmpty
         let offlineKPI = risk.offline.kpi(at: now)
-        // §5 → §7.2: a credit score assessed by factors gets its monitoring-compliance factor from the offline KPI
-        // where the profile leaves that factor out; a given credit score, or a given factor, stands.
-        var creditScore = profile?.credibility
-        var monitoringCompliance: Double? = nil
-        if profile?.creditScore == nil, let credit = profile?.credit, credit.factors["monitoring"] == nil {
-            let compliance = CreditScore.monitoringCompliance(
-                offlinePointHours: offlineKPI.pointHours, points: risk.behaviour.pointCount, window: risk.offline.window)
-            monitoringCompliance = compliance
-            creditScore = credit.fillingMonitoring(compliance).score
-        }
+        // §5 → §7.2: the offline KPI is the credit's monitoring compliance where the profile's factors leave it out.
+        let (creditScore, monitoringCompliance) =
+            profile?.credibility {
+                CreditScore.monitoringCompliance(
+                    offlinePointHours: offlineKPI.pointHours, points: risk.behaviour.pointCount, window: risk.offline.window)
+            } ?? (nil, nil)
         if let creditScore { inputs.credit = CreditScore.riskPoints(score: creditScore, weight: config.factorWeights.creditWeight) }
         let alarmScores = ind.alarmScore
         inputs.alarm = max(alarmScores.alarms, alarmScores.withPseudo)

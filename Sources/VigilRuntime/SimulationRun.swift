@@ -18,6 +18,9 @@ public enum SimulationRun: Sendable {
         public var fast = false
         /// Event time passes this many times faster than real time (event times end now); 1: real time.
         public var speed = 1.0
+        /// Event time of the first reading (ms); nil: now (real time) or `duration` before now (fast, sped up).
+        /// A fixed start makes a run reproducible byte for byte.
+        public var start: Int64? = nil
         public var groundTruthPath: String? = nil
         public var kafka: [String: String] = [:]
         public init(brokers: String) { self.brokers = brokers }
@@ -90,7 +93,7 @@ public enum SimulationRun: Sendable {
         let pointCount = spec.sensorTypes.count * max(1, options.enterprises)
         let period = max(100, Int64((Double(pointCount) * 1000 / (options.rate ?? Double(pointCount))).rounded()))
         let now = currentTimeMillis()
-        let start = options.fast || options.speed != 1 ? now - options.duration : now
+        let start = options.start ?? (options.fast || options.speed != 1 ? now - options.duration : now)
         let simulator = PlantSimulator(
             types: spec.sensorTypes, enterprises: options.enterprises, start: start, end: start + options.duration, period: period,
             seed: options.seed

@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilKafka
+import VigilPipeline
+@testable import VigilRuntime
+import VigilTesting
+
+/// The runtime's outputs for one fixed simulated stream, byte for byte.
+///
+/// A fixed-seed, fixed-start plant simulation (readings plus every table the chemical-park pipeline reads) runs
+/// through the chemical-park pipeline on the embedded broker. Every record of every output topic — topic,
+/// partition, key and value — goes into one digest. The digest and the per-topic counts are pinned: any change
+/// to what the engine emits fails here. A change that is meant to alter the outputs updates the pinned values in
+/// the same commit and says why.
+///
+/// The records of a partition are digested in sorted order, not in offset order: window rows that close at the
+/// same watermark advance come out in one group, so where a poll happens to end decides how rows of different
+/// windows interleave (each record is still identical, and a replay after a restart is too).
+///
+/// On a mismatch the records are written to `$TMPDIR/vigil-golden-actual.txt` for a diff against a run of the
+/// previous commit.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct GoldenStreamTests {
+    /// Thursday 2026-07-02 06:00 +08:00 (summer: the flammable-gas levels' June–August adjustment applies).
+    static let start: Int64 = 1_782_943_200_000
+
+    static let expectedCounts: [String: Int] = [
+        "risk.alerts": 89, "risk.alerts.equipment": 61, "risk.alerts.regulator": 8, "risk.alerts.urgent": 14, "risk.anomalies": 1506,
+        "risk.dlq": 3, "risk.grades": 40, "risk.grades.by-region": 37, "risk.window-stats": 12897,
+    ]
+    static let expectedDigest: UInt64 = 0xc944_7d22_4a02_f20c
+
+    @Test("a fixed simulated stream through the chemical-park pipeline gives byte-identical outputs")
+    func outputsAreByteIdentical() throws {
+        let spec = try PipelineLoader.load(path: packageRoot() + "/Pipelines/chemical-park.yaml", environment: [:])
+        let cluster = try EmbeddedKafkaCluster()
+        let readingTopic = try #require(spec.sources.readings?.topics.first)
+        // One input partition: with several, records of different input partitions that share an output
+        // partition (grades by region) interleave in poll order.
+        try cluster.createTopic(readingTopic, partitions: 1)
+        let tables = [
+            spec.sources.enterprises, spec.sources.hazards, spec.sources.permits, spec.sources.setpoints, spec.sources.commitments,
+            spec.sources.offlineNotices, spec.alerts.acknowledgements,
+        ].compactMap { $0 }
+        for topic in tables { try cluster.createTopic(topic, partitions: 1) }
+        let sinks = Self.sinkTopics(spec)
+        for topic in sinks { try cluster.createTopic(topic, partitions: 2) }
+
+        var options = SimulationRun.Options(brokers: cluster.bootstrapServers)
+        options.enterprises = 6
+        options.duration = 3 * 3_600_000
+        options.fast = true
+        options.start = Self.start
+        options.seed = 7
+        options.kafka = ["log_level": "3"]
+        // One reading per point every 20 s (the embedded broker keeps about 5 MiB per partition).
+        let points = Double(spec.sensorTypes.count * options.enterprises)
+        options.rate = points / 20
+        let summary = try SimulationRun.run(spec: spec, options: options, stop: StopSignal()) { _ in }
+        #expect(summary.readings > 10_000)
+        let extra = try Self.produceEpilogue(topic: readingTopic, brokers: cluster.bootstrapServers, from: Self.start + options.duration)
+        let messages = Int64(summary.readings + extra)
+
+        var runOptions = RunOptions()
+        runOptions.brokers = cluster.bootstrapServers
+        runOptions.checkpointStore = "none"
+        runOptions.sessionTimeoutMs = 6_000
+        var config = try PipelineRunner.jobConfig(spec: spec, options: runOptions)
+        // Nothing may depend on the wall clock: no timestamp horizons, no idle advance, no timed commits.
+        config.decoder.futureHorizon = nil
+        config.decoder.pastHorizon = nil
+        config.idleTimeout = nil
+        config.commitInterval = .max / 4
+        config.consumerAdditional["log_level"] = "3"
+        config.producerAdditional["log_level"] = "3"
+        let job = try StreamJob(config: config)
+        let deadline = Date().addingTimeInterval(120)
+        while job.stats.messages < messages && Date() < deadline { try job.step() }
+        #expect(job.stats.messages == messages)
+        try job.finishWindows()
+        try job.close()
+
+        let records = try Self.read(sinks, brokers: cluster.bootstrapServers)
+        var counts: [String: Int] = [:]
+        var digest = FNV1a()
+        for line in records {
+            counts[String(line.prefix { $0 != " " }), default: 0] += 1
+            digest.add(line)
+        }
+        let matches = counts == Self.expectedCounts && digest.value == Self.expectedDigest
+        if !matches {
+            let path = NSTemporaryDirectory() + "/vigil-golden-actual.txt"
+            try records.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            print("golden: counts \(counts.sorted { $0.key < $1.key }), digest 0x\(String(digest.value, radix: 16)); records in \(path)")
+        }
+        #expect(counts == Self.expectedCounts)
+        #expect(digest.value == Self.expectedDigest, "digest 0x\(String(digest.value, radix: 16))")
+        // The stream exercises every output, so the digest covers every encoder.
+        for topic in sinks {
+            #expect(counts[topic, default: 0] > 0, "\(topic) is empty: the golden stream does not exercise it")
+        }
+        let alerts = records.filter { $0.hasPrefix(spec.sinks.alerts + " ") }
+        for event in ["raised", "escalated", "overdue", "cleared", "offline", "online", "fault", "fault_cleared", "threshold_not_set", "interrupted", "restored"] {
+            #expect(alerts.contains { $0.contains("\"event\":\"\(event)\"") }, "no '\(event)' alert: the golden stream does not exercise it")
+        }
+        #expect(records.contains { $0.contains("red_alarm_sustained") })
+    }
+
+    /// After the simulation, one more enterprise for two hours while every simulated point falls silent: an AL2 that
+    /// goes overdue, a red toxic-gas alarm that lasts (§4.3 override), a tank point without setpoints, an
+    /// instrument fault, points going offline (a data interruption) and one coming back, two undecodable records
+    /// and a late one (which today also reaches the alarm detector: it clears the AL2 at its old event time).
+    /// Returns the number of records produced.
+    static func produceEpilogue(topic: String, brokers: String, from end: Int64) throws -> Int {
+        let producer = try KafkaProducer(config: producerConfig(brokers))
+        var count = 0
+        func send(_ json: String) throws {
+            try producer.produce(topic: topic, partition: 0, key: Array("E9000".utf8), value: Array(json.utf8))
+            count += 1
+        }
+        let minute: Int64 = 60_000
+        for k in 0..<360 {
+            let t = end + Int64(k) * 20_000
+            let m = (t - end) / minute
+            var points: [(String, Double)] = [
+                ("GT-001", m >= 10 && m < 60 ? 60 : 5),
+                ("AT-H2S-001", m >= 20 && m < 45 ? 25 : 2),
+                ("PT-001", m >= 30 && m < 35 ? -5 : 200 + Double(k % 7)),
+            ]
+            if m < 60 { points.append(("TT-001", 50 + Double(k % 5))) }
+            if m < 60 || m >= 100 { points.append(("O2-001", 20.9 + Double(k % 3) * 0.01)) }
+            for (point, value) in points {
+                try send("{\"enterprise\":\"E9000\",\"sensor\":\"E9000-\(point)\",\"ts\":\(t),\"value\":\(value)}")
+            }
+            if k == 100 {
+                try send("not json")
+                try send("{\"enterprise\":\"E9000\",\"sensor\":\"E9000-GT-001\",\"ts\":\"noon\",\"value\":1}")
+                try send("{\"enterprise\":\"E9000\",\"sensor\":\"E9000-GT-001\",\"ts\":\(end - 3_600_000),\"value\":1}")
+            }
+        }
+        try producer.flush()
+        return count
+    }
+
+    static func sinkTopics(_ spec: PipelineSpec) -> [String] {
+        var topics = [spec.sinks.windowStats, spec.sinks.alerts, spec.sinks.grades, spec.sinks.anomalies, spec.sinks.deadLetters, spec.sinks.gradesByRegion]
+        topics += spec.alerts.routes.map(\.topic)
+        return Array(Set(topics)).sorted()
+    }
+
+    /// Every record of `topics` as `topic partition key value`, sorted within each partition.
+    static func read(_ topics: [String], brokers: String) throws -> [String] {
+        var cc = consumerConfig(brokers, group: uniqueName("golden"))
+        cc.additionalConfig["isolation.level"] = "read_committed"
+        let reader = try KafkaConsumer(config: cc)
+        try reader.assign(topics.flatMap { t in (0..<2).map { KafkaTopicPartition(topic: t, partition: $0, offset: 0) } })
+        var byPartition: [String: [String]] = [:]
+        var idle = 0
+        while idle < 8 {
+            let n = try reader.poll(maxMessages: 10_000, timeoutMs: 250) { r in
+                let key = r.key.map { String(decoding: $0, as: UTF8.self) } ?? "-"
+                byPartition["\(r.topicName) \(r.partition)", default: []].append(
+                    "\(r.topicName) \(r.partition) \(key) \(String(decoding: r.payload, as: UTF8.self))")
+            }
+            idle = n == 0 ? idle + 1 : 0
+        }
+        try reader.close()
+        return byPartition.keys.sorted().flatMap { byPartition[$0]!.sorted() }
+    }
+}
+
+/// 64-bit FNV-1a over UTF-8 lines (each terminated by a newline).
+struct FNV1a {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func add(_ line: String) {
+        for byte in line.utf8 { mix(byte) }
+        mix(0x0A)
+    }
+    private mutating func mix(_ byte: UInt8) {
+        value ^= UInt64(byte)
+        value = value &* 0x0000_0100_0000_01B3
+    }
+}

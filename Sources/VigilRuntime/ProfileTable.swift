@@ -26,78 +26,16 @@ import VigilKafka
 ///   (the earliest acknowledgement of an alert id counts; those older than ``acknowledgementRetention`` before
 ///   the newest are forgotten).
 final class ProfileTable {
-    struct Acknowledgement: Sendable, Hashable {
-        var time: Int64
-        var by: String?
-    }
-
-    struct Setpoint: Sendable, Hashable {
-        var enterprise: String
-        var levels: PointSetpoints
-        var majorHazardGrade: Int?
-    }
-
-    /// How long acknowledgements are kept, measured back from the newest one read (7 days, ms).
-    static let acknowledgementRetention: Int64 = 7 * 86_400_000
-    struct Profile: Sendable, Hashable {
-        var region: String?
-        var industry: String?
-        var majorHazardGrade: Int?
-        /// The 2018 diagnosis: its items, or only its score; direct-red conditions that hold.
-        var diagnostic: DiagnosticAssessment?
-        var diagnosticScore: Double?
-        /// The credit factors, or only the score.
-        var credit: CreditScore?
-        var creditScore: Double?
-
-        /// D_2018: the given score, else the one computed from the items.
-        var diagnosis: Double? { diagnosticScore ?? diagnostic?.score }
-        var directRed: [String] { diagnostic.map { $0.directRed.sorted() } ?? [] }
-        /// The credit score (§7.2): the given score, else the one computed from the factors, with the
-        /// monitoring-compliance factor from `monitoring` (the engine's offline KPI, §5) where the factors leave it
-        /// out; `filled` is that value when it was used.
-        func credibility(monitoring: () -> Double) -> (score: Double?, filled: Double?) {
-            if let creditScore { return (creditScore, nil) }
-            guard let credit else { return (nil, nil) }
-            guard credit.factors["monitoring"] == nil else { return (credit.score, nil) }
-            let compliance = monitoring()
-            return (credit.fillingMonitoring(compliance).score, compliance)
-        }
-    }
-
     private let consumer: KafkaConsumer
-    private(set) var profiles: [String: Profile] = [:]
-    /// enterprise → permit id → permit.
-    private(set) var permits = ExpiringTable<WorkPermit>()
-    /// enterprise → notice id → offline notice (离线报备).
-    private(set) var offlineNotices = ExpiringTable<OfflineNotice>()
-    /// Offline-notice records that were ignored (planned online time not after the start).
+    /// What has been read; the partitions' pipelines read it.
+    private(set) var tables = ReferenceTables()
+    /// Offline-notice and setpoint records that were ignored (planned online time not after the start;
+    /// levels out of order).
     private(set) var rejectedOfflineNotices = 0
-
-    /// A filed offline notice: the enterprise's data is expected to stop from `from` until `plannedOnline`.
-    struct OfflineNotice: Sendable, Hashable, Expiring {
-        var id: String
-        var from: Int64
-        var plannedOnline: Int64
-        var reason: String?
-        /// It stops suspending escalation at the planned online time (plus the pipeline's grace).
-        var end: Int64 { plannedOnline }
-    }
-    /// enterprise → hazard id → hazard.
-    private(set) var hazards: [String: [String: HiddenHazard]] = [:]
-    /// sensor id → its setpoints; a change counter for the per-slot copies; records ignored as inconsistent.
-    private(set) var setpoints: [String: Setpoint] = [:]
-    private(set) var setpointsVersion = 0
     private(set) var rejectedSetpoints = 0
-    /// enterprise → local dates (days since 1970-01-01) with a safety commitment.
-    private(set) var commitments: [String: Set<Int64>] = [:]
     private var newestCommitment: Int64 = .min
-    /// alert id → its acknowledgement.
-    private(set) var acknowledgements: [String: Acknowledgement] = [:]
     private var newestAcknowledgement: Int64 = .min
     private var acknowledgementsAtLastPrune = 0
-    /// Counts applied records (a change marker for derived tables).
-    private(set) var version = 0
     let profilesTopic: String?
     let permitsTopic: String?
     let hazardsTopic: String?
@@ -119,6 +57,13 @@ final class ProfileTable {
         setpointsTopic = setpoints
         commitmentsTopic = commitments
         offlineNoticesTopic = offlineNotices
+        tables.readsProfiles = profiles != nil
+        tables.readsPermits = permits != nil
+        tables.readsHazards = hazards != nil
+        tables.readsAcknowledgements = acknowledgements != nil
+        tables.readsSetpoints = setpoints != nil
+        tables.readsCommitments = commitments != nil
+        tables.readsOfflineNotices = offlineNotices != nil
         let existing = try KafkaAdmin(bootstrapServers: brokers, additionalConfig: admin).describeTopics()
         var cc = KafkaConsumerConfig(bootstrapServers: brokers, groupID: "vigil.profiles.\(UUID().uuidString)")
         cc.additionalConfig = additional
@@ -146,49 +91,26 @@ final class ProfileTable {
         try consumer.poll(maxMessages: 10_000, timeoutMs: 0) { record in apply(record) }
     }
 
-    /// The intervals of the valid hot-work or confined-space permits (`kinds`) of each enterprise slot of
-    /// `enterprises`, for dynamic alarm limits.
-    func permitIntervals(kinds: Set<String>, enterprises: KeyInterner) -> [[LimitContext.ClosedOpenInterval]] {
-        var out = [[LimitContext.ClosedOpenInterval]](repeating: [], count: enterprises.count)
-        for slot in 0..<enterprises.count {
-            guard let byID = permits[enterprises.key(for: UInt32(slot))] else { continue }
-            out[slot] = byID.values.filter { kinds.contains($0.kind) }.map { .init(start: $0.start, end: $0.end, unit: $0.unit) }
-                .sorted { ($0.start, $0.end, $0.unit ?? "") < ($1.start, $1.end, $1.unit ?? "") }
-        }
-        return out
-    }
-
-    /// The setpoints of each sensor slot of `sensors` from `start` on (nil: none).
-    func pointSetpoints(sensors: KeyInterner, from start: Int = 0) -> [PointSetpoints?] {
-        (start..<sensors.count).map { setpoints[sensors.key(for: UInt32($0))]?.levels }
-    }
-
     /// Days since 1970-01-01 of a `YYYY-MM-DD` date, nil if it is not one.
-    static func day(of text: String) -> Int64? {
-        let parts = text.split(separator: "-")
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2, let y = Int64(parts[0]),
-            let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m), (1...31).contains(d)
-        else { return nil }
-        return EventTime.daysSinceEpoch(year: y, month: m, day: d)
-    }
+    static func day(of text: String) -> Int64? { ReferenceTables.day(of: text) }
 
     private func apply(_ record: KafkaRecordView) {
         let topic = record.topicName
         // A tombstone (no value) on the compacted setpoint topic deletes the point's setpoints.
         if record.payload.isEmpty, topic == setpointsTopic, let key = record.key, let sensor = String(validating: key, as: UTF8.self) {
-            if setpoints.removeValue(forKey: sensor) != nil { setpointsVersion += 1 }
+            if tables.setpoints.removeValue(forKey: sensor) != nil { tables.setpointsVersion += 1 }
             return
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(record.payload)) as? [String: Any] else { return }
         if topic == acknowledgementsTopic {
             guard let id = object["alert_id"] as? String, let time = (object["ts"] as? NSNumber)?.int64Value else { return }
-            if let known = acknowledgements[id], known.time <= time { return }
-            acknowledgements[id] = Acknowledgement(time: time, by: object["by"] as? String)
+            if let known = tables.acknowledgements[id], known.time <= time { return }
+            tables.acknowledgements[id] = ReferenceTables.Acknowledgement(time: time, by: object["by"] as? String)
             newestAcknowledgement = max(newestAcknowledgement, time)
-            if acknowledgements.count >= 2 * acknowledgementsAtLastPrune + 10_000 {
-                let horizon = newestAcknowledgement - Self.acknowledgementRetention
-                acknowledgements = acknowledgements.filter { $0.value.time >= horizon }
-                acknowledgementsAtLastPrune = acknowledgements.count
+            if tables.acknowledgements.count >= 2 * acknowledgementsAtLastPrune + 10_000 {
+                let horizon = newestAcknowledgement - ReferenceTables.acknowledgementRetention
+                tables.acknowledgements = tables.acknowledgements.filter { $0.value.time >= horizon }
+                acknowledgementsAtLastPrune = tables.acknowledgements.count
             }
             return
         }
@@ -201,16 +123,16 @@ final class ProfileTable {
                 rejectedOfflineNotices += 1
                 return
             }
-            offlineNotices.set(OfflineNotice(id: id, from: from, plannedOnline: until, reason: object["reason"] as? String), enterprise: enterprise, id: id)
+            tables.offlineNotices.set(ReferenceTables.OfflineNotice(id: id, from: from, plannedOnline: until, reason: object["reason"] as? String), enterprise: enterprise, id: id)
             return
         }
         if topic == commitmentsTopic {
             guard let text = object["date"] as? String, let day = Self.day(of: text) else { return }
-            commitments[enterprise, default: []].insert(day)
+            tables.commitments[enterprise, default: []].insert(day)
             if day > newestCommitment {
                 // A new day: forget the dates more than a week before it.
                 newestCommitment = day
-                for e in commitments.keys { commitments[e] = commitments[e]!.filter { $0 >= day - 7 } }
+                for e in tables.commitments.keys { tables.commitments[e] = tables.commitments[e]!.filter { $0 >= day - 7 } }
             }
             return
         }
@@ -226,16 +148,16 @@ final class ProfileTable {
                 rejectedSetpoints += 1
                 return
             }
-            setpoints[sensor] = Setpoint(enterprise: enterprise, levels: levels, majorHazardGrade: (object["major_hazard_grade"] as? NSNumber)?.intValue)
-            setpointsVersion += 1
+            tables.setpoints[sensor] = ReferenceTables.Setpoint(enterprise: enterprise, levels: levels, majorHazardGrade: (object["major_hazard_grade"] as? NSNumber)?.intValue)
+            tables.setpointsVersion += 1
             return
         }
-        version += 1
+        tables.version += 1
         if topic == permitsTopic {
             guard let id = object["permit"] as? String, let kind = object["kind"] as? String,
                 let start = (object["start"] as? NSNumber)?.int64Value, let end = (object["end"] as? NSNumber)?.int64Value
             else { return }
-            permits.set(WorkPermit(kind: kind, start: start, end: end, unit: object["unit"] as? String), enterprise: enterprise, id: id)
+            tables.permits.set(WorkPermit(kind: kind, start: start, end: end, unit: object["unit"] as? String), enterprise: enterprise, id: id)
             return
         }
         if topic == hazardsTopic {
@@ -243,16 +165,16 @@ final class ProfileTable {
             guard (object["status"] as? String ?? "open") == "open" else {
                 // A closed hazard counts for nothing (H, the overrides and the record count open ones): it is
                 // forgotten, so that years of closed hazards do not accumulate; reopening it is a new record.
-                hazards[enterprise]?[id] = nil
-                if hazards[enterprise]?.isEmpty == true { hazards[enterprise] = nil }
+                tables.hazards[enterprise]?[id] = nil
+                if tables.hazards[enterprise]?.isEmpty == true { tables.hazards[enterprise] = nil }
                 return
             }
-            hazards[enterprise, default: [:]][id] = HiddenHazard(
+            tables.hazards[enterprise, default: [:]][id] = HiddenHazard(
                 major: object["class"] as? String == "major", open: true, deadline: (object["deadline"] as? NSNumber)?.int64Value
             )
             return
         }
-        var profile = Profile(
+        var profile = ReferenceTables.Profile(
             region: object["region"] as? String, industry: object["industry"] as? String,
             majorHazardGrade: (object["major_hazard_grade"] as? NSNumber)?.intValue
         )
@@ -272,45 +194,9 @@ final class ProfileTable {
             profile.credit = CreditScore(factors: numbers(c["factors"]), seriousDishonesty: c["serious_dishonesty"] as? Bool ?? false)
         }
         profile.creditScore = (object["credit_score"] as? NSNumber)?.doubleValue
-        profiles[enterprise] = profile
+        tables.profiles[enterprise] = profile
     }
 }
 
 @available(*, unavailable)
 extension ProfileTable: Sendable {}
-
-/// A record that stops counting at `end` (event time, ms).
-protocol Expiring {
-    var end: Int64 { get }
-}
-
-extension WorkPermit: Expiring {}
-
-/// A table of records that end (enterprise → id → entry, the latest record per id counting) which forgets those
-/// that ended more than ``retention`` before the latest end read, so it stays bounded over months. Pruning is
-/// amortized: it runs when the table has doubled (plus 10,000) since the last time.
-struct ExpiringTable<Entry: Expiring> {
-    static var retention: Int64 { 7 * 86_400_000 }
-    private var entries: [String: [String: Entry]] = [:]
-    private var latestEnd: Int64 = .min
-    private var count = 0
-    private var countAtLastPrune = 0
-
-    /// The entries of `enterprise` by id.
-    subscript(enterprise: String) -> [String: Entry]? { entries[enterprise] }
-
-    mutating func set(_ entry: Entry, enterprise: String, id: String) {
-        if entries[enterprise]?[id] == nil { count += 1 }
-        entries[enterprise, default: [:]][id] = entry
-        latestEnd = max(latestEnd, entry.end)
-        guard count >= 2 * countAtLastPrune + 10_000 else { return }
-        let horizon = latestEnd - Self.retention
-        count = 0
-        for enterprise in Array(entries.keys) {
-            let kept = entries[enterprise]!.filter { $0.value.end >= horizon }
-            entries[enterprise] = kept.isEmpty ? nil : kept
-            count += kept.count
-        }
-        countAtLastPrune = count
-    }
-}

@@ -14,7 +14,7 @@ extension StreamJob {
             let state = partitions[i]
             let tp = KafkaTopicPartition(topic: state.topic, partition: state.partition, offset: state.nextOffset)
             if directoryStore != nil || kafkaStore != nil {
-                let snapshot = state.snapshot(config: config)
+                let snapshot = state.pipeline.snapshot(topic: state.topic, partition: state.partition, nextOffset: state.nextOffset)
                 bytes += snapshot.count
                 if let store = directoryStore {
                     do {
@@ -77,13 +77,16 @@ extension StreamJob {
                 let state = newPartitionState(topic: tp.topic, partition: tp.partition, topicPointer: nil)
                 if let bytes = snapshots[tp] {
                     do {
-                        for warning in try state.restore(from: bytes, config: config) { onNotice(warning) }
+                        let restored = try state.pipeline.restore(from: bytes, topic: tp.topic, partition: tp.partition)
+                        for warning in restored.warnings { onNotice(warning) }
+                        state.nextOffset = restored.nextOffset
+                        state.committedOffset = restored.nextOffset
                     } catch {
                         throw CheckpointError("the checkpoint of \(tp.topic)/\(tp.partition) cannot be used: \(error.message)")
                     }
                     offsets[tp] = state.nextOffset
                     stats.partitionsRestored += 1
-                    state.resumeClock(now: currentTimeMillis())
+                    state.pipeline.resumeClock(now: currentTimeMillis())
                 }
                 partitions.append(state)
             }

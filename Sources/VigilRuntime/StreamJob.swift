@@ -124,6 +124,66 @@ public struct StreamJobConfig: Sendable {
     }
 }
 
+extension StreamJobConfig {
+    /// The settings of each partition's pipeline.
+    var pipelineSettings: PartitionPipelineSettings {
+        var p = PartitionPipelineSettings(windows: windows.map { .init(name: $0.name, spec: $0.spec) })
+        p.outOfOrderness = outOfOrderness
+        p.idleTimeout = idleTimeout
+        p.decoder = decoder
+        p.encodeOutputs = produceOutputs
+        p.alarms.rules = alarmRules
+        p.alarms.policies = alertPolicies
+        p.alarms.routes = alertRoutes
+        p.alarms.deadlines = alertDeadlines
+        p.alarms.suppression = suppression
+        p.alarms.hotWorkKinds = hotWorkKinds
+        p.sensorTypes.checks = deviceChecks
+        p.sensorTypes.alarmRules = typeAlarmRules
+        p.sensorTypes.frozenAfter = frozenAfter
+        if let pattern = permitUnitPattern, let regex = try? NSRegularExpression(pattern: pattern) {
+            let box = UncheckedRegex(regex)
+            p.sensorUnit = { id in box.firstCapture(in: id) }
+        }
+        p.offlineSeverity = offlineSeverity
+        p.offlineAfter = offlineAfter
+        p.anomalySettings = anomalySettings
+        p.scoreAnomalies = anomaliesTopic != nil
+        p.anomalyFloor = anomalyFloor
+        if gradesTopic != nil {
+            var g = PartitionPipelineSettings.Grading()
+            g.grader = grader
+            g.factorWeights = factorWeights
+            g.evaluation = gradeEvaluation
+            g.heartbeat = gradeHeartbeat
+            g.byRegion = gradesByRegionTopic != nil
+            g.redAlarmFor = redAlarmFor
+            g.interruptionShare = interruptionShare
+            g.interruptionYellowAfter = interruptionYellowAfter
+            g.tankAlarmFor = tankAlarmFor
+            g.tankGrades = tankGrades
+            g.commitmentDue = commitmentDue
+            g.offlineNoticeGrace = offlineNoticeGrace
+            g.offlineKPIWindow = offlineKPIWindow
+            p.grading = g
+        }
+        return p
+    }
+}
+
+/// A compiled regular expression shared by the partitions' pipelines (NSRegularExpression is immutable and
+/// documented thread-safe for matching).
+private final class UncheckedRegex: @unchecked Sendable {
+    let regex: NSRegularExpression
+    init(_ regex: NSRegularExpression) { self.regex = regex }
+
+    /// The first capture group of the first match in `id`, nil when none.
+    func firstCapture(in id: String) -> String? {
+        let match = regex.firstMatch(in: id, range: NSRange(id.startIndex..., in: id))
+        return match.flatMap { $0.numberOfRanges > 1 ? Range($0.range(at: 1), in: id) : nil }.map { String(id[$0]) }
+    }
+}
+
 /// Counters of a running ``StreamJob``.
 public struct StreamJobStats: Sendable, Hashable {
     /// Kafka messages consumed.
@@ -164,6 +224,18 @@ public struct StreamJobStats: Sendable, Hashable {
     public var lastRestoreSeconds: Double = 0
 
     public var rejected: Int64 { rejectedByReason.values.reduce(0, +) }
+
+    /// Adds what a pipeline emitted.
+    mutating func add(_ c: PipelineCounters) {
+        guard !c.isEmpty else { return }
+        alertsByLevel.merge(c.alertsByLevel, uniquingKeysWith: +)
+        anomaliesByDetector.merge(c.anomaliesByDetector, uniquingKeysWith: +)
+        suppressedAlerts.merge(c.suppressedAlerts, uniquingKeysWith: +)
+        routedAlerts += c.routedAlerts
+        gradesByLevel.merge(c.gradesByLevel, uniquingKeysWith: +)
+        rowsByWindow.merge(c.rowsByWindow, uniquingKeysWith: +)
+        late += c.late
+    }
     public var rows: Int64 { rowsByWindow.values.reduce(0, +) }
 }
 
@@ -190,89 +262,32 @@ public final class StreamJob {
     let consumer: KafkaConsumer
     let producer: KafkaProducer
     let dlq: DeadLetterQueue
-    var encoders: [WindowStatsEncoder]
 
-    /// One assigned partition's state (a class, so the decoder and the batch it fills can be borrowed together).
+    /// One assigned partition: its position and its pipeline.
     final class PartitionState {
         let topic: String
         let partition: Int32
         var topicPointer: UnsafePointer<CChar>?
-        var decoder: ReadingDecoder
-        var batch = ReadingBatch(capacity: 1_024)
-        var operators: [PaneOrSession]
-        var detector: ThresholdDetector
-        var scorer: AnomalyScorer
-        var gaps: DataGapDetector
-        var devices: DeviceStatusDetector
-        var alerts: AlertBook
-        var flood: AlarmFloodFilter
-        /// Grading state per enterprise slot.
-        var risk: [EnterpriseRisk?] = []
-        /// The latest event time the grading saw in this partition, and the tick at which it next evaluates the
-        /// enterprises that fell silent.
-        var gradeTime: Int64 = .min
-        var nextSilentCheck: Int64 = .min
-        /// Per sensor slot: its position in its enterprise's alarm behaviour (-1: not known yet; not
-        /// snapshotted, positions are found again after a restore), and that enterprise.
-        var pointPosition: [Int32] = []
-        var pointEnterprise: [UInt32] = []
-        /// Per sensor slot: frozen as of the reading being graded (the device detector's state runs a batch
-        /// ahead); equal to it between batches, so it is not snapshotted.
-        var frozenNow: [Bool] = []
-        /// Per sensor slot: its sensor type (index in `config.deviceChecks`), -1 for none, -2 not matched yet.
-        var slotTypes: [Int32] = []
-        /// Processing time of the last batch with readings (or of the assignment), and the latest event time
-        /// read: the partition's clock once its whole input stops (see `advanceIdle`).
-        var lastActivity: Int64? = nil
-        var latestEventTime: Int64 = .min
+        var pipeline: PartitionPipeline
         var nextOffset: Int64 = -1
         var committedOffset: Int64 = -1
-        /// Calendar and permits for dynamic alarm limits, and the (table version, enterprises) it was built for.
-        var limitContext = LimitContext()
-        var limitContextBuiltFor = (version: -1, enterprises: -1)
-        var setpointsBuiltFor = (version: -1, sensors: -1)
 
-        init(
-            topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, decoder: ReadingDecoder, operators: [PaneOrSession],
-            detector: ThresholdDetector, scorer: AnomalyScorer, gaps: DataGapDetector, devices: DeviceStatusDetector, alerts: AlertBook,
-            flood: AlarmFloodFilter
-        ) {
+        init(topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, pipeline: PartitionPipeline) {
             self.topic = topic
             self.partition = partition
             self.topicPointer = topicPointer
-            self.decoder = decoder
-            self.operators = operators
-            self.detector = detector
-            self.scorer = scorer
-            self.gaps = gaps
-            self.devices = devices
-            self.alerts = alerts
-            self.flood = flood
+            self.pipeline = pipeline
         }
     }
     var partitions: [PartitionState] = []
     var rejections: [DecodeRejection] = []
     var rejectedPayloads: [(Int, [UInt8], [UInt8]?, Int32)] = []  // (rejection index, record bytes, key, partition index)
-    var output = WindowResults()
-    var late = LateRecords()
-    var transitions: [AlarmTransition] = []
-    var readingLimits = ReadingLimits()
-    var anomalyScores = AnomalyScores()
-    var gapEvents: [DataGapEvent] = []
-    /// The batch position of the reading at which each of `gapEvents` was found (empty on the idle path).
-    var gapPositions: [Int] = []
-    var deviceEvents: [DeviceStatusEvent] = []
-    var alertEvents: [AlertBook.Event] = []
-    /// The encoding of the last anomaly record, and of the last alert record.
-    var anomalyJSON = JSONBytes()
-    var alertJSON = JSONBytes()
-    var gradeJSON = JSONBytes(capacity: 1_024)
-    /// Whether each of `transitions` counts in the alarm-behaviour score (chattering raises count once per hold).
-    var transitionCounts: [Bool] = []
+    /// What the pipelines emitted in the current step (reused).
+    var outputs = PartitionOutputs()
+    /// The pipeline settings every partition runs with.
+    let pipelineSettings: PartitionPipelineSettings
     var lastCommit: Int64 = 0
     let profiles: ProfileTable?
-    /// Whether an alarm rule tightens during special work (the permit table feeds the limits).
-    let permitLimits: Bool
     let directoryStore: DirectoryCheckpointStore?
     let kafkaStore: KafkaCheckpointStore?
     /// Partitions assigned to this member (records of other partitions still in a poll's batch are dropped).
@@ -284,18 +299,12 @@ public final class StreamJob {
     /// Called with operational notices (a checkpoint section that starts afresh, a store that could not be set up).
     public var onNotice: (String) -> Void = { _ in }
 
-    /// `config.permitUnitPattern`, compiled (nil: none, or not a regular expression; pipelines are validated).
-    let unitRegex: NSRegularExpression?
-    /// The alarm rules' names, by rule index (alert ids).
-    let alarmRuleNames: [String]
-
     public init(config: StreamJobConfig) throws(KafkaError) {
-        unitRegex = config.permitUnitPattern.flatMap { try? NSRegularExpression(pattern: $0) }
         precondition(
             config.typeAlarmRules.isEmpty || config.typeAlarmRules.count == config.deviceChecks.count,
             "typeAlarmRules needs one entry per device check (sensor type)")
-        alarmRuleNames = config.alarmRules.map(\.rule.name)
         self.config = config
+        pipelineSettings = config.pipelineSettings
         var cc = KafkaConsumerConfig(bootstrapServers: config.brokers, groupID: config.groupID)
         cc.sessionTimeoutMs = config.sessionTimeoutMs
         cc.additionalConfig = config.consumerAdditional
@@ -324,8 +333,7 @@ public final class StreamJob {
             try producer.beginTransaction()
         }
         self.dlq = DeadLetterQueue(topic: config.deadLetterTopic)
-        self.encoders = config.windows.map { WindowStatsEncoder(statistics: $0.spec.statistics) }
-        permitLimits = config.permitsTopic != nil && config.alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
+        let permitLimits = config.permitsTopic != nil && config.alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
         let grading =
             config.gradesTopic != nil
             && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil || config.commitmentsTopic != nil
@@ -370,7 +378,7 @@ public final class StreamJob {
     }
 
     /// Approximate bytes of window state held by all partitions.
-    public var windowStateBytes: Int { partitions.reduce(0) { $0 + $1.operators.reduce(0) { $0 + $1.stateBytes } } }
+    public var windowStateBytes: Int { partitions.reduce(0) { $0 + $1.pipeline.windowStateBytes } }
 
     /// Polls once, processes what arrived, produces results. Returns the number of messages consumed.
     @discardableResult
@@ -394,13 +402,13 @@ public final class StreamJob {
             // A record fetched before its partition was revoked in this poll: the new owner reads it.
             guard index >= 0 else { return }
             let before = rejections.count
-            let state = partitions[index]
-            state.decoder.decode(payload: record.payload, offset: record.offset, now: now, into: &state.batch, rejections: &rejections)
+            let pipeline = partitions[index].pipeline
+            pipeline.decoder.decode(payload: record.payload, offset: record.offset, now: now, into: &pipeline.batch, rejections: &rejections)
             for r in before..<rejections.count {
                 let bytes = Array(record.payload[rejections[r].range])
                 rejectedPayloads.append((r, bytes, record.key.map { Array($0) }, Int32(index)))
             }
-            state.nextOffset = record.offset + 1
+            partitions[index].nextOffset = record.offset + 1
         }
         stats.messages += Int64(n)
         if let failure = callbackFailure {
@@ -417,38 +425,13 @@ public final class StreamJob {
         }
         // The tables (profiles, permits, hazards, acknowledgements): whatever arrived, once per poll.
         try profiles?.refresh()
-        for i in partitions.indices {
-            let hasData = !partitions[i].batch.isEmpty
-            if hasData {
-                stats.readings += Int64(partitions[i].batch.count)
-                partitions[i].noteActivity(now: now)
-            } else {
-                try advanceIdle(partitionIndex: i, now: now)
-            }
-            transitions.removeAll(keepingCapacity: true)
-            transitionCounts.removeAll(keepingCapacity: true)
-            deviceEvents.removeAll(keepingCapacity: true)
-            gapEvents.removeAll(keepingCapacity: true)
-            gapPositions.removeAll(keepingCapacity: true)
-            if hasData && !config.alarmRules.isEmpty { try detectAlarms(partitionIndex: i) }
-            if hasData && config.offlineAfter != nil { try detectGaps(partitionIndex: i) }
-            if hasData && !config.deviceChecks.isEmpty { try detectDeviceStatus(partitionIndex: i) }
-            if hasData && config.anomaliesTopic != nil { try scoreAnomalies(partitionIndex: i) }
-            if hasData && config.gradesTopic != nil { try grade(partitionIndex: i) }
-            for w in partitions[i].operators.indices {
-                let op = partitions[i].operators[w]
-                if hasData {
-                    op.noteActivity(processingTime: now)
-                    op.process(partitions[i].batch, into: &output, late: &late)
-                    // A reading is late only if it is late for the first window (others may have more lateness).
-                    if w == 0 && !late.indices.isEmpty { try sendLate(partitionIndex: i, watermark: op.watermark) }
-                    late.removeAll()
-                } else {
-                    op.advance(processingTime: now, into: &output)
-                }
-                try emit(window: w, partitionIndex: i)
-            }
-            partitions[i].batch.removeAll()
+        let tables = profiles?.tables
+        for state in partitions {
+            let pipeline = state.pipeline
+            stats.readings += Int64(pipeline.batch.count)
+            pipeline.process(pipeline.batch, tables: tables, now: now, into: &outputs)
+            pipeline.batch.removeAll()
+            try produceOutputs(of: state)
         }
         if now - lastCommit >= config.commitInterval {
             try commit()
@@ -489,11 +472,9 @@ public final class StreamJob {
 
     /// Ends bounded input: every partition's watermark moves to the end of time and all windows are emitted.
     public func finishWindows() throws(KafkaError) {
-        for i in partitions.indices {
-            for w in partitions[i].operators.indices {
-                partitions[i].operators[w].finish(into: &output)
-                try emit(window: w, partitionIndex: i)
-            }
+        for state in partitions {
+            state.pipeline.finish(into: &outputs)
+            try produceOutputs(of: state)
         }
         try producer.flush()
     }
@@ -512,58 +493,34 @@ public final class StreamJob {
     }
 
     func newPartitionState(topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?) -> PartitionState {
-        let operators = config.windows.map { window in
-            PaneOrSession(
-                spec: window.spec,
-                watermark: Watermark(outOfOrderness: config.outOfOrderness, idleTimeout: config.idleTimeout)
-            )
-        }
-        return PartitionState(
-            topic: topic, partition: partition, topicPointer: topicPointer,
-            decoder: ReadingDecoder(config: config.decoder), operators: operators,
-            detector: ThresholdDetector(rules: config.alarmRules.map(\.rule)),
-            scorer: AnomalyScorer(settings: config.anomalySettings), gaps: config.newGapDetector(), devices: config.newDeviceDetector(),
-            alerts: config.newAlertBook(), flood: config.suppression
-        )
+        PartitionState(topic: topic, partition: partition, topicPointer: topicPointer, pipeline: PartitionPipeline(settings: pipelineSettings))
     }
 
-    private func emit(window w: Int, partitionIndex i: Int) throws(KafkaError) {
-        guard output.rowCount > 0 else { return }
-        let name = config.windows[w].name
-        if config.produceOutputs {
-            let sensors = partitions[i].decoder.sensors
-            let enterprises = partitions[i].decoder.enterprises
-            for r in 0..<output.rowCount {
-                encoders[w].encode(output, row: r, sensors: sensors, enterprises: enterprises, window: name)
-                var failure: KafkaError? = nil
-                enterprises.withKeyBytes(for: output.enterprise[r]) { key in
-                    encoders[w].buffer.withUnsafeBytes { value in
-                        do throws(KafkaError) {
-                            try producer.produce(topic: config.outputTopic, key: key, value: value)
-                        } catch { failure = error }
-                    }
-                }
-                if let failure { throw failure }
-            }
+    /// Produces what a partition's pipeline emitted, in emission order, and adds its counts to the statistics.
+    private func produceOutputs(of state: PartitionState) throws(KafkaError) {
+        defer {
+            outputs.removeAll()
+            outputs.counters = PipelineCounters()
         }
-        stats.rowsByWindow[name ?? "", default: 0] += Int64(output.rowCount)
-        output.removeAll()
-    }
-
-    private func sendLate(partitionIndex i: Int, watermark: Watermark) throws(KafkaError) {
-        let batch = partitions[i].batch
-        let decoder = partitions[i].decoder
-        for index in late.indices {
-            let k = Int(index)
-            let sensor = decoder.sensors.key(for: batch.sensor[k])
-            let enterprise = decoder.enterprises.key(for: batch.enterprise[k])
-            let json = "{\"enterprise\":\(jsonString(enterprise)),\"sensor\":\(jsonString(sensor)),\"ts\":\(batch.eventTime[k]),\"value\":\(batch.value[k])}"
+        try outputs.forEach { (sink, key, value) throws(KafkaError) in
+            try producer.produce(topic: topic(of: sink), key: key, value: value)
+        }
+        for late in outputs.late {
             try sendDeadLetter(
-                reason: "late_record",
-                detail: "event time \(batch.eventTime[k]) is behind the watermark \(watermark.current) by more than the allowed lateness",
-                state: partitions[i], offset: batch.offset[k], key: Array(enterprise.utf8), value: Array(json.utf8)
-            )
-            stats.late += 1
+                reason: "late_record", detail: late.detail, state: state, offset: late.offset, key: Array(late.key.utf8), value: Array(late.value.utf8))
+        }
+        stats.add(outputs.counters)
+    }
+
+    /// The topic of an output sink.
+    func topic(of sink: PartitionOutputs.Sink) -> String {
+        switch sink {
+        case .windowRows: config.outputTopic
+        case .alerts: config.alertsTopic
+        case .alertRoute(let r): config.alertRoutes[r].topic
+        case .anomalies: config.anomaliesTopic ?? ""
+        case .grades: config.gradesTopic ?? ""
+        case .gradesByRegion: config.gradesByRegionTopic ?? ""
         }
     }
 

@@ -6,12 +6,7 @@ import VigilTesting
 func compareWithReference(
     spec: WindowSpec, outOfOrderness: Int64, records: [StreamGenerator.Record], batchSize: Int = 37
 ) -> (differences: [String], fastRows: Int, late: Int) {
-    let fast: any TestWindowOperator =
-        if case .session = spec.kind {
-            SessionWindowOperator(spec: spec, watermark: Watermark(outOfOrderness: outOfOrderness))
-        } else {
-            PaneWindowOperator(spec: spec, watermark: Watermark(outOfOrderness: outOfOrderness), expectedSensors: 2)
-        }
+    let fast = WindowOperator(spec: spec, watermark: Watermark(outOfOrderness: outOfOrderness), expectedSensors: 2)
     let reference = ReferenceWindowEngine(spec: spec, outOfOrderness: outOfOrderness)
     var output = WindowResults()
     var late = LateRecords()
@@ -48,13 +43,6 @@ func compareWithReference(
     )
     return (diffs, output.rowCount, lateIndices.count)
 }
-
-protocol TestWindowOperator {
-    func process(_ batch: ReadingBatch, into output: inout WindowResults, late: inout LateRecords)
-    func finish(into output: inout WindowResults)
-}
-extension PaneWindowOperator: TestWindowOperator {}
-extension SessionWindowOperator: TestWindowOperator {}
 
 @Suite struct WindowOperatorTests {
     static let kinds: [WindowSpec.Kind] = [

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VigilCore
+@testable import VigilCore
 import VigilPipeline
 @testable import VigilRuntime
 import VigilTesting

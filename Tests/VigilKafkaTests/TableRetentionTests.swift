@@ -25,7 +25,7 @@ struct TableRetentionTests {
         }
         try producer.flush()
         let table = try ProfileTable(profiles: nil, permits: topic, brokers: cluster.bootstrapServers, additional: ["log_level": "3"])
-        let kept = table.permits["E0"] ?? [:]
+        let kept = table.tables.permits["E0"] ?? [:]
         // Pruned once the table reached 10,000: the old ones read by then are gone, the 100 current ones stay.
         #expect(kept.count < 12_000 && kept.count == 100 + (12_000 - 10_000), "\(kept.count) kept")
         #expect((0..<100).allSatisfy { kept["P\($0)"] != nil })
@@ -50,8 +50,8 @@ struct TableRetentionTests {
         try send("E1", "X", "closed")
         try producer.flush()
         let table = try ProfileTable(profiles: nil, hazards: topic, brokers: cluster.bootstrapServers, additional: ["log_level": "3"])
-        #expect(Set(table.hazards["E0"]?.keys ?? [:].keys) == Set((0..<10).map { "H\($0)" } + ["H500"]))
-        #expect(table.hazards["E0"]?.values.allSatisfy(\.open) == true)
-        #expect(table.hazards["E1"] == nil)
+        #expect(Set(table.tables.hazards["E0"]?.keys ?? [:].keys) == Set((0..<10).map { "H\($0)" } + ["H500"]))
+        #expect(table.tables.hazards["E0"]?.values.allSatisfy(\.open) == true)
+        #expect(table.tables.hazards["E1"] == nil)
     }
 }

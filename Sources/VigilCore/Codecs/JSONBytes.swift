@@ -88,3 +88,18 @@ public struct JSONBytes: Sendable {
         }
     }
 }
+
+/// `s` as a JSON string literal, escaped (`null` for nil).
+public func jsonString(_ s: String?) -> String {
+    guard let s else { return "null" }
+    return "\"" + jsonEscaped(s) + "\""
+}
+
+/// `s` with JSON string escaping, without the quotes, by the escaping the byte encoders use (``JSONBytes``).
+public func jsonEscaped(_ s: String) -> String {
+    // Ids almost never need it: return them as they are.
+    guard s.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) else { return s }
+    var out = JSONBytes(capacity: s.utf8.count + 16)
+    out.appendEscaped(s)
+    return String(decoding: out.buffer, as: UTF8.self)
+}

@@ -1,5 +1,3 @@
-public import VigilCore
-
 /// What an alert record is about, for routing (`alerts.routes[].kinds`).
 public enum AlertKind: String, Sendable, Hashable, CaseIterable {
     /// Threshold alarms: transitions, overdue escalations, acknowledgements.
@@ -62,6 +60,11 @@ struct AlertRecord {
     var suppressed: String? = nil
     /// Who acknowledged, on `acknowledged` records (written only on those, null when not given).
     var acknowledgedBy: String? = nil
+
+    /// The id of an alert episode: `<sensor>/<rule>/<raised at>` (an enterprise-level alert names the enterprise
+    /// where a point alert names its sensor). Every record of one episode carries it, and acknowledgements
+    /// name it.
+    static func id(sensor: String, rule: String, raisedAt: Int64) -> String { "\(sensor)/\(rule)/\(raisedAt)" }
 
     /// Writes the record as JSON into `out` (cleared first; the job reuses one buffer for every record).
     func encode(into out: inout JSONBytes) {

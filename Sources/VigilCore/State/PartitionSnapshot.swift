@@ -1,5 +1,3 @@
-public import VigilCore
-
 /// The state of one input partition as a checkpoint: the source offset it reflects, the key dictionaries,
 /// every window operator, the alarm book, the anomaly baselines and the grading state.
 ///
@@ -28,23 +26,18 @@ public struct PartitionSnapshot: Sendable {
     }
 }
 
-extension StreamJob.PartitionState {
-    /// The state as sealed snapshot bytes, reflecting every record before ``nextOffset``.
-    func snapshot(config: StreamJobConfig) -> [UInt8] {
+extension PartitionPipeline {
+    /// The state as sealed snapshot bytes of `topic`/`partition`, reflecting every record before `nextOffset`.
+    public func snapshot(topic: String, partition: Int32, nextOffset: Int64) -> [UInt8] {
         var w = SnapshotWriter()
         w.string(topic)
         w.u32(UInt32(bitPattern: partition))
         w.i64(nextOffset)
-        w.u32(config.stateFingerprint)
+        w.u32(settings.stateFingerprint)
         decoder.sensors.write(to: &w)
         decoder.enterprises.write(to: &w)
         w.u64(UInt64(operators.count))
-        for op in operators {
-            switch op {
-            case .pane(let p): w.blob(p.snapshot())
-            case .session(let s): w.blob(s.snapshot())
-            }
-        }
+        for op in operators { w.blob(op.snapshot()) }
         var d = SnapshotWriter()
         detector.write(to: &d)
         w.blob(d.bytes)
@@ -52,11 +45,11 @@ extension StreamJob.PartitionState {
         scorer.write(to: &s)
         w.blob(s.bytes)
         var g = SnapshotWriter()
-        g.i64(gradeTime)
-        g.i64(nextSilentCheck)
-        g.u64(UInt64(risk.count))
-        for slot in risk.indices {
-            guard let r = risk[slot] else {
+        g.i64(grading.gradeTime)
+        g.i64(grading.nextSilentCheck)
+        g.u64(UInt64(grading.risk.count))
+        for slot in grading.risk.indices {
+            guard let r = grading.risk[slot] else {
                 g.bool(false)
                 continue
             }
@@ -93,13 +86,14 @@ extension StreamJob.PartitionState {
         return SnapshotCodec.seal(kind: PartitionSnapshot.kind, payload: w.bytes)
     }
 
-    /// Restores the state from ``snapshot(config:)`` bytes.
+    /// Restores the state from ``snapshot(topic:partition:nextOffset:)`` bytes of `topic`/`partition`.
     ///
-    /// - Returns: Warnings for sections that were taken under other alarm rules or anomaly settings and
-    ///   therefore start afresh.
+    /// - Returns: The offset the snapshot reflects (the next one to read), and warnings for sections that were
+    ///   taken under other alarm rules or anomaly settings and therefore start afresh.
     /// - Throws: ``SnapshotError`` for a corrupted or foreign snapshot, one of another partition, or one
-    ///   taken with other windows (the job refuses to run on it).
-    func restore(from bytes: [UInt8], config: StreamJobConfig) throws(SnapshotError) -> [String] {
+    ///   taken with other windows (the runtime refuses to run on it).
+    public func restore(from bytes: [UInt8], topic: String, partition: Int32) throws(SnapshotError) -> (nextOffset: Int64, warnings: [String]) {
+        let config = settings
         let (version, payload) = try SnapshotCodec.openVersioned(bytes, kind: PartitionSnapshot.kind)
         var r = SnapshotReader(payload)
         let t = try r.string()
@@ -108,7 +102,7 @@ extension StreamJob.PartitionState {
             throw SnapshotError("the snapshot is of \(t)/\(p), not of \(topic)/\(partition)")
         }
         let offset = try r.i64()
-        guard try r.u32() == config.stateFingerprint else {
+        guard try r.u32() == settings.stateFingerprint else {
             throw SnapshotError(
                 "the snapshot of \(topic)/\(partition) was taken with other windows or out-of-orderness than this pipeline now defines; restore the previous pipeline file, or move the checkpoint away to start afresh"
             )
@@ -119,15 +113,11 @@ extension StreamJob.PartitionState {
         let restored = ReadingDecoder(config: config.decoder, sensors: sensors, enterprises: enterprises)
         let n = try r.count(minBytes: 8)
         guard n == config.windows.count else { throw SnapshotError("the snapshot holds \(n) window operators, the pipeline \(config.windows.count)") }
-        var ops: [PaneOrSession] = []
+        var ops: [WindowOperator] = []
         for window in config.windows {
             let blob = try r.blob()
             let watermark = Watermark(outOfOrderness: config.outOfOrderness, idleTimeout: config.idleTimeout)
-            if case .session = window.spec.kind {
-                ops.append(.session(try SessionWindowOperator(spec: window.spec, watermark: watermark, restoring: blob)))
-            } else {
-                ops.append(.pane(try PaneWindowOperator(spec: window.spec, watermark: watermark, restoring: blob)))
-            }
+            ops.append(try WindowOperator(spec: window.spec, watermark: watermark, restoring: blob))
         }
         /// Reads a length-prefixed section; one taken under other settings starts afresh, with a warning.
         func section<T>(_ what: String, fresh: T, _ read: (inout SnapshotReader) throws(SnapshotError) -> T) throws(SnapshotError) -> T {
@@ -139,7 +129,7 @@ extension StreamJob.PartitionState {
                 return fresh
             }
         }
-        let rules = config.alarmRules.map(\.rule)
+        let rules = config.alarms.rules.map(\.rule)
         let newDetector = try section("alarm states", fresh: ThresholdDetector(rules: rules)) { (s) throws(SnapshotError) in
             try ThresholdDetector(rules: rules, reading: &s)
         }
@@ -157,7 +147,7 @@ extension StreamJob.PartitionState {
                 newRisk.append(nil)
                 continue
             }
-            var e = config.newEnterpriseRisk()
+            var e = grading.newEnterpriseRisk()
             e.behaviour = try AlarmBehaviour(reading: &g)
             try e.grader.read(from: &g)
             e.seq = try g.i64()
@@ -173,7 +163,7 @@ extension StreamJob.PartitionState {
                 }
                 if which == 0 { e.level2Since = map } else { e.redSince = map }
             }
-            if version >= 3 { e.offline = try OfflineLog(window: config.offlineKPIWindow, reading: &g) }
+            if version >= 3 { e.offline = try OfflineLog(window: grading.grading.offlineKPIWindow, reading: &g) }
             newRisk.append(e)
         }
         let gapsFresh = config.newGapDetector()
@@ -184,10 +174,10 @@ extension StreamJob.PartitionState {
         }
         let alertsFresh = config.newAlertBook()
         let newAlerts = try section("alert deadlines", fresh: alertsFresh) { (s) throws(SnapshotError) in
-            try AlertBook(deadlines: config.alertDeadlines, checkEvery: alertsFresh.checkEvery, outOfOrderness: config.outOfOrderness, reading: &s)
+            try AlertBook(deadlines: config.alarms.deadlines, checkEvery: alertsFresh.checkEvery, outOfOrderness: config.outOfOrderness, reading: &s)
         }
-        let newFlood = try section("chattering/flood states", fresh: config.suppression) { (s) throws(SnapshotError) in
-            try AlarmFloodFilter(settings: config.suppression, reading: &s)
+        let newFlood = try section("chattering/flood states", fresh: config.alarms.suppression) { (s) throws(SnapshotError) in
+            try AlarmFloodFilter(settings: config.alarms.suppression, reading: &s)
         }
         let devicesFresh = config.newDeviceDetector()
         let newDevices =
@@ -199,7 +189,8 @@ extension StreamJob.PartitionState {
         guard r.atEnd else { throw SnapshotError("snapshot payload has trailing data after byte \(r.position)") }
         flood = newFlood
         devices = newDevices
-        frozenNow = newDevices.frozenSlots
+        grading = EnterpriseGrading(settings: settings)
+        grading.frozenNow = newDevices.frozenSlots
         // Matched again against the restored decoder's slots.
         slotTypes = []
         gaps = newGaps
@@ -208,19 +199,9 @@ extension StreamJob.PartitionState {
         operators = ops
         detector = newDetector
         scorer = newScorer
-        risk = newRisk
-        gradeTime = newGradeTime
-        nextSilentCheck = newSilentCheck
-        nextOffset = offset
-        committedOffset = offset
-        return warnings
-    }
-}
-
-extension StreamJobConfig {
-    /// A digest of the settings that window state depends on; a snapshot taken under other settings is refused.
-    var stateFingerprint: UInt32 {
-        let text = windows.map { "\($0.name ?? "")=\($0.spec)" }.joined(separator: ";") + "|\(outOfOrderness)"
-        return SnapshotCodec.crc32(Array(text.utf8))
+        grading.risk = newRisk
+        grading.gradeTime = newGradeTime
+        grading.nextSilentCheck = newSilentCheck
+        return (offset, warnings)
     }
 }

@@ -1,5 +1,3 @@
-import VigilCore
-
 /// One record of the grades topic (`Schemas/risk.grades.v1.schema.json`): an enterprise's level with its
 /// factors, inputs and bands, built as this value and encoded in one place, in the schema's key order.
 struct GradeRecord {

@@ -1,0 +1,229 @@
+// Alarm transitions, deadlines, suppression, routes, data gaps and instrument status of a partition.
+extension PartitionPipeline {
+    /// Runs the alarm rules over the batch and emits every level change, deadline and acknowledgement.
+    func detectAlarms(_ batch: ReadingBatch, tables: ReferenceTables?, into out: inout PartitionOutputs) {
+        let sensors = decoder.sensors
+        let rules = settings.alarms.rules
+        let permitLimits = tables?.readsPermits == true && rules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
+        if permitLimits, let tables {
+            let key = (version: tables.version, enterprises: decoder.enterprises.count)
+            if key != limitContextBuiltFor {
+                limitContext.permits = tables.permitIntervals(kinds: settings.alarms.hotWorkKinds, enterprises: decoder.enterprises)
+                limitContextBuiltFor = key
+            }
+        }
+        if let tables, tables.readsSetpoints {
+            // Per-slot setpoints: rebuilt when the table changed, extended for sensors seen since.
+            let built = setpointsBuiltFor
+            if built.version != tables.setpointsVersion {
+                limitContext.setpoints = tables.pointSetpoints(sensors: sensors)
+            } else if built.sensors < sensors.count {
+                limitContext.setpoints += tables.pointSetpoints(sensors: sensors, from: built.sensors)
+            }
+            setpointsBuiltFor = (tables.setpointsVersion, sensors.count)
+        }
+        limitContext.utcOffset = settings.anomalySettings.utcOffset
+        if permitLimits { updateSensorUnits() }
+        detector.process(batch, into: &transitions, limits: &readingLimits, context: limitContext) { slot in
+            alarmRule(slot: slot)
+        }
+        func name(_ level: UInt8) -> String { level == 0 ? "normal" : "AL\(level)" }
+        let acknowledgements = tables?.currentAcknowledgements
+        // Transitions and deadline checks in input order (a transition belongs to the reading that completed it).
+        var tp = 0
+        var unset = 0
+        let notSet = detector.thresholdNotSet
+        // A local copy: the loop reads it per reading, and a class property costs an exclusivity check per access.
+        let transitions = self.transitions
+        let alarms = settings.alarms
+        for k in 0..<batch.count {
+            if unset < notSet.count && notSet[unset] == k {
+                // §3.2: a point whose rule has no level for it ("threshold not set") is a data-quality defect, not "no alarm".
+                unset += 1
+                let sensor = sensors.key(for: batch.sensor[k])
+                let rule = detector.ruleIndex(slot: batch.sensor[k]).map { rules[$0].rule.name } ?? ""
+                let t = batch.eventTime[k]
+                emitAlert(
+                    AlertRecord(
+                        kind: .thresholdNotSet, alertID: AlertRecord.id(sensor: sensor, rule: "threshold_not_set", raisedAt: t),
+                        event: "threshold_not_set", level: "normal", previousLevel: "normal",
+                        enterprise: decoder.enterprises.key(for: batch.enterprise[k]), sensor: sensor, rule: rule, ts: t, raisedAt: t,
+                        value: batch.value[k], limit: nil, direction: "none", severity: .blue, respondBy: nil, notify: ["equipment"]),
+                    into: &out)
+                out.counters.alertsByLevel["threshold_not_set", default: 0] += 1
+            }
+            while tp < transitions.count && transitions[tp].sensor == batch.sensor[k] && transitions[tp].time == batch.eventTime[k] {
+                let t = transitions[tp]
+                tp += 1
+                let rule = rules[t.rule].rule
+                let policy = alarms.policy(t.rule)
+                let (severity, respondBy) = self.alerts.apply(t, severity: t.to == 0 ? nil : t.to == 2 ? policy.level2 : policy.level1)
+                let (suppressed, counts) = flood.note(t, severity: severity)
+                transitionCounts.append(counts)
+                let sensor = sensors.key(for: t.sensor)
+                let record = AlertRecord(
+                    kind: .alarm, alertID: AlertRecord.id(sensor: sensor, rule: rule.name, raisedAt: t.raisedAt), event: "\(t.kind)",
+                    level: name(t.to), previousLevel: name(t.from), enterprise: decoder.enterprises.key(for: t.enterprise), sensor: sensor,
+                    rule: rule.name, ts: t.time, raisedAt: t.raisedAt, value: t.value, limit: t.limit,
+                    direction: t.direction == .high ? "high" : "low", severity: severity, respondBy: respondBy, notify: alarms.notify(t.rule),
+                    suppressed: suppressed?.rawValue)
+                emitAlert(record, routed: suppressed == nil, into: &out)
+                out.counters.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
+                if let suppressed { out.counters.suppressedAlerts[suppressed.rawValue, default: 0] += 1 }
+            }
+            alertEvents.removeAll(keepingCapacity: true)
+            observeDeadlines(eventTime: batch.eventTime[k], acknowledgements: acknowledgements)
+            emitAlertEvents(acknowledgements: acknowledgements, into: &out)
+        }
+    }
+
+    /// Moves the alert book's clock to `t`: deadlines that pass give `overdue`, acknowledgements in force
+    /// `acknowledged` events (into `alertEvents`). Runs per reading: nothing here copies or allocates unless an
+    /// acknowledgement is looked up.
+    func observeDeadlines(eventTime t: Int64, acknowledgements: [String: ReferenceTables.Acknowledgement]?) {
+        if let acknowledgements {
+            let rules = settings.alarms.rules
+            let sensors = decoder.sensors
+            alerts.observe(eventTime: t, into: &alertEvents) { slot, rule, raisedAt in
+                acknowledgements[AlertRecord.id(sensor: sensors.key(for: slot), rule: rules[rule].rule.name, raisedAt: raisedAt)]?.time
+            }
+        } else {
+            alerts.observe(eventTime: t, into: &alertEvents)
+        }
+    }
+
+    /// Emits the alert book's events (`overdue`, `acknowledged`) in `alertEvents`.
+    func emitAlertEvents(acknowledgements: [String: ReferenceTables.Acknowledgement]?, into out: inout PartitionOutputs) {
+        guard !alertEvents.isEmpty else { return }
+        let sensors = decoder.sensors
+        for e in alertEvents {
+            let rule = settings.alarms.rules[e.rule].rule
+            let sensor = sensors.key(for: e.sensor)
+            let level = e.level == 0 ? "normal" : "AL\(e.level)"
+            let id = AlertRecord.id(sensor: sensor, rule: rule.name, raisedAt: e.raisedAt)
+            emitAlert(
+                AlertRecord(
+                    kind: .alarm, alertID: id, event: e.kind.rawValue, level: level, previousLevel: level,
+                    enterprise: decoder.enterprises.key(for: e.enterprise), sensor: sensor, rule: rule.name, ts: e.time, raisedAt: e.raisedAt,
+                    value: nil, limit: nil, direction: e.direction == .high ? "high" : "low", severity: e.to, previousSeverity: e.from,
+                    respondBy: e.respondBy, notify: settings.alarms.notify(e.rule),
+                    acknowledgedBy: e.kind == .acknowledged ? acknowledgements?[id]?.by : nil),
+                into: &out)
+            out.counters.alertsByLevel["\(e.kind.rawValue) \(e.to)", default: 0] += 1
+        }
+    }
+
+    func emitAlert(_ record: AlertRecord, routed: Bool = true, into out: inout PartitionOutputs) {
+        out.appendAlert(record, routes: settings.alarms.routes, routed: routed)
+    }
+
+    /// Emits `offline` records for points that went silent and `online` records when they report again.
+    func detectGaps(_ batch: ReadingBatch, into out: inout PartitionOutputs) {
+        gapEvents.removeAll(keepingCapacity: true)
+        gapPositions.removeAll(keepingCapacity: true)
+        gaps.process(batch, into: &gapEvents, positions: &gapPositions)
+        emitGapEvents(into: &out)
+    }
+
+    /// Emits `offline` and `online` records for the data-gap events in `gapEvents`.
+    func emitGapEvents(into out: inout PartitionOutputs) {
+        let severity = settings.offlineSeverity
+        for g in gapEvents {
+            let sensor = decoder.sensors.key(for: g.sensor)
+            let raisedAt = g.lastSeen + gaps.offlineAfter
+            let (event, level, previous) = g.offline ? ("offline", "OFFLINE", "normal") : ("online", "normal", "OFFLINE")
+            emitAlert(
+                AlertRecord(
+                    kind: .dataGap, alertID: AlertRecord.id(sensor: sensor, rule: "data_gap", raisedAt: raisedAt), event: event, level: level,
+                    previousLevel: previous, enterprise: decoder.enterprises.key(for: g.enterprise), sensor: sensor, rule: "data_gap", ts: g.time,
+                    raisedAt: raisedAt, value: g.value, limit: nil, direction: "none", severity: severity,
+                    respondBy: g.offline ? raisedAt + (settings.alarms.deadlines[severity] ?? 86_400_000) : nil, notify: ["equipment"]),
+                into: &out)
+            out.counters.alertsByLevel["\(event) \(level)", default: 0] += 1
+        }
+    }
+
+    /// Runs the instrument checks over the batch and emits a record per change (`DOMAIN.md` §5 FAULT, FROZEN).
+    func detectDeviceStatus(_ batch: ReadingBatch, into out: inout PartitionOutputs) {
+        let checks = settings.sensorTypes.checks
+        // Asked once per sensor slot by this detector (again after a restore, which also replaces the scorer): the
+        // slot's type also gives the scorer the slot's stale gap.
+        devices.process(batch, into: &deviceEvents) { slot in
+            let type = slotType(slot)
+            if let type, let stale = checks[type].check.staleAfter { scorer.setStaleAfter(stale, slot: slot) }
+            return type
+        }
+        for e in deviceEvents { emitDeviceEvent(e, into: &out) }
+    }
+
+    /// One `fault`, `fault_cleared`, `frozen` or `unfrozen` record. A fault and its clearing share the alert id
+    /// `<sensor>/instrument_fault/<first faulty reading>`, a frozen episode `<sensor>/frozen/<since>`; both have
+    /// the severity of `offline` records and notify equipment.
+    func emitDeviceEvent(_ e: DeviceStatusEvent, into out: inout PartitionOutputs) {
+        let sensor = decoder.sensors.key(for: e.sensor)
+        let severity = settings.offlineSeverity
+        let (event, rule, level, previous): (String, String, String, String) =
+            switch e.kind {
+            case .fault: ("fault", "instrument_fault", "FAULT", "normal")
+            case .faultCleared: ("fault_cleared", "instrument_fault", "normal", "FAULT")
+            case .frozen: ("frozen", "frozen", "FROZEN", "normal")
+            case .unfrozen: ("unfrozen", "frozen", "normal", "FROZEN")
+            }
+        let starts = e.kind == .fault || e.kind == .frozen
+        emitAlert(
+            AlertRecord(
+                kind: .instrument, alertID: AlertRecord.id(sensor: sensor, rule: rule, raisedAt: e.since), event: event, level: level,
+                previousLevel: previous, enterprise: decoder.enterprises.key(for: e.enterprise), sensor: sensor, rule: rule, ts: e.time,
+                raisedAt: e.since, value: e.value, limit: e.limit, direction: e.limit.map { e.value > $0 ? "high" : "low" } ?? "none",
+                severity: severity, respondBy: starts ? e.since + (settings.alarms.deadlines[severity] ?? 86_400_000) : nil,
+                notify: ["equipment"]),
+            into: &out)
+        out.counters.alertsByLevel["\(event) \(level)", default: 0] += 1
+    }
+}
+
+extension PartitionPipeline {
+    /// The sensor type of `slot` (its index in `settings.sensorTypes.checks`), matched once per slot.
+    func slotType(_ slot: UInt32) -> Int? {
+        let s = Int(slot)
+        if s >= slotTypes.count { slotTypes.append(contentsOf: repeatElement(-2, count: s + 1 - slotTypes.count)) }
+        if slotTypes[s] == -2 {
+            let type = sensorType(of: decoder.sensors.key(for: slot), among: settings.sensorTypes.checks.lazy.map(\.match))
+            slotTypes[s] = Int32(type ?? -1)
+        }
+        return slotTypes[s] >= 0 ? Int(slotTypes[s]) : nil
+    }
+
+    /// The alarm rule of `slot` (its index in `settings.alarms.rules`): its sensor type's rule when the types
+    /// name rules, else the first rule it matches.
+    func alarmRule(slot: UInt32) -> Int? {
+        let typeRules = settings.sensorTypes.alarmRules
+        guard !typeRules.isEmpty else {
+            return sensorType(of: decoder.sensors.key(for: slot), among: settings.alarms.rules.lazy.map(\.match))
+        }
+        return slotType(slot).flatMap { typeRules[$0] }
+    }
+
+    /// The unit of a point (`settings.sensorUnit` of its id), nil when unknown.
+    func sensorUnit(slot: UInt32) -> String? {
+        updateSensorUnits()
+        let s = Int(slot)
+        return s < limitContext.sensorUnits.count ? limitContext.sensorUnits[s] : nil
+    }
+
+    /// Reads the units of the sensors interned since the last call (once per sensor).
+    func updateSensorUnits() {
+        guard let read = settings.sensorUnit else { return }
+        let sensors = decoder.sensors
+        while limitContext.sensorUnits.count < sensors.count {
+            limitContext.sensorUnits.append(read(sensors.key(for: UInt32(limitContext.sensorUnits.count))))
+        }
+    }
+}
+
+/// The index of the first sensor type whose `match` substrings occur in `id` (the pipeline rule: an id takes
+/// the first type that matches), nil when none does.
+public func sensorType(of id: String, among matches: some Collection<[String]>) -> Int? {
+    for (index, patterns) in matches.enumerated() where patterns.contains(where: { id.contains($0) }) { return index }
+    return nil
+}

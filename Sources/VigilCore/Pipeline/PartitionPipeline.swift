@@ -1,0 +1,225 @@
+/// Everything one input partition computes: window statistics, alarms and their alerts, data gaps, instrument
+/// status, anomaly scores and enterprise grades, from its readings in input order.
+///
+/// The runtime decodes a partition's records into ``batch`` (with ``decoder``, whose key dictionaries give the
+/// slots) and calls ``process(_:tables:now:into:)``; the pipeline appends what it emits to a
+/// ``PartitionOutputs`` for the runtime to produce. All per-enterprise state is partition-local because
+/// readings are keyed by enterprise. Outputs are deterministic functions of the input (never of how it was
+/// split into batches), so what a replay after a restart emits is byte-identical to what was emitted before.
+///
+/// One instance is used by one thread at a time.
+public final class PartitionPipeline {
+    public let settings: PartitionPipelineSettings
+    public var decoder: ReadingDecoder
+    /// The batch the runtime decodes into; ``process(_:tables:now:into:)`` is given it and the runtime clears it.
+    public var batch = ReadingBatch(capacity: 1_024)
+
+    var operators: [WindowOperator]
+    var detector: ThresholdDetector
+    var scorer: AnomalyScorer
+    var gaps: DataGapDetector
+    var devices: DeviceStatusDetector
+    var alerts: AlertBook
+    var flood: AlarmFloodFilter
+    /// The enterprise grades (`DOMAIN.md` §4.3).
+    var grading: EnterpriseGrading
+    /// Per sensor slot: its sensor type (index in `settings.sensorTypes.checks`), -1 for none, -2 not matched yet.
+    var slotTypes: [Int32] = []
+    /// Processing time of the last batch with readings (or of a restore), and the latest event time read: the
+    /// partition's clock once its whole input stops (see ``advanceIdle(tables:now:into:)``).
+    var lastActivity: Int64? = nil
+    var latestEventTime: Int64 = .min
+    /// Calendar and permits for dynamic alarm limits, and the (table version, enterprises) it was built for.
+    var limitContext = LimitContext()
+    var limitContextBuiltFor = (version: -1, enterprises: -1)
+    var setpointsBuiltFor = (version: -1, sensors: -1)
+
+    // Scratch of one call, reused.
+    var output = WindowResults()
+    var late = LateRecords()
+    var transitions: [AlarmTransition] = []
+    /// Whether each of `transitions` counts in the alarm-behaviour score (chattering raises count once per hold).
+    var transitionCounts: [Bool] = []
+    var readingLimits = ReadingLimits()
+    var anomalyScores = AnomalyScores()
+    var gapEvents: [DataGapEvent] = []
+    /// The batch position of the reading at which each of `gapEvents` was found (empty on the idle path).
+    var gapPositions: [Int] = []
+    var deviceEvents: [DeviceStatusEvent] = []
+    var alertEvents: [AlertBook.Event] = []
+    var encoders: [WindowStatsEncoder]
+    var json = JSONBytes(capacity: 512)
+
+    public init(settings: PartitionPipelineSettings) {
+        self.settings = settings
+        decoder = ReadingDecoder(config: settings.decoder)
+        operators = settings.windows.map { window in
+            WindowOperator(spec: window.spec, watermark: Watermark(outOfOrderness: settings.outOfOrderness, idleTimeout: settings.idleTimeout))
+        }
+        detector = ThresholdDetector(rules: settings.alarms.rules.map(\.rule))
+        scorer = AnomalyScorer(settings: settings.anomalySettings)
+        gaps = settings.newGapDetector()
+        devices = settings.newDeviceDetector()
+        alerts = settings.newAlertBook()
+        flood = settings.alarms.suppression
+        grading = EnterpriseGrading(settings: settings)
+        encoders = settings.windows.map { WindowStatsEncoder(statistics: $0.spec.statistics) }
+    }
+
+    /// Approximate bytes of window state.
+    public var windowStateBytes: Int { operators.reduce(0) { $0 + $1.stateBytes } }
+
+    /// Processes `batch` (decoded with ``decoder``) at processing time `now`, in stage order: alarms and their
+    /// alerts, data gaps, instrument status, anomaly scores, grades, then the windows. An empty batch advances
+    /// the partition's clocks instead when it has been idle (``advanceIdle(tables:now:into:)``).
+    public func process(_ batch: ReadingBatch, tables: ReferenceTables?, now: Int64, into out: inout PartitionOutputs) {
+        guard !batch.isEmpty else {
+            advanceIdle(tables: tables, now: now, into: &out)
+            for w in operators.indices {
+                operators[w].advance(processingTime: now, into: &output)
+                emitRows(window: w, into: &out)
+            }
+            return
+        }
+        lastActivity = now
+        for t in batch.eventTime where t > latestEventTime { latestEventTime = t }
+        transitions.removeAll(keepingCapacity: true)
+        transitionCounts.removeAll(keepingCapacity: true)
+        deviceEvents.removeAll(keepingCapacity: true)
+        gapEvents.removeAll(keepingCapacity: true)
+        gapPositions.removeAll(keepingCapacity: true)
+        if !settings.alarms.rules.isEmpty { detectAlarms(batch, tables: tables, into: &out) }
+        if settings.offlineAfter != nil { detectGaps(batch, into: &out) }
+        if !settings.sensorTypes.checks.isEmpty { detectDeviceStatus(batch, into: &out) }
+        if settings.scoreAnomalies { scoreAnomalies(batch, into: &out) }
+        if settings.grading != nil { grade(batch, tables: tables, into: &out) }
+        for w in operators.indices {
+            let op = operators[w]
+            op.noteActivity(processingTime: now)
+            op.process(batch, into: &output, late: &late)
+            // A reading is late only if it is late for the first window (others may have more lateness).
+            if w == 0 && !late.indices.isEmpty { emitLate(batch, watermark: op.watermark, into: &out) }
+            late.removeAll()
+            emitRows(window: w, into: &out)
+        }
+    }
+
+    /// Ends bounded input: the windows' watermarks move to the end of time and every window is emitted.
+    public func finish(into out: inout PartitionOutputs) {
+        for w in operators.indices {
+            operators[w].finish(into: &output)
+            emitRows(window: w, into: &out)
+        }
+    }
+
+    /// Moves a silent partition's event-time clocks with the processing clock once it has had no readings for
+    /// `idleTimeout`: to its latest event time plus the processing time since its last batch. Its points then
+    /// still go offline (and count in the enterprises' offline share), alarm deadlines still pass, and its
+    /// enterprises are still graded, while a gateway or link outage silences all of them at once.
+    ///
+    /// This is processing time, like the windows' idle close: which poll does it depends on the wall clock.
+    /// The records it produces are the ones event time would produce later (an offline record's time and id
+    /// come from the point's last reading), except when the input resumes with a backlog whose event times
+    /// are within the idle span: then the points were marked offline although their readings were only late,
+    /// and an alarm raised in that backlog finds its response deadline already passed.
+    func advanceIdle(tables: ReferenceTables?, now: Int64, into out: inout PartitionOutputs) {
+        guard let timeout = settings.idleTimeout, let last = lastActivity, latestEventTime != .min else { return }
+        let idle = now &- last
+        guard idle >= timeout else { return }
+        let t = EventTime.saturatingAdd(latestEventTime, idle)
+        if settings.offlineAfter != nil {
+            gapEvents.removeAll(keepingCapacity: true)
+            gaps.observe(eventTime: t, into: &gapEvents)
+            emitGapEvents(into: &out)
+            if settings.grading != nil {
+                for event in gapEvents { grading.noteOfflineEpisode(event) }
+            }
+        }
+        if !settings.alarms.rules.isEmpty {
+            alertEvents.removeAll(keepingCapacity: true)
+            let acknowledgements = tables?.currentAcknowledgements
+            observeDeadlines(eventTime: t, acknowledgements: acknowledgements)
+            emitAlertEvents(acknowledgements: acknowledgements, into: &out)
+        }
+        if settings.grading != nil && t > grading.gradeTime {
+            grading.gradeTime = t
+            if grading.gradeTime >= grading.nextSilentCheck {
+                let context = gradeContext(tables)
+                grading.evaluateSilent(context: context, into: &out)
+            }
+        }
+    }
+
+    /// After a restore: the clock starts from the latest event time the restored state has seen, idle from
+    /// `now`, so a partition that stays silent after a restart is still noticed.
+    public func resumeClock(now: Int64) {
+        lastActivity = now
+        var latest = max(gaps.watermark.maxEventTime, grading.gradeTime, alerts.watermark.maxEventTime)
+        for op in operators { latest = max(latest, op.watermark.maxEventTime) }
+        latestEventTime = latest
+    }
+
+    /// Grades the enterprises of the batch from what the earlier stages found in it.
+    func grade(_ batch: ReadingBatch, tables: ReferenceTables?, into out: inout PartitionOutputs) {
+        let inputs = GradingInputs(
+            transitions: transitions, transitionCounts: transitionCounts, gapEvents: gapEvents, gapPositions: gapPositions,
+            deviceEvents: deviceEvents, scores: settings.scoreAnomalies ? anomalyScores : nil)
+        let context = gradeContext(tables)
+        grading.grade(batch, inputs: inputs, context: context, into: &out)
+    }
+
+    func gradeContext(_ tables: ReferenceTables?) -> GradeContext {
+        updateSensorUnits()
+        return GradeContext(
+            settings: settings, grading: settings.grading ?? .init(), tables: tables, sensors: decoder.sensors, enterprises: decoder.enterprises,
+            sensorUnits: limitContext.sensorUnits)
+    }
+
+    private func emitRows(window w: Int, into out: inout PartitionOutputs) {
+        guard output.rowCount > 0 else { return }
+        let name = settings.windows[w].name
+        if settings.encodeOutputs {
+            let sensors = decoder.sensors
+            let enterprises = decoder.enterprises
+            for r in 0..<output.rowCount {
+                encoders[w].encode(output, row: r, sensors: sensors, enterprises: enterprises, window: name)
+                enterprises.withKeyBytes(for: output.enterprise[r]) { key in
+                    encoders[w].buffer.withUnsafeBytes { value in _ = out.append(.windowRows(w), key: key, value: value) }
+                }
+            }
+        }
+        out.counters.rowsByWindow[name ?? "", default: 0] += Int64(output.rowCount)
+        output.removeAll()
+    }
+
+    private func emitLate(_ batch: ReadingBatch, watermark: Watermark, into out: inout PartitionOutputs) {
+        for index in late.indices {
+            let k = Int(index)
+            let sensor = decoder.sensors.key(for: batch.sensor[k])
+            let enterprise = decoder.enterprises.key(for: batch.enterprise[k])
+            let json = "{\"enterprise\":\(jsonString(enterprise)),\"sensor\":\(jsonString(sensor)),\"ts\":\(batch.eventTime[k]),\"value\":\(batch.value[k])}"
+            out.late.append(
+                PartitionOutputs.LateReading(
+                    offset: batch.offset[k], key: enterprise, value: json,
+                    detail: "event time \(batch.eventTime[k]) is behind the watermark \(watermark.current) by more than the allowed lateness"))
+            out.counters.late += 1
+        }
+    }
+}
+
+@available(*, unavailable)
+extension PartitionPipeline: Sendable {}
+
+extension PartitionPipelineSettings {
+    func newAlertBook() -> AlertBook {
+        AlertBook(deadlines: alarms.deadlines, checkEvery: 60_000, outOfOrderness: outOfOrderness)
+    }
+
+    func newGapDetector() -> DataGapDetector {
+        DataGapDetector(offlineAfter: offlineAfter ?? .max / 4, checkEvery: 60_000, outOfOrderness: outOfOrderness)
+    }
+
+    func newDeviceDetector() -> DeviceStatusDetector {
+        DeviceStatusDetector(checks: sensorTypes.checks.map(\.check), frozenAfter: sensorTypes.frozenAfter)
+    }
+}

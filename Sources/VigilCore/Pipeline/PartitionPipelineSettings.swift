@@ -1,0 +1,107 @@
+/// What a ``PartitionPipeline`` computes, stage by stage; settings only, no state.
+public struct PartitionPipelineSettings: Sendable {
+    public struct Window: Sendable {
+        /// Written into each row (nil: an unnamed single window).
+        public var name: String?
+        public var spec: WindowSpec
+        public init(name: String?, spec: WindowSpec) {
+            self.name = name
+            self.spec = spec
+        }
+    }
+
+    /// Alarm rules and how their alerts are handled.
+    public struct Alarms: Sendable {
+        /// Two-level alarm rules and the sensor-id substrings that select them (first match wins).
+        public var rules: [(rule: ThresholdRule, match: [String])] = []
+        /// Severity colours and departments per rule (same order as ``rules``; missing: yellow/orange, safety).
+        public var policies: [AlertPolicy] = []
+        /// Copies of alert records whose severity and kind a route selects go to that route.
+        public var routes: [AlertRoute] = []
+        /// Response deadline per severity (`DOMAIN.md` §6).
+        public var deadlines: [RiskLevel: Int64] = [.red: 300_000, .orange: 1_800_000, .yellow: 7_200_000, .blue: 86_400_000]
+        /// Chattering and flood thresholds (ISA-18.2, `DOMAIN.md` §3.7).
+        public var suppression = AlarmFloodFilter()
+        /// Permits of these kinds tighten the rules that adjust during special work, and make an AL2 red (§4.3).
+        public var hotWorkKinds: Set<String> = ["hot_work_special", "hot_work_1", "hot_work_2", "confined_space"]
+        public init() {}
+
+        /// The departments to notify for a rule's alerts.
+        func notify(_ rule: Int) -> [String] { rule < policies.count ? policies[rule].notify : ["safety"] }
+        func policy(_ rule: Int) -> AlertPolicy { rule < policies.count ? policies[rule] : AlertPolicy() }
+    }
+
+    /// Sensor types: instrument checks per type and the id substrings that select it (`DOMAIN.md` §5).
+    public struct SensorTypes: Sendable {
+        public var checks: [(check: DeviceCheck, match: [String])] = []
+        /// Per entry of ``checks``, the index of its rule in ``Alarms/rules`` (nil: no alarm levels). A point takes
+        /// the first type it matches and that type's rule. Empty: the alarm rules are matched on their own.
+        public var alarmRules: [Int?] = []
+        /// An analog value unchanged for longer than this is FROZEN.
+        public var frozenAfter: Int64 = 86_400_000
+        public init() {}
+    }
+
+    /// The enterprise grade model (`DOMAIN.md` §4.3) and its overrides.
+    public struct Grading: Sendable {
+        public var grader = RiskGrader()
+        public var factorWeights = FactorWeights()
+        /// An enterprise's grade is evaluated at least this often (event time) and at each of its alarm transitions.
+        public var evaluation: Int64 = 60_000
+        /// Grades are re-emitted at least this often (event time).
+        public var heartbeat: Int64 = 3_600_000
+        /// Whether a copy of every grade keyed by the enterprise's region is emitted (when the region is known).
+        public var byRegion = false
+        /// A red-severity AL2 lasting longer than this makes the enterprise red.
+        public var redAlarmFor: Int64 = 600_000
+        /// More than this share of points offline is a data interruption; lasting `interruptionYellowAfter` it
+        /// is at least yellow, during hot work orange.
+        public var interruptionShare = 0.2
+        public var interruptionYellowAfter: Int64 = 86_400_000
+        /// HH or LL on a tank of one of these major-hazard grades lasting longer than `tankAlarmFor` → at least orange.
+        public var tankAlarmFor: Int64 = 1_800_000
+        public var tankGrades: Set<Int> = [1, 2]
+        /// From this local time of day a missing daily commitment adds to Q.
+        public var commitmentDue: Int64 = 9 * 3_600_000
+        /// A filed offline notice suspends escalation until its planned online time plus this.
+        public var offlineNoticeGrace: Int64 = 3_600_000
+        /// The window of each enterprise's offline KPI (30 days).
+        public var offlineKPIWindow: Int64 = 30 * 86_400_000
+        public init() {}
+    }
+
+    public var windows: [Window]
+    /// Bounded out-of-orderness of the partition's watermark, ms.
+    public var outOfOrderness: Int64 = 5_000
+    /// Idle timeout after which a silent partition's clock follows the processing clock, ms.
+    public var idleTimeout: Int64? = 60_000
+    public var decoder = ReadingDecoderConfig()
+    /// Whether output records are encoded (benchmarks of the engine alone switch it off; counts stay).
+    public var encodeOutputs = true
+    public var alarms = Alarms()
+    public var sensorTypes = SensorTypes()
+    /// The unit of a point from its sensor id (permits naming a unit cover that unit's points, for the alarm
+    /// limits and the hot-work override); nil: every permit covers its whole enterprise.
+    public var sensorUnit: (@Sendable (String) -> String?)? = nil
+    /// Severity of `offline` records (a point's data gap; `DOMAIN.md` §5: blue).
+    public var offlineSeverity: RiskLevel = .blue
+    /// A point silent for this long (event time) gets an `offline` alert; nil disables.
+    public var offlineAfter: Int64? = 1_800_000
+    /// Anomaly scoring (its `utcOffset` is also the local time of the calendar rules and commitments).
+    public var anomalySettings = AnomalySettings()
+    /// Readings whose score reaches `anomalyFloor` are emitted; false disables scoring.
+    public var scoreAnomalies = false
+    public var anomalyFloor = 0.6
+    /// nil disables grading.
+    public var grading: Grading? = nil
+
+    public init(windows: [Window]) {
+        self.windows = windows
+    }
+
+    /// A digest of the settings that window state depends on; a snapshot taken under other settings is refused.
+    public var stateFingerprint: UInt32 {
+        let text = windows.map { "\($0.name ?? "")=\($0.spec)" }.joined(separator: ";") + "|\(outOfOrderness)"
+        return SnapshotCodec.crc32(Array(text.utf8))
+    }
+}

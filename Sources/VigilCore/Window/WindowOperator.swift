@@ -1,0 +1,78 @@
+/// A window operator of either family behind one interface: panes for tumbling, hopping and sliding windows,
+/// sessions for session windows. The pipeline holds one per configured window and partition.
+public enum WindowOperator {
+    case pane(PaneWindowOperator)
+    case session(SessionWindowOperator)
+
+    /// A new operator for `spec`, with `watermark` as its clock.
+    public init(spec: WindowSpec, watermark: Watermark, expectedSensors: Int = 1024) {
+        if case .session = spec.kind {
+            self = .session(SessionWindowOperator(spec: spec, watermark: watermark))
+        } else {
+            self = .pane(PaneWindowOperator(spec: spec, watermark: watermark, expectedSensors: expectedSensors))
+        }
+    }
+
+    /// An operator restored from ``snapshot()`` bytes taken with the same `spec`.
+    public init(spec: WindowSpec, watermark: Watermark, restoring bytes: [UInt8]) throws(SnapshotError) {
+        if case .session = spec.kind {
+            self = .session(try SessionWindowOperator(spec: spec, watermark: watermark, restoring: bytes))
+        } else {
+            self = .pane(try PaneWindowOperator(spec: spec, watermark: watermark, restoring: bytes))
+        }
+    }
+
+    public var watermark: Watermark {
+        switch self {
+        case .pane(let op): op.watermark
+        case .session(let op): op.watermark
+        }
+    }
+
+    /// Approximate bytes of state held.
+    public var stateBytes: Int {
+        switch self {
+        case .pane(let op): op.stateBytes
+        case .session(let op): op.openSessions * 256
+        }
+    }
+
+    public func noteActivity(processingTime now: Int64) {
+        switch self {
+        case .pane(let op): op.noteActivity(processingTime: now)
+        case .session(let op): op.noteActivity(processingTime: now)
+        }
+    }
+
+    public func process(_ batch: ReadingBatch, into output: inout WindowResults, late: inout LateRecords) {
+        switch self {
+        case .pane(let op): op.process(batch, into: &output, late: &late)
+        case .session(let op): op.process(batch, into: &output, late: &late)
+        }
+    }
+
+    public func advance(processingTime now: Int64, into output: inout WindowResults) {
+        switch self {
+        case .pane(let op): op.advance(processingTime: now, into: &output)
+        case .session(let op): op.advance(processingTime: now, into: &output)
+        }
+    }
+
+    public func finish(into output: inout WindowResults) {
+        switch self {
+        case .pane(let op): op.finish(into: &output)
+        case .session(let op): op.finish(into: &output)
+        }
+    }
+
+    /// The operator's state as snapshot bytes.
+    public func snapshot() -> [UInt8] {
+        switch self {
+        case .pane(let op): op.snapshot()
+        case .session(let op): op.snapshot()
+        }
+    }
+}
+
+@available(*, unavailable)
+extension WindowOperator: Sendable {}

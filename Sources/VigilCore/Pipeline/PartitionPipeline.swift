@@ -54,7 +54,9 @@ public final class PartitionPipeline {
         self.settings = settings
         decoder = ReadingDecoder(config: settings.decoder)
         operators = settings.windows.map { window in
-            WindowOperator(spec: window.spec, watermark: Watermark(outOfOrderness: settings.outOfOrderness, idleTimeout: settings.idleTimeout))
+            WindowOperator(
+                spec: window.spec, watermark: Watermark(outOfOrderness: settings.outOfOrderness, idleTimeout: settings.idleTimeout),
+                expectedSensors: settings.expectedSensors)
         }
         detector = ThresholdDetector(rules: settings.alarms.rules.map(\.rule))
         scorer = AnomalyScorer(settings: settings.anomalySettings)
@@ -64,6 +66,12 @@ public final class PartitionPipeline {
         flood = settings.alarms.suppression
         grading = EnterpriseGrading(settings: settings)
         encoders = settings.windows.map { WindowStatsEncoder(statistics: $0.spec.statistics) }
+    }
+
+    /// Sizes the per-sensor state of the detectors for `sensors` sensors up front.
+    public func reserve(sensors: Int) {
+        scorer.reserve(sensors: sensors)
+        transitions.reserveCapacity(1_024)
     }
 
     /// Approximate bytes of window state.

@@ -76,7 +76,9 @@ public struct PartitionPipelineSettings: Sendable {
     /// Idle timeout after which a silent partition's clock follows the processing clock, ms.
     public var idleTimeout: Int64? = 60_000
     public var decoder = ReadingDecoderConfig()
-    /// Whether output records are encoded (benchmarks of the engine alone switch it off; counts stay).
+    /// Sensors the window state is sized for up front (it grows beyond).
+    public var expectedSensors = 1_024
+    /// Whether window rows are encoded (benchmarks of the engine alone switch it off; the counts stay).
     public var encodeOutputs = true
     public var alarms = Alarms()
     public var sensorTypes = SensorTypes()

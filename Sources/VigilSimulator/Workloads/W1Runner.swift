@@ -58,78 +58,57 @@ public enum W1Runner: Sendable {
         return Outcome(records: records, rows: rows, lateRecords: op.lateCount, checksum: checksum, seconds: seconds)
     }
 
-    /// W1 plus, for every reading, a two-level threshold rule and the anomaly scorer (what a pipeline with
-    /// sensor types does per reading). Returns the outcome and the number of readings scored ≥ 0.6.
+    /// W1 through the production ``PartitionPipeline``: the same window plus, for every reading, a two-level
+    /// threshold rule with its alerts and the anomaly scorer with its records (what a pipeline with a sensor type
+    /// does per reading; no data-gap or instrument checks). Records are encoded as the job encodes them, window
+    /// rows excepted (W1 does not encode them either). Returns the outcome and the number of anomaly and grade
+    /// records emitted.
     ///
-    /// - Parameter grading: Also grade the enterprises as the job does, without tables and records: every
-    ///   reading, alarm transition and anomaly episode goes into its enterprise's 24 h alarm behaviour, and the
-    ///   grade is evaluated at each alarm transition and once per minute of event time (the second element then
-    ///   also counts the grade changes, so that nothing is optimised away).
+    /// - Parameter grading: Also grade the enterprises, without tables: every reading, alarm transition and
+    ///   anomaly episode goes into its enterprise's 24 h alarm behaviour, and the grade is evaluated at each
+    ///   alarm transition and once per minute of event time; changed grades and hourly heartbeats are encoded.
     public static func runWithDetectors(
         batches: [ReadingBatch], spec: WindowSpec, expectedSensors: Int = W1Workload.sensors, grading: Bool = false
     ) -> (Outcome, Int) {
-        var behaviour: [AlarmBehaviour] = []
-        var graders: [RiskGrader] = []
-        var nextEvaluation: [Int64] = []
-        var gradeChanges = 0
-        // Per sensor slot, its position in its enterprise's alarm behaviour (W1's sensors keep their enterprise).
-        var pointPosition: [Int32] = []
-        var detector = ThresholdDetector(rules: [ThresholdRule(name: "w1", level1: 40, level2: 50, deadband: 1)])
-        var scorer = AnomalyScorer()
-        scorer.reserve(sensors: expectedSensors)
-        var transitions: [AlarmTransition] = []
-        transitions.reserveCapacity(1_024)
-        var limits = ReadingLimits()
-        var scores = AnomalyScores()
-        let context = LimitContext()
-        var flagged = 0
+        var settings = PartitionPipelineSettings(windows: [.init(name: nil, spec: spec)])
+        settings.outOfOrderness = 0
+        settings.idleTimeout = nil
+        settings.expectedSensors = expectedSensors
+        settings.encodeOutputs = false
+        settings.offlineAfter = nil
+        settings.alarms.rules = [(rule: ThresholdRule(name: "w1", level1: 40, level2: 50, deadband: 1), match: ["W1-"])]
+        settings.scoreAnomalies = true
+        settings.anomalyFloor = 0.6
+        if grading { settings.grading = PartitionPipelineSettings.Grading() }
+        let pipeline = PartitionPipeline(settings: settings)
+        // W1's slots: sensor k of enterprise k / 20, named so that the rule matches every sensor.
+        var sensors = KeyInterner()
+        var enterprises = KeyInterner()
+        for k in 0..<expectedSensors { _ = sensors.intern("W1-S\(k)") }
+        for e in 0..<(expectedSensors + W1Workload.sensorsPerEnterprise - 1) / W1Workload.sensorsPerEnterprise { _ = enterprises.intern("W1-E\(e)") }
+        pipeline.decoder = ReadingDecoder(config: settings.decoder, sensors: sensors, enterprises: enterprises)
+        pipeline.reserve(sensors: expectedSensors)
+        var out = PartitionOutputs()
+        var records = 0
+        var emitted = 0
+        var outputRecords = 0
         let clock = ContinuousClock()
         let start = clock.now
-        var outcome = run(batches: batches, spec: spec, expectedSensors: expectedSensors, onStart: {}, onStop: {})
         for batch in batches {
-            detector.process(batch, into: &transitions, limits: &limits, context: context) { _ in 0 }
-            scorer.score(batch, limits: limits, into: &scores)
-            for s in scores.score where s >= 0.6 { flagged += 1 }
-            if grading {
-                var tp = 0
-                for k in 0..<batch.count {
-                    let e = Int(batch.enterprise[k])
-                    if e >= behaviour.count {
-                        let n = e + 1 - behaviour.count
-                        behaviour.append(contentsOf: repeatElement(AlarmBehaviour(), count: n))
-                        graders.append(contentsOf: repeatElement(RiskGrader(), count: n))
-                        nextEvaluation.append(contentsOf: repeatElement(.min, count: n))
-                    }
-                    let t = batch.eventTime[k]
-                    let sensor = batch.sensor[k]
-                    var due = t >= nextEvaluation[e]
-                    while tp < transitions.count && transitions[tp].sensor == sensor && transitions[tp].time == t {
-                        behaviour[e].note(transitions[tp], weight: transitions[tp].to == 2 ? 2 : 1)
-                        due = true
-                        tp += 1
-                    }
-                    let anomalous = scores.score[k] >= 0.6 && scores.detector[k] != .threshold && scores.detector[k] != .dataGap
-                    let s = Int(sensor)
-                    if s >= pointPosition.count { pointPosition.append(contentsOf: repeatElement(-1, count: s + 1 - pointPosition.count)) }
-                    if pointPosition[s] < 0 { pointPosition[s] = Int32(behaviour[e].point(sensor: sensor, at: t)) }
-                    behaviour[e].noteReading(point: Int(pointPosition[s]), at: t, anomalous: anomalous)
-                    if due {
-                        nextEvaluation[e] = (EventTime.floorDiv(t, 60_000) + 1) * 60_000
-                        let indicators = behaviour[e].indicators(at: t)
-                        var inputs = RiskInputs()
-                        let alarm = indicators.alarmScore
-                        inputs.alarm = max(alarm.alarms, alarm.withPseudo)
-                        inputs.dataQuality = 20 * indicators.offlineShare
-                        let before = graders[e].level
-                        if graders[e].update(inputs, at: t) != before { gradeChanges += 1 }
-                    }
-                }
-            }
-            transitions.removeAll(keepingCapacity: true)
+            pipeline.process(batch, tables: nil, now: 0, into: &out)
+            records += batch.count
+            outputRecords += out.records.count
+            out.removeAll()
         }
+        pipeline.finish(into: &out)
         let elapsed = clock.now - start
-        outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return (outcome, flagged + gradeChanges)
+        let counters = out.counters
+        emitted = Int(counters.anomaliesByDetector.values.reduce(0, +) + counters.gradesByLevel.values.reduce(0, +))
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let outcome = Outcome(
+            records: records, rows: Int(counters.rowsByWindow.values.reduce(0, +)), lateRecords: counters.late,
+            checksum: Double(outputRecords + out.records.count), seconds: seconds)
+        return (outcome, emitted)
     }
 
     /// The checksum contribution of a set of rows (the "sink" of the benchmark).

@@ -61,6 +61,8 @@ let package = Package(
             ],
             exclude: ["Fixtures"]
         ),
+        // The pipelines' domain rules on records in memory (no broker): milliseconds per test.
+        .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilCore", "VigilPipeline", "VigilRuntime", "VigilTesting"]),
         .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilPipeline", "VigilRuntime", "VigilTesting"]),
         // Runs the built `vigil` executable (built by `swift build --build-tests`).
         .testTarget(name: "VigilCLITests", dependencies: ["VigilTesting"]),

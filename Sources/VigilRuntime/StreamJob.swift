@@ -125,6 +125,37 @@ public struct StreamJobConfig: Sendable {
 }
 
 extension StreamJobConfig {
+    /// The topic of an output sink.
+    func topic(of sink: PartitionOutputs.Sink) -> String {
+        switch sink {
+        case .windowRows: outputTopic
+        case .alerts: alertsTopic
+        case .alertRoute(let r): alertRoutes[r].topic
+        case .anomalies: anomaliesTopic ?? ""
+        case .grades: gradesTopic ?? ""
+        case .gradesByRegion: gradesByRegionTopic ?? ""
+        }
+    }
+
+    /// The reference-table topics the job reads, and the table each holds (empty: none). Profiles, hazards,
+    /// commitments and offline notices only feed grades; acknowledgements and setpoints only alarms; permits
+    /// both (they tighten the limits of rules that adjust during special work).
+    var tableTopics: [String: TableReader.Table] {
+        let permitLimits = permitsTopic != nil && alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
+        let grading =
+            gradesTopic != nil && (profilesTopic != nil || permitsTopic != nil || hazardsTopic != nil || commitmentsTopic != nil || offlineNoticesTopic != nil)
+        let acknowledging = acknowledgementsTopic != nil && !alarmRules.isEmpty
+        let pointLevels = setpointsTopic != nil && !alarmRules.isEmpty
+        guard grading || permitLimits || acknowledging || pointLevels else { return [:] }
+        var named: [(String?, TableReader.Table)] = [(permitsTopic, .permits)]
+        if grading { named += [(profilesTopic, .profiles), (hazardsTopic, .hazards), (commitmentsTopic, .commitments), (offlineNoticesTopic, .offlineNotices)] }
+        if acknowledging { named.append((acknowledgementsTopic, .acknowledgements)) }
+        if pointLevels { named.append((setpointsTopic, .setpoints)) }
+        var topics: [String: TableReader.Table] = [:]
+        for case (let topic?, let table) in named { topics[topic] = table }
+        return topics
+    }
+
     /// The settings of each partition's pipeline.
     var pipelineSettings: PartitionPipelineSettings {
         var p = PartitionPipelineSettings(windows: windows.map { .init(name: $0.name, spec: $0.spec) })
@@ -333,23 +364,8 @@ public final class StreamJob {
             try producer.beginTransaction()
         }
         self.dlq = DeadLetterQueue(topic: config.deadLetterTopic)
-        let permitLimits = config.permitsTopic != nil && config.alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
-        let grading =
-            config.gradesTopic != nil
-            && (config.profilesTopic != nil || config.permitsTopic != nil || config.hazardsTopic != nil || config.commitmentsTopic != nil
-                || config.offlineNoticesTopic != nil)
-        let acknowledging = config.acknowledgementsTopic != nil && !config.alarmRules.isEmpty
-        let pointLevels = config.setpointsTopic != nil && !config.alarmRules.isEmpty
-        if grading || permitLimits || acknowledging || pointLevels {
-            self.profiles = try ProfileTable(
-                profiles: grading ? config.profilesTopic : nil, permits: config.permitsTopic, hazards: grading ? config.hazardsTopic : nil,
-                acknowledgements: acknowledging ? config.acknowledgementsTopic : nil, setpoints: pointLevels ? config.setpointsTopic : nil,
-                commitments: grading ? config.commitmentsTopic : nil, offlineNotices: grading ? config.offlineNoticesTopic : nil,
-                brokers: config.brokers, additional: config.consumerAdditional
-            )
-        } else {
-            self.profiles = nil
-        }
+        let tables = config.tableTopics
+        profiles = tables.isEmpty ? nil : try ProfileTable(topics: tables, brokers: config.brokers, additional: config.consumerAdditional)
         consumer.setRebalanceHandlers(
             onAssign: { [unowned self] partitions in self.partitionsAssigned(partitions) },
             onRevoke: { [unowned self] partitions in self.partitionsRevoked(partitions) }
@@ -512,17 +528,7 @@ public final class StreamJob {
         stats.add(outputs.counters)
     }
 
-    /// The topic of an output sink.
-    func topic(of sink: PartitionOutputs.Sink) -> String {
-        switch sink {
-        case .windowRows: config.outputTopic
-        case .alerts: config.alertsTopic
-        case .alertRoute(let r): config.alertRoutes[r].topic
-        case .anomalies: config.anomaliesTopic ?? ""
-        case .grades: config.gradesTopic ?? ""
-        case .gradesByRegion: config.gradesByRegionTopic ?? ""
-        }
-    }
+    func topic(of sink: PartitionOutputs.Sink) -> String { config.topic(of: sink) }
 
     private func sendDeadLetter(
         reason: String, detail: String, state: PartitionState, offset: Int64, key: [UInt8]?, value: [UInt8]

@@ -282,39 +282,3 @@ struct CheckpointStoreTests {
         #expect(try String(contentsOfFile: "\(path)/cluster-id", encoding: .utf8).contains(recorded), "the record is kept")
     }
 }
-
-
-@Suite(.serialized, .timeLimit(.minutes(10)))
-struct DataGapStreamTests {
-    @Test("a point that stops reporting gets an offline record while it is silent, and an online record when it returns")
-    func offlineAndOnlineRecords() throws {
-        let setup = try CheckpointStoreTests.Setup()
-        let producer = try KafkaProducer(config: producerConfig(setup.cluster.bootstrapServers))
-        // E0: two sensors every 30 s for 2 h; E0-GT-1 is silent from minute 20 to minute 70.
-        var count = 0
-        for k in 0..<240 {
-            let t = setup.t0 + Int64(k) * 30_000
-            for s in 0..<2 where s == 0 || !(t >= setup.t0 + 1_200_000 && t < setup.t0 + 4_200_000) {
-                let json = "{\"enterprise\":\"E0\",\"sensor\":\"E0-GT-\(s)\",\"ts\":\(t),\"value\":\(s + 1)}"
-                try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
-                count += 1
-            }
-        }
-        try producer.flush()
-        let job = try StreamJob(config: setup.config(group: uniqueName("g"), checkpoint: .none))
-        try setup.run(job, messages: Int64(count))
-        try job.close()
-        let alerts = try setup.outputRecords(setup.outputs).filter { $0.hasPrefix(".alerts|") && $0.contains("\"rule\":\"data_gap\"") }
-        #expect(alerts.count == 2, "\(alerts)")
-        let lastSeen = setup.t0 + 1_200_000 - 30_000
-        #expect(alerts.first?.contains("\"event\":\"offline\"") == true && alerts.first?.contains("\"sensor\":\"E0-GT-1\"") == true)
-        #expect(alerts.first?.contains("\"ts\":\(lastSeen + 1_800_000)") == true, "\(alerts)")
-        #expect(alerts.last?.contains("\"event\":\"online\"") == true && alerts.last?.contains("\"ts\":\(setup.t0 + 4_200_000)") == true)
-        #expect(alerts.allSatisfy { $0.contains("\"alert_id\":\"E0-GT-1/data_gap/\(lastSeen + 1_800_000)\"") })
-        let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")
-        for a in alerts {
-            let json = a.split(separator: "|", maxSplits: 2).last.map(String.init) ?? ""
-            #expect(schema.validate(json: Data(json.utf8)).isEmpty, "\(json)")
-        }
-    }
-}

@@ -24,7 +24,7 @@ struct TableRetentionTests {
             try producer.produce(topic: topic, key: Array("E0".utf8), value: Array(json.utf8))
         }
         try producer.flush()
-        let table = try ProfileTable(profiles: nil, permits: topic, brokers: cluster.bootstrapServers, additional: ["log_level": "3"])
+        let table = try ProfileTable(topics: [topic: .permits], brokers: cluster.bootstrapServers, additional: ["log_level": "3"])
         let kept = table.tables.permits["E0"] ?? [:]
         // Pruned once the table reached 10,000: the old ones read by then are gone, the 100 current ones stay.
         #expect(kept.count < 12_000 && kept.count == 100 + (12_000 - 10_000), "\(kept.count) kept")
@@ -49,7 +49,7 @@ struct TableRetentionTests {
         try send("E1", "X", "open")
         try send("E1", "X", "closed")
         try producer.flush()
-        let table = try ProfileTable(profiles: nil, hazards: topic, brokers: cluster.bootstrapServers, additional: ["log_level": "3"])
+        let table = try ProfileTable(topics: [topic: .hazards], brokers: cluster.bootstrapServers, additional: ["log_level": "3"])
         #expect(Set(table.tables.hazards["E0"]?.keys ?? [:].keys) == Set((0..<10).map { "H\($0)" } + ["H500"]))
         #expect(table.tables.hazards["E0"]?.values.allSatisfy(\.open) == true)
         #expect(table.tables.hazards["E1"] == nil)

@@ -34,24 +34,24 @@ demo: deps
 	.build/release/vigil demo --duration 30s
 
 bench-core: deps
-	$(SWIFT) build -c release --product vigil
-	.build/release/vigil bench core
-	.build/release/vigil bench core --quantiles
+	$(SWIFT) build -c release --product vigil-bench
+	.build/release/vigil-bench core
+	.build/release/vigil-bench core --quantiles
 
 # W1 against the C reference in ../shared/bench (same data, same machine, same run).
 bench-w1-reference: deps
-	$(SWIFT) build -c release --product vigil
+	$(SWIFT) build -c release --product vigil-bench
 	./scripts/bench-w1-reference.sh
 
 # The anomaly scorer's memory floor on W1 (its state traffic alone) beside W1 and W1+detectors.
 bench-memory-floor: deps
-	$(SWIFT) build -c release --product vigil
+	$(SWIFT) build -c release --product vigil-bench
 	./scripts/bench-memory-floor.sh
 
 # The throughput cost of checkpointing on W2 (none vs directory vs kafka store).
 bench-checkpoint: deps
-	$(SWIFT) build -c release --product vigil
-	.build/release/vigil bench checkpoint --passes 3
+	$(SWIFT) build -c release --product vigil-bench
+	.build/release/vigil-bench checkpoint --passes 3
 
 bench: bench-core
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark

@@ -11,6 +11,10 @@ let package = Package(
         .library(name: "VigilRuntime", targets: ["VigilRuntime"]),
         .library(name: "VigilSimulator", targets: ["VigilSimulator"]),
         .executable(name: "vigil", targets: ["VigilCLI"]),
+        // The benchmark harness: W1, W2 end to end, checkpoint cost, with heap-allocation counting.
+        .executable(name: "vigil-bench", targets: ["VigilBenchCLI"]),
+        // The W1 workloads and the end-to-end benchmarks, for `vigil-bench` and the Benchmarks package.
+        .library(name: "VigilWorkloads", targets: ["VigilWorkloads"]),
         // Naive reference kernels and stream generators, for tests and the benchmark package.
         .library(name: "VigilTesting", targets: ["VigilTesting"]),
     ],
@@ -35,21 +39,35 @@ let package = Package(
             name: "VigilPipeline",
             dependencies: ["VigilCore", .product(name: "Yams", package: "Yams")]
         ),
+        // The running job: consumer group, partition pipelines, tables, checkpoints, metrics.
         .target(
             name: "VigilRuntime",
-            dependencies: [
-                "VigilCore", "VigilKafka", "VigilPipeline", "VigilSimulator", .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["VigilCore", "VigilKafka", "VigilPipeline", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "VigilSimulator", dependencies: ["VigilCore", "VigilPipeline"]),
-        // Counts heap allocations for `vigil bench` (glibc malloc override, linked into the executable only).
+        // What the CLI offers besides running: the demo, simulation runs, score-csv, grade explanations.
+        .target(
+            name: "VigilTools",
+            dependencies: [
+                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilSimulator", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "VigilWorkloads", dependencies: ["VigilCore", "VigilKafka", "VigilRuntime"]),
+        // Counts heap allocations for `vigil-bench` (glibc malloc override, linked into that executable only).
         .target(name: "CAllocCounter"),
         .executableTarget(
             name: "VigilCLI",
             dependencies: [
-                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilSimulator", "CAllocCounter",
+                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilSimulator", "VigilTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "VigilBenchCLI",
+            dependencies: [
+                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilTools", "VigilWorkloads", "CAllocCounter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "VigilTesting", dependencies: ["VigilCore"], path: "Tests/VigilTesting"),
@@ -62,8 +80,8 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         // The pipelines' domain rules on records in memory (no broker): milliseconds per test.
-        .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilCore", "VigilPipeline", "VigilRuntime", "VigilTesting"]),
-        .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilPipeline", "VigilRuntime", "VigilTesting"]),
+        .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilCore", "VigilPipeline", "VigilRuntime", "VigilTools", "VigilTesting"]),
+        .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilPipeline", "VigilRuntime", "VigilTools", "VigilTesting"]),
         // Runs the built `vigil` executable (built by `swift build --build-tests`).
         .testTarget(name: "VigilCLITests", dependencies: ["VigilTesting"]),
     ]

@@ -18,7 +18,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "VigilCore", package: "vigil"),
-                .product(name: "VigilSimulator", package: "vigil"),
+                .product(name: "VigilWorkloads", package: "vigil"),
                 .product(name: "VigilTesting", package: "vigil"),
             ],
             path: "Benchmarks/CoreBenchmarks",

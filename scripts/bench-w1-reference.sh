@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# W1 in the same run on byte-identical data: the C reference (shared/bench) and `vigil bench core --data`.
+# W1 in the same run on byte-identical data: the C reference (shared/bench) and `vigil-bench core --data`.
 # Also checks Vigil's window rows against the exact reference results (ref.npz).
 # Usage: scripts/bench-w1-reference.sh [records] [runs]
 set -euo pipefail
@@ -13,19 +13,19 @@ if [ ! -f "$DATA/ref.npz" ]; then
     python3 "$BENCH/w1-data.py" "$N" "$DATA"
 fi
 gcc -O3 -march=native -o "$DATA/w1ref" "$BENCH/w1-reference.c" -lm
-VIGIL=.build/release/vigil
+VIGIL=.build/release/vigil-bench
 echo "# W1 on $N readings, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 c_best=0
 v_best=0
 for i in $(seq "$RUNS"); do
     c=$("$DATA/w1ref" "$DATA" stream - | sed -n 's/.*"records_per_s_job":\([0-9.]*\).*/\1/p')
-    v=$("$VIGIL" bench core --data "$DATA" --repeat 1 | sed -n 's/.*"records_per_s":\([0-9.e+]*\).*/\1/p')
+    v=$("$VIGIL" core --data "$DATA" --repeat 1 | sed -n 's/.*"records_per_s":\([0-9.e+]*\).*/\1/p')
     echo "run $i: c-stream ${c} rec/s, vigil ${v} rec/s"
     c_best=$(python3 -c "print(max($c_best, $c))")
     v_best=$(python3 -c "print(max($v_best, float('$v')))")
 done
 python3 -c "print(f'best: c-stream {$c_best/1e6:.1f} M rec/s, vigil {$v_best/1e6:.1f} M rec/s, ratio vigil/c = {$v_best/$c_best:.2f}')"
-"$VIGIL" bench core --data "$DATA" --repeat 1 --rows-csv "$DATA/vigil-rows.csv" > /dev/null
+"$VIGIL" core --data "$DATA" --repeat 1 --rows-csv "$DATA/vigil-rows.csv" > /dev/null
 python3 - "$DATA" <<'PY'
 import sys, numpy as np
 d = sys.argv[1]

@@ -2,19 +2,6 @@
 import Glibc
 #endif
 
-/// Writes a line to standard error (unbuffered, safe from any thread).
-func printError(_ text: String) {
-    var line = text + "\n"
-    line.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
-            if n <= 0 { return }
-            offset += n
-        }
-    }
-}
-
 import Dispatch
 
 /// Blocks until SIGINT or SIGTERM arrives (delivered through Dispatch, so it works whichever thread the
@@ -46,26 +33,9 @@ final class SignalBox: @unchecked Sendable {
     func get() -> Int32 { value }
 }
 
-import Foundation
-
-/// Runs blocking work (librdkafka calls, signal waits) on a dedicated thread, never on Swift's cooperative
-/// pool, and resumes the caller with its result.
-func onDedicatedThread<T: Sendable>(name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            do {
-                continuation.resume(returning: try body())
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-        thread.name = name
-        thread.start()
-    }
-}
-
 import ArgumentParser
 import VigilPipeline
+import VigilTools
 
 /// Loads a pipeline file, or prints every problem (with carets) and exits 1.
 func loadPipeline(_ path: String) throws -> PipelineSpec {

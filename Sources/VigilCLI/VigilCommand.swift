@@ -21,7 +21,7 @@ struct VigilCommand: AsyncParsableCommand {
               vigil bench core
             """,
         version: VigilVersion.current,
-        subcommands: [RunCommand.self, SimulateCommand.self, ScoreCSVCommand.self, ExplainCommand.self, DemoCommand.self, ValidateCommand.self, BrokerCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, SimulateCommand.self, ScoreCSVCommand.self, ExplainCommand.self, DemoCommand.self, ValidateCommand.self, BrokerCommand.self]
     )
 }
 

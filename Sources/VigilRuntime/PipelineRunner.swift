@@ -318,6 +318,7 @@ extension PipelineRunner: Sendable {}
 public struct RunnerError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }
 
 extension PipelineSpec {

@@ -7,16 +7,21 @@ func runVigil(_ arguments: [String]) throws -> (status: Int32, out: String, err:
     try runProcess(try vigilExecutable(), arguments)
 }
 
+/// Runs the benchmark harness, `vigil-bench`.
+func runBench(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    try runProcess(try vigilExecutable("vigil-bench"), arguments)
+}
+
 @Suite struct CLITests {
     @Test func helpListsSubcommandsWithExamples() throws {
         let r = try runVigil(["--help"])
         #expect(r.status == 0)
-        #expect(r.out.contains("demo") && r.out.contains("bench"))
+        #expect(r.out.contains("demo") && r.out.contains("score-csv"))
         #expect(r.out.contains("Examples:"))
     }
 
     @Test func benchCorePrintsOneJSONLine() throws {
-        let r = try runVigil(["bench", "core", "--records", "120000", "--repeat", "1"])
+        let r = try runBench(["core", "--records", "120000", "--repeat", "1"])
         #expect(r.status == 0, "stderr: \(r.err)")
         let lines = r.out.split(separator: "\n")
         #expect(lines.count == 1)
@@ -31,7 +36,7 @@ func runVigil(_ arguments: [String]) throws -> (status: Int32, out: String, err:
     }
 
     @Test func benchCoreWithDetectorsAndGrading() throws {
-        let r = try runVigil(["bench", "core", "--records", "200000", "--repeat", "1", "--detectors", "--grading"])
+        let r = try runBench(["core", "--records", "200000", "--repeat", "1", "--detectors", "--grading"])
         #expect(r.status == 0, "stderr: \(r.err)")
         let object = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
         #expect(object?["workload"] as? String == "W1+detectors+grading")
@@ -42,10 +47,10 @@ func runVigil(_ arguments: [String]) throws -> (status: Int32, out: String, err:
     }
 
     @Test func invalidOptionsFailWithAMessage() throws {
-        let r = try runVigil(["bench", "core", "--records", "0"])
+        let r = try runBench(["core", "--records", "0"])
         #expect(r.status != 0)
         #expect(r.err.contains("--records must be > 0"))
-        let grading = try runVigil(["bench", "core", "--grading"])
+        let grading = try runBench(["core", "--grading"])
         #expect(grading.status != 0 && grading.err.contains("--grading needs --detectors"), "\(grading.err)")
     }
 

@@ -4,6 +4,7 @@ import VigilCore
 import VigilKafka
 import VigilPipeline
 @testable import VigilRuntime
+import VigilTools
 import VigilTesting
 
 /// The runtime's outputs for one fixed simulated stream, byte for byte.

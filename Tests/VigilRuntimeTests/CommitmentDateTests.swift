@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilCore
 @testable import VigilRuntime
+@testable import VigilTools
 import VigilTesting
 
 /// The dates of daily safety commitments (安全承诺, `DOMAIN.md` §4.3 Q); the grade term they feed is in

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilCore
 @testable import VigilRuntime
+import VigilTools
 import VigilTesting
 
 /// Alert lifecycles on the partition pipeline (no broker).

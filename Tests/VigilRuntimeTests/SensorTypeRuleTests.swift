@@ -3,6 +3,7 @@ import Testing
 import VigilCore
 import VigilPipeline
 @testable import VigilRuntime
+import VigilTools
 import VigilTesting
 
 /// What a point's sensor type decides, on the partition pipeline (no broker): `DOMAIN.md` §5 STALE (a point is

@@ -23,10 +23,10 @@ public func runProcess(_ path: String, _ arguments: [String], input: String? = n
 }
 
 /// The `vigil` executable built next to the tests (debug first, then release).
-public func vigilExecutable() throws -> String {
-    let candidates = [".build/debug/vigil", ".build/release/vigil"].map { packageRoot() + "/" + $0 }
+public func vigilExecutable(_ name: String = "vigil") throws -> String {
+    let candidates = [".build/debug/\(name)", ".build/release/\(name)"].map { packageRoot() + "/" + $0 }
     guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-        throw ProcessRunnerError(message: "vigil executable not found in \(candidates); build it first")
+        throw ProcessRunnerError(message: "\(name) executable not found in \(candidates); build it first")
     }
     return path
 }

@@ -1,6 +1,6 @@
 import Benchmark
 import VigilCore
-import VigilSimulator
+import VigilWorkloads
 import VigilTesting
 
 // W1 through the window engine, and the same readings through the naive reference, measured in the same run.

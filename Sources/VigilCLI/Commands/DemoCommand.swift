@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import VigilPipeline
 import VigilRuntime
+import VigilTools
 
 #if canImport(Glibc)
 import Glibc

@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import VigilPipeline
 import VigilRuntime
+import VigilTools
 
 struct ExplainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigilTools
 import Dispatch
 import Logging
 import VigilPipeline

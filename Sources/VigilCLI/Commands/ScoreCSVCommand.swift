@@ -3,6 +3,7 @@ import Foundation
 import VigilCore
 import VigilPipeline
 import VigilRuntime
+import VigilTools
 
 struct ScoreCSVCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

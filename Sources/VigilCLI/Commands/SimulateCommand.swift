@@ -1,6 +1,7 @@
 import ArgumentParser
 import VigilPipeline
 import VigilRuntime
+import VigilTools
 
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigilTools
 import VigilPipeline
 
 struct ValidateCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import Foundation
+import VigilRuntime
 public import VigilCore
 
 /// Scores a `timestamp,value` time series with the anomaly detectors, for offline evaluation on labelled data.

@@ -5,20 +5,28 @@ import Glibc
 import CAllocCounter
 import VigilCore
 import VigilKafka
+import VigilPipeline
 import VigilRuntime
-import VigilSimulator
+import VigilTools
+import VigilWorkloads
 
+/// `vigil-bench`: the benchmark harness. It is its own executable, apart from the shipped `vigil`, because it
+/// replaces malloc to count heap allocations (CAllocCounter).
+@main
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Run a built-in benchmark workload and print one JSON line.",
+        commandName: "vigil-bench",
+        abstract: "Vigil's benchmark harness: run a built-in workload and print one JSON line.",
         discussion: """
+            Build it in release mode (swift build -c release --product vigil-bench) and record figures, with the
+            command that produced them, in Benchmarks/RESULTS.md.
+
             Examples:
-              vigil bench core                      # W1: the window engine, in memory
-              vigil bench core --detectors          # W1 plus alarm rules and anomaly scores per reading
-              vigil bench core --detectors --grading   # … and enterprise grading (the issue's "detectors and grading")
-              vigil bench e2e                       # W2: JSON readings through the embedded Kafka cluster
-              vigil bench decode                    # the JSON decoder alone
+              vigil-bench core                      # W1: the window engine, in memory
+              vigil-bench core --detectors          # W1 plus alarm rules and anomaly scores per reading
+              vigil-bench core --detectors --grading   # … and enterprise grading (the issue's "detectors and grading")
+              vigil-bench e2e                       # W2: JSON readings through the embedded Kafka cluster
+              vigil-bench decode                    # the JSON decoder alone
             """,
         subcommands: [Core.self, EndToEnd.self, Decode.self, Checkpoint.self]
     )
@@ -36,9 +44,9 @@ struct BenchCommand: AsyncParsableCommand {
                 Output (one line): {"workload":"W1","records":…,"seconds":…,"records_per_s":…,"allocs_per_record":…,…}
 
                 Examples:
-                  vigil bench core
-                  vigil bench core --records 2000000 --repeat 5
-                  vigil bench core --quantiles        # W1-quantiles: adds p95 and EWMA
+                  vigil-bench core
+                  vigil-bench core --records 2000000 --repeat 5
+                  vigil-bench core --quantiles        # W1-quantiles: adds p95 and EWMA
                 """
         )
 
@@ -178,8 +186,8 @@ extension BenchCommand {
                 rate of each and the ratio (b)/(a).
 
                 Examples:
-                  vigil bench e2e
-                  vigil bench e2e --records 500000 --passes 3
+                  vigil-bench e2e
+                  vigil-bench e2e --records 500000 --passes 3
                 """
         )
 
@@ -234,8 +242,8 @@ extension BenchCommand {
                 three times, and prints one JSON line with the best readings/s and bytes/s.
 
                 Examples:
-                  vigil bench decode
-                  vigil bench decode --records 5000000
+                  vigil-bench decode
+                  vigil-bench decode --records 5000000
                 """
         )
 
@@ -283,9 +291,9 @@ extension BenchCommand {
                 wall time (first record to last), records/s, the checkpoints written and the ratio to 'none'.
 
                 Examples:
-                  vigil bench checkpoint
-                  vigil bench checkpoint --records 1000000 --interval 1s --passes 3
-                  vigil bench checkpoint --modes none,detectors   # what alarms, anomaly scores and grades cost in the job
+                  vigil-bench checkpoint
+                  vigil-bench checkpoint --records 1000000 --interval 1s --passes 3
+                  vigil-bench checkpoint --modes none,detectors   # what alarms, anomaly scores and grades cost in the job
                 """
         )
 
@@ -314,7 +322,7 @@ extension BenchCommand {
             for m in modes.split(separator: ",") where !["none", "directory", "kafka", "detectors"].contains(m) {
                 throw ValidationError("--modes: '\(m)' is not one of none, directory, kafka, detectors")
             }
-            guard let i = parseDuration(interval), i > 0 else { throw ValidationError("--interval must be a duration such as 1s or 5s") }
+            guard let i = PipelineLoader.parseDuration(interval), i > 0 else { throw ValidationError("--interval must be a duration such as 1s or 5s") }
             if records / Int(partitions) * 90 > 5 * 1_048_576 {
                 throw ValidationError("--records \(records) over \(partitions) partitions exceeds the embedded broker's ~5 MiB per partition; raise --partitions")
             }
@@ -322,7 +330,7 @@ extension BenchCommand {
 
         func run() async throws {
             let (records, partitions, passes, directory) = (records, partitions, passes, directory)
-            let interval = parseDuration(interval)!
+            let interval = PipelineLoader.parseDuration(interval)!
             let modes = modes.split(separator: ",").map(String.init)
             let results = try await onDedicatedThread(name: "vigil-bench-checkpoint") {
                 try CheckpointBenchmark.run(

@@ -1,4 +1,5 @@
 import Foundation
+import VigilRuntime
 import VigilCore
 import VigilKafka
 

@@ -1,4 +1,5 @@
 import VigilCore
+import VigilRuntime
 public import VigilKafka
 
 /// Workload W2: JSON readings of the W1 key space through the embedded cluster, measured two ways in the same

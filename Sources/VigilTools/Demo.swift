@@ -1,4 +1,5 @@
 import Foundation
+public import VigilRuntime
 public import Logging
 import Synchronization
 import VigilCore

@@ -1,4 +1,5 @@
 import Foundation
+import VigilRuntime
 public import VigilCore
 import VigilKafka
 

@@ -4,10 +4,15 @@ import VigilKafka
 // Checkpointing of a StreamJob's partitions: writing snapshots (interval, revocation, close) and restoring
 // them when partitions are assigned.
 extension StreamJob {
-    func checkpoint(_ indices: [Int]) throws(KafkaError) {
+    /// Flushes outputs, writes the snapshots of `indices`' partitions that made progress and commits their
+    /// offsets. A failure is a `.checkpoint` error whose cause is the Kafka error or the store's.
+    func checkpoint(_ indices: [Int]) throws(JobError) {
+        func kafka<T>(_ body: () throws(KafkaError) -> T) throws(JobError) -> T {
+            do throws(KafkaError) { return try body() } catch { throw JobError(.checkpoint, error) }
+        }
         let clock = ContinuousClock()
         let started = clock.now
-        if kafkaStore == nil { try producer.flush() }
+        if kafkaStore == nil { try kafka { () throws(KafkaError) in try producer.flush() } }
         var offsets: [KafkaTopicPartition] = []
         var bytes = 0
         for i in indices where partitions[i].nextOffset > partitions[i].committedOffset {
@@ -17,14 +22,14 @@ extension StreamJob {
                 let snapshot = state.pipeline.snapshot(topic: state.topic, partition: state.partition, nextOffset: state.nextOffset)
                 bytes += snapshot.count
                 if let store = directoryStore {
-                    do {
+                    do throws(CheckpointError) {
                         try store.save(KafkaTopicPartition(topic: state.topic, partition: state.partition), snapshot)
                     } catch {
-                        throw KafkaError(.commit, "checkpoint of \(state.topic)/\(state.partition): \(error.message)")
+                        throw JobError(.checkpoint, CheckpointError("checkpoint of \(state.topic)/\(state.partition): \(error.message)"))
                     }
                 } else if let store = kafkaStore {
                     for (key, value) in KafkaCheckpointStore.chunks(tp, snapshot: snapshot, id: UInt64(bitPattern: state.nextOffset)) {
-                        try producer.produce(topic: store.topic, key: key, value: value)
+                        try kafka { () throws(KafkaError) in try producer.produce(topic: store.topic, key: key, value: value) }
                     }
                 }
                 stats.snapshotsWritten += 1
@@ -32,16 +37,20 @@ extension StreamJob {
             offsets.append(tp)
         }
         if kafkaStore != nil {
-            if !offsets.isEmpty { try producer.sendOffsetsToTransaction(offsets, consumer: consumer) }
-            try producer.commitTransaction()
-            try producer.beginTransaction()
+            try kafka { () throws(KafkaError) in
+                if !offsets.isEmpty { try producer.sendOffsetsToTransaction(offsets, consumer: consumer) }
+                try producer.commitTransaction()
+                try producer.beginTransaction()
+            }
         } else if !offsets.isEmpty {
-            do {
+            do throws(KafkaError) {
                 try consumer.commit(offsets)
             } catch where directoryStore != nil && error.isRetriable {
                 // The snapshots hold the resume positions; the group's offsets only show lag. A commit refused
                 // during a rebalance is retried with the next checkpoint.
                 onNotice("offset commit deferred: \(error.message)")
+            } catch {
+                throw JobError(.checkpoint, error)
             }
         }
         for i in indices { partitions[i].committedOffset = partitions[i].nextOffset }
@@ -92,7 +101,7 @@ extension StreamJob {
             }
         } catch {
             // The job refuses to run on state it cannot read: the next step throws before processing anything.
-            callbackFailure = error
+            callbackFailure = JobError(.restore, error)
         }
         if !offsets.isEmpty {
             let elapsed = clock.now - started
@@ -120,7 +129,7 @@ extension StreamJob {
         let keys = Set(list.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) })
         assigned.subtract(keys)
         let indices = partitions.indices.filter { keys.contains(KafkaTopicPartition(topic: partitions[$0].topic, partition: partitions[$0].partition)) }
-        do throws(KafkaError) {
+        do throws(JobError) {
             // Records of this poll are not processed yet: the state reflects exactly `nextOffset`.
             try checkpoint(indices)
         } catch {

@@ -325,12 +325,20 @@ public final class StreamJob {
     var assigned: Set<KafkaTopicPartition> = []
     /// Whether the checkpoint directory has been checked against the cluster (at the first assignment).
     var clusterBound = false
-    /// An error raised inside a rebalance callback, thrown by the next ``step(now:)``.
-    var callbackFailure: (any Error)? = nil
+    /// An error raised inside a rebalance callback (a restore or a checkpoint), thrown by the next ``step(now:)``.
+    var callbackFailure: JobError? = nil
     /// Called with operational notices (a checkpoint section that starts afresh, a store that could not be set up).
     public var onNotice: (String) -> Void = { _ in }
 
-    public init(config: StreamJobConfig) throws(KafkaError) {
+    public convenience init(config: StreamJobConfig) throws(JobError) {
+        do throws(KafkaError) {
+            try self.init(starting: config)
+        } catch {
+            throw JobError(.start, error)
+        }
+    }
+
+    private init(starting config: StreamJobConfig) throws(KafkaError) {
         precondition(
             config.typeAlarmRules.isEmpty || config.typeAlarmRules.count == config.deviceChecks.count,
             "typeAlarmRules needs one entry per device check (sensor type)")
@@ -398,15 +406,50 @@ public final class StreamJob {
 
     /// Polls once, processes what arrived, produces results. Returns the number of messages consumed.
     @discardableResult
-    public func step(now: Int64 = currentTimeMillis()) throws(KafkaError) -> Int {
+    public func step(now: Int64 = currentTimeMillis()) throws(JobError) -> Int {
         let clock = ContinuousClock()
         var started: ContinuousClock.Instant? = nil
+        rejections.removeAll(keepingCapacity: true)
+        rejectedPayloads.removeAll(keepingCapacity: true)
+        let n: Int
+        do throws(KafkaError) {
+            n = try poll(now: now, started: &started, clock: clock)
+        } catch {
+            throw JobError(.step, error)
+        }
+        stats.messages += Int64(n)
+        if let failure = callbackFailure {
+            callbackFailure = nil
+            throw failure
+        }
+        do throws(KafkaError) {
+            try processPolled(now: now)
+        } catch {
+            throw JobError(.step, error)
+        }
+        if now - lastCommit >= config.commitInterval {
+            try commit()
+            lastCommit = now
+        }
+        _ = consumer.drainRebalanceEvents()
+        if let started {
+            let elapsed = clock.now - started
+            lastStepSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        } else {
+            lastStepSeconds = nil
+        }
+        return n
+    }
+
+    /// Polls once and decodes what arrived into the partitions' batches (rejections aside).
+    private func poll(now: Int64, started: inout ContinuousClock.Instant?, clock: ContinuousClock) throws(KafkaError) -> Int {
         var cachedPointer: UnsafePointer<CChar>? = nil
         var cachedPartition: Int32 = -1
         var cachedIndex = -1
-        rejections.removeAll(keepingCapacity: true)
-        rejectedPayloads.removeAll(keepingCapacity: true)
-        let n = try consumer.poll(maxMessages: config.pollBatch, timeoutMs: 100) { record in
+        var first: ContinuousClock.Instant? = nil
+        defer { if started == nil { started = first } }
+        return try consumer.poll(maxMessages: config.pollBatch, timeoutMs: 100) { record in
+            if first == nil { first = clock.now }
             if started == nil { started = clock.now }
             var index = cachedIndex
             if record.topic != cachedPointer || record.partition != cachedPartition {
@@ -426,11 +469,11 @@ public final class StreamJob {
             }
             partitions[index].nextOffset = record.offset + 1
         }
-        stats.messages += Int64(n)
-        if let failure = callbackFailure {
-            callbackFailure = nil
-            throw KafkaError(.rebalance, "\(failure)")
-        }
+    }
+
+    /// Sends the poll's rejected records to the dead-letter topic, runs every partition's pipeline on its
+    /// batch and produces what it emitted.
+    private func processPolled(now: Int64) throws(KafkaError) {
         for (r, bytes, key, index) in rejectedPayloads {
             let rejection = rejections[r]
             try sendDeadLetter(
@@ -449,50 +492,46 @@ public final class StreamJob {
             pipeline.batch.removeAll()
             try produceOutputs(of: state)
         }
-        if now - lastCommit >= config.commitInterval {
-            try commit()
-            lastCommit = now
-        }
-        _ = consumer.drainRebalanceEvents()
-        if let started {
-            let elapsed = clock.now - started
-            lastStepSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        } else {
-            lastStepSeconds = nil
-        }
-        return n
     }
 
     /// Runs ``step(now:)`` until `shouldStop` returns true, then checkpoints and commits.
-    public func run(until shouldStop: () -> Bool) throws(KafkaError) {
+    public func run(until shouldStop: () -> Bool) throws(JobError) {
         while !shouldStop() { try step() }
         try commit()
     }
 
     /// Flushes outputs, checkpoints the state of every partition that made progress, and commits its offsets
     /// (in `.kafka` mode: commits the transaction holding the outputs, the snapshots and the offsets).
-    public func commit() throws(KafkaError) {
+    public func commit() throws(JobError) {
         try checkpoint(partitions.indices.map { $0 })
     }
 
     /// Leaves the group: the revocation inside checkpoints every partition, then the consumer closes.
-    public func close() throws(KafkaError) {
+    public func close() throws(JobError) {
         try commit()
-        try consumer.close()
+        do throws(KafkaError) {
+            try consumer.close()
+        } catch {
+            throw JobError(.close, error)
+        }
         if let failure = callbackFailure {
             callbackFailure = nil
-            throw KafkaError(.rebalance, "\(failure)")
+            throw failure
         }
         if kafkaStore != nil { try? producer.abortTransaction() }
     }
 
     /// Ends bounded input: every partition's watermark moves to the end of time and all windows are emitted.
-    public func finishWindows() throws(KafkaError) {
-        for state in partitions {
-            state.pipeline.finish(into: &outputs)
-            try produceOutputs(of: state)
+    public func finishWindows() throws(JobError) {
+        do throws(KafkaError) {
+            for state in partitions {
+                state.pipeline.finish(into: &outputs)
+                try produceOutputs(of: state)
+            }
+            try producer.flush()
+        } catch {
+            throw JobError(.finish, error)
         }
-        try producer.flush()
     }
 
     /// The state index of the record's partition, or -1 for a partition no longer assigned.

@@ -212,13 +212,15 @@ struct CheckpointStoreTests {
         bytes[bytes.count / 2] ^= 0x10
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         let second = try StreamJob(config: setup.config(group: group, checkpoint: .directory(path: path)))
-        var failure: KafkaError? = nil
+        var failure: JobError? = nil
         let deadline = Date().addingTimeInterval(30)
         while failure == nil && Date() < deadline {
             do { try second.step() } catch { failure = error }
         }
-        #expect(failure?.message.contains("\(setup.input)/1") == true, "\(String(describing: failure))")
-        #expect(failure?.message.contains("corrupted") == true)
+        // Reported as what it is: a restore whose cause is the snapshot, not a Kafka error.
+        #expect(failure?.operation == .restore && failure?.kafka == nil, "\(String(describing: failure))")
+        #expect(failure?.description.contains("\(setup.input)/1") == true, "\(String(describing: failure))")
+        #expect(failure?.description.contains("corrupted") == true)
         #expect(second.stats.readings == 0)
     }
 
@@ -271,12 +273,13 @@ struct CheckpointStoreTests {
         }
         try producer.flush()
         let other = try StreamJob(config: config)
-        var failure: KafkaError? = nil
+        var failure: JobError? = nil
         let deadline = Date().addingTimeInterval(30)
         while failure == nil && Date() < deadline {
             do { try other.step() } catch { failure = error }
         }
-        let message = failure?.message ?? ""
+        #expect(failure?.operation == .restore && failure?.kafka == nil, "\(String(describing: failure))")
+        let message = failure?.description ?? ""
         #expect(message.contains("cluster \(recorded)") && message.contains(path), "\(message)")
         #expect(other.stats.readings == 0 && other.stats.partitionsRestored == 0)
         #expect(try String(contentsOfFile: "\(path)/cluster-id", encoding: .utf8).contains(recorded), "the record is kept")

@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -42,7 +43,11 @@ let package = Package(
         // The running job: consumer group, partition pipelines, tables, checkpoints, metrics.
         .target(
             name: "VigilRuntime",
-            dependencies: ["VigilCore", "VigilKafka", "VigilPipeline", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "VigilCore", "VigilKafka", "VigilPipeline", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(name: "VigilSimulator", dependencies: ["VigilCore", "VigilPipeline"]),
         // What the CLI offers besides running: the demo, simulation runs, score-csv, grade explanations.
@@ -50,6 +55,7 @@ let package = Package(
             name: "VigilTools",
             dependencies: [
                 "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilSimulator", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(name: "VigilWorkloads", dependencies: ["VigilCore", "VigilKafka", "VigilRuntime"]),
@@ -61,6 +67,8 @@ let package = Package(
                 "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilSimulator", "VigilTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

@@ -5,14 +5,6 @@ public import VigilCore
 import VigilKafka
 public import VigilPipeline
 
-/// A request to stop, set from a signal handler or a test and read by the consume loop.
-public final class StopSignal: Sendable {
-    private let flag = Mutex(false)
-    public init() {}
-    public func request() { flag.withLock { $0 = true } }
-    public var isRequested: Bool { flag.withLock { $0 } }
-}
-
 /// Command-line overrides of a pipeline file.
 public struct RunOptions: Sendable {
     /// Bootstrap servers; overrides the file's `brokers`.
@@ -34,22 +26,64 @@ public struct RunOptions: Sendable {
     public init() {}
 }
 
-/// Runs a pipeline as a consumer-group member until stopped: decode → windows → produce, with `/metrics`,
-/// `/healthz` and structured logs.
+/// Runs a pipeline as a consumer-group member: decode → partition pipelines → produce, with `/metrics`,
+/// `/healthz` and structured logs, as the services of ``services()`` (run them in a `ServiceGroup`).
 ///
 /// Stopping is graceful: the batch in progress finishes, outputs are flushed, offsets committed, and the
 /// instance leaves the group (its partitions move to the other instances at once, not after a session timeout).
 public final class PipelineRunner {
+    /// What a runner is made of (the consumer service builds its runner on its own thread from these).
+    public struct Settings: Sendable {
+        public var spec: PipelineSpec
+        public var options: RunOptions
+        public var logger: Logger
+    }
+
     public let spec: PipelineSpec
     public let options: RunOptions
-    public let metrics = RuntimeMetrics()
+    public let metrics: RuntimeMetrics
     var logger: Logger
 
-    public init(spec: PipelineSpec, options: RunOptions, logger: Logger) {
-        self.spec = spec
-        self.options = options
-        self.logger = logger
+    public convenience init(spec: PipelineSpec, options: RunOptions, logger: Logger) {
+        self.init(settings: Settings(spec: spec, options: options, logger: logger), metrics: RuntimeMetrics())
+    }
+
+    init(settings: Settings, metrics: RuntimeMetrics) {
+        self.spec = settings.spec
+        self.options = settings.options
+        self.metrics = metrics
+        self.logger = settings.logger
         self.logger[metadataKey: "pipeline"] = "\(spec.name)"
+    }
+
+    /// The pipeline's services: the metrics endpoint (bound now, so its port is known before the group starts;
+    /// none when the pipeline's port is 0 and no port is asked for) and the consumer.
+    ///
+    /// - Throws: The endpoint's error when the port cannot be bound.
+    public func services() throws -> PipelineServices {
+        var endpoint: HTTPEndpoint? = nil
+        let port = options.metricsPort ?? spec.metrics.port
+        if port != 0 || options.metricsPort == 0 {
+            let metrics = self.metrics
+            let alwaysHealthy = spec.sources.readings == nil
+            endpoint = try HTTPEndpoint(address: options.metricsAddress, port: port) { path in
+                switch path {
+                case "/metrics":
+                    return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render())
+                case "/healthz":
+                    if alwaysHealthy { return .init(status: 200, body: "ok\n") }
+                    let s = metrics.snapshot
+                    let fresh = s.lastStepAt == 0 || currentTimeMillis() - s.lastStepAt < 30_000
+                    return s.running && fresh ? .init(status: 200, body: "ok\n") : .init(status: 503, body: "not running\n")
+                default:
+                    return .init(status: 404, body: "try /metrics or /healthz\n")
+                }
+            }
+            logger.info("metrics on http://\(options.metricsAddress):\(endpoint!.port)/metrics", metadata: ["port": "\(endpoint!.port)"])
+        }
+        return PipelineServices(
+            metrics: endpoint.map { MetricsEndpointService(endpoint: $0) },
+            consumer: ConsumerService(runner: Settings(spec: spec, options: options, logger: logger), metrics: metrics))
     }
 
     /// The job configuration this pipeline runs with.
@@ -143,12 +177,13 @@ public final class PipelineRunner {
         return config
     }
 
-    /// Runs until `stop` is requested. Blocking: call it from a dedicated thread.
+    /// Consumes until `shouldStop` returns true (asked between polls), then checkpoints and leaves the group.
+    /// Blocking: ``ConsumerService`` calls it on a dedicated thread.
     ///
-    /// - Throws: A configuration, Kafka or endpoint error; data errors never stop the loop (they go to the DLQ).
-    public func run(stop: StopSignal, onReady: (_ metricsPort: Int?) -> Void = { _ in }) throws {
+    /// - Throws: A configuration or Kafka error; data errors never stop the loop (they go to the DLQ).
+    func consume(until shouldStop: () -> Bool) throws {
         if spec.sources.readings == nil, let heatmap = spec.heatmap, let grades = spec.sources.grades {
-            try runHeatmap(heatmap, input: grades, stop: stop, onReady: onReady)
+            try consumeHeatmap(heatmap, input: grades, until: shouldStop)
             return
         }
         let config = try Self.jobConfig(spec: spec, options: options)
@@ -163,25 +198,6 @@ public final class PipelineRunner {
             s.deadLetterTopic = config.deadLetterTopic
             s.running = true
         }
-        var endpoint: HTTPEndpoint? = nil
-        let port = options.metricsPort ?? spec.metrics.port
-        if port != 0 || options.metricsPort == 0 {
-            let metrics = self.metrics
-            endpoint = try HTTPEndpoint(address: options.metricsAddress, port: port) { path in
-                switch path {
-                case "/metrics":
-                    return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render())
-                case "/healthz":
-                    let s = metrics.snapshot
-                    let fresh = s.lastStepAt == 0 || currentTimeMillis() - s.lastStepAt < 30_000
-                    return s.running && fresh ? .init(status: 200, body: "ok\n") : .init(status: 503, body: "not running\n")
-                default:
-                    return .init(status: 404, body: "try /metrics or /healthz\n")
-                }
-            }
-            logger.info("metrics on http://\(options.metricsAddress):\(endpoint!.port)/metrics", metadata: ["port": "\(endpoint!.port)"])
-        }
-        defer { endpoint?.stop() }
         logger.info(
             "pipeline started",
             metadata: [
@@ -190,11 +206,10 @@ public final class PipelineRunner {
                 "windows": "\(spec.windows.map(\.name).joined(separator: ","))", "checkpoint": "\(config.checkpoint)",
             ]
         )
-        onReady(endpoint?.port)
         var lastAssignment: [KafkaTopicPartition] = []
         var lastProgress = currentTimeMillis()
         var lastReadings: Int64 = 0
-        while !stop.isRequested {
+        while !shouldStop() {
             try job.step()
             if let seconds = job.lastStepSeconds { metrics.observeLatency(seconds: seconds) }
             let assignment = job.assignment
@@ -235,7 +250,7 @@ public final class PipelineRunner {
     }
 
     /// The second stage: grades by region → counts per level per group.
-    func runHeatmap(_ heatmap: HeatmapSpec, input: String, stop: StopSignal, onReady: (_ metricsPort: Int?) -> Void) throws {
+    func consumeHeatmap(_ heatmap: HeatmapSpec, input: String, until shouldStop: () -> Bool) throws {
         var config = HeatmapJob.Config(
             brokers: options.brokers ?? spec.brokers, groupID: spec.consumerGroup, inputTopic: input, outputTopic: spec.sinks.heatmap
         )
@@ -251,20 +266,8 @@ public final class PipelineRunner {
             s.outputTopic = spec.sinks.heatmap
             s.running = true
         }
-        var endpoint: HTTPEndpoint? = nil
-        let port = options.metricsPort ?? spec.metrics.port
-        if port != 0 || options.metricsPort == 0 {
-            let metrics = self.metrics
-            endpoint = try HTTPEndpoint(address: options.metricsAddress, port: port) { path in
-                path == "/metrics" ? .init(status: 200, body: metrics.render()) : path == "/healthz" ? .init(status: 200, body: "ok\n")
-                    : .init(status: 404, body: "try /metrics or /healthz\n")
-            }
-            logger.info("metrics on http://\(options.metricsAddress):\(endpoint!.port)/metrics", metadata: ["port": "\(endpoint!.port)"])
-        }
-        defer { endpoint?.stop() }
         logger.info("heat-map stage started", metadata: ["group": "\(config.groupID)", "input": "\(input)", "output": "\(config.outputTopic)"])
-        onReady(endpoint?.port)
-        while !stop.isRequested {
+        while !shouldStop() {
             try job.step()
             let (read, produced, assigned) = (job.gradesRead, job.snapshotsProduced, job.assignment.count)
             metrics.update { s in

@@ -1,5 +1,6 @@
 import Foundation
-public import VigilRuntime
+import VigilRuntime
+import ServiceLifecycle
 public import Logging
 import Synchronization
 import VigilCore
@@ -106,16 +107,15 @@ public enum Demo: Sendable {
         let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-demo-\(getpid())").path
         runOptions.checkpointPath = stateDirectory
         defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
-        let runner = PipelineRunner(spec: spec, options: runOptions, logger: logger)
-        let runnerStop = StopSignal()
+        let services = try PipelineRunner(spec: spec, options: runOptions, logger: logger).services()
+        let metrics = services.runtimeMetrics
+        let group = services.group(logger: logger)
         let runnerError = Mutex<(any Error)?>(nil)
         let runnerDone = DispatchSemaphore(value: 0)
-        let boxedRunner = UncheckedBox(runner)
-        let runnerThread = Thread {
-            do { try boxedRunner.value.run(stop: runnerStop) } catch { runnerError.withLock { $0 = error } }
+        Task {
+            do { try await group.run() } catch { runnerError.withLock { $0 = error } }
             runnerDone.signal()
         }
-        runnerThread.start()
 
         var pc = KafkaProducerConfig(bootstrapServers: cluster.bootstrapServers)
         pc.additionalConfig = ["log_level": "3"]
@@ -233,7 +233,7 @@ public enum Demo: Sendable {
             if let failure = acknowledgementFailure { throw failure }
             if clock.now - lastReport >= .seconds(2) {
                 let secs = Double((clock.now - lastReport).components.seconds) + Double((clock.now - lastReport).components.attoseconds) * 1e-18
-                let snapshot = runner.metrics.snapshot
+                let snapshot = metrics.snapshot
                 line(
                     String(
                         format: "[%3.0fs] produced %7d (%5.0f/s)  processed %7lld  window rows %6d (%4.0f/s)  dlq %lld  alerts raised AL1 %d AL2 %d, acknowledged %d, overdue %d",
@@ -265,7 +265,7 @@ public enum Demo: Sendable {
         try producer.flush()
         // Let the pipeline catch up briefly, then stop it gracefully.
         let drainUntil = clock.now + .seconds(3)
-        while clock.now < drainUntil && runner.metrics.snapshot.readings < Int64(produced) {
+        while clock.now < drainUntil && metrics.snapshot.readings < Int64(produced) {
             try viewer.poll(maxMessages: 5_000, timeoutMs: 100) { record in
                 let topicName = record.topicName
                 if topicName == gradesTopic {
@@ -279,11 +279,11 @@ public enum Demo: Sendable {
                 }
             }
         }
-        runnerStop.request()
+        Task { await group.triggerGracefulShutdown() }
         runnerDone.wait()
         if let error = runnerError.withLock({ $0 }) { throw error }
         try viewer.close()
-        let snapshot = runner.metrics.snapshot
+        let snapshot = metrics.snapshot
         summary.readingsProduced = produced
         summary.readingsProcessed = snapshot.readings
         summary.deadLetters = snapshot.deadLetters
@@ -306,10 +306,4 @@ public enum Demo: Sendable {
         let minutes = (ms / 60_000) % 1_440
         return String(format: "%02lld:%02lld", minutes / 60, minutes % 60)
     }
-}
-
-/// Hands a non-Sendable object to exactly one other thread.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

@@ -1,5 +1,5 @@
 import Foundation
-public import VigilRuntime
+import VigilRuntime
 import VigilCore
 import VigilKafka
 public import VigilPipeline

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,19 +17,11 @@ public func printError(_ text: String) {
     }
 }
 
-/// Runs blocking work (librdkafka calls, signal waits) on a dedicated thread, never on Swift's cooperative
-/// pool, and resumes the caller with its result.
-public func onDedicatedThread<T: Sendable>(name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            do {
-                continuation.resume(returning: try body())
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-        thread.name = name
-        thread.start()
-    }
+/// A request to stop a tool's loop (the demo, a simulation run), set by the CLI's signal handling and read
+/// between chunks of work.
+public final class StopSignal: Sendable {
+    private let flag = Mutex(false)
+    public init() {}
+    public func request() { flag.withLock { $0 = true } }
+    public var isRequested: Bool { flag.withLock { $0 } }
 }
-

@@ -1,4 +1,5 @@
 import ArgumentParser
+import UnixSignals
 import VigilTools
 import VigilKafka
 
@@ -38,16 +39,17 @@ struct BrokerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (brokers, partitions, topics) = (brokers, partitions, topics)
-        try await onDedicatedThread(name: "vigil-broker") {
-            let cluster = try EmbeddedKafkaCluster(brokers: brokers)
-            for topic in topics { try cluster.createTopic(topic, partitions: partitions) }
-            print(cluster.bootstrapServers)
-            fflush(nil)
-            printError("embedded cluster: \(brokers) broker(s), topics \(topics.joined(separator: ", ")) × \(partitions) partitions; Ctrl-C to stop")
-            let received = waitForTerminationSignal()
-            printError("embedded cluster: stopping (\(received == SIGINT ? "SIGINT" : "SIGTERM"))")
-            withExtendedLifetime(cluster) {}
+        // Trapped before the cluster starts, so a signal right after the address is printed is not lost.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let cluster = try EmbeddedKafkaCluster(brokers: brokers)
+        for topic in topics { try cluster.createTopic(topic, partitions: partitions) }
+        print(cluster.bootstrapServers)
+        fflush(nil)
+        printError("embedded cluster: \(brokers) broker(s), topics \(topics.joined(separator: ", ")) × \(partitions) partitions; Ctrl-C to stop")
+        for await signal in signals {
+            printError("embedded cluster: stopping (\(signal == .sigint ? "SIGINT" : "SIGTERM"))")
+            break
         }
+        withExtendedLifetime(cluster) {}
     }
 }

@@ -4,6 +4,8 @@ import Dispatch
 import Logging
 import VigilPipeline
 import VigilRuntime
+import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -91,21 +93,21 @@ struct RunCommand: AsyncParsableCommand {
         options.checkpointStore = checkpointStore
         options.checkpointPath = checkpointPath
         options.instanceID = instanceID
-        let runner = PipelineRunner(spec: spec, options: options, logger: Logger(label: "vigil"))
-        let stop = StopSignal()
-        let sources = installStopSignals(stop)
-        let sendableRunner = UncheckedSendable(runner)
+        let logger = Logger(label: "vigil")
         do {
-            try await onDedicatedThread(name: "vigil-pipeline") { try sendableRunner.value.run(stop: stop) }
+            let services = try PipelineRunner(spec: spec, options: options, logger: logger).services()
+            // SIGTERM and SIGINT shut the group down gracefully: the consumer finishes its batch, checkpoints
+            // and leaves the group, then the metrics endpoint closes.
+            try await services.group(logger: logger, signals: [.sigterm, .sigint]).run()
         } catch {
             printError("vigil run: \(error)")
             throw ExitCode(1)
         }
-        withExtendedLifetime(sources) {}
     }
 }
 
-/// Turns SIGINT/SIGTERM into a stop request (handled on a Dispatch queue, whichever thread receives them).
+/// Turns SIGINT/SIGTERM into a stop request for a tool's loop (handled on a Dispatch queue, whichever thread
+/// receives them).
 func installStopSignals(_ stop: StopSignal) -> [any DispatchSourceSignal] {
     [SIGINT, SIGTERM].map { sig in
         signal(sig, SIG_IGN)
@@ -114,10 +116,4 @@ func installStopSignals(_ stop: StopSignal) -> [any DispatchSourceSignal] {
         source.resume()
         return source
     }
-}
-
-/// Hands a non-Sendable object to exactly one other thread (the caller does not touch it meanwhile).
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

@@ -11,7 +11,8 @@ help:
 	@echo "make test    install missing system packages, build with warnings as errors, run all tests"
 	@echo "make soak    the kill -9 / SIGTERM / takeover test with 40 kills (SOAK_KILLS=n, SOAK_SEED=s)"
 	@echo "make bench   run the benchmark package (Benchmarks/) and the W1 comparison with the C reference"
-	@echo "make validate  module-boundary checks"
+	@echo "make validate  module-boundary checks, and that the sources are formatted (make format)"
+	@echo "make format  apply .swift-format to Sources, Tests and Benchmarks"
 
 deps:
 	@./scripts/install-deps.sh
@@ -62,6 +63,10 @@ bench-check: deps
 
 validate:
 	@./scripts/validate.sh
+
+# Applies the checked-in .swift-format (the toolchain's swift-format); `make test` checks it is applied.
+format:
+	$(SWIFT) format format --in-place --recursive --parallel Sources Tests Benchmarks/Benchmarks Package.swift
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -89,7 +89,8 @@ let package = Package(
         ),
         // The pipelines' domain rules on records in memory (no broker): milliseconds per test.
         .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilCore", "VigilPipeline", "VigilRuntime", "VigilTools", "VigilTesting"]),
-        .testTarget(name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilPipeline", "VigilRuntime", "VigilTools", "VigilTesting"]),
+        .testTarget(
+            name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilPipeline", "VigilRuntime", "VigilTools", "VigilTesting"]),
         // Runs the built `vigil` executable (built by `swift build --build-tests`).
         .testTarget(name: "VigilCLITests", dependencies: ["VigilTesting"]),
     ]

@@ -20,4 +20,12 @@ for f in Package.resolved .build; do
         status=1
     fi
 done
+# The sources are formatted with the checked-in .swift-format (`make format` applies it).
+if command -v swift >/dev/null && swift format --version >/dev/null 2>&1; then
+    if ! swift format lint --strict --recursive --parallel Sources Tests Benchmarks/Benchmarks Package.swift >/tmp/vigil-format-lint.txt 2>&1; then
+        head -20 /tmp/vigil-format-lint.txt >&2
+        echo "validate: sources are not formatted; run make format" >&2
+        status=1
+    fi
+fi
 exit $status

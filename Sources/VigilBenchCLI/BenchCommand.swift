@@ -1,6 +1,6 @@
 import ArgumentParser
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CAllocCounter
 import VigilCore
@@ -62,10 +62,16 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(help: "W1-quantiles variant: also compute p95 and EWMA per window.")
         var quantiles = false
 
-        @Flag(help: "Run W1 through the production partition pipeline with a threshold rule (and its alerts) and the anomaly scorer (and its records) on every reading; prints both rates and their ratio.")
+        @Flag(
+            help:
+                "Run W1 through the production partition pipeline with a threshold rule (and its alerts) and the anomaly scorer (and its records) on every reading; prints both rates and their ratio."
+        )
         var detectors = false
 
-        @Flag(help: "With --detectors: also grade the 2,000 enterprises (24 h alarm behaviour per reading, grade evaluated per alarm transition and per minute).")
+        @Flag(
+            help:
+                "With --detectors: also grade the 2,000 enterprises (24 h alarm behaviour per reading, grade evaluated per alarm transition and per minute)."
+        )
         var grading = false
 
         @Option(
@@ -211,7 +217,8 @@ extension BenchCommand {
             }
             guard passes > 0 else { throw ValidationError("--passes must be > 0") }
             if records / Int(partitions) * 90 > 5 * 1_048_576 {
-                throw ValidationError("--records \(records) over \(partitions) partitions exceeds the embedded broker's ~5 MiB per partition; raise --partitions")
+                throw ValidationError(
+                    "--records \(records) over \(partitions) partitions exceeds the embedded broker's ~5 MiB per partition; raise --partitions")
             }
         }
 
@@ -270,7 +277,9 @@ extension BenchCommand {
                 let d = clock.now - start
                 best = min(best, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
             }
-            print("{\"workload\":\"decode\",\"records\":\(records),\"seconds\":\(json(best)),\"records_per_s\":\(json(Double(records) / best)),\"bytes_per_s\":\(json(Double(bytes) / best))}")
+            print(
+                "{\"workload\":\"decode\",\"records\":\(records),\"seconds\":\(json(best)),\"records_per_s\":\(json(Double(records) / best)),\"bytes_per_s\":\(json(Double(bytes) / best))}"
+            )
         }
     }
 }
@@ -322,9 +331,12 @@ extension BenchCommand {
             for m in modes.split(separator: ",") where !["none", "directory", "kafka", "detectors"].contains(m) {
                 throw ValidationError("--modes: '\(m)' is not one of none, directory, kafka, detectors")
             }
-            guard let i = PipelineLoader.parseDuration(interval), i > 0 else { throw ValidationError("--interval must be a duration such as 1s or 5s") }
+            guard let i = PipelineLoader.parseDuration(interval), i > 0 else {
+                throw ValidationError("--interval must be a duration such as 1s or 5s")
+            }
             if records / Int(partitions) * 90 > 5 * 1_048_576 {
-                throw ValidationError("--records \(records) over \(partitions) partitions exceeds the embedded broker's ~5 MiB per partition; raise --partitions")
+                throw ValidationError(
+                    "--records \(records) over \(partitions) partitions exceeds the embedded broker's ~5 MiB per partition; raise --partitions")
             }
         }
 

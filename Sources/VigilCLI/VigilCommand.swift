@@ -21,7 +21,10 @@ struct VigilCommand: AsyncParsableCommand {
               vigil bench core
             """,
         version: VigilVersion.current,
-        subcommands: [RunCommand.self, SimulateCommand.self, ScoreCSVCommand.self, ExplainCommand.self, DemoCommand.self, ValidateCommand.self, BrokerCommand.self]
+        subcommands: [
+            RunCommand.self, SimulateCommand.self, ScoreCSVCommand.self, ExplainCommand.self, DemoCommand.self, ValidateCommand.self,
+            BrokerCommand.self,
+        ]
     )
 }
 

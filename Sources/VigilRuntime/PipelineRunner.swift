@@ -89,7 +89,10 @@ public final class PipelineRunner {
     /// The job configuration this pipeline runs with.
     public static func jobConfig(spec: PipelineSpec, options: RunOptions) throws -> StreamJobConfig {
         guard let readings = spec.sources.readings else {
-            throw RunnerError(message: "pipeline '\(spec.name)' has no readings source; grade-based stages (heatmap) need the risk model, which this version does not run yet")
+            throw RunnerError(
+                message:
+                    "pipeline '\(spec.name)' has no readings source; grade-based stages (heatmap) need the risk model, which this version does not run yet"
+            )
         }
         guard !spec.windows.isEmpty else {
             throw RunnerError(message: "pipeline '\(spec.name)' defines no windows: nothing to compute")
@@ -150,7 +153,8 @@ public final class PipelineRunner {
         config.offlineKPIWindow = spec.risk.offlineKPIWindow
         config.deviceChecks = spec.sensorTypes.map { type in
             let check = DeviceCheck(
-                rangeMin: type.rangeMin ?? -.infinity, rangeMax: type.rangeMax ?? .infinity, analog: type.analog, staleAfter: spec.staleAfter(of: type))
+                rangeMin: type.rangeMin ?? -.infinity, rangeMax: type.rangeMax ?? .infinity, analog: type.analog,
+                staleAfter: spec.staleAfter(of: type))
             return (check: check, match: type.match)
         }
         config.alarmRules = spec.sensorTypes.compactMap { type in type.thresholdRule.map { (rule: $0, match: type.match) } }

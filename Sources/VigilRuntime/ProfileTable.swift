@@ -26,7 +26,9 @@ final class ProfileTable {
         var cc = KafkaConsumerConfig(bootstrapServers: brokers, groupID: "vigil.profiles.\(UUID().uuidString)")
         cc.additionalConfig = additional
         consumer = try KafkaConsumer(config: cc)
-        try consumer.assign(topics.keys.sorted().flatMap { topic in (0..<(existing[topic] ?? 1)).map { KafkaTopicPartition(topic: topic, partition: $0, offset: 0) } })
+        try consumer.assign(
+            topics.keys.sorted().flatMap { topic in (0..<(existing[topic] ?? 1)).map { KafkaTopicPartition(topic: topic, partition: $0, offset: 0) } }
+        )
         try catchUp(timeoutMs: 10_000)
     }
 

@@ -45,7 +45,7 @@ extension StreamJob {
         } else if !offsets.isEmpty {
             do throws(KafkaError) {
                 try consumer.commit(offsets)
-            } catch where directoryStore != nil && error.isRetriable {
+            } catch  where directoryStore != nil && error.isRetriable {
                 // The snapshots hold the resume positions; the group's offsets only show lag. A commit refused
                 // during a rebalance is retried with the next checkpoint.
                 onNotice("offset commit deferred: \(error.message)")
@@ -128,7 +128,9 @@ extension StreamJob {
     func partitionsRevoked(_ list: [KafkaTopicPartition]) {
         let keys = Set(list.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) })
         assigned.subtract(keys)
-        let indices = partitions.indices.filter { keys.contains(KafkaTopicPartition(topic: partitions[$0].topic, partition: partitions[$0].partition)) }
+        let indices = partitions.indices.filter {
+            keys.contains(KafkaTopicPartition(topic: partitions[$0].topic, partition: partitions[$0].partition))
+        }
         do throws(JobError) {
             // Records of this poll are not processed yet: the state reflects exactly `nextOffset`.
             try checkpoint(indices)

@@ -3,7 +3,7 @@ public import VigilKafka
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Settings of a ``StreamJob``.
@@ -143,12 +143,15 @@ extension StreamJobConfig {
     var tableTopics: [String: TableReader.Table] {
         let permitLimits = permitsTopic != nil && alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
         let grading =
-            gradesTopic != nil && (profilesTopic != nil || permitsTopic != nil || hazardsTopic != nil || commitmentsTopic != nil || offlineNoticesTopic != nil)
+            gradesTopic != nil
+            && (profilesTopic != nil || permitsTopic != nil || hazardsTopic != nil || commitmentsTopic != nil || offlineNoticesTopic != nil)
         let acknowledging = acknowledgementsTopic != nil && !alarmRules.isEmpty
         let pointLevels = setpointsTopic != nil && !alarmRules.isEmpty
         guard grading || permitLimits || acknowledging || pointLevels else { return [:] }
         var named: [(String?, TableReader.Table)] = [(permitsTopic, .permits)]
-        if grading { named += [(profilesTopic, .profiles), (hazardsTopic, .hazards), (commitmentsTopic, .commitments), (offlineNoticesTopic, .offlineNotices)] }
+        if grading {
+            named += [(profilesTopic, .profiles), (hazardsTopic, .hazards), (commitmentsTopic, .commitments), (offlineNoticesTopic, .offlineNotices)]
+        }
         if acknowledging { named.append((acknowledgementsTopic, .acknowledgements)) }
         if pointLevels { named.append((setpointsTopic, .setpoints)) }
         var topics: [String: TableReader.Table] = [:]
@@ -562,7 +565,8 @@ public final class StreamJob {
         }
         for late in outputs.late {
             try sendDeadLetter(
-                reason: "late_record", detail: late.detail, state: state, offset: late.offset, key: Array(late.key.utf8), value: Array(late.value.utf8))
+                reason: "late_record", detail: late.detail, state: state, offset: late.offset, key: Array(late.key.utf8),
+                value: Array(late.value.utf8))
         }
         stats.add(outputs.counters)
     }

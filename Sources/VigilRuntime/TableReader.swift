@@ -76,7 +76,9 @@ struct TableReader {
                 rejectedOfflineNotices += 1
                 return
             }
-            tables.offlineNotices.set(ReferenceTables.OfflineNotice(id: id, from: from, plannedOnline: until, reason: object["reason"] as? String), enterprise: enterprise, id: id)
+            tables.offlineNotices.set(
+                ReferenceTables.OfflineNotice(id: id, from: from, plannedOnline: until, reason: object["reason"] as? String), enterprise: enterprise,
+                id: id)
             return
         }
         if table == .commitments {
@@ -101,7 +103,8 @@ struct TableReader {
                 rejectedSetpoints += 1
                 return
             }
-            tables.setpoints[sensor] = ReferenceTables.Setpoint(enterprise: enterprise, levels: levels, majorHazardGrade: (object["major_hazard_grade"] as? NSNumber)?.intValue)
+            tables.setpoints[sensor] = ReferenceTables.Setpoint(
+                enterprise: enterprise, levels: levels, majorHazardGrade: (object["major_hazard_grade"] as? NSNumber)?.intValue)
             tables.setpointsVersion += 1
             return
         }

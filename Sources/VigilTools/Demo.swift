@@ -57,7 +57,8 @@ public enum Demo: Sendable {
         let partitions: Int32 = 4
         let optionalTopics: [String?] = [
             spec.sources.readings?.topics.first, spec.sources.enterprises, spec.sources.permits, spec.sources.hazards,
-            spec.alerts.acknowledgements, spec.sources.setpoints, spec.sources.commitments, spec.sources.offlineNotices, spec.sinks.windowStats, spec.sinks.deadLetters, spec.sinks.alerts, spec.sinks.grades,
+            spec.alerts.acknowledgements, spec.sources.setpoints, spec.sources.commitments, spec.sources.offlineNotices, spec.sinks.windowStats,
+            spec.sinks.deadLetters, spec.sinks.alerts, spec.sinks.grades,
         ]
         let topics = optionalTopics.compactMap { $0 } + spec.alerts.routes.map(\.topic)
         for t in topics { try cluster.createTopic(t, partitions: partitions) }
@@ -65,7 +66,9 @@ public enum Demo: Sendable {
         let began = clock.now
         let wallEnd = currentTimeMillis() + options.duration
         line("Vigil demo — pipeline '\(spec.name)' on an embedded Kafka cluster at \(cluster.bootstrapServers)")
-        line("simulating \(options.enterprises) enterprises × \(spec.sensorTypes.count) sensor types at \(options.speed)× real time, for \(options.duration / 1000) s")
+        line(
+            "simulating \(options.enterprises) enterprises × \(spec.sensorTypes.count) sensor types at \(options.speed)× real time, for \(options.duration / 1000) s"
+        )
 
         // The simulator, producing `speed` seconds of event time per second, ending at the demo's end.
         let eventSpan = options.duration * options.speed
@@ -128,9 +131,11 @@ public enum Demo: Sendable {
         let viewer = try KafkaConsumer(config: cc)
         try viewer.assign(
             (0..<partitions).flatMap { p in
-                [KafkaTopicPartition(topic: spec.sinks.windowStats, partition: p, offset: 0),
+                [
+                    KafkaTopicPartition(topic: spec.sinks.windowStats, partition: p, offset: 0),
                     KafkaTopicPartition(topic: spec.sinks.alerts, partition: p, offset: 0),
-                    KafkaTopicPartition(topic: spec.sinks.grades, partition: p, offset: 0)]
+                    KafkaTopicPartition(topic: spec.sinks.grades, partition: p, offset: 0),
+                ]
             }
         )
         let alertsTopic = spec.sinks.alerts
@@ -236,7 +241,8 @@ public enum Demo: Sendable {
                 let snapshot = metrics.snapshot
                 line(
                     String(
-                        format: "[%3.0fs] produced %7d (%5.0f/s)  processed %7lld  window rows %6d (%4.0f/s)  dlq %lld  alerts raised AL1 %d AL2 %d, acknowledged %d, overdue %d",
+                        format:
+                            "[%3.0fs] produced %7d (%5.0f/s)  processed %7lld  window rows %6d (%4.0f/s)  dlq %lld  alerts raised AL1 %d AL2 %d, acknowledged %d, overdue %d",
                         Double(elapsed.components.seconds), produced, Double(produced - producedAtLastReport) / secs,
                         snapshot.readings, summary.windowRows, Double(summary.windowRows - rowsAtLastReport) / secs,
                         snapshot.deadLetters, summary.alerts["raised AL1"] ?? 0, summary.alerts["raised AL2"] ?? 0,

@@ -84,9 +84,13 @@ public enum GradeExplainer: Sendable {
         line("")
         let grade = (inputs["major_hazard_grade"] as? NSNumber)?.intValue
         let gradeName = grade.map { ["一级", "二级", "三级", "四级"][max(0, min(3, $0 - 1))] + " (grade \($0))" } ?? "none or unknown"
-        line("  B  inherent base        \(f(b).padded(6))  max(B_MHI, 100 − D_2018); major-hazard grade \(gradeName) → 一级 70 | 二级 55 | 三级 40 | 四级 25 | none 10 (GB 18218-2018, §4.3)")
+        line(
+            "  B  inherent base        \(f(b).padded(6))  max(B_MHI, 100 − D_2018); major-hazard grade \(gradeName) → 一级 70 | 二级 55 | 三级 40 | 四级 25 | none 10 (GB 18218-2018, §4.3)"
+        )
         if let d = num(inputs["diagnostic_score"]) {
-            line("       2018 diagnosis D_2018 = \(f(d)) → \(inputs["diagnostic_level"] as? String ?? "?") (≥ 90 blue, 75–90 yellow, 60–75 orange, < 60 red; §2.1)")
+            line(
+                "       2018 diagnosis D_2018 = \(f(d)) → \(inputs["diagnostic_level"] as? String ?? "?") (≥ 90 blue, 75–90 yellow, 60–75 orange, < 60 red; §2.1)"
+            )
         }
         line("  A  alarm behaviour      \(f(a).padded(6))  24 h, weight w = \(f(w, 2)); Σ wᵢ·sᵢ × 100 over the five indicators:")
         let s1 = num(inputs["disturbance_rate"]) ?? 0
@@ -118,9 +122,12 @@ public enum GradeExplainer: Sendable {
         let kinds =
             names.compactMap { kind, name in weights.permits[kind].map { "\(name) \(f($0, 0))" } }
             + weights.permits.keys.filter { !known.contains($0) }.sorted().map { "\($0) \(f(weights.permits[$0], 0))" }
-        line("  O  operations load      \(f(o).padded(6))  \(permits) special-work permit(s) valid: \(kinds.joined(separator: ", ")); cap \(f(weights.operationsCap, 0)) (§4.3)")
         line(
-            "  H  hidden hazards       \(f(h).padded(6))  \(hazards) open: major +\(f(weights.openMajorHazard, 0)) each, general past deadline +\(f(weights.overdueGeneralHazard, 0)) each; cap \(f(weights.hazardsCap, 0)) (§4.3)")
+            "  O  operations load      \(f(o).padded(6))  \(permits) special-work permit(s) valid: \(kinds.joined(separator: ", ")); cap \(f(weights.operationsCap, 0)) (§4.3)"
+        )
+        line(
+            "  H  hidden hazards       \(f(h).padded(6))  \(hazards) open: major +\(f(weights.openMajorHazard, 0)) each, general past deadline +\(f(weights.overdueGeneralHazard, 0)) each; cap \(f(weights.hazardsCap, 0)) (§4.3)"
+        )
         let overrides = inputs["overrides"] as? [String] ?? ((inputs["overdue_major_hazard"] as? Bool) == true ? ["overdue_major_hazard"] : [])
         for o in overrides {
             switch o {
@@ -134,7 +141,9 @@ public enum GradeExplainer: Sendable {
                 line("     override: HH or LL on a grade 1/2 major-hazard tank has lasted beyond its limit → at least ORANGE (§4.3)")
             case "data_interruption":
                 let since = (inputs["interrupted_since"] as? NSNumber)?.int64Value
-                line("     override: data interrupted since \(since.map { "\($0)" } ?? "?") (too many points offline) for 24 h or more → at least YELLOW (§4.3, §5)")
+                line(
+                    "     override: data interrupted since \(since.map { "\($0)" } ?? "?") (too many points offline) for 24 h or more → at least YELLOW (§4.3, §5)"
+                )
             case "data_interruption_during_hot_work":
                 line("     override: data interrupted while hot work / confined-space work is under way → at least ORANGE (§5)")
             default: line("     override: \(o)")
@@ -156,7 +165,9 @@ public enum GradeExplainer: Sendable {
         if let episodes = inputs["offline_episodes"] as? NSNumber, let hours = num(inputs["offline_point_hours"]) {
             line("                                 offline KPI (§5, risk.data_quality.kpi_window): \(episodes) episodes, \(f(hours, 1)) point-hours")
         }
-        let credit = num(inputs["credit_score"]).map { "credit score \(f($0)) (grade \(inputs["credit_grade"] as? String ?? "?")) → weight × (100 − score) / 100 (§7.2)" }
+        let credit = num(inputs["credit_score"]).map {
+            "credit score \(f($0)) (grade \(inputs["credit_grade"] as? String ?? "?")) → weight × (100 − score) / 100 (§7.2)"
+        }
         line("  C  credit               \(f(c).padded(6))  \(credit ?? "no credit score in the profile")")
         if let compliance = num(inputs["monitoring_compliance"]) {
             let weight = CreditScore.weights.first { $0.name == "monitoring" }.map { f($0.weight * 100, 0) } ?? "?"

@@ -118,7 +118,9 @@ public enum SimulationRun: Sendable {
             }
         }
         if let topic = spec.sources.commitments {
-            for (e, json) in commitments(enterprises: enterprises, from: start, to: start + options.duration, utcOffset: spec.utcOffset, seed: options.seed) {
+            for (e, json) in commitments(
+                enterprises: enterprises, from: start, to: start + options.duration, utcOffset: spec.utcOffset, seed: options.seed)
+            {
                 try producer.produce(topic: topic, key: Array(e.utf8), value: Array(json.utf8))
                 summary.commitments += 1
             }
@@ -127,7 +129,8 @@ public enum SimulationRun: Sendable {
             for e in enterprises where rng.nextUnit() < 0.3 {
                 let begin = start + Int64(rng.nextUnit() * Double(options.duration))
                 let kinds = ["hot_work_special", "hot_work_1", "hot_work_2", "confined_space", "lifting", "work_at_height"]
-                let json = "{\"enterprise\":\"\(e)\",\"permit\":\"\(e)-P\(summary.permits + 1)\",\"kind\":\"\(kinds[Int(rng.next() % UInt64(kinds.count))])\",\"start\":\(begin),\"end\":\(begin + options.duration / 4)}"
+                let json =
+                    "{\"enterprise\":\"\(e)\",\"permit\":\"\(e)-P\(summary.permits + 1)\",\"kind\":\"\(kinds[Int(rng.next() % UInt64(kinds.count))])\",\"start\":\(begin),\"end\":\(begin + options.duration / 4)}"
                 try producer.produce(topic: topic, key: Array(e.utf8), value: Array(json.utf8))
                 summary.permits += 1
             }
@@ -136,14 +139,16 @@ public enum SimulationRun: Sendable {
             // A few enterprises file an offline notice (离线报备) for a planned outage within the run.
             for e in enterprises where rng.nextUnit() < 0.1 {
                 let begin = start + Int64(rng.nextUnit() * Double(options.duration))
-                let json = "{\"enterprise\":\"\(e)\",\"notice\":\"\(e)-N1\",\"from\":\(begin),\"planned_online\":\(begin + options.duration / 8),\"reason\":\"planned maintenance\"}"
+                let json =
+                    "{\"enterprise\":\"\(e)\",\"notice\":\"\(e)-N1\",\"from\":\(begin),\"planned_online\":\(begin + options.duration / 8),\"reason\":\"planned maintenance\"}"
                 try producer.produce(topic: topic, key: Array(e.utf8), value: Array(json.utf8))
             }
         }
         if let topic = spec.sources.hazards {
             for e in enterprises where rng.nextUnit() < 0.2 {
                 let major = rng.nextUnit() < 0.25
-                let json = "{\"enterprise\":\"\(e)\",\"hazard\":\"\(e)-H\(summary.hazards + 1)\",\"class\":\"\(major ? "major" : "general")\",\"status\":\"open\",\"deadline\":\(start + options.duration)}"
+                let json =
+                    "{\"enterprise\":\"\(e)\",\"hazard\":\"\(e)-H\(summary.hazards + 1)\",\"class\":\"\(major ? "major" : "general")\",\"status\":\"open\",\"deadline\":\(start + options.duration)}"
                 try producer.produce(topic: topic, key: Array(e.utf8), value: Array(json.utf8))
                 summary.hazards += 1
             }

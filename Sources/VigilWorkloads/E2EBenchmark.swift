@@ -51,7 +51,9 @@ public enum E2EBenchmark: Sendable {
         let assignment = (0..<partitions).map { KafkaTopicPartition(topic: topic, partition: $0, offset: 0) }
         func consumer() throws -> KafkaConsumer {
             var cc = KafkaConsumerConfig(bootstrapServers: cluster.bootstrapServers, groupID: "w2")
-            cc.additionalConfig = ["log_level": "3", "fetch.message.max.bytes": "4194304", "queued.min.messages": "1000000", "queued.max.messages.kbytes": "2097151"]
+            cc.additionalConfig = [
+                "log_level": "3", "fetch.message.max.bytes": "4194304", "queued.min.messages": "1000000", "queued.max.messages.kbytes": "2097151",
+            ]
             return try KafkaConsumer(config: cc)
         }
         let clock = ContinuousClock()

@@ -143,7 +143,9 @@ struct BrokerCommandTests {
         var rows = ["timestamp,value"]
         for i in 0..<100 { rows.append("\(1_700_000_000_000 + i * 10_000),\(i == 80 ? 40.0 : 2.0 + Double(i % 3) * 0.1)") }
         try rows.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
-        let r = try runVigil(["score-csv", input, output, "--pipeline", packageRoot() + "/Pipelines/chemical-park.yaml", "--sensor-type", "flammable_gas"])
+        let r = try runVigil([
+            "score-csv", input, output, "--pipeline", packageRoot() + "/Pipelines/chemical-park.yaml", "--sensor-type", "flammable_gas",
+        ])
         #expect(r.status == 0, "\(r.err)")
         let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
         #expect(lines.first == "timestamp,value,anomaly_score")

@@ -83,7 +83,9 @@ struct FaultToleranceTests {
             var lags: [String] = []
             for child in children where child.process.isRunning {
                 let port = metricsPort(child)
-                guard let (status, out, _) = try? runProcess("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"]), status == 0 else { continue }
+                guard let (status, out, _) = try? runProcess("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"]), status == 0 else {
+                    continue
+                }
                 lags += out.split(separator: "\n").filter { $0.hasPrefix("vigil_consumer_lag{") }.map(String.init)
             }
             if lags.count == 3 && lags.allSatisfy({ $0.hasSuffix(" 0") }) { return true }
@@ -97,7 +99,8 @@ struct FaultToleranceTests {
         var out: [String: [String]] = [:]
         for sink in Self.sinks {
             let (status, text, err) = try runProcess(
-                "/usr/bin/kcat", ["-C", "-b", brokers, "-t", "\(prefix).\(sink)", "-o", "beginning", "-e", "-q", "-f", "%k|%s\n", "-X", "log_level=3"]
+                "/usr/bin/kcat",
+                ["-C", "-b", brokers, "-t", "\(prefix).\(sink)", "-o", "beginning", "-e", "-q", "-f", "%k|%s\n", "-X", "log_level=3"]
             )
             #expect(status == 0, "kcat \(prefix).\(sink): \(err)")
             out[sink] = text.split(separator: "\n").map(String.init)

@@ -114,7 +114,8 @@ struct RunEndToEndTests {
             }
         }
         for e in 1...3 { lines.append("E\(e)|{\"enterprise\":\"E\(e)\",\"sensor\":\"E\(e)-CLOSE\",\"ts\":\(t0 + 300_000),\"value\":0}") }
-        let (status, _, err) = try shell("/usr/bin/kcat", ["-P", "-b", brokers, "-t", input, "-K", "|", "-X", "log_level=3"], input: lines.joined(separator: "\n") + "\n")
+        let (status, _, err) = try shell(
+            "/usr/bin/kcat", ["-P", "-b", brokers, "-t", input, "-K", "|", "-X", "log_level=3"], input: lines.joined(separator: "\n") + "\n")
         #expect(status == 0, "\(err)")
 
         var rows: [[String: Any]] = []
@@ -138,7 +139,8 @@ struct RunEndToEndTests {
         }
         // Gas values are base + (i mod 5) with bases 11, 12, 21, 22, 31, 32: E2 sensors touch AL1 = 25 and fall back
         // below 25 − deadband 2 every cycle (raised … cleared, repeatedly); E3 sensors stay above (raised once); E1 never.
-        let (_, alertText, _) = try shell("/usr/bin/kcat", ["-C", "-b", brokers, "-t", output + ".alerts", "-o", "beginning", "-e", "-q", "-X", "log_level=3"])
+        let (_, alertText, _) = try shell(
+            "/usr/bin/kcat", ["-C", "-b", brokers, "-t", output + ".alerts", "-o", "beginning", "-e", "-q", "-X", "log_level=3"])
         let alerts = alertText.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         func events(_ kind: String, _ sensor: String) -> Int {
             alerts.filter { $0["event"] as? String == kind && $0["sensor"] as? String == sensor }.count
@@ -155,7 +157,8 @@ struct RunEndToEndTests {
         }
         #expect(alerts.allSatisfy { ($0["alert_id"] as? String)?.hasPrefix(($0["sensor"] as? String ?? "") + "/gas/") == true })
         // Anomalies: readings at AL1 score 0.7 (≥ the 0.6 floor) — E2 and E3 sensors; E1's steady cycle scores nothing.
-        let (_, anomalyText, _) = try shell("/usr/bin/kcat", ["-C", "-b", brokers, "-t", output + ".anomalies", "-o", "beginning", "-e", "-q", "-X", "log_level=3"])
+        let (_, anomalyText, _) = try shell(
+            "/usr/bin/kcat", ["-C", "-b", brokers, "-t", output + ".anomalies", "-o", "beginning", "-e", "-q", "-X", "log_level=3"])
         let anomalies = anomalyText.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         let anomalous = Set(anomalies.compactMap { $0["sensor"] as? String })
         #expect(anomalous.isSuperset(of: ["E2-GT-1", "E2-GT-2", "E3-GT-1", "E3-GT-2"]), "\(anomalous)")
@@ -164,7 +167,8 @@ struct RunEndToEndTests {
         for line in anomalyText.split(separator: "\n") { #expect(anomalySchema.validate(json: Data(line.utf8)).isEmpty, "\(line)") }
         // Grades: one record per enterprise at least; E2 (alarms raised and cleared 24 times per sensor) has a
         // higher alarm factor than E3 (alarms raised once and kept); seq counts each enterprise's records.
-        let (_, gradeText, _) = try shell("/usr/bin/kcat", ["-C", "-b", brokers, "-t", output + ".grades", "-o", "beginning", "-e", "-q", "-X", "log_level=3"])
+        let (_, gradeText, _) = try shell(
+            "/usr/bin/kcat", ["-C", "-b", brokers, "-t", output + ".grades", "-o", "beginning", "-e", "-q", "-X", "log_level=3"])
         let grades = gradeText.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(Set(grades.compactMap { $0["enterprise"] as? String }) == ["E1", "E2", "E3"], "\(gradeText)")
         func alarmFactor(_ e: String) -> Double {

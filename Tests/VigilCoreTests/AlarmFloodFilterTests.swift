@@ -54,7 +54,10 @@ import VigilTesting
                 let s = rng.int(in: 0...7)
                 let to: UInt8 = level[s] == 0 ? 1 : 0
                 if to == 1 { raised[s] = t }
-                items.append(AlarmTransition(sensor: UInt32(s), enterprise: UInt32(s % 2), rule: 0, time: t, from: level[s], to: to, value: 0, raisedAt: raised[s], limit: 0))
+                items.append(
+                    AlarmTransition(
+                        sensor: UInt32(s), enterprise: UInt32(s % 2), rule: 0, time: t, from: level[s], to: to, value: 0, raisedAt: raised[s],
+                        limit: 0))
                 level[s] = to
             }
             func run(_ cut: Int?) throws -> [String] {

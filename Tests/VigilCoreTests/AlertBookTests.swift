@@ -112,7 +112,8 @@ import VigilTesting
                     let to = UInt8(rng.int(in: 0...2))
                     if to != level[s] {
                         if level[s] == 0 { raisedAt[s] = t }
-                        tr = AlarmTransition(sensor: UInt32(s), enterprise: 0, rule: 0, time: t, from: level[s], to: to, value: 0, raisedAt: raisedAt[s], limit: 0)
+                        tr = AlarmTransition(
+                            sensor: UInt32(s), enterprise: 0, rule: 0, time: t, from: level[s], to: to, value: 0, raisedAt: raisedAt[s], limit: 0)
                         sev = to == 0 ? nil : to == 2 ? .orange : .yellow
                         level[s] = to
                     }
@@ -121,7 +122,9 @@ import VigilTesting
             }
             // Some episodes are acknowledged, some of them before their level rose again.
             var acks: [Int64: Int64] = [:]
-            for item in items { if let tr = item.transition, tr.to > 0, rng.bool(0.5) { acks[tr.raisedAt] = tr.time + Int64(rng.int(in: 0...900_000)) } }
+            for item in items {
+                if let tr = item.transition, tr.to > 0, rng.bool(0.5) { acks[tr.raisedAt] = tr.time + Int64(rng.int(in: 0...900_000)) }
+            }
             func run(restoreAt cut: Int?) throws -> [AlertBook.Event] {
                 var book = AlertBook(deadlines: Self.deadlines, checkEvery: 30_000, outOfOrderness: 2_000)
                 var out: [AlertBook.Event] = []

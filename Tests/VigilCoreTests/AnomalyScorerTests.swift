@@ -20,7 +20,8 @@ import VigilTesting
                 let slot = UInt32(rng.int(in: 0...3))
                 // Duplicates, signed zeros and wide magnitudes on purpose.
                 let x =
-                    rng.bool(0.2) ? Double(rng.int(in: 0...3)) : rng.bool(0.1) ? (rng.bool(0.5) ? 0.0 : -0.0) : rng.double(in: -5...5) * (rng.bool(0.1) ? 1e12 : 1)
+                    rng.bool(0.2)
+                    ? Double(rng.int(in: 0...3)) : rng.bool(0.1) ? (rng.bool(0.5) ? 0.0 : -0.0) : rng.double(in: -5...5) * (rng.bool(0.1) ? 1e12 : 1)
                 _ = scorer.score(slot: slot, time: Int64(i), value: x, rule: nil)
                 history[slot, default: []].append(x)
                 let last = Array(history[slot]!.suffix(w))
@@ -242,7 +243,9 @@ import VigilTesting
         }
         // The short-term detectors have accepted the new level; the hour-of-day profile has not.
         #expect(seasonalFlags >= 90)
-        #expect(last.map { $0.components.seasonal >= 0.6 && $0.components.robustZ < 0.6 && $0.components.ewma < 0.6 } == true, "\(String(describing: last))")
+        #expect(
+            last.map { $0.components.seasonal >= 0.6 && $0.components.robustZ < 0.6 && $0.components.ewma < 0.6 } == true,
+            "\(String(describing: last))")
         // (CUSUM, still high after the step, may tie with it at 1.)
         #expect(last.map { $0.detector == .seasonal || $0.components.cusum == $0.score } == true)
     }
@@ -293,7 +296,8 @@ import VigilTesting
             #expect(again.bytes.count == w.bytes.count - 8 - (8 + 3 * 8), "count \(count)")
             var r3 = SnapshotReader(again.bytes)
             let restored = try AnomalyScorer(settings: settings, reading: &r3)
-            #expect(r3.atEnd && restored.window(slot: 0) == scorer.window(slot: 0) && restored.orderedWindow(slot: 0) == scorer.window(slot: 0).sorted())
+            #expect(
+                r3.atEnd && restored.window(slot: 0) == scorer.window(slot: 0) && restored.orderedWindow(slot: 0) == scorer.window(slot: 0).sorted())
         }
     }
 }

@@ -14,7 +14,8 @@ struct ReferenceDeviceStatus {
     var fault: [UInt32: Int64] = [:]
     var frozen: [UInt32: Int64] = [:]
 
-    mutating func add(sensor s: UInt32, enterprise e: UInt32, t: Int64, x: Double, check c: Int, reading: Int, into events: inout [DeviceStatusEvent]) {
+    mutating func add(sensor s: UInt32, enterprise e: UInt32, t: Int64, x: Double, check c: Int, reading: Int, into events: inout [DeviceStatusEvent])
+    {
         let check = checks[c]
         history[s, default: []].append((t, x))
         let faulty = { (v: Double) in v < check.rangeMin || v > check.rangeMax }
@@ -22,7 +23,10 @@ struct ReferenceDeviceStatus {
             let run = history[s]!.reversed().prefix { faulty($0.x) }
             if fault[s] == nil {
                 fault[s] = run.last!.t
-                events.append(DeviceStatusEvent(sensor: s, enterprise: e, kind: .fault, time: t, since: t, value: x, limit: x < check.rangeMin ? check.rangeMin : check.rangeMax, reading: reading))
+                events.append(
+                    DeviceStatusEvent(
+                        sensor: s, enterprise: e, kind: .fault, time: t, since: t, value: x,
+                        limit: x < check.rangeMin ? check.rangeMin : check.rangeMax, reading: reading))
             }
         } else if let since = fault.removeValue(forKey: s) {
             events.append(DeviceStatusEvent(sensor: s, enterprise: e, kind: .faultCleared, time: t, since: since, value: x, reading: reading))
@@ -33,7 +37,8 @@ struct ReferenceDeviceStatus {
         if t - flatStart > frozenAfter {
             if frozen[s] == nil {
                 frozen[s] = flatStart + frozenAfter
-                events.append(DeviceStatusEvent(sensor: s, enterprise: e, kind: .frozen, time: t, since: flatStart + frozenAfter, value: x, reading: reading))
+                events.append(
+                    DeviceStatusEvent(sensor: s, enterprise: e, kind: .frozen, time: t, since: flatStart + frozenAfter, value: x, reading: reading))
             }
         } else if let since = frozen.removeValue(forKey: s) {
             events.append(DeviceStatusEvent(sensor: s, enterprise: e, kind: .unfrozen, time: t, since: since, value: x, reading: reading))

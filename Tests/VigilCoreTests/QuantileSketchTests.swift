@@ -65,5 +65,5 @@ import VigilTesting
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -165,7 +165,9 @@ func decode(_ text: String, now: Int64? = 1_732_300_000_000, config: ReadingDeco
             }
             batch.removeAll()
             rejections.removeAll(keepingCapacity: true)
-            let n = payload.withUnsafeBytes { decoder.decode(payload: $0, offset: Int64(i), now: 1_732_300_000_000, into: &batch, rejections: &rejections) }
+            let n = payload.withUnsafeBytes {
+                decoder.decode(payload: $0, offset: Int64(i), now: 1_732_300_000_000, into: &batch, rejections: &rejections)
+            }
             decoded += n
             rejected += rejections.count
             if n + rejections.count == 0 && !payload.isEmpty && payload != Array("[]".utf8) {
@@ -205,5 +207,5 @@ func pow10Random(_ rng: inout TestRandom) -> Double {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -103,7 +103,8 @@ struct ReferenceAnomalyScorer {
         }
         // Data gap before this reading.
         if inOrder && st.lastTime != .min && t - st.lastTime > settings.staleAfter {
-            consider(min(1, 0.6 + 0.4 * Double(t - st.lastTime - settings.staleAfter) / Double(settings.staleAfter * 5)), .dataGap,
+            consider(
+                min(1, 0.6 + 0.4 * Double(t - st.lastTime - settings.staleAfter) / Double(settings.staleAfter * 5)), .dataGap,
                 baseline: st.lastValue, limit: nil)
         }
         // Flatline: the same value repeated.

@@ -31,7 +31,8 @@ import VigilTesting
         #expect(RiskInputs.base(majorHazardGrade: .one, diagnosticScore: 90) == 70)
         #expect(RiskInputs.base(majorHazardGrade: nil, diagnosticScore: 55) == 45)
         #expect(RiskInputs.base(majorHazardGrade: .four, diagnosticScore: nil) == 25)
-        let a = RiskInputs.alarmScore(disturbanceRate: 1, repeatAlarmShare: 1, alarmsPerPoint: 20, meanTimeToClear: 3_600_000, longestAlarm: 7_200_000)
+        let a = RiskInputs.alarmScore(
+            disturbanceRate: 1, repeatAlarmShare: 1, alarmsPerPoint: 20, meanTimeToClear: 3_600_000, longestAlarm: 7_200_000)
         #expect(abs(a - 100) < 1e-9)
         #expect(RiskInputs.alarmScore(disturbanceRate: 0, repeatAlarmShare: 0, alarmsPerPoint: 0, meanTimeToClear: 0, longestAlarm: 0) == 0)
     }
@@ -79,7 +80,9 @@ import VigilTesting
     @Test("2018 diagnosis: deductions capped per category, bonuses added, bands and direct red")
     func diagnosis() {
         var d = DiagnosticAssessment(
-            counts: ["key_hazardous_process": 6, "class_a_designer": 1, "standardisation_level_2": 1, "larger_accident_3y": 1, "fatal_accident_3y": 1],
+            counts: [
+                "key_hazardous_process": 6, "class_a_designer": 1, "standardisation_level_2": 1, "larger_accident_3y": 1, "fatal_accident_3y": 1,
+            ],
             majorHazardGrade: .two)
         // 100 − 8 (二级) − 10 (six processes: 12, capped at 10) − 10 (performance: 18, capped) + 2 + 5 = 79.
         #expect(d.score == 79)
@@ -104,7 +107,9 @@ import VigilTesting
         let c = CreditScore(factors: ["hazard_closure": 80, "enforcement": 50])
         #expect(abs(c.score - 85) < 1e-9 && c.grade == "A")
         #expect(CreditScore(factors: ["hazard_closure": 80, "enforcement": 50], seriousDishonesty: true).score == 0)
-        #expect(CreditScore.grade(of: 84.9) == "B" && CreditScore.grade(of: 70) == "B" && CreditScore.grade(of: 55) == "C" && CreditScore.grade(of: 54.9) == "D")
+        #expect(
+            CreditScore.grade(of: 84.9) == "B" && CreditScore.grade(of: 70) == "B" && CreditScore.grade(of: 55) == "C"
+                && CreditScore.grade(of: 54.9) == "D")
         #expect(abs(CreditScore.weights.reduce(0) { $0 + $1.weight } - 1) < 1e-12)
         #expect(abs(CreditScore.riskPoints(score: 85, weight: 10) - 1.5) < 1e-12 && CreditScore.riskPoints(score: 0, weight: 10) == 10)
         var inputs = RiskInputs()
@@ -191,7 +196,9 @@ import VigilTesting
         #expect(restored.indicators(at: 90_100_000).pseudoAlarms == 1, "the episode that was going on continues")
     }
 
-    @Test("A reading noted with its anomaly verdict in one call equals noting them apart, also for points first seen by an anomaly and across a snapshot")
+    @Test(
+        "A reading noted with its anomaly verdict in one call equals noting them apart, also for points first seen by an anomaly and across a snapshot"
+    )
     func combinedNoteEqualsSeparateNotes() throws {
         // Events: (time, sensor, reading?, verdict?); a verdict without a reading is an anomaly noted alone.
         var rng = TestRandom(seed: 29)
@@ -223,7 +230,9 @@ import VigilTesting
                 var r = SnapshotReader(w.bytes)
                 together = try AlarmBehaviour(reading: &r)
             }
-            if k % 500 == 0 { #expect(together.indicators(at: e.t, staleAfter: 600_000) == apart.indicators(at: e.t, staleAfter: 600_000), "event \(k)") }
+            if k % 500 == 0 {
+                #expect(together.indicators(at: e.t, staleAfter: 600_000) == apart.indicators(at: e.t, staleAfter: 600_000), "event \(k)")
+            }
         }
         let a = together.indicators(at: t, staleAfter: 600_000)
         #expect(a == apart.indicators(at: t, staleAfter: 600_000))

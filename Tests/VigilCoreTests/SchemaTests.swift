@@ -24,9 +24,11 @@ import VigilTesting
         }
     }
 
-    @Test("Encoded window rows validate against the schema and round-trip their values", arguments: [
-        StatisticSet.basic, .all, [.count, .first, .last, .rateOfChange],
-    ])
+    @Test(
+        "Encoded window rows validate against the schema and round-trip their values",
+        arguments: [
+            StatisticSet.basic, .all, [.count, .first, .last, .rateOfChange],
+        ])
     func windowStatsRoundTrip(statistics: StatisticSet) throws {
         var sensors = KeyInterner()
         var enterprises = KeyInterner()
@@ -73,5 +75,5 @@ func numberField(_ text: String, _ name: String) -> Double? {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

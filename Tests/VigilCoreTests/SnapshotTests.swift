@@ -5,7 +5,8 @@ import VigilTesting
 /// Every field of a row, doubles by bit pattern (so NaN placeholders compare equal).
 func exact(_ r: WindowRow) -> String {
     let doubles = [r.sum, r.mean, r.variance, r.min, r.max, r.first, r.last, r.ewma, r.p50, r.p95, r.p99].map { String($0.bitPattern, radix: 16) }
-    return "\(r.kind) \(r.windowStart) \(r.windowEnd) \(r.sensor) \(r.enterprise) \(r.count) \(r.firstTime) \(r.lastTime) " + doubles.joined(separator: " ")
+    return "\(r.kind) \(r.windowStart) \(r.windowEnd) \(r.sensor) \(r.enterprise) \(r.count) \(r.firstTime) \(r.lastTime) "
+        + doubles.joined(separator: " ")
 }
 
 @Suite struct SnapshotTests {
@@ -82,6 +83,8 @@ func exact(_ r: WindowRow) -> String {
         } catch {
             #expect(error.message.contains("different window spec"))
         }
-        #expect(throws: SnapshotError.self) { try PaneWindowOperator(spec: spec, watermark: Watermark(outOfOrderness: 0), restoring: Array(bytes.prefix(10))) }
+        #expect(throws: SnapshotError.self) {
+            try PaneWindowOperator(spec: spec, watermark: Watermark(outOfOrderness: 0), restoring: Array(bytes.prefix(10)))
+        }
     }
 }

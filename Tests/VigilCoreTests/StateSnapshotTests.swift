@@ -12,7 +12,8 @@ import VigilTesting
         return b
     }
 
-    @Test("session windows: snapshot → restore → continue gives the same rows", arguments: [WindowSpec.EmitMode.onClose, .final, .early(every: 4_000)])
+    @Test(
+        "session windows: snapshot → restore → continue gives the same rows", arguments: [WindowSpec.EmitMode.onClose, .final, .early(every: 4_000)])
     func sessionRestoreContinues(emit: WindowSpec.EmitMode) throws {
         let spec = WindowSpec(kind: .session(gap: 3_000), allowedLateness: 5_000, emit: emit, statistics: .all)
         for seed in 0..<UInt64(120) {

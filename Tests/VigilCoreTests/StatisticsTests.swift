@@ -83,5 +83,5 @@ import VigilTesting
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -33,7 +33,8 @@ struct ReferenceThreshold {
             let limit = (target != 0 ? target : cur) == 2 ? rule.level2! : rule.level1!
             out.append(
                 AlarmTransition(
-                    sensor: slot, enterprise: enterprise, rule: r, time: t, from: cur, to: target, value: x, raisedAt: raised[slot]!, limit: limit, direction: rule.direction))
+                    sensor: slot, enterprise: enterprise, rule: r, time: t, from: cur, to: target, value: x, raisedAt: raised[slot]!, limit: limit,
+                    direction: rule.direction))
             current[slot] = target
             since[slot] = []
         }
@@ -75,7 +76,8 @@ struct ReferenceThreshold {
     @Test("Randomized: the detector agrees with the naive reference", arguments: 0..<4)
     func randomizedAgreement(variant: Int) {
         let rules = [
-            ThresholdRule(name: "gas", level1: 25, level2: 50, deadband: [0, 2, 5, 0][variant], onDelay: [0, 3_000, 0, 10_000][variant],
+            ThresholdRule(
+                name: "gas", level1: 25, level2: 50, deadband: [0, 2, 5, 0][variant], onDelay: [0, 3_000, 0, 10_000][variant],
                 offDelay: [0, 0, 4_000, 10_000][variant]),
             ThresholdRule(name: "o2", direction: .low, level1: 19.5, level2: 18, deadband: 0.2, onDelay: 2_000, offDelay: 1_000),
         ]
@@ -207,7 +209,9 @@ struct ReferenceThreshold {
     static let rule = ThresholdRule(name: "tank_level", level1: nil, deadband: 2, onDelay: 60_000)
     static let points = PointSetpoints(high: 80, highHigh: 90, low: 20, lowLow: 10)
 
-    static func run(_ values: [Double], setpoints: PointSetpoints? = points, restoreAt cut: Int? = nil) throws -> (transitions: [AlarmTransition], limits: [EffectiveLimits]) {
+    static func run(_ values: [Double], setpoints: PointSetpoints? = points, restoreAt cut: Int? = nil) throws -> (
+        transitions: [AlarmTransition], limits: [EffectiveLimits]
+    ) {
         var detector = ThresholdDetector(rules: [rule])
         var out: [AlarmTransition] = []
         var limits: [EffectiveLimits] = []
@@ -260,9 +264,10 @@ struct ReferenceThreshold {
             batch.append(eventTime: Int64(k) * 1_000, sensor: UInt32(slot), enterprise: 0, value: x, offset: Int64(k))
         }
         detector.process(batch, into: &out, limits: &limits, context: context) { _ in 0 }
-        #expect(out.map { "\($0.sensor) \($0.kind) \($0.direction) \($0.limit)" } == [
-            "0 raised low 19.5", "0 cleared low 19.5", "0 raised high 23.5", "1 raised high 22.0", "1 cleared high 22.0",
-        ])
+        #expect(
+            out.map { "\($0.sensor) \($0.kind) \($0.direction) \($0.limit)" } == [
+                "0 raised low 19.5", "0 cleared low 19.5", "0 raised high 23.5", "1 raised high 22.0", "1 cleared high 22.0",
+            ])
     }
 
     @Test("a point without any level is reported once as 'threshold not set', again only after levels came and went")

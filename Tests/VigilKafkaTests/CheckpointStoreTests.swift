@@ -104,7 +104,9 @@ struct CheckpointStoreTests {
             var idle = 0
             while idle < 8 {
                 let n = try reader.poll(maxMessages: 10_000, timeoutMs: 250) { r in
-                    out.append("\(r.topicName.dropFirst(prefix.count))|\(String(decoding: r.key ?? .init(start: nil, count: 0), as: UTF8.self))|\(String(decoding: r.payload, as: UTF8.self))")
+                    out.append(
+                        "\(r.topicName.dropFirst(prefix.count))|\(String(decoding: r.key ?? .init(start: nil, count: 0), as: UTF8.self))|\(String(decoding: r.payload, as: UTF8.self))"
+                    )
                 }
                 idle = n == 0 ? idle + 1 : 0
             }

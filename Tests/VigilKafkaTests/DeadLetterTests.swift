@@ -48,14 +48,16 @@ struct DeadLetterTests {
         let reader = try KafkaConsumer(config: consumerConfig(cluster.bootstrapServers, group: uniqueName("r")))
         try reader.subscribe([dlq])
         var got: [(Int64, String, String)] = []
-        try pollUntil(reader, seconds: 30, { r in
-            let reason = String(decoding: r.header("vigil.reason") ?? [], as: UTF8.self)
-            let source = Int64(String(decoding: r.header("vigil.source.offset") ?? [], as: UTF8.self)) ?? -1
-            let topic = String(decoding: r.header("vigil.source.topic") ?? [], as: UTF8.self)
-            #expect(r.header("vigil.detail").map { !$0.isEmpty } ?? false)
-            #expect(r.header("vigil.source.partition") == Array("0".utf8))
-            got.append((source, reason, topic))
-        }, done: { got.count >= expected.count })
+        try pollUntil(
+            reader, seconds: 30,
+            { r in
+                let reason = String(decoding: r.header("vigil.reason") ?? [], as: UTF8.self)
+                let source = Int64(String(decoding: r.header("vigil.source.offset") ?? [], as: UTF8.self)) ?? -1
+                let topic = String(decoding: r.header("vigil.source.topic") ?? [], as: UTF8.self)
+                #expect(r.header("vigil.detail").map { !$0.isEmpty } ?? false)
+                #expect(r.header("vigil.source.partition") == Array("0".utf8))
+                got.append((source, reason, topic))
+            }, done: { got.count >= expected.count })
         try reader.close()
         #expect(got.count == expected.count)
         #expect(got.map(\.0) == expected.map(\.0))

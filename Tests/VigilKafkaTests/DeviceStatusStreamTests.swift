@@ -27,7 +27,8 @@ struct DeviceStatusStreamTests {
         let ids = ["E0-GT-0", "E0-GT-1", "E0-VF-0"]
         for k in range {
             for s in 0..<3 {
-                let json = "{\"enterprise\":\"E0\",\"sensor\":\"\(ids[s])\",\"ts\":\(start + Int64(k) * 600_000),\"value\":\(value(sensor: s, step: k))}"
+                let json =
+                    "{\"enterprise\":\"E0\",\"sensor\":\"\(ids[s])\",\"ts\":\(start + Int64(k) * 600_000),\"value\":\(value(sensor: s, step: k))}"
                 try producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
             }
         }
@@ -114,7 +115,9 @@ struct DeviceStatusStreamTests {
         }
         // Grades: one point of three frozen from 24 h 10 min to 25 h is a frozen share of 1/3, 20/3 points of Q.
         let grades = try setup.parsedRecords(".grades").compactMap { g -> (Int64, Double, Double)? in
-            guard let ts = g["ts"] as? Int64, let inputs = g["inputs"] as? [String: Any], let factors = g["factors"] as? [String: Any] else { return nil }
+            guard let ts = g["ts"] as? Int64, let inputs = g["inputs"] as? [String: Any], let factors = g["factors"] as? [String: Any] else {
+                return nil
+            }
             return (ts, (inputs["frozen_share"] as? NSNumber)?.doubleValue ?? -1, (factors["data_quality"] as? NSNumber)?.doubleValue ?? -1)
         }
         let whileFrozen = grades.filter { $0.0 >= t(145) && $0.0 < t(150) }
@@ -260,10 +263,11 @@ struct OfflineKPITests {
             }
         }
         func messages(_ steps: Range<Int>) -> Int64 {
-            Int64(steps.reduce(0) { n, k in
-                let t = setup.t0 + Int64(k) * 30_000
-                return n + (t >= setup.t0 + 1_200_000 && t < setup.t0 + 4_200_000 ? 1 : 2)
-            })
+            Int64(
+                steps.reduce(0) { n, k in
+                    let t = setup.t0 + Int64(k) * 30_000
+                    return n + (t >= setup.t0 + 1_200_000 && t < setup.t0 + 4_200_000 ? 1 : 2)
+                })
         }
         // Stopped at 55 min, inside the episode, and restarted from its snapshot.
         let path = NSTemporaryDirectory() + "vigil-ck-\(UUID().uuidString)"
@@ -295,7 +299,9 @@ struct OfflineKPITests {
         var during = 0
         for line in expected {
             let f = line.split(separator: " ")
-            let ts = Int64(f[0])!, hours = Double(f[1])!, episodes = Int(f[2])!
+            let ts = Int64(f[0])!
+            let hours = Double(f[1])!
+            let episodes = Int(f[2])!
             let offlineMs = max(0, min(ts, back) - raised)
             #expect(abs(hours - Double(offlineMs) / 3_600_000) < 1e-9 && episodes == (ts >= raised ? 1 : 0), "\(line)")
             if ts > raised && ts < back { during += 1 }

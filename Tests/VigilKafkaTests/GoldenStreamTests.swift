@@ -102,7 +102,10 @@ struct GoldenStreamTests {
             #expect(counts[topic, default: 0] > 0, "\(topic) is empty: the golden stream does not exercise it")
         }
         let alerts = records.filter { $0.hasPrefix(spec.sinks.alerts + " ") }
-        for event in ["raised", "escalated", "overdue", "cleared", "offline", "online", "fault", "fault_cleared", "threshold_not_set", "interrupted", "restored"] {
+        for event in [
+            "raised", "escalated", "overdue", "cleared", "offline", "online", "fault", "fault_cleared", "threshold_not_set", "interrupted",
+            "restored",
+        ] {
             #expect(alerts.contains { $0.contains("\"event\":\"\(event)\"") }, "no '\(event)' alert: the golden stream does not exercise it")
         }
         #expect(records.contains { $0.contains("red_alarm_sustained") })
@@ -145,7 +148,9 @@ struct GoldenStreamTests {
     }
 
     static func sinkTopics(_ spec: PipelineSpec) -> [String] {
-        var topics = [spec.sinks.windowStats, spec.sinks.alerts, spec.sinks.grades, spec.sinks.anomalies, spec.sinks.deadLetters, spec.sinks.gradesByRegion]
+        var topics = [
+            spec.sinks.windowStats, spec.sinks.alerts, spec.sinks.grades, spec.sinks.anomalies, spec.sinks.deadLetters, spec.sinks.gradesByRegion,
+        ]
         topics += spec.alerts.routes.map(\.topic)
         return Array(Set(topics)).sorted()
     }

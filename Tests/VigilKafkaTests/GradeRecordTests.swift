@@ -48,7 +48,9 @@ import VigilTesting
             "interrupted_since": 1_700_000_000_000, "diagnostic_score": 72, "credit_score": 55, "monitoring_compliance": 92.5,
         ]
         for (key, value) in numbers { #expect((inputs[key] as? NSNumber)?.doubleValue == value, "\(key)") }
-        #expect(inputs["overdue_major_hazard"] as? Bool == true && object["ts"] as? Int == 1_700_000_060_000 && object["industry"] as? String == "chemical")
+        #expect(
+            inputs["overdue_major_hazard"] as? Bool == true && object["ts"] as? Int == 1_700_000_060_000
+                && object["industry"] as? String == "chemical")
         #expect(inputs["offline_point_hours"] as? Double == 1.5 && inputs["offline_episodes"] as? Int == 2)
         #expect(inputs["commitment_missing"] as? Bool == true && inputs["major_hazard_grade"] as? Int == 2)
         #expect(inputs["diagnostic_level"] as? String == "orange" && inputs["credit_grade"] as? String == "C")

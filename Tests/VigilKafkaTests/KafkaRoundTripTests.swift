@@ -4,9 +4,11 @@ import VigilKafka
 
 @Suite(.serialized, .timeLimit(.minutes(10)))
 struct KafkaRoundTripTests {
-    @Test("Produce → consume round trip with keys, headers and compression", arguments: [
-        KafkaProducerConfig.Compression.lz4, .zstd,
-    ])
+    @Test(
+        "Produce → consume round trip with keys, headers and compression",
+        arguments: [
+            KafkaProducerConfig.Compression.lz4, .zstd,
+        ])
     func roundTrip(compression: KafkaProducerConfig.Compression) throws {
         let cluster = try EmbeddedKafkaCluster(brokers: 2)
         let topic = uniqueName("roundtrip")
@@ -27,15 +29,17 @@ struct KafkaRoundTripTests {
         var seen = Set<Int>()
         var keysByPartition: [String: Int32] = [:]
         var consistent = true
-        try pollUntil(consumer, seconds: 30, { r in
-            let text = String(decoding: r.payload, as: UTF8.self)
-            let i = Int(text.dropFirst(5).dropLast())!
-            seen.insert(i)
-            let key = String(decoding: r.key!, as: UTF8.self)
-            if let p = keysByPartition[key], p != r.partition { consistent = false }
-            keysByPartition[key] = r.partition
-            #expect(r.topicName == topic)
-        }, done: { seen.count == count })
+        try pollUntil(
+            consumer, seconds: 30,
+            { r in
+                let text = String(decoding: r.payload, as: UTF8.self)
+                let i = Int(text.dropFirst(5).dropLast())!
+                seen.insert(i)
+                let key = String(decoding: r.key!, as: UTF8.self)
+                if let p = keysByPartition[key], p != r.partition { consistent = false }
+                keysByPartition[key] = r.partition
+                #expect(r.topicName == topic)
+            }, done: { seen.count == count })
         #expect(seen.count == count)
         #expect(consistent, "a key must always land in the same partition")
         #expect(Set(keysByPartition.values).count > 1, "keys should spread over partitions")

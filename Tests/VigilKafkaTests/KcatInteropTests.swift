@@ -26,7 +26,8 @@ struct KcatInteropTests {
         var lines: [String] = []
         for i in 0..<150 {
             for (sensor, base) in [("E0042-GT-101", 10.0), ("E0042-TT-102", 20.0)] {
-                lines.append("E0042|{\"enterprise\":\"E0042\",\"sensor\":\"\(sensor)\",\"ts\":\(t0 + Int64(i) * 1_000),\"value\":\(base + Double(i % 7))}")
+                lines.append(
+                    "E0042|{\"enterprise\":\"E0042\",\"sensor\":\"\(sensor)\",\"ts\":\(t0 + Int64(i) * 1_000),\"value\":\(base + Double(i % 7))}")
             }
             if i == 75 {
                 lines.append("E0042|{\"enterprise\":\"E0042\",\"sensor\":\"E0042-GT-101\",\"ts\":\(t0 + 1_000),\"value\":99}")  // late
@@ -34,7 +35,9 @@ struct KcatInteropTests {
                 lines.append("E0042|{not json")
             }
         }
-        let (status, _, err) = try run(Self.kcat, ["-P", "-b", cluster.bootstrapServers, "-t", input, "-K", "|", "-X", "log_level=3"], input: Data((lines.joined(separator: "\n") + "\n").utf8))
+        let (status, _, err) = try run(
+            Self.kcat, ["-P", "-b", cluster.bootstrapServers, "-t", input, "-K", "|", "-X", "log_level=3"],
+            input: Data((lines.joined(separator: "\n") + "\n").utf8))
         #expect(status == 0, "kcat -P failed: \(err)")
 
         var config = StreamJobConfig(
@@ -58,7 +61,8 @@ struct KcatInteropTests {
         #expect(job.stats.rejected == 2 && job.stats.late == 1)
 
         // kcat reads the window rows.
-        let (s2, out, err2) = try run(Self.kcat, ["-C", "-b", cluster.bootstrapServers, "-t", output, "-o", "beginning", "-e", "-q", "-f", "%k|%s\\n", "-X", "log_level=3"])
+        let (s2, out, err2) = try run(
+            Self.kcat, ["-C", "-b", cluster.bootstrapServers, "-t", output, "-o", "beginning", "-e", "-q", "-f", "%k|%s\\n", "-X", "log_level=3"])
         #expect(s2 == 0, "kcat -C failed: \(err2)")
         var rows: [String: [String: Any]] = [:]
         for line in out.split(separator: "\n") {
@@ -79,7 +83,8 @@ struct KcatInteropTests {
         #expect(last["count"] as? Int == 30)
 
         // kcat reads the dead letters with their headers.
-        let (s3, dead, _) = try run(Self.kcat, ["-C", "-b", cluster.bootstrapServers, "-t", dlq, "-o", "beginning", "-e", "-q", "-f", "%h\t%s\\n", "-X", "log_level=3"])
+        let (s3, dead, _) = try run(
+            Self.kcat, ["-C", "-b", cluster.bootstrapServers, "-t", dlq, "-o", "beginning", "-e", "-q", "-f", "%h\t%s\\n", "-X", "log_level=3"])
         #expect(s3 == 0)
         let reasons = dead.split(separator: "\n").compactMap { line -> String? in
             line.split(separator: ",").first { $0.hasPrefix("vigil.reason=") }.map { String($0.dropFirst("vigil.reason=".count)) }

@@ -55,7 +55,8 @@ extension AlertLifecycleStreamTests {
         func events(_ sensor: String) -> [String] {
             alerts.filter { $0["sensor"] as? String == sensor }.map { "\($0["event"]!) \($0["severity"]!) \($0["ts"]!)" }
         }
-        #expect(events("E0-GT-1") == ["raised yellow \(raised)", "acknowledged yellow \(raised + 120_000)", "cleared yellow \(setup.t0 + 80 * 30_000)"])
+        #expect(
+            events("E0-GT-1") == ["raised yellow \(raised)", "acknowledged yellow \(raised + 120_000)", "cleared yellow \(setup.t0 + 80 * 30_000)"])
         let acknowledged = try #require(alerts.first { $0["event"] as? String == "acknowledged" })
         #expect(acknowledged["acknowledged_by"] as? String == "shift \"B\"" && acknowledged["respond_by"] is NSNull)
         #expect(acknowledged["alert_id"] as? String == "E0-GT-1/gas/\(raised)")
@@ -75,7 +76,6 @@ extension AlertLifecycleStreamTests {
 struct GradeFactorStreamTests {
     /// The grade records the job produced, parsed.
     static func grades(_ setup: CheckpointStoreTests.Setup) throws -> [[String: Any]] { try setup.parsedRecords(".grades") }
-
 
 }
 
@@ -139,8 +139,11 @@ extension GradeFactorStreamTests {
         }
         // Raised at HH (LL), overdue while unacknowledged (orange 30 min, then red every 5 min), cleared.
         let overdue = ["overdue AL2", "overdue AL2", "overdue AL2"]
-        #expect(history("E0-LT-1") == ["raised AL2 high 90.0"] + overdue.map { $0 + " high <null>" } + ["cleared normal high 90.0"], "\(history("E0-LT-1"))")
-        #expect(history("E1-LT-2") == ["raised AL2 low 10.0"] + overdue.map { $0 + " low <null>" } + ["cleared normal low 10.0"], "\(history("E1-LT-2"))")
+        #expect(
+            history("E0-LT-1") == ["raised AL2 high 90.0"] + overdue.map { $0 + " high <null>" } + ["cleared normal high 90.0"],
+            "\(history("E0-LT-1"))")
+        #expect(
+            history("E1-LT-2") == ["raised AL2 low 10.0"] + overdue.map { $0 + " low <null>" } + ["cleared normal low 10.0"], "\(history("E1-LT-2"))")
         #expect(history("E0-LT-3") == ["threshold_not_set normal none <null>"], "no setpoints, no levels: reported once (§3.2)")
         #expect(history("E0-LT-4") == ["threshold_not_set normal none <null>"], "setpoints deleted by a tombstone")
         let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")

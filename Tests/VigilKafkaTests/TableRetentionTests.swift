@@ -39,7 +39,8 @@ struct TableRetentionTests {
         try cluster.createTopic(topic, partitions: 1)
         let producer = try KafkaProducer(config: producerConfig(cluster.bootstrapServers))
         func send(_ enterprise: String, _ hazard: String, _ status: String) throws {
-            let json = "{\"enterprise\":\"\(enterprise)\",\"hazard\":\"\(hazard)\",\"class\":\"general\",\"status\":\"\(status)\",\"deadline\":1795000000000}"
+            let json =
+                "{\"enterprise\":\"\(enterprise)\",\"hazard\":\"\(hazard)\",\"class\":\"general\",\"status\":\"\(status)\",\"deadline\":1795000000000}"
             try producer.produce(topic: topic, key: Array(hazard.utf8), value: Array(json.utf8))
         }
         // E0: 1,000 hazards opened, 990 of them closed again, one of those reopened; E1: one opened and closed.

@@ -16,7 +16,9 @@ struct TwoStageTests {
         try cluster.createTopic(byRegion, partitions: 2)
         for t in [profiles, grades, heatmap, "risk.dlq", "risk.window-stats", "risk.alerts"] { try cluster.createTopic(t, partitions: 1) }
         let producer = try KafkaProducer(config: producerConfig(cluster.bootstrapServers))
-        for (e, region, industry, mhi) in [("E1", "north", "chemicals", "1"), ("E2", "north", "chemicals", "null"), ("E3", "south", "mining", "null")] {
+        for (e, region, industry, mhi) in [
+            ("E1", "north", "chemicals", "1"), ("E2", "north", "chemicals", "null"), ("E3", "south", "mining", "null"),
+        ] {
             try producer.produce(
                 topic: profiles, key: Array(e.utf8),
                 value: Array("{\"enterprise\":\"\(e)\",\"region\":\"\(region)\",\"industry\":\"\(industry)\",\"major_hazard_grade\":\(mhi)}".utf8)
@@ -65,11 +67,13 @@ struct TwoStageTests {
         let reader = try KafkaConsumer(config: consumerConfig(cluster.bootstrapServers, group: uniqueName("reader")))
         try reader.subscribe([heatmap])
         var last: [String: [String: Any]] = [:]
-        try pollUntil(reader, seconds: 20, { r in
-            if let o = try? JSONSerialization.jsonObject(with: Data(r.payload)) as? [String: Any] {
-                last["\(o["region"] ?? "")/\(o["industry"] ?? "")"] = o
-            }
-        }, done: { last.count >= 2 && (last["north/chemicals"]?["enterprises"] as? Int) == 2 })
+        try pollUntil(
+            reader, seconds: 20,
+            { r in
+                if let o = try? JSONSerialization.jsonObject(with: Data(r.payload)) as? [String: Any] {
+                    last["\(o["region"] ?? "")/\(o["industry"] ?? "")"] = o
+                }
+            }, done: { last.count >= 2 && (last["north/chemicals"]?["enterprises"] as? Int) == 2 })
         try reader.close()
         #expect(last["north/chemicals"]?["enterprises"] as? Int == 2)
         #expect(last["south/mining"]?["enterprises"] as? Int == 1)

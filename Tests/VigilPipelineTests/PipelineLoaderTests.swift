@@ -151,7 +151,9 @@ func files(in directory: String, ext: String) -> [String] {
         #expect(spec.alerts.chatterRaises == 4 && spec.alerts.chatterWithin == 120_000 && spec.alerts.chatterHold == 1_800_000)
         #expect(spec.alerts.floodWindow == 300_000 && spec.alerts.floodStart == 20 && spec.alerts.floodEnd == 8)
         let park = try PipelineLoader.load(path: pipelinesDirectory + "/chemical-park.yaml", environment: [:])
-        #expect(park.alerts.routes.last == AlertsSpec.Route(levels: [], kinds: ["data_gap", "instrument", "threshold_not_set"], topic: "risk.alerts.equipment"))
+        #expect(
+            park.alerts.routes.last
+                == AlertsSpec.Route(levels: [], kinds: ["data_gap", "instrument", "threshold_not_set"], topic: "risk.alerts.equipment"))
         let routes = """
             name: p
             sources: { readings: t }
@@ -224,7 +226,8 @@ func files(in directory: String, ext: String) -> [String] {
             file: "p.yaml", environment: [:])
         #expect(units.sources.permits == "p" && units.sources.permitsSensorUnit == "^[^-]+-(U[0-9]+)-")
         let notices = try PipelineLoader.parse(
-            yaml: "version: 1\nname: p\nsources: { readings: { topic: r }, offline_notices: n }\nrisk: { overrides: { offline_notice_grace: 30m } }\n",
+            yaml:
+                "version: 1\nname: p\nsources: { readings: { topic: r }, offline_notices: n }\nrisk: { overrides: { offline_notice_grace: 30m } }\n",
             file: "p.yaml", environment: [:])
         #expect(notices.sources.offlineNotices == "n" && notices.risk.offlineNoticeGrace == 1_800_000 && spec.risk.offlineNoticeGrace == 3_600_000)
         for (pattern, message) in [

@@ -26,6 +26,8 @@ import VigilTesting
         let records = SimulationRun.commitments(enterprises: ["E1"], from: t, to: t + 86_400_000, utcOffset: 8 * 3_600_000, seed: 1)
         let days = records.compactMap { Demo.field($0.1, "date").flatMap(ReferenceTables.day(of:)) }
         #expect(days.count == records.count && !days.isEmpty)
-        #expect(days.allSatisfy { $0 == EventTime.floorDiv(t + 8 * 3_600_000, 86_400_000) || $0 == EventTime.floorDiv(t + 8 * 3_600_000, 86_400_000) + 1 })
+        #expect(
+            days.allSatisfy { $0 == EventTime.floorDiv(t + 8 * 3_600_000, 86_400_000) || $0 == EventTime.floorDiv(t + 8 * 3_600_000, 86_400_000) + 1 }
+        )
     }
 }

@@ -84,7 +84,11 @@ final class PipelineHarness {
             for (_, list) in (records[topic] ?? [:]).sorted(by: { $0.key < $1.key }) {
                 for r in list {
                     r.value.withUnsafeBytes { v in
-                        if let key = r.key { key.withUnsafeBytes { k in reader.apply(table, key: k, payload: v) } } else { reader.apply(table, key: nil, payload: v) }
+                        if let key = r.key {
+                            key.withUnsafeBytes { k in reader.apply(table, key: k, payload: v) }
+                        } else {
+                            reader.apply(table, key: nil, payload: v)
+                        }
                     }
                 }
             }

@@ -61,7 +61,7 @@ import VigilTesting
 }
 
 extension AlertRuleTests {
-@Test("a point that stops reporting gets an offline record while it is silent, and an online record when it returns")
+    @Test("a point that stops reporting gets an offline record while it is silent, and an online record when it returns")
     func offlineAndOnlineRecords() throws {
         let setup = PipelineHarness()
         let producer = setup
@@ -144,7 +144,8 @@ extension AlertRuleTests {
         let producer = setup
         // E0: grade 三级 (B_MHI 40) and a diagnosis of 100 − 6 (三级) − 10 (5 processes) + 5 = 89 → B = max(40, 11) = 40;
         //     credit 85 → C = 1.5. E1: no grade, a given diagnosis of 35 (B = 65), a direct-red condition, credit 40.
-        let e0 = "{\"enterprise\":\"E0\",\"region\":\"R\",\"major_hazard_grade\":3,"
+        let e0 =
+            "{\"enterprise\":\"E0\",\"region\":\"R\",\"major_hazard_grade\":3,"
             + "\"diagnostic\":{\"items\":{\"key_hazardous_process\":5,\"standardisation_level_2\":1}},"
             + "\"credit\":{\"factors\":{\"hazard_closure\":80,\"enforcement\":50}}}"
         let e1 = "{\"enterprise\":\"E1\",\"diagnostic_score\":35,\"diagnostic\":{\"direct_red\":[\"major_accident_3y\"]},\"credit_score\":40}"
@@ -163,7 +164,9 @@ extension AlertRuleTests {
         #expect(run.readings == 20)
         let grades = run.parsed(".grades")
         func first(_ e: String) throws -> [String: Any] { try #require(grades.first { $0["enterprise"] as? String == e }) }
-        func number(_ g: [String: Any], _ group: String, _ name: String) -> Double? { ((g[group] as? [String: Any])?[name] as? NSNumber)?.doubleValue }
+        func number(_ g: [String: Any], _ group: String, _ name: String) -> Double? {
+            ((g[group] as? [String: Any])?[name] as? NSNumber)?.doubleValue
+        }
         let g0 = try first("E0")
         #expect(number(g0, "inputs", "diagnostic_score") == 89)
         #expect((g0["inputs"] as? [String: Any])?["diagnostic_level"] as? String == "yellow")
@@ -246,8 +249,10 @@ extension AlertRuleTests {
         let t0 = setup.t0 - 26 * 3_600_000
         let hour: Int64 = 3_600_000
         // E1 has a hot-work permit for the whole 26 h.
-        producer.produce(topic: permits, key: Array("E1".utf8), value: Array(
-            "{\"enterprise\":\"E1\",\"permit\":\"P1\",\"kind\":\"hot_work_2\",\"start\":\(t0),\"end\":\(t0 + 26 * hour)}".utf8))
+        producer.produce(
+            topic: permits, key: Array("E1".utf8),
+            value: Array(
+                "{\"enterprise\":\"E1\",\"permit\":\"P1\",\"kind\":\"hot_work_2\",\"start\":\(t0),\"end\":\(t0 + 26 * hour)}".utf8))
         // Partition 0: E0's three points report for the first hour, then fall silent until the last 10 minutes;
         // E2's point reports for 26 h.
         // Partition 1: of E1's two points, one falls silent after the first hour.
@@ -285,7 +290,9 @@ extension AlertRuleTests {
         let lastReading = t0 + 59 * 60_000
         #expect(e0.filter { $0.ts > lastReading + hour }.count >= 6 * 23, "\(e0.map(\.ts))")
         let since = try #require(e0.compactMap(\.since).first, "\(e0)")
-        #expect(since > lastReading + 1_800_000 && since <= lastReading + 1_800_000 + 60_000, "\(since - lastReading) \(e0.map { "\($0.level) \($0.ts - t0) \(($0.since ?? t0) - t0)" })")
+        #expect(
+            since > lastReading + 1_800_000 && since <= lastReading + 1_800_000 + 60_000,
+            "\(since - lastReading) \(e0.map { "\($0.level) \($0.ts - t0) \(($0.since ?? t0) - t0)" })")
         #expect(e0.allSatisfy { $0.since == nil || $0.since == since })
         let yellow = try #require(e0.first { $0.level == "yellow" }, "\(e0.map { "\($0.level) \($0.ts - t0)" })")
         #expect(yellow.ts >= since + 24 * hour && yellow.ts <= since + 24 * hour + 60_000)
@@ -296,7 +303,9 @@ extension AlertRuleTests {
         let orange = try #require(e1.first { $0.level == "orange" }, "\(e1.map { "\($0.level) \($0.ts - t0)" })")
         #expect(orange.ts > lastReading + 1_800_000 && orange.ts <= lastReading + 1_800_000 + 60_000)
         #expect(orange.overrides == ["data_interruption_during_hot_work"])
-        #expect(e1.filter { $0.ts >= orange.ts + 24 * hour }.last?.overrides == ["data_interruption", "data_interruption_during_hot_work"], "\(e1.map { "\($0.level) \($0.ts - t0) \(($0.since ?? t0) - t0)" })")
+        #expect(
+            e1.filter { $0.ts >= orange.ts + 24 * hour }.last?.overrides == ["data_interruption", "data_interruption_during_hot_work"],
+            "\(e1.map { "\($0.level) \($0.ts - t0) \(($0.since ?? t0) - t0)" })")
         // E2 reported throughout: never interrupted.
         #expect(records("E2").allSatisfy { $0.since == nil && $0.level == "blue" })
         let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
@@ -360,7 +369,10 @@ extension AlertRuleTests {
         // E0 filed notice N1 for hours 0.8–4; E1's only notice is inconsistent (ignored); E2 files none.
         let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/safety.offline-notices.v1.schema.json")
         for (e, json) in [
-            ("E0", "{\"enterprise\":\"E0\",\"notice\":\"N1\",\"from\":\(t0 + 48 * 60_000),\"planned_online\":\(t0 + 4 * hour),\"reason\":\"gateway replacement\"}"),
+            (
+                "E0",
+                "{\"enterprise\":\"E0\",\"notice\":\"N1\",\"from\":\(t0 + 48 * 60_000),\"planned_online\":\(t0 + 4 * hour),\"reason\":\"gateway replacement\"}"
+            ),
             ("E1", "{\"enterprise\":\"E1\",\"notice\":\"N2\",\"from\":\(t0 + 2 * hour),\"planned_online\":\(t0 + hour)}"),
         ] {
             #expect(schema.validate(json: Data(json.utf8)).isEmpty, "\(json)")
@@ -419,7 +431,8 @@ extension AlertRuleTests {
             let data = try JSONSerialization.data(withJSONObject: g)
             #expect(gradeSchema.validate(json: data).isEmpty, "\(gradeSchema.validate(json: data))")
         }
-        let noticed = try #require(grades.last { $0["enterprise"] as? String == "E0" && ($0["inputs"] as? [String: Any])?["offline_notice"] is [String: Any] })
+        let noticed = try #require(
+            grades.last { $0["enterprise"] as? String == "E0" && ($0["inputs"] as? [String: Any])?["offline_notice"] is [String: Any] })
         #expect(GradeExplainer.explain(noticed).contains("offline notice N1 filed"))
         // The DATA_INTERRUPTION alert itself is not suspended.
         let alerts = run.parsed(".alerts").filter { $0["rule"] as? String == "data_interruption" && $0["event"] as? String == "interrupted" }

@@ -30,7 +30,8 @@ import VigilTesting
         let producer = setup
         for k in 0..<36 {
             for sensor in ["E0-DP-0", "E0-GT-0"] {
-                let json = "{\"enterprise\":\"E0\",\"sensor\":\"\(sensor)\",\"ts\":\(setup.t0 - 10_800_000 + Int64(k) * 302_000),\"value\":\(1 + k % 2)}"
+                let json =
+                    "{\"enterprise\":\"E0\",\"sensor\":\"\(sensor)\",\"ts\":\(setup.t0 - 10_800_000 + Int64(k) * 302_000),\"value\":\(1 + k % 2)}"
                 producer.produce(topic: setup.input, partition: 0, key: Array("E0".utf8), value: Array(json.utf8))
             }
         }

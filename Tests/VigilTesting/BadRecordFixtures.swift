@@ -25,7 +25,10 @@ public enum BadRecordFixtures: Sendable {
         (#"{"enterprise":"","sensor":"S1","ts":1732300000000,"value":1}"#, .invalidIdentifier),
         (#"{"enterprise":"E1","sensor":"S1","ts":1732300000000,"value":1,"value":2}"#, .duplicateField),
         (#"   "#, .emptyPayload),
-        (#"{"enterprise":"E1","sensor":"S1\u0001","ts":1,"value":1,"x":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}"#, .malformedJSON),
+        (
+            #"{"enterprise":"E1","sensor":"S1\u0001","ts":1,"value":1,"x":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}"#,
+            .malformedJSON
+        ),
     ]
 
 }

@@ -1,7 +1,7 @@
 public import VigilCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The naive reference for every window kind: plain dictionaries and arrays of every reading, statistics

@@ -67,13 +67,19 @@ func pow10(_ e: Double) -> Double {
     var k = Int(e.rounded(.down))
     let frac = e - Double(k)
     r = exp2(frac * 3.321928094887362)
-    while k > 0 { r *= 10; k -= 1 }
-    while k < 0 { r /= 10; k += 1 }
+    while k > 0 {
+        r *= 10
+        k -= 1
+    }
+    while k < 0 {
+        r /= 10
+        k += 1
+    }
     return r
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A deterministic generator for tests: ``SplitMix64`` with helpers for ranges and probabilities.

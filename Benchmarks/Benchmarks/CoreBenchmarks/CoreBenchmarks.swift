@@ -54,7 +54,8 @@ let benchmarks: @Sendable () -> Void = {
     nonisolated(unsafe) var next = 100
     Benchmark(
         "W1_processBatch_8k_steadyState",
-        configuration: .init(metrics: [.mallocCountTotal, .wallClock], maxIterations: 40, thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])])
+        configuration: .init(
+            metrics: [.mallocCountTotal, .wallClock], maxIterations: 40, thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])])
     ) { benchmark in
         for _ in benchmark.scaledIterations {
             benchmark.startMeasurement()

@@ -4,7 +4,7 @@ import VigilTools
 import VigilKafka
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct BrokerCommand: AsyncParsableCommand {

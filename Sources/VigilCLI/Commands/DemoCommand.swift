@@ -6,7 +6,7 @@ import VigilRuntime
 import VigilTools
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct DemoCommand: AsyncParsableCommand {
@@ -27,7 +27,8 @@ struct DemoCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Pipeline file (default: Pipelines/chemical-park.yaml if present, else a built-in chemical park).",
+    @Option(
+        help: "Pipeline file (default: Pipelines/chemical-park.yaml if present, else a built-in chemical park).",
         completion: .file(extensions: ["yaml", "yml"]))
     var pipeline: String?
 

@@ -70,7 +70,7 @@ public struct ReadingBatch: Sendable {
     /// Appends one reading.
     ///
     /// - Complexity: Amortized O(1); no allocation once the batch has reached its working capacity.
-    
+
     public mutating func append(
         eventTime: Int64,
         sensor: UInt32,

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Limits a ``ReadingDecoder`` enforces.
@@ -44,7 +44,8 @@ public struct ReadingDecoder: Sendable {
     /// The last enterprise id interned (readings of one enterprise usually arrive together): its bytes and slot.
     var lastEnterprise: (bytes: [UInt8], slot: UInt32) = ([], 0)
 
-    public init(config: ReadingDecoderConfig = ReadingDecoderConfig(), sensors: KeyInterner = KeyInterner(), enterprises: KeyInterner = KeyInterner()) {
+    public init(config: ReadingDecoderConfig = ReadingDecoderConfig(), sensors: KeyInterner = KeyInterner(), enterprises: KeyInterner = KeyInterner())
+    {
         self.config = config
         self.sensors = sensors
         self.enterprises = enterprises
@@ -201,7 +202,8 @@ public struct ReadingDecoder: Sendable {
                     } else {
                         let vstart = c.position
                         if let error = c.skipValue(depth: 0) { return error }
-                        let token = String(decoding: UnsafeRawBufferPointer(start: c.base + vstart, count: min(c.position - vstart, 24)), as: UTF8.self)
+                        let token = String(
+                            decoding: UnsafeRawBufferPointer(start: c.base + vstart, count: min(c.position - vstart, 24)), as: UTF8.self)
                         if token.contains("NaN") || token.contains("Inf") || token.contains("nan") || token.contains("inf") {
                             note(.valueNotFinite, "'value' must be a finite number, got \(token)")
                         } else {

@@ -67,7 +67,8 @@ public struct WindowStatsEncoder: Sendable {
         if s.contains(.first) { field("first", rows.first[i]) }
         if s.contains(.last) { field("last", rows.last[i]) }
         if s.contains(.rateOfChange) {
-            let r = rows.lastTime[i] > rows.firstTime[i]
+            let r =
+                rows.lastTime[i] > rows.firstTime[i]
                 ? (rows.last[i] - rows.first[i]) * 1000 / Double(rows.lastTime[i] - rows.firstTime[i]) : Double.nan
             field("rate_of_change", r)
         }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A forward-only JSON scanner over borrowed bytes. It never reads outside `base[0..<count]`: every access

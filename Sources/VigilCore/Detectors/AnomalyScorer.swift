@@ -44,7 +44,12 @@ public struct AnomalySettings: Sendable, Hashable {
 /// and the limit (when a limit was involved).
 public struct AnomalyScore: Sendable, Hashable {
     public enum Detector: String, Sendable, Hashable, CaseIterable {
-        case threshold, robustZ = "robust_z", ewma, cusum, flatline, dataGap = "data_gap", rateOfRise = "rate_of_rise", seasonal
+        case threshold
+        case robustZ = "robust_z"
+        case ewma, cusum, flatline
+        case dataGap = "data_gap"
+        case rateOfRise = "rate_of_rise"
+        case seasonal
     }
     public var score: Double
     public var detector: Detector

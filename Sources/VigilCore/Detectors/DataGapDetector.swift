@@ -70,13 +70,18 @@ public struct DataGapDetector: Sendable {
             if s >= lastSeen.count { grow(to: s + 1) }
             if offline[s] {
                 offline[s] = false
-                events.append(DataGapEvent(sensor: UInt32(s), enterprise: batch.enterprise[i], offline: false, time: t, lastSeen: lastSeen[s], value: batch.value[i]))
+                events.append(
+                    DataGapEvent(
+                        sensor: UInt32(s), enterprise: batch.enterprise[i], offline: false, time: t, lastSeen: lastSeen[s], value: batch.value[i]))
             } else if lastSeen[s] != .min && t &- lastSeen[s] >= offlineAfter {
                 // A gap no scan saw: the whole partition was silent and this reading is the first after it (the
                 // watermark had not moved since). The point was offline all the same: both changes at once.
                 let last = lastSeen[s]
-                events.append(DataGapEvent(sensor: UInt32(s), enterprise: enterprise[s], offline: true, time: last + offlineAfter, lastSeen: last, value: lastValue[s]))
-                events.append(DataGapEvent(sensor: UInt32(s), enterprise: batch.enterprise[i], offline: false, time: t, lastSeen: last, value: batch.value[i]))
+                events.append(
+                    DataGapEvent(
+                        sensor: UInt32(s), enterprise: enterprise[s], offline: true, time: last + offlineAfter, lastSeen: last, value: lastValue[s]))
+                events.append(
+                    DataGapEvent(sensor: UInt32(s), enterprise: batch.enterprise[i], offline: false, time: t, lastSeen: last, value: batch.value[i]))
             }
             if t >= lastSeen[s] {
                 lastSeen[s] = t

@@ -113,16 +113,22 @@ public struct DeviceStatusDetector: Sendable {
                 if faultSince[s] == .min {
                     faultSince[s] = t
                     let limit = below ? check.rangeMin : check.rangeMax
-                    events.append(DeviceStatusEvent(sensor: UInt32(s), enterprise: enterprise, kind: .fault, time: t, since: t, value: x, limit: limit, reading: i))
+                    events.append(
+                        DeviceStatusEvent(
+                            sensor: UInt32(s), enterprise: enterprise, kind: .fault, time: t, since: t, value: x, limit: limit, reading: i))
                 }
             } else if faultSince[s] != .min {
-                events.append(DeviceStatusEvent(sensor: UInt32(s), enterprise: enterprise, kind: .faultCleared, time: t, since: faultSince[s], value: x, reading: i))
+                events.append(
+                    DeviceStatusEvent(
+                        sensor: UInt32(s), enterprise: enterprise, kind: .faultCleared, time: t, since: faultSince[s], value: x, reading: i))
                 faultSince[s] = .min
             }
             if !check.analog {
                 // The type was made discrete since (a restored state): its frozen episode ends.
                 if frozenSince[s] != .min {
-                    events.append(DeviceStatusEvent(sensor: UInt32(s), enterprise: enterprise, kind: .unfrozen, time: t, since: frozenSince[s], value: x, reading: i))
+                    events.append(
+                        DeviceStatusEvent(
+                            sensor: UInt32(s), enterprise: enterprise, kind: .unfrozen, time: t, since: frozenSince[s], value: x, reading: i))
                     frozenSince[s] = .min
                 }
                 continue
@@ -131,14 +137,17 @@ public struct DeviceStatusDetector: Sendable {
             lastTime[s] = t
             if x != flatValue[s] {
                 if frozenSince[s] != .min {
-                    events.append(DeviceStatusEvent(sensor: UInt32(s), enterprise: enterprise, kind: .unfrozen, time: t, since: frozenSince[s], value: x, reading: i))
+                    events.append(
+                        DeviceStatusEvent(
+                            sensor: UInt32(s), enterprise: enterprise, kind: .unfrozen, time: t, since: frozenSince[s], value: x, reading: i))
                     frozenSince[s] = .min
                 }
                 flatValue[s] = x
                 flatSince[s] = t
             } else if frozenSince[s] == .min && t &- flatSince[s] > frozenAfter {
                 frozenSince[s] = flatSince[s] &+ frozenAfter
-                events.append(DeviceStatusEvent(sensor: UInt32(s), enterprise: enterprise, kind: .frozen, time: t, since: frozenSince[s], value: x, reading: i))
+                events.append(
+                    DeviceStatusEvent(sensor: UInt32(s), enterprise: enterprise, kind: .frozen, time: t, since: frozenSince[s], value: x, reading: i))
             }
         }
     }

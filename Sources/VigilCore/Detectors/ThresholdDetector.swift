@@ -364,7 +364,8 @@ public struct ThresholdDetector: Sendable {
         limits.direction.withUnsafeMutableBufferPointer { direction in
             limits.level1.withUnsafeMutableBufferPointer { level1 in
                 limits.level2.withUnsafeMutableBufferPointer { level2 in
-                    processReadings(batch, into: &transitions, direction: direction, level1: level1, level2: level2, context: context, ruleFor: ruleFor)
+                    processReadings(
+                        batch, into: &transitions, direction: direction, level1: level1, level2: level2, context: context, ruleFor: ruleFor)
                 }
             }
         }

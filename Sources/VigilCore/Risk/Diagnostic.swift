@@ -14,7 +14,10 @@ public struct DiagnosticAssessment: Sendable, Hashable {
 
     /// Categories with their maximum deduction (`nil`: bonuses only).
     public enum Category: String, Sendable, Hashable, CaseIterable {
-        case majorHazard = "major_hazard", substances, processes, fireExplosion = "fire_explosion", surroundings, design, equipment
+        case majorHazard = "major_hazard"
+        case substances, processes
+        case fireExplosion = "fire_explosion"
+        case surroundings, design, equipment
         case automation, personnel, management, emergency, performance
 
         public var maximumDeduction: Double? {

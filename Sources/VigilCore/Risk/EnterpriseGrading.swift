@@ -259,10 +259,12 @@ struct GradeContext {
         let hotWorkPermits = permits?.values.filter { hotWorkKinds.contains($0.kind) } ?? []
         let hotWork = hotWorkPermits.contains { $0.covers(unit: nil, at: now) }
         // §4.3 override: any AL2 while hot work or confined-space work is under way in the same unit → red.
-        if !risk.level2Since.isEmpty && hotWork && risk.level2Since.keys.contains(where: { sensor in
-            let unit = sensorUnit(sensor)
-            return hotWorkPermits.contains { $0.covers(unit: unit, at: now) }
-        }) {
+        if !risk.level2Since.isEmpty && hotWork
+            && risk.level2Since.keys.contains(where: { sensor in
+                let unit = sensorUnit(sensor)
+                return hotWorkPermits.contains { $0.covers(unit: unit, at: now) }
+            })
+        {
             inputs.floor = .red
             overrides.append("al2_during_hot_work")
         }

@@ -1,6 +1,7 @@
 /// The four warning levels, 红/橙/黄/蓝 = 重大/较大/一般/低 (`DOMAIN.md` §4.1).
 public enum RiskLevel: Int, Sendable, Hashable, Comparable, CaseIterable, CustomStringConvertible {
-    case blue = 0, yellow, orange, red
+    case blue = 0
+    case yellow, orange, red
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
     public var description: String { ["blue", "yellow", "orange", "red"][rawValue] }

@@ -40,18 +40,24 @@ public enum SnapshotCodec: Sendable {
         r.position = 4
         let v = try r.u16()
         guard v >= oldestReadable && v <= version else {
-            throw SnapshotError("snapshot format version \(v) is not supported by this Vigil (reads versions \(oldestReadable)–\(version)); restore with a matching release or start without the snapshot")
+            throw SnapshotError(
+                "snapshot format version \(v) is not supported by this Vigil (reads versions \(oldestReadable)–\(version)); restore with a matching release or start without the snapshot"
+            )
         }
         let k = try r.u16()
         guard k == kind else { throw SnapshotError("snapshot holds state of kind \(k), expected \(kind)") }
         let length = try r.u64()
-        guard UInt64(bytes.count) == 20 + length else { throw SnapshotError("snapshot truncated or padded: header says \(length) payload bytes, file has \(bytes.count - 20)") }
+        guard UInt64(bytes.count) == 20 + length else {
+            throw SnapshotError("snapshot truncated or padded: header says \(length) payload bytes, file has \(bytes.count - 20)")
+        }
         let body = Array(bytes[0..<(bytes.count - 4)])
         var tail = SnapshotReader(bytes)
         tail.position = bytes.count - 4
         let stored = try tail.u32()
         let actual = crc32(body)
-        guard stored == actual else { throw SnapshotError("snapshot is corrupted (checksum \(String(actual, radix: 16)) != stored \(String(stored, radix: 16)))") }
+        guard stored == actual else {
+            throw SnapshotError("snapshot is corrupted (checksum \(String(actual, radix: 16)) != stored \(String(stored, radix: 16)))")
+        }
         return (v, Array(bytes[16..<(bytes.count - 4)]))
     }
 

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A mergeable quantile sketch with a relative-error guarantee (the DDSketch design).
@@ -50,7 +50,6 @@ public struct QuantileSketch: Sendable {
         Int32(ceil(log(magnitude) * multiplier))
     }
 
-    
     func value(_ index: Int32) -> Double {
         2 * pow(gamma, Double(index)) / (gamma + 1)
     }
@@ -58,7 +57,7 @@ public struct QuantileSketch: Sendable {
     /// Adds one value. Non-finite values are ignored (callers filter them before statistics).
     ///
     /// - Complexity: O(1) amortized; allocates only when the value extends the bucket range.
-    
+
     public mutating func add(_ x: Double) {
         guard x.isFinite else { return }
         count &+= 1
@@ -105,7 +104,10 @@ public struct QuantileSketch: Sendable {
         // Most negative first: the negative store walked from the largest magnitude down.
         negative.forEachDescending { index, c in
             seen &+= c
-            if Double(seen) > rank { result = -value(index); return false }
+            if Double(seen) > rank {
+                result = -value(index)
+                return false
+            }
             return true
         }
         if result == nil {
@@ -115,7 +117,10 @@ public struct QuantileSketch: Sendable {
         if result == nil {
             positive.forEachAscending { index, c in
                 seen &+= c
-                if Double(seen) > rank { result = value(index); return false }
+                if Double(seen) > rank {
+                    result = value(index)
+                    return false
+                }
                 return true
             }
         }
@@ -155,7 +160,6 @@ struct _BucketStore: Sendable {
         total &+= c
     }
 
-    
     mutating func grow(toInclude index: Int32) {
         if counts.isEmpty {
             // Start with a small window centred on the first index: typical sensor windows span a few dozen buckets.

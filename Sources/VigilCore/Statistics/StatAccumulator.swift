@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Rolling statistics of one key, as a mergeable value.
@@ -48,7 +48,7 @@ public struct StatAccumulator: Sendable {
     ///   - time: Event time in ms.
     ///   - value: The value.
     ///   - ewmaInverseHalfLife: `1 / halfLife` in 1/ms, or 0 to skip the EWMA.
-    
+
     public mutating func add(time: Int64, value x: Double, ewmaInverseHalfLife: Double = 0) {
         count += 1
         let d = x - mean
@@ -56,8 +56,14 @@ public struct StatAccumulator: Sendable {
         m2 += d * (x - mean)
         if x < min { min = x }
         if x > max { max = x }
-        if time < firstTime { firstTime = time; first = x }
-        if time >= lastTime { lastTime = time; last = x }
+        if time < firstTime {
+            firstTime = time
+            first = x
+        }
+        if time >= lastTime {
+            lastTime = time
+            last = x
+        }
         if ewmaInverseHalfLife > 0 {
             if count == 1 {
                 ewmaReference = time
@@ -95,8 +101,14 @@ public struct StatAccumulator: Sendable {
         count = n
         if other.min < min { min = other.min }
         if other.max > max { max = other.max }
-        if other.firstTime < firstTime { firstTime = other.firstTime; first = other.first }
-        if other.lastTime >= lastTime { lastTime = other.lastTime; last = other.last }
+        if other.firstTime < firstTime {
+            firstTime = other.firstTime
+            first = other.first
+        }
+        if other.lastTime >= lastTime {
+            lastTime = other.lastTime
+            last = other.last
+        }
         if ewmaInverseHalfLife > 0 {
             let reference = Swift.max(ewmaReference, other.ewmaReference)
             let a = exp2(Double(ewmaReference - reference) * ewmaInverseHalfLife)

@@ -131,7 +131,6 @@ public final class PaneWindowOperator {
         }
     }
 
-    
     func processColumns(
         count n: Int, ts: UnsafePointer<Int64>, sensor: UnsafePointer<UInt32>, enterprise: UnsafePointer<UInt32>,
         value: UnsafePointer<Double>, output: inout WindowResults, late: inout LateRecords
@@ -319,7 +318,7 @@ public final class PaneWindowOperator {
     // MARK: - Firing
 
     /// Fires and purges every window due at the current watermark, in event-time order.
-    
+
     func fireDue(into output: inout WindowResults) {
         let wm = watermark.current
         while true {

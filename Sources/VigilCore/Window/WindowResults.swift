@@ -42,7 +42,9 @@ public struct WindowRow: Sendable, Hashable {
     public var p99: Double
 
     public init(
-        kind: WindowRowKind, windowStart: Int64, windowEnd: Int64, sensor: UInt32, enterprise: UInt32, count: Int64, sum: Double, mean: Double, variance: Double, min: Double, max: Double, firstTime: Int64, first: Double, lastTime: Int64, last: Double, ewma: Double, p50: Double, p95: Double, p99: Double
+        kind: WindowRowKind, windowStart: Int64, windowEnd: Int64, sensor: UInt32, enterprise: UInt32, count: Int64, sum: Double, mean: Double,
+        variance: Double, min: Double, max: Double, firstTime: Int64, first: Double, lastTime: Int64, last: Double, ewma: Double, p50: Double,
+        p95: Double, p99: Double
     ) {
         self.kind = kind
         self.windowStart = windowStart
@@ -117,7 +119,7 @@ public struct WindowResults: Sendable {
     public var rows: [WindowRow] { (0..<rowCount).map { self[$0] } }
 
     /// Appends a row.
-    
+
     public mutating func append(_ r: WindowRow) {
         kind.append(r.kind)
         windowStart.append(r.windowStart)
@@ -141,7 +143,7 @@ public struct WindowResults: Sendable {
     }
 
     /// Appends a row built from an accumulator, keeping only the statistics in `statistics`.
-    
+
     public mutating func append(
         kind: WindowRowKind, start: Int64, end: Int64, sensor: UInt32, enterprise: UInt32,
         _ a: StatAccumulator, statistics: StatisticSet

@@ -82,7 +82,6 @@ public struct WindowSpec: Sendable, Hashable {
     }
 }
 
-
 func gcd(_ a: Int64, _ b: Int64) -> Int64 {
     var a = a
     var b = b

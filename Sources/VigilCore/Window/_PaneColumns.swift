@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The statistics of one pane (a time slice of a window) for every sensor slot, as struct-of-arrays
@@ -75,7 +75,7 @@ final class _PaneColumns {
     }
 
     /// Grows every column to hold at least `newCapacity` slots, keeping contents.
-    
+
     func grow(to newCapacity: Int) {
         guard newCapacity > capacity else { return }
         let old = capacity
@@ -108,7 +108,7 @@ final class _PaneColumns {
     }
 
     /// Clears the pane (O(touched slots)) and marks it free.
-    
+
     func reset() {
         for i in 0..<touchedCount {
             let slot = Int(touched[i])
@@ -123,7 +123,7 @@ final class _PaneColumns {
     }
 
     /// Notes that `slot` received a reading after one of this pane's windows fired, at watermark `wm`.
-    
+
     func markLate(slot: UInt32, watermark wm: Int64) {
         let s = Int(slot)
         if lateWatermark[s] == .min { lateSlots.append(slot) }
@@ -131,13 +131,13 @@ final class _PaneColumns {
     }
 
     /// Adds the statistics of `slot` (which must have `count > 0`) to `acc`.
-    
+
     func merge(slot: UInt32, into acc: inout StatAccumulator, ewmaInverseHalfLife: Double) {
         acc.merge(accumulator(slot: slot), ewmaInverseHalfLife: ewmaInverseHalfLife)
     }
 
     /// The statistics of `slot` as an accumulator (only the enabled groups are meaningful).
-    
+
     func accumulator(slot: UInt32) -> StatAccumulator {
         let i = Int(slot)
         var a = StatAccumulator()
@@ -167,7 +167,7 @@ final class _PaneColumns {
     }
 
     /// A handle with the column base addresses copied into a struct, for the per-reading loop.
-    
+
     var handle: _PaneHandle {
         _PaneHandle(
             count: count, mean: mean, m2: m2, minV: minV, maxV: maxV, firstT: firstT, firstV: firstV,
@@ -206,7 +206,6 @@ struct _PaneHandle {
     let ewma: Bool
     let sketch: Bool
 
-    
     init(
         count: UnsafeMutablePointer<Int64>, mean: UnsafeMutablePointer<Double>, m2: UnsafeMutablePointer<Double>,
         minV: UnsafeMutablePointer<Double>, maxV: UnsafeMutablePointer<Double>, firstT: UnsafeMutablePointer<Int64>,

@@ -126,7 +126,9 @@ extension PipelineLoader {
         }
         if let v = m["commitment_due"], let text = r.string(v, "risk.data_quality.commitment_due") {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-            if parts.count == 2, parts.allSatisfy({ $0.count == 2 }), let h = Int(parts[0]), let mm = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(mm) {
+            if parts.count == 2, parts.allSatisfy({ $0.count == 2 }), let h = Int(parts[0]), let mm = Int(parts[1]), (0..<24).contains(h),
+                (0..<60).contains(mm)
+            {
                 risk.commitmentDue = Int64(h * 60 + mm) * 60_000
             } else {
                 r.fail(v, "risk.data_quality.commitment_due", "expected a local time of day like 09:00, got '\(text)'")

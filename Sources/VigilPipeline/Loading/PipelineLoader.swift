@@ -46,7 +46,9 @@ public enum PipelineLoader: Sendable {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw PipelineError(
-                issues: [PipelineError.Issue(file: path, line: 1, column: 1, path: "", message: "cannot read the file: \(error.localizedDescription)")],
+                issues: [
+                    PipelineError.Issue(file: path, line: 1, column: 1, path: "", message: "cannot read the file: \(error.localizedDescription)")
+                ],
                 source: ""
             )
         }
@@ -120,7 +122,11 @@ public enum PipelineLoader: Sendable {
             }
         }
         if let n = top["time_zone"], let s = r.string(n, "time_zone") {
-            if let offset = parseUTCOffset(s) { spec.utcOffset = offset } else { r.fail(n, "time_zone", "expected a UTC offset like +08:00, got '\(s)'") }
+            if let offset = parseUTCOffset(s) {
+                spec.utcOffset = offset
+            } else {
+                r.fail(n, "time_zone", "expected a UTC offset like +08:00, got '\(s)'")
+            }
         }
         if let n = top["anomalies"],
             let m = r.mapping(n, "anomalies", keys: ["floor", "window", "warm_up", "stale_after", "offline_after", "frozen_after", "seasonal"])
@@ -169,7 +175,10 @@ public enum PipelineLoader: Sendable {
 
     static func readSources(_ node: Node, _ r: inout _Reader) -> SourcesSpec {
         var sources = SourcesSpec()
-        guard let m = r.mapping(node, "sources", keys: ["readings", "enterprises", "hazards", "permits", "setpoints", "commitments", "offline_notices", "grades"]) else {
+        guard
+            let m = r.mapping(
+                node, "sources", keys: ["readings", "enterprises", "hazards", "permits", "setpoints", "commitments", "offline_notices", "grades"])
+        else {
             return sources
         }
         if let n = m["readings"] {
@@ -177,8 +186,10 @@ public enum PipelineLoader: Sendable {
                 if let topic = r.nonEmptyString(n, "sources.readings") { sources.readings = ReadingsSourceSpec(topics: [topic]) }
             } else if let rm = r.mapping(
                 n, "sources.readings",
-                keys: ["topic", "topics", "codec", "key_field", "event_time_field", "out_of_orderness", "idle_timeout",
-                    "max_payload_bytes", "future_horizon", "past_horizon"]
+                keys: [
+                    "topic", "topics", "codec", "key_field", "event_time_field", "out_of_orderness", "idle_timeout",
+                    "max_payload_bytes", "future_horizon", "past_horizon",
+                ]
             ) {
                 var topics: [String] = []
                 if let t = rm["topic"] { topics += r.strings(t, "sources.readings.topic") ?? [] }
@@ -208,12 +219,18 @@ public enum PipelineLoader: Sendable {
             if case .scalar = n {
                 sources.permits = r.nonEmptyString(n, "sources.permits")
             } else if let pm = r.mapping(n, "sources.permits", keys: ["topic", "sensor_unit"]) {
-                if let t = pm["topic"] { sources.permits = r.nonEmptyString(t, "sources.permits.topic") } else { r.fail(n, "sources.permits", "missing required key 'topic'") }
+                if let t = pm["topic"] {
+                    sources.permits = r.nonEmptyString(t, "sources.permits.topic")
+                } else {
+                    r.fail(n, "sources.permits", "missing required key 'topic'")
+                }
                 if let v = pm["sensor_unit"], let pattern = r.nonEmptyString(v, "sources.permits.sensor_unit") {
                     do {
                         let regex = try NSRegularExpression(pattern: pattern)
                         if regex.numberOfCaptureGroups < 1 {
-                            r.fail(v, "sources.permits.sensor_unit", "needs a capture group for the unit, e.g. '^[^-]+-(U[0-9]+)-' reads U03 from E0042-U03-GT-001")
+                            r.fail(
+                                v, "sources.permits.sensor_unit",
+                                "needs a capture group for the unit, e.g. '^[^-]+-(U[0-9]+)-' reads U03 from E0042-U03-GT-001")
                         } else {
                             sources.permitsSensorUnit = pattern
                         }
@@ -236,12 +253,16 @@ public enum PipelineLoader: Sendable {
         var names = Set<String>()
         for (i, item) in items.enumerated() {
             let path = "windows[\(i)]"
-            guard let m = r.mapping(
-                item, path,
-                keys: ["name", "kind", "size", "slide", "gap", "allowed_lateness", "emit", "statistics", "ewma_half_life",
-                    "quantile_accuracy"],
-                required: ["name", "kind"]
-            ) else { continue }
+            guard
+                let m = r.mapping(
+                    item, path,
+                    keys: [
+                        "name", "kind", "size", "slide", "gap", "allowed_lateness", "emit", "statistics", "ewma_half_life",
+                        "quantile_accuracy",
+                    ],
+                    required: ["name", "kind"]
+                )
+            else { continue }
             var name = "window\(i)"
             if let n = m["name"], let s = r.nonEmptyString(n, "\(path).name") {
                 if names.contains(s) { r.fail(n, "\(path).name", "duplicate window name '\(s)'") }
@@ -331,14 +352,17 @@ public enum PipelineLoader: Sendable {
         for (k, v) in m {
             guard case .scalar(let key) = k else { continue }
             let path = "sensor_types.\(key.string)"
-            guard let t = r.mapping(
-                v, path,
-                keys: [
-                    "match", "unit", "direction", "al1", "al2", "deadband", "on_delay", "off_delay", "range", "signal", "period", "severity", "notify",
-                    "adjustments", "setpoints", "h", "hh", "l", "ll",
-                ],
-                required: ["match"]
-            ) else { continue }
+            guard
+                let t = r.mapping(
+                    v, path,
+                    keys: [
+                        "match", "unit", "direction", "al1", "al2", "deadband", "on_delay", "off_delay", "range", "signal", "period", "severity",
+                        "notify",
+                        "adjustments", "setpoints", "h", "hh", "l", "ll",
+                    ],
+                    required: ["match"]
+                )
+            else { continue }
             var spec = SensorTypeSpec(name: key.string, match: [])
             if let n = t["match"] { spec.match = r.strings(n, "\(path).match") ?? [] }
             if let n = t["unit"] { spec.unit = r.string(n, "\(path).unit") }
@@ -360,7 +384,9 @@ public enum PipelineLoader: Sendable {
             if let n = t["notify"], let items = r.sequence(n, "\(path).notify") {
                 spec.notify = []
                 for (i, item) in items.enumerated() {
-                    if let d = r.choice(item, "\(path).notify[\(i)]", ["equipment", "safety", "production"]), !spec.notify.contains(d) { spec.notify.append(d) }
+                    if let d = r.choice(item, "\(path).notify[\(i)]", ["equipment", "safety", "production"]), !spec.notify.contains(d) {
+                        spec.notify.append(d)
+                    }
                 }
             }
             if let n = t["adjustments"] { spec.adjustments = readAdjustments(n, path: "\(path).adjustments", &r) }
@@ -399,7 +425,13 @@ public enum PipelineLoader: Sendable {
 
     static func readRisk(_ node: Node, _ r: inout _Reader) -> RiskSpec {
         var risk = RiskSpec()
-        guard let m = r.mapping(node, "risk", keys: ["bands", "downgrade", "alarm_weight", "heartbeat", "operations", "hazards", "overrides", "credit", "data_quality", "alarm_counts"]) else { return risk }
+        guard
+            let m = r.mapping(
+                node, "risk",
+                keys: [
+                    "bands", "downgrade", "alarm_weight", "heartbeat", "operations", "hazards", "overrides", "credit", "data_quality", "alarm_counts",
+                ])
+        else { return risk }
         if let n = m["alarm_counts"], let c = r.mapping(n, "risk.alarm_counts", keys: ["al1", "al2", "red_al2"]) {
             for (key, path) in [("al1", \FactorWeights.alarmCountAL1), ("al2", \.alarmCountAL2), ("red_al2", \.alarmCountRedAL2)] {
                 guard let v = c[key], let x = r.number(v, "risk.alarm_counts.\(key)") else { continue }
@@ -407,19 +439,30 @@ public enum PipelineLoader: Sendable {
             }
         }
         if let n = m["data_quality"] { readDataQuality(n, into: &risk, &r) }
-        if let n = m["credit"], let c = r.mapping(n, "risk.credit", keys: ["weight"]), let v = c["weight"], let x = r.number(v, "risk.credit.weight") {
+        if let n = m["credit"], let c = r.mapping(n, "risk.credit", keys: ["weight"]), let v = c["weight"], let x = r.number(v, "risk.credit.weight")
+        {
             if x < 0 { r.fail(v, "risk.credit.weight", "must be >= 0") } else { risk.factors.creditWeight = x }
         }
-        if let n = m["overrides"], let o = r.mapping(
-            n, "risk.overrides", keys: ["red_alarm_for", "hot_work_kinds", "interruption_share", "interruption_for", "offline_notice_grace", "tank_alarm_for", "tank_grades"]
-        ) {
+        if let n = m["overrides"],
+            let o = r.mapping(
+                n, "risk.overrides",
+                keys: [
+                    "red_alarm_for", "hot_work_kinds", "interruption_share", "interruption_for", "offline_notice_grace", "tank_alarm_for",
+                    "tank_grades",
+                ]
+            )
+        {
             if let v = o["tank_alarm_for"], let d = r.duration(v, "risk.overrides.tank_alarm_for", allowZero: false) { risk.tankAlarmFor = d }
             if let v = o["tank_grades"], let items = r.sequence(v, "risk.overrides.tank_grades") {
                 risk.tankGrades = items.enumerated().compactMap { i, item in r.integer(item, "risk.overrides.tank_grades[\(i)]", in: 1...4) }
             }
             if let v = o["red_alarm_for"], let d = r.duration(v, "risk.overrides.red_alarm_for", allowZero: false) { risk.redAlarmFor = d }
             if let v = o["interruption_share"], let x = r.number(v, "risk.overrides.interruption_share") {
-                if x >= 0 && x < 1 { risk.interruptionShare = x } else { r.fail(v, "risk.overrides.interruption_share", "expected a share in [0, 1), got \(x)") }
+                if x >= 0 && x < 1 {
+                    risk.interruptionShare = x
+                } else {
+                    r.fail(v, "risk.overrides.interruption_share", "expected a share in [0, 1), got \(x)")
+                }
             }
             if let v = o["interruption_for"], let d = r.duration(v, "risk.overrides.interruption_for") { risk.interruptionFor = d }
             if let v = o["offline_notice_grace"], let d = r.duration(v, "risk.overrides.offline_notice_grace") { risk.offlineNoticeGrace = d }

@@ -3,7 +3,7 @@ import VigilCore
 import VigilKafka
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where a ``StreamJob`` keeps its partition snapshots (the pipeline file's `checkpoint` section).
@@ -42,7 +42,8 @@ final class DirectoryCheckpointStore: Sendable {
             )
         }
         guard access(path, W_OK) == 0 else {
-            throw CheckpointError("checkpoint.path: the checkpoint directory \(path) is not writable; set VIGIL_STATE_DIR or --checkpoint-path to a writable directory")
+            throw CheckpointError(
+                "checkpoint.path: the checkpoint directory \(path) is not writable; set VIGIL_STATE_DIR or --checkpoint-path to a writable directory")
         }
     }
 

@@ -98,14 +98,18 @@ public final class RuntimeMetrics: Sendable {
         family("vigil_grades_total", "counter", "Enterprise grade records produced (changes and heartbeats), by level.")
         if s.grades.isEmpty { sample("vigil_grades_total", [("level", "blue")], "0") }
         for (l, n) in s.grades.sorted(by: { $0.key < $1.key }) { sample("vigil_grades_total", [("level", l)], "\(n)") }
-        family("vigil_table_records_ignored_total", "counter", "Table records ignored as inconsistent (setpoints out of order, offline notices ending before they start), by table.")
+        family(
+            "vigil_table_records_ignored_total", "counter",
+            "Table records ignored as inconsistent (setpoints out of order, offline notices ending before they start), by table.")
         for table in ["offline_notices", "setpoints"] {
             sample("vigil_table_records_ignored_total", [("table", table)], "\(s.tableRecordsIgnored[table] ?? 0)")
         }
         single("vigil_offset_commits_total", "counter", "Successful offset commits.", "\(s.commits)")
         single("vigil_checkpoints_total", "counter", "Checkpoint rounds written (snapshots stored, then offsets committed).", "\(s.checkpoints)")
         single("vigil_checkpoint_snapshots_total", "counter", "Partition snapshots written.", "\(s.snapshotsWritten)")
-        single("vigil_checkpoint_duration_seconds", "gauge", "Duration of the last checkpoint round (flush, snapshot, store, commit).", "\(s.lastCheckpointSeconds)")
+        single(
+            "vigil_checkpoint_duration_seconds", "gauge", "Duration of the last checkpoint round (flush, snapshot, store, commit).",
+            "\(s.lastCheckpointSeconds)")
         single("vigil_checkpoint_bytes", "gauge", "Bytes of the last checkpoint round's snapshots.", "\(s.lastCheckpointBytes)")
         single("vigil_partitions_restored_total", "counter", "Partitions whose state was restored from a checkpoint.", "\(s.partitionsRestored)")
         single("vigil_restore_duration_seconds", "gauge", "Duration of the last restore of an assignment's snapshots.", "\(s.lastRestoreSeconds)")
@@ -116,7 +120,9 @@ public final class RuntimeMetrics: Sendable {
         }
         single("vigil_assigned_partitions", "gauge", "Partitions assigned to this instance.", "\(s.assignedPartitions)")
         single("vigil_window_state_bytes", "gauge", "Approximate bytes of window state held.", "\(s.windowStateBytes)")
-        family("vigil_batch_latency_seconds", "histogram", "Processing time of one poll batch that had records: first record handed over to outputs enqueued.")
+        family(
+            "vigil_batch_latency_seconds", "histogram",
+            "Processing time of one poll batch that had records: first record handed over to outputs enqueued.")
         var cumulative: Int64 = 0
         for (i, bound) in Self.latencyBuckets.enumerated() {
             cumulative += s.latencyCounts[i]

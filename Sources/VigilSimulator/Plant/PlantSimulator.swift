@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 public import VigilPipeline
 import VigilCore
@@ -37,7 +37,11 @@ public struct PlantSimulator: Sendable {
 
     public struct Incident: Sendable, Hashable {
         public enum Kind: String, Sendable, CaseIterable {
-            case gasLeakRamp = "gas_leak_ramp", spike, levelShift = "level_shift", slowDrift = "slow_drift", stuck, dropout
+            case gasLeakRamp = "gas_leak_ramp"
+            case spike
+            case levelShift = "level_shift"
+            case slowDrift = "slow_drift"
+            case stuck, dropout
             case chattering
             /// A value outside the instrument range (`DOMAIN.md` §5 FAULT): for the device-status rules, not the
             /// anomaly scores, so it is not among the `scheduled` kinds.
@@ -111,7 +115,8 @@ public struct PlantSimulator: Sendable {
                 let point = ranged[Int(faults.next() % UInt64(ranged.count))]
                 let length = period * Int64(3 + faults.next() % 6)
                 let begin = start + Int64(Double(max(0, span - length)) * faults.nextUnit())
-                incidents.append(Incident(kind: .instrumentFault, sensor: point.sensor, enterprise: point.enterprise, start: begin, end: begin + length))
+                incidents.append(
+                    Incident(kind: .instrumentFault, sensor: point.sensor, enterprise: point.enterprise, start: begin, end: begin + length))
             }
         }
         self.points = points

@@ -24,7 +24,7 @@ struct BenchCommand: AsyncParsableCommand {
             Examples:
               vigil-bench core                      # W1: the window engine, in memory
               vigil-bench core --detectors          # W1 plus alarm rules and anomaly scores per reading
-              vigil-bench core --detectors --grading   # … and enterprise grading (the issue's "detectors and grading")
+              vigil-bench core --detectors --grading   # … and enterprise grading
               vigil-bench e2e                       # W2: JSON readings through the embedded Kafka cluster
               vigil-bench decode                    # the JSON decoder alone
             """,

@@ -83,7 +83,7 @@ extension StreamJob {
             }
             for tp in keys {
                 partitions.removeAll { $0.topic == tp.topic && $0.partition == tp.partition }
-                let state = newPartitionState(topic: tp.topic, partition: tp.partition, topicPointer: nil)
+                let state = newPartitionState(topic: tp.topic, partition: tp.partition, topicToken: nil)
                 if let bytes = snapshots[tp] {
                     do {
                         let restored = try state.pipeline.restore(from: bytes, topic: tp.topic, partition: tp.partition)

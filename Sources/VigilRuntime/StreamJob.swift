@@ -301,15 +301,16 @@ public final class StreamJob {
     final class PartitionState {
         let topic: String
         let partition: Int32
-        var topicPointer: UnsafePointer<CChar>?
+        /// The topic's token in the consumer (nil until a record of it was read).
+        var topicToken: KafkaTopicToken?
         var pipeline: PartitionPipeline
         var nextOffset: Int64 = -1
         var committedOffset: Int64 = -1
 
-        init(topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?, pipeline: PartitionPipeline) {
+        init(topic: String, partition: Int32, topicToken: KafkaTopicToken?, pipeline: PartitionPipeline) {
             self.topic = topic
             self.partition = partition
-            self.topicPointer = topicPointer
+            self.topicToken = topicToken
             self.pipeline = pipeline
         }
     }
@@ -446,7 +447,7 @@ public final class StreamJob {
 
     /// Polls once and decodes what arrived into the partitions' batches (rejections aside).
     private func poll(now: Int64, started: inout ContinuousClock.Instant?, clock: ContinuousClock) throws(KafkaError) -> Int {
-        var cachedPointer: UnsafePointer<CChar>? = nil
+        var cachedToken: KafkaTopicToken? = nil
         var cachedPartition: Int32 = -1
         var cachedIndex = -1
         var first: ContinuousClock.Instant? = nil
@@ -455,9 +456,9 @@ public final class StreamJob {
             if first == nil { first = clock.now }
             if started == nil { started = clock.now }
             var index = cachedIndex
-            if record.topic != cachedPointer || record.partition != cachedPartition {
+            if record.topicToken != cachedToken || record.partition != cachedPartition {
                 index = self.partitionIndex(record)
-                cachedPointer = record.topic
+                cachedToken = record.topicToken
                 cachedPartition = record.partition
                 cachedIndex = index
             }
@@ -539,19 +540,19 @@ public final class StreamJob {
 
     /// The state index of the record's partition, or -1 for a partition no longer assigned.
     private func partitionIndex(_ record: KafkaRecordView) -> Int {
-        if let i = partitions.firstIndex(where: { $0.partition == record.partition && $0.topicPointer == record.topic }) { return i }
+        if let i = partitions.firstIndex(where: { $0.partition == record.partition && $0.topicToken == record.topicToken }) { return i }
         let name = record.topicName
         if let i = partitions.firstIndex(where: { $0.partition == record.partition && $0.topic == name }) {
-            partitions[i].topicPointer = record.topic
+            partitions[i].topicToken = record.topicToken
             return i
         }
         guard assigned.contains(KafkaTopicPartition(topic: name, partition: record.partition)) else { return -1 }
-        partitions.append(newPartitionState(topic: name, partition: record.partition, topicPointer: record.topic))
+        partitions.append(newPartitionState(topic: name, partition: record.partition, topicToken: record.topicToken))
         return partitions.count - 1
     }
 
-    func newPartitionState(topic: String, partition: Int32, topicPointer: UnsafePointer<CChar>?) -> PartitionState {
-        PartitionState(topic: topic, partition: partition, topicPointer: topicPointer, pipeline: PartitionPipeline(settings: pipelineSettings))
+    func newPartitionState(topic: String, partition: Int32, topicToken: KafkaTopicToken?) -> PartitionState {
+        PartitionState(topic: topic, partition: partition, topicToken: topicToken, pipeline: PartitionPipeline(settings: pipelineSettings))
     }
 
     /// Produces what a partition's pipeline emitted, in emission order, and adds its counts to the statistics.
@@ -565,8 +566,7 @@ public final class StreamJob {
         }
         for late in outputs.late {
             try sendDeadLetter(
-                reason: "late_record", detail: late.detail, state: state, offset: late.offset, key: Array(late.key.utf8),
-                value: Array(late.value.utf8))
+                reason: "late_record", detail: late.detail, state: state, offset: late.offset, key: late.key, value: late.value)
         }
         stats.add(outputs.counters)
     }
@@ -574,21 +574,11 @@ public final class StreamJob {
     func topic(of sink: PartitionOutputs.Sink) -> String { config.topic(of: sink) }
 
     private func sendDeadLetter(
-        reason: String, detail: String, state: PartitionState, offset: Int64, key: [UInt8]?, value: [UInt8]
+        reason: String, detail: String, state: PartitionState, offset: Int64, key: (some KafkaContiguousBytes)?, value: some KafkaContiguousBytes
     ) throws(KafkaError) {
-        var failure: KafkaError? = nil
-        value.withUnsafeBytes { v in
-            func send(_ k: UnsafeRawBufferPointer?) {
-                do throws(KafkaError) {
-                    try dlq.send(
-                        producer: producer, reason: reason, detail: detail, sourceTopic: state.topic,
-                        sourcePartition: state.partition, sourceOffset: offset, key: k, value: v
-                    )
-                } catch { failure = error }
-            }
-            if let key { key.withUnsafeBytes { send($0) } } else { send(nil) }
-        }
-        if let failure { throw failure }
+        try dlq.send(
+            producer: producer, reason: reason, detail: detail, sourceTopic: state.topic, sourcePartition: state.partition,
+            sourceOffset: offset, key: key, value: value)
         stats.deadLetters += 1
     }
 }

@@ -8,7 +8,7 @@ import VigilKafka
 /// alternating passes. Reported per mode: the best wall time from the first record to the last one
 /// consumed, checkpoints written and their size. The ratio to `none` is the cost.
 ///
-/// Mode `detectors` is `none` plus everything of issue 5 on every reading: an alarm rule (AL1 40, AL2 50) with
+/// Mode `detectors` is `none` plus the detectors and grading on every reading: an alarm rule (AL1 40, AL2 50) with
 /// alert records, the anomaly scorer with records at or above 0.9, instrument checks (range, frozen values, a
 /// per-type stale gap), and enterprise grading (alarm behaviour, pseudo-alarms, data quality, hysteresis) with
 /// grade records; its ratio to `none` is what the detectors and

@@ -92,7 +92,7 @@ public struct ThresholdRule: Sendable, Hashable {
     }
 }
 
-/// A dynamic limit (`DOMAIN.md` §3, issue 5): in some months, at some hours of the day, or while a special-work
+/// A dynamic limit (`DOMAIN.md` §3): in some months, at some hours of the day, or while a special-work
 /// permit (hot work, confined space) is valid, the levels are scaled or replaced. Conditions combine with AND;
 /// an empty condition always applies.
 public struct LimitAdjustment: Sendable, Hashable {

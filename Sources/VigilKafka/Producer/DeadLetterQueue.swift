@@ -13,7 +13,7 @@ public struct DeadLetterQueue: Sendable {
     /// Produces one dead letter.
     public func send(
         producer: KafkaProducer, reason: String, detail: String, sourceTopic: String, sourcePartition: Int32,
-        sourceOffset: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer
+        sourceOffset: Int64, key: (some KafkaContiguousBytes)?, value: some KafkaContiguousBytes
     ) throws(KafkaError) {
         let headers = [
             KafkaHeader(name: "vigil.reason", string: reason),

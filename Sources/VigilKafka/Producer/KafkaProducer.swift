@@ -58,25 +58,24 @@ public final class KafkaProducer {
         try client.produce(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
     }
 
-    /// Convenience for byte arrays.
-    public func produce(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [])
-        throws(KafkaError)
-    {
-        var failure: KafkaError? = nil
-        value.withUnsafeBytes { v in
-            if let key {
-                key.withUnsafeBytes { kb in
-                    do throws(KafkaError) {
-                        try produce(topic: topic, partition: partition, key: kb, value: v, headers: headers)
-                    } catch { failure = error }
-                }
-            } else {
-                do throws(KafkaError) {
-                    try produce(topic: topic, partition: partition, key: nil, value: v, headers: headers)
-                } catch { failure = error }
+    /// Enqueues one message whose key and value are any contiguous bytes (arrays, strings, encoder buffers).
+    public func produce(
+        topic: String, partition: Int32? = nil, key: (some KafkaContiguousBytes)?, value: some KafkaContiguousBytes,
+        headers: [KafkaHeader] = [], timestamp: Int64? = nil
+    ) throws(KafkaError) {
+        try value.withKafkaBytes { (v) throws(KafkaError) in
+            guard let key else {
+                return try produce(topic: topic, partition: partition, key: nil, value: v, headers: headers, timestamp: timestamp)
+            }
+            try key.withKafkaBytes { (k) throws(KafkaError) in
+                try produce(topic: topic, partition: partition, key: k, value: v, headers: headers, timestamp: timestamp)
             }
         }
-        if let failure { throw failure }
+    }
+
+    /// Byte arrays (a `nil` key needs no type).
+    public func produce(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = []) throws(KafkaError) {
+        try produce(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: nil)
     }
 
     /// Serves queued delivery reports (waits up to `timeoutMs`). Returns the number served.

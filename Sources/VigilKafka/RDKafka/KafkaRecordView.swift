@@ -4,7 +4,7 @@ internal import CRdKafka
 ///
 /// - Warning: `payload` and `key` point into librdkafka's buffer; do not escape them from the closure.
 public struct KafkaRecordView {
-    public let topic: UnsafePointer<CChar>
+    let topic: UnsafePointer<CChar>
     public let partition: Int32
     public let offset: Int64
     /// Message timestamp in ms (`-1` when the broker has none).
@@ -39,6 +39,17 @@ public struct KafkaRecordView {
 
     /// The topic name as a `String` (allocates).
     public var topicName: String { String(validatingCString: topic) ?? "" }
+
+    /// Which topic the record is of, without building its name: equal for records of one topic of one client
+    /// (librdkafka keeps a topic's name with its handle for the client's lifetime). It holds no pointer that
+    /// could be dereferenced after the poll.
+    public var topicToken: KafkaTopicToken { KafkaTopicToken(bits: UInt(bitPattern: topic)) }
+}
+
+/// The identity of a topic within one Kafka client, for caching per-topic lookups across polls (see
+/// ``KafkaRecordView/topicToken``). Compare it only with tokens of the same client.
+public struct KafkaTopicToken: Hashable, Sendable {
+    let bits: UInt
 }
 
 @available(*, unavailable, message: "A record view points into librdkafka's buffer; copy what you need")

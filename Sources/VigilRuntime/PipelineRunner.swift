@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 import Synchronization
-public import VigilCore
+import VigilCore
 import VigilKafka
 public import VigilPipeline
 
@@ -17,8 +17,12 @@ public struct RunOptions: Sendable {
     public var sessionTimeoutMs: Int?
     /// Overrides the file's `checkpoint.path` (the `directory` store's directory).
     public var checkpointPath: String?
-    /// Overrides the file's `checkpoint.store`; `none` runs without checkpoints.
-    public var checkpointStore: String?
+    /// Overrides the file's `checkpoint.store`; `none` (``CheckpointStoreChoice/disabled``) runs without checkpoints.
+    public var checkpointStore: CheckpointStoreChoice?
+    public enum CheckpointStoreChoice: String, Sendable, CaseIterable {
+        case directory, kafka
+        case disabled = "none"
+    }
     /// This instance's stable name, part of the `kafka` store's `transactional.id`
     /// (`vigil.<pipeline>.<instance>`): a restarted instance with the same name fences its predecessor.
     /// Default: the host name.
@@ -98,86 +102,34 @@ public final class PipelineRunner {
             throw RunnerError(message: "pipeline '\(spec.name)' defines no windows: nothing to compute")
         }
         var config = StreamJobConfig(
-            brokers: options.brokers ?? spec.brokers, groupID: spec.consumerGroup, inputTopics: readings.topics,
-            windows: spec.windows.map { (name: $0.name, spec: $0.window) }
-        )
-        config.outputTopic = spec.sinks.windowStats
-        config.deadLetterTopic = spec.sinks.deadLetters
-        config.outOfOrderness = readings.outOfOrderness
-        config.idleTimeout = readings.idleTimeout
-        config.decoder = readings.decoder
+            brokers: options.brokers ?? spec.brokers, groupID: spec.consumerGroup, inputTopics: readings.topics, pipeline: spec.partitionSettings)
+        config.topics.windowStats = spec.sinks.windowStats
+        config.topics.deadLetters = spec.sinks.deadLetters
+        config.topics.alerts = spec.sinks.alerts
+        if spec.anomalies.floor <= 1 { config.topics.anomalies = spec.sinks.anomalies }
+        config.topics.grades = spec.sinks.grades
+        if spec.sources.enterprises != nil { config.topics.gradesByRegion = spec.sinks.gradesByRegion }
+        config.tables.profiles = spec.sources.enterprises
+        config.tables.permits = spec.sources.permits
+        config.tables.hazards = spec.sources.hazards
+        config.tables.acknowledgements = spec.alerts.acknowledgements
+        config.tables.setpoints = spec.sources.setpoints
+        config.tables.commitments = spec.sources.commitments
+        config.tables.offlineNotices = spec.sources.offlineNotices
         config.commitInterval = spec.checkpoint.interval
-        switch options.checkpointStore ?? spec.checkpoint.store.rawValue {
-        case "none":
+        let store = options.checkpointStore ?? (spec.checkpoint.store == .kafka ? .kafka : .directory)
+        switch store {
+        case .disabled:
             config.checkpoint = .none
-        case "kafka":
+        case .kafka:
             let instance = options.instanceID ?? ProcessInfo.processInfo.hostName
             config.checkpoint = .kafka(topic: "vigil.\(spec.name).checkpoints", transactionalID: "vigil.\(spec.name).\(instance)")
-        case "directory":
+        case .directory:
             config.checkpoint = .directory(path: options.checkpointPath ?? spec.checkpoint.path)
-        case let other:
-            throw RunnerError(message: "checkpoint store '\(other)' is not one of directory, kafka, none")
         }
         config.consumerAdditional = spec.kafka
         config.producerAdditional = spec.kafka
         if let t = options.sessionTimeoutMs { config.sessionTimeoutMs = t }
-        config.alertsTopic = spec.sinks.alerts
-        config.acknowledgementsTopic = spec.alerts.acknowledgements
-        if spec.anomalies.floor <= 1 {
-            config.anomaliesTopic = spec.sinks.anomalies
-        }
-        config.gradesTopic = spec.sinks.grades
-        config.profilesTopic = spec.sources.enterprises
-        config.permitsTopic = spec.sources.permits
-        config.factorWeights = spec.risk.factors
-        config.redAlarmFor = spec.risk.redAlarmFor
-        config.interruptionShare = spec.risk.interruptionShare
-        config.interruptionYellowAfter = spec.risk.interruptionFor
-        config.setpointsTopic = spec.sources.setpoints
-        config.commitmentsTopic = spec.sources.commitments
-        config.offlineNoticesTopic = spec.sources.offlineNotices
-        config.offlineNoticeGrace = spec.risk.offlineNoticeGrace
-        config.commitmentDue = spec.risk.commitmentDue
-        config.tankAlarmFor = spec.risk.tankAlarmFor
-        config.tankGrades = Set(spec.risk.tankGrades)
-        config.hotWorkKinds = Set(spec.risk.hotWorkKinds)
-        config.permitUnitPattern = spec.sources.permitsSensorUnit
-        config.hazardsTopic = spec.sources.hazards
-        if spec.sources.enterprises != nil { config.gradesByRegionTopic = spec.sinks.gradesByRegion }
-        config.grader = spec.risk.grader
-        config.gradeHeartbeat = spec.risk.heartbeat
-        config.anomalyFloor = spec.anomalies.floor
-        config.anomalySettings = spec.anomalySettings
-        config.offlineAfter = spec.anomalies.offlineAfter
-        config.frozenAfter = spec.anomalies.frozenAfter
-        config.offlineKPIWindow = spec.risk.offlineKPIWindow
-        config.deviceChecks = spec.sensorTypes.map { type in
-            let check = DeviceCheck(
-                rangeMin: type.rangeMin ?? -.infinity, rangeMax: type.rangeMax ?? .infinity, analog: type.analog,
-                staleAfter: spec.staleAfter(of: type))
-            return (check: check, match: type.match)
-        }
-        config.alarmRules = spec.sensorTypes.compactMap { type in type.thresholdRule.map { (rule: $0, match: type.match) } }
-        var rules = 0
-        config.typeAlarmRules = spec.sensorTypes.map { type in
-            guard type.thresholdRule != nil else { return nil }
-            defer { rules += 1 }
-            return rules
-        }
-        func colour(_ name: String) -> RiskLevel { RiskLevel.allCases.first { "\($0)" == name } ?? .yellow }
-        config.alertPolicies = spec.sensorTypes.filter { $0.thresholdRule != nil }.map { type in
-            AlertPolicy(level1: colour(type.severity1), level2: colour(type.severity2), notify: type.notify)
-        }
-        config.alertRoutes = spec.alerts.routes.map {
-            AlertRoute(levels: Set($0.levels.map(colour)), kinds: Set($0.kinds.compactMap(AlertKind.init(rawValue:))), topic: $0.topic)
-        }
-        for (name, ms) in spec.alerts.deadlines { config.alertDeadlines[colour(name)] = ms }
-        config.suppression.chatterCount = spec.alerts.chatterRaises
-        config.suppression.chatterWindow = spec.alerts.chatterWithin
-        config.suppression.chatterHold = spec.alerts.chatterHold
-        config.suppression.floodWindow = spec.alerts.floodWindow
-        config.suppression.floodStart = spec.alerts.floodStart
-        config.suppression.floodEnd = spec.alerts.floodEnd
         return config
     }
 
@@ -198,15 +150,15 @@ public final class PipelineRunner {
         metrics.update { s in
             s.pipeline = spec.name
             s.inputTopics = config.inputTopics
-            s.outputTopic = config.outputTopic
-            s.deadLetterTopic = config.deadLetterTopic
+            s.outputTopic = config.topics.windowStats
+            s.deadLetterTopic = config.topics.deadLetters
             s.running = true
         }
         logger.info(
             "pipeline started",
             metadata: [
                 "group": "\(config.groupID)", "brokers": "\(config.brokers)", "input": "\(config.inputTopics.joined(separator: ","))",
-                "output": "\(config.outputTopic)", "dlq": "\(config.deadLetterTopic)",
+                "output": "\(config.topics.windowStats)", "dlq": "\(config.topics.deadLetters)",
                 "windows": "\(spec.windows.map(\.name).joined(separator: ","))", "checkpoint": "\(config.checkpoint)",
             ]
         )
@@ -326,23 +278,4 @@ public struct RunnerError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
     public init(message: String) { self.message = message }
-}
-
-extension PipelineSpec {
-    /// The anomaly scorer's settings from the `anomalies` section and the time zone.
-    public var anomalySettings: AnomalySettings {
-        var settings = AnomalySettings()
-        settings.window = anomalies.window
-        settings.warmUp = anomalies.warmUp
-        settings.staleAfter = anomalies.staleAfter
-        settings.seasonal = anomalies.seasonal
-        settings.seasonalMinDays = anomalies.seasonalMinDays
-        settings.seasonalAlpha = anomalies.seasonalAlpha
-        settings.utcOffset = utcOffset
-        return settings
-    }
-
-    /// When a point of `type` is stale (`DOMAIN.md` §5): no reading for more than max(3 × its nominal
-    /// `period`, `anomalies.stale_after`).
-    public func staleAfter(of type: SensorTypeSpec) -> Int64 { max(3 * type.period, anomalies.staleAfter) }
 }

@@ -6,26 +6,56 @@ import Foundation
     import Glibc
 #endif
 
-/// Settings of a ``StreamJob``.
+/// Settings of a ``StreamJob``: where it reads and writes, and what each partition's pipeline computes.
+///
+/// The job computes an output only when it has a topic for it: without `topics.anomalies` no anomaly scores,
+/// without `topics.grades` no grades (whatever `pipeline` says), and `topics.gradesByRegion` decides the copy
+/// re-keyed by region.
 public struct StreamJobConfig: Sendable {
+    /// The output topics.
+    public struct OutputTopics: Sendable {
+        /// Window rows, keyed by enterprise id.
+        public var windowStats = "risk.window-stats"
+        /// Rejected and late records.
+        public var deadLetters = "risk.dlq"
+        /// Alert records (alarm transitions, deadlines, data gaps, instrument status, interruptions), by enterprise.
+        public var alerts = "risk.alerts"
+        /// Readings whose anomaly score reaches the pipeline's floor; nil: no scoring.
+        public var anomalies: String? = nil
+        /// Enterprise grades (on change and as a heartbeat); nil: no grading.
+        public var grades: String? = nil
+        /// A copy of every grade keyed by the enterprise's region (when the region is known).
+        public var gradesByRegion: String? = nil
+        public init() {}
+    }
+
+    /// The reference-table topics, read in full (nil: the table is not read).
+    public struct TableTopics: Sendable {
+        /// Enterprise profiles: region, industry, major-hazard grade, diagnosis, credit.
+        public var profiles: String? = nil
+        /// Special-work permits (O) and hidden hazards (H).
+        public var permits: String? = nil
+        public var hazards: String? = nil
+        /// Acknowledgements of alerts: an acknowledged alarm is not escalated.
+        public var acknowledgements: String? = nil
+        /// Per-point setpoints (H/HH/L/LL, `DOMAIN.md` §3.2): they replace the levels of the points' rules.
+        public var setpoints: String? = nil
+        /// Daily safety commitments.
+        public var commitments: String? = nil
+        /// Offline notices (离线报备, §5).
+        public var offlineNotices: String? = nil
+        public init() {}
+    }
+
     public var brokers: String
     public var groupID: String
     public var inputTopics: [String]
-    /// Window rows go here, keyed by enterprise id.
-    public var outputTopic = "risk.window-stats"
-    /// Rejected and late records go here.
-    public var deadLetterTopic = "risk.dlq"
-    /// The window operators; each row names its window when there is more than one (or when named).
-    public var windows: [(name: String?, spec: WindowSpec)]
-    /// Bounded out-of-orderness of the per-partition watermark, ms.
-    public var outOfOrderness: Int64 = 5_000
-    /// Idle timeout after which a silent partition's watermark follows the processing clock, ms.
-    public var idleTimeout: Int64? = 60_000
-    public var decoder = ReadingDecoderConfig()
+    /// What each partition computes.
+    public var pipeline: PartitionPipelineSettings
+    public var topics = OutputTopics()
+    public var tables = TableTopics()
     /// Records per poll.
     public var pollBatch = 10_000
-    /// Whether to produce window rows (benchmarks switch it off to measure the engine alone).
-    public var produceOutputs = true
     /// How often state is checkpointed and offsets committed (after flushing the outputs), ms.
     public var commitInterval: Int64 = 5_000
     /// Where partition snapshots are kept (default none: state is lost on restart or rebalance).
@@ -33,83 +63,12 @@ public struct StreamJobConfig: Sendable {
     public var consumerAdditional: [String: String] = [:]
     public var producerAdditional: [String: String] = [:]
     public var sessionTimeoutMs = 10_000
-    /// Two-level alarm rules and the sensor-id substrings that select them (first match wins).
-    public var alarmRules: [(rule: ThresholdRule, match: [String])] = []
-    /// Alarm transitions (raised / escalated / de-escalated / cleared) go here, keyed by enterprise id.
-    public var alertsTopic = "risk.alerts"
-    /// Acknowledgements of alerts (`{"alert_id": …, "ts": ms, "by": …}`), read in full as a table; an
-    /// acknowledged alarm is not escalated (nil: every alarm counts as unacknowledged).
-    public var acknowledgementsTopic: String? = nil
-    /// Enterprise risk grades go here (on change and as a heartbeat); nil disables grading.
-    public var gradesTopic: String? = nil
-    /// The grade model's bands, hysteresis and weights.
-    public var grader = RiskGrader()
-    /// An enterprise's grade is evaluated at least this often (event time, ms) and at each of its alarm transitions.
-    public var gradeEvaluation: Int64 = 60_000
-    /// Grades are re-emitted at least this often (event time), ms.
-    public var gradeHeartbeat: Int64 = 3_600_000
-    /// The enterprise profile topic, read in full as a table (region, industry, major-hazard grade).
-    public var profilesTopic: String? = nil
-    /// Special-work permits (O) and hidden hazards (H), read in full as tables; nil: the factor stays 0.
-    public var permitsTopic: String? = nil
-    public var hazardsTopic: String? = nil
-    /// Weights of O and H.
-    public var factorWeights = FactorWeights()
-    /// §4.3 overrides: a red-severity AL2 lasting longer than this makes the enterprise red (10 min); any AL2
-    /// while a permit of these kinds is valid makes it red.
-    public var redAlarmFor: Int64 = 600_000
-    /// A regular expression whose first capture group reads a point's unit from its sensor id (permits naming
-    /// a unit then cover that unit's points only); nil: every permit covers its whole enterprise.
-    public var permitUnitPattern: String? = nil
-    public var hotWorkKinds: Set<String> = ["hot_work_special", "hot_work_1", "hot_work_2", "confined_space"]
-    /// §5 / §4.3: an enterprise with more than this share of its points offline (no reading for 30 min) has a
-    /// data interruption; lasting `interruptionYellowAfter` it is at least yellow, during hot work orange.
-    public var interruptionShare = 0.2
-    public var interruptionYellowAfter: Int64 = 86_400_000
-    /// Per-point setpoints (H/HH/L/LL, `DOMAIN.md` §3.2), read in full as a table; they replace the levels of
-    /// the points' rules. nil: the rules' levels only.
-    public var setpointsTopic: String? = nil
-    /// §4.3: HH or LL on a tank of one of these major-hazard grades lasting longer than `tankAlarmFor` → at least orange.
-    public var tankAlarmFor: Int64 = 1_800_000
-    public var tankGrades: Set<Int> = [1, 2]
-    /// Daily safety commitments, read in full as a table; from `commitmentDue` (local time of day, ms) a
-    /// missing one adds `factorWeights.missingCommitment` to Q. nil: not checked.
-    public var commitmentsTopic: String? = nil
-    /// Offline notices (离线报备), read as a table: a filed notice suspends the escalation of the enterprise's
-    /// data interruption until its planned online time + `offlineNoticeGrace` (§5).
-    public var offlineNoticesTopic: String? = nil
-    public var offlineNoticeGrace: Int64 = 3_600_000
-    public var commitmentDue: Int64 = 9 * 3_600_000
-    /// A copy of every grade keyed by the enterprise's region goes here (when the region is known).
-    public var gradesByRegionTopic: String? = nil
-    /// Readings whose anomaly score reaches `anomalyFloor` go here; nil disables scoring.
-    public var anomaliesTopic: String? = nil
-    public var anomalyFloor = 0.6
-    /// Severity colours and departments per alarm rule (same order as ``alarmRules``; missing: yellow/orange, safety).
-    public var alertPolicies: [AlertPolicy] = []
-    /// Copies of alert records whose severity is in `levels` go to `topic`.
-    public var alertRoutes: [AlertRoute] = []
-    /// Response deadline per severity (`DOMAIN.md` §6): red 5 min, orange 30 min, yellow 2 h, blue 24 h.
-    public var alertDeadlines: [RiskLevel: Int64] = [.red: 300_000, .orange: 1_800_000, .yellow: 7_200_000, .blue: 86_400_000]
-    /// Chattering and flood thresholds (ISA-18.2, `DOMAIN.md` §3.7).
-    public var suppression = AlarmFloodFilter()
-    /// Severity of `offline` records (a point's data gap; `DOMAIN.md` §5: blue).
-    public var offlineSeverity: RiskLevel = .blue
-    /// A point silent for this long (event time) gets an `offline` record on the alerts topic; nil disables.
-    public var offlineAfter: Int64? = 1_800_000
-    /// Instrument checks per sensor type and the id substrings that select it (first match wins; `DOMAIN.md` §5
-    /// FAULT, FROZEN): `fault`/`frozen` records on the alerts topic; frozen points count in Q. Empty: none.
-    public var deviceChecks: [(check: DeviceCheck, match: [String])] = []
-    /// When the job runs a pipeline: per entry of ``deviceChecks`` (the pipeline's sensor types, in order), the
-    /// index of its rule in ``alarmRules`` (nil: the type has no alarm levels). A point then takes the first type
-    /// it matches among all of them and that type's rule, if any (a type without levels listed first is not
-    /// passed over for a later one with levels). Empty: the alarm rules are matched on their own.
-    public var typeAlarmRules: [Int?] = []
-    /// An analog value unchanged for longer than this is FROZEN (default 24 h).
-    public var frozenAfter: Int64 = 86_400_000
-    /// The window of each enterprise's offline KPI (`DOMAIN.md` §5: offline hours and count; default 30 days).
-    public var offlineKPIWindow: Int64 = 30 * 86_400_000
-    public var anomalySettings = AnomalySettings()
+
+    /// The grade model's settings (those of `pipeline.grading`, which setting them creates).
+    public var grading: PartitionPipelineSettings.Grading {
+        get { pipeline.grading ?? .init() }
+        set { pipeline.grading = newValue }
+    }
 
     /// A job with one unnamed window.
     public init(brokers: String, groupID: String, inputTopics: [String], window: WindowSpec) {
@@ -117,10 +76,16 @@ public struct StreamJobConfig: Sendable {
     }
 
     public init(brokers: String, groupID: String, inputTopics: [String], windows: [(name: String?, spec: WindowSpec)]) {
+        self.init(
+            brokers: brokers, groupID: groupID, inputTopics: inputTopics,
+            pipeline: PartitionPipelineSettings(windows: windows.map { .init(name: $0.name, spec: $0.spec) }))
+    }
+
+    public init(brokers: String, groupID: String, inputTopics: [String], pipeline: PartitionPipelineSettings) {
         self.brokers = brokers
         self.groupID = groupID
         self.inputTopics = inputTopics
-        self.windows = windows
+        self.pipeline = pipeline
     }
 }
 
@@ -128,12 +93,12 @@ extension StreamJobConfig {
     /// The topic of an output sink.
     func topic(of sink: PartitionOutputs.Sink) -> String {
         switch sink {
-        case .windowRows: outputTopic
-        case .alerts: alertsTopic
-        case .alertRoute(let r): alertRoutes[r].topic
-        case .anomalies: anomaliesTopic ?? ""
-        case .grades: gradesTopic ?? ""
-        case .gradesByRegion: gradesByRegionTopic ?? ""
+        case .windowRows: topics.windowStats
+        case .alerts: topics.alerts
+        case .alertRoute(let r): pipeline.alarms.routes[r].topic
+        case .anomalies: topics.anomalies ?? ""
+        case .grades: topics.grades ?? ""
+        case .gradesByRegion: topics.gradesByRegion ?? ""
         }
     }
 
@@ -141,80 +106,41 @@ extension StreamJobConfig {
     /// commitments and offline notices only feed grades; acknowledgements and setpoints only alarms; permits
     /// both (they tighten the limits of rules that adjust during special work).
     var tableTopics: [String: TableReader.Table] {
-        let permitLimits = permitsTopic != nil && alarmRules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
+        let alarms = !pipeline.alarms.rules.isEmpty
+        let permitLimits = tables.permits != nil && pipeline.alarms.rules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
         let grading =
-            gradesTopic != nil
-            && (profilesTopic != nil || permitsTopic != nil || hazardsTopic != nil || commitmentsTopic != nil || offlineNoticesTopic != nil)
-        let acknowledging = acknowledgementsTopic != nil && !alarmRules.isEmpty
-        let pointLevels = setpointsTopic != nil && !alarmRules.isEmpty
+            topics.grades != nil
+            && (tables.profiles != nil || tables.permits != nil || tables.hazards != nil || tables.commitments != nil
+                || tables.offlineNotices != nil)
+        let acknowledging = tables.acknowledgements != nil && alarms
+        let pointLevels = tables.setpoints != nil && alarms
         guard grading || permitLimits || acknowledging || pointLevels else { return [:] }
-        var named: [(String?, TableReader.Table)] = [(permitsTopic, .permits)]
+        var named: [(String?, TableReader.Table)] = [(tables.permits, .permits)]
         if grading {
-            named += [(profilesTopic, .profiles), (hazardsTopic, .hazards), (commitmentsTopic, .commitments), (offlineNoticesTopic, .offlineNotices)]
+            named += [
+                (tables.profiles, .profiles), (tables.hazards, .hazards), (tables.commitments, .commitments),
+                (tables.offlineNotices, .offlineNotices),
+            ]
         }
-        if acknowledging { named.append((acknowledgementsTopic, .acknowledgements)) }
-        if pointLevels { named.append((setpointsTopic, .setpoints)) }
+        if acknowledging { named.append((tables.acknowledgements, .acknowledgements)) }
+        if pointLevels { named.append((tables.setpoints, .setpoints)) }
         var topics: [String: TableReader.Table] = [:]
         for case (let topic?, let table) in named { topics[topic] = table }
         return topics
     }
 
-    /// The settings of each partition's pipeline.
+    /// The settings each partition's pipeline runs with: `pipeline`, with the outputs that have no topic off.
     var pipelineSettings: PartitionPipelineSettings {
-        var p = PartitionPipelineSettings(windows: windows.map { .init(name: $0.name, spec: $0.spec) })
-        p.outOfOrderness = outOfOrderness
-        p.idleTimeout = idleTimeout
-        p.decoder = decoder
-        p.encodeOutputs = produceOutputs
-        p.alarms.rules = alarmRules
-        p.alarms.policies = alertPolicies
-        p.alarms.routes = alertRoutes
-        p.alarms.deadlines = alertDeadlines
-        p.alarms.suppression = suppression
-        p.alarms.hotWorkKinds = hotWorkKinds
-        p.sensorTypes.checks = deviceChecks
-        p.sensorTypes.alarmRules = typeAlarmRules
-        p.sensorTypes.frozenAfter = frozenAfter
-        if let pattern = permitUnitPattern, let regex = try? NSRegularExpression(pattern: pattern) {
-            let box = UncheckedRegex(regex)
-            p.sensorUnit = { id in box.firstCapture(in: id) }
-        }
-        p.offlineSeverity = offlineSeverity
-        p.offlineAfter = offlineAfter
-        p.anomalySettings = anomalySettings
-        p.scoreAnomalies = anomaliesTopic != nil
-        p.anomalyFloor = anomalyFloor
-        if gradesTopic != nil {
-            var g = PartitionPipelineSettings.Grading()
-            g.grader = grader
-            g.factorWeights = factorWeights
-            g.evaluation = gradeEvaluation
-            g.heartbeat = gradeHeartbeat
-            g.byRegion = gradesByRegionTopic != nil
-            g.redAlarmFor = redAlarmFor
-            g.interruptionShare = interruptionShare
-            g.interruptionYellowAfter = interruptionYellowAfter
-            g.tankAlarmFor = tankAlarmFor
-            g.tankGrades = tankGrades
-            g.commitmentDue = commitmentDue
-            g.offlineNoticeGrace = offlineNoticeGrace
-            g.offlineKPIWindow = offlineKPIWindow
+        var p = pipeline
+        p.scoreAnomalies = topics.anomalies != nil
+        if topics.grades != nil {
+            var g = pipeline.grading ?? .init()
+            g.byRegion = topics.gradesByRegion != nil
             p.grading = g
+        } else {
+            p.grading = nil
         }
         return p
-    }
-}
-
-/// A compiled regular expression shared by the partitions' pipelines (NSRegularExpression is immutable and
-/// documented thread-safe for matching).
-private final class UncheckedRegex: @unchecked Sendable {
-    let regex: NSRegularExpression
-    init(_ regex: NSRegularExpression) { self.regex = regex }
-
-    /// The first capture group of the first match in `id`, nil when none.
-    func firstCapture(in id: String) -> String? {
-        let match = regex.firstMatch(in: id, range: NSRange(id.startIndex..., in: id))
-        return match.flatMap { $0.numberOfRanges > 1 ? Range($0.range(at: 1), in: id) : nil }.map { String(id[$0]) }
     }
 }
 
@@ -344,8 +270,9 @@ public final class StreamJob {
 
     private init(starting config: StreamJobConfig) throws(KafkaError) {
         precondition(
-            config.typeAlarmRules.isEmpty || config.typeAlarmRules.count == config.deviceChecks.count,
-            "typeAlarmRules needs one entry per device check (sensor type)")
+            config.pipeline.sensorTypes.alarmRules.isEmpty
+                || config.pipeline.sensorTypes.alarmRules.count == config.pipeline.sensorTypes.checks.count,
+            "sensorTypes.alarmRules needs one entry per sensor type")
         self.config = config
         pipelineSettings = config.pipelineSettings
         var cc = KafkaConsumerConfig(bootstrapServers: config.brokers, groupID: config.groupID)
@@ -375,7 +302,7 @@ public final class StreamJob {
             try producer.initTransactions()
             try producer.beginTransaction()
         }
-        self.dlq = DeadLetterQueue(topic: config.deadLetterTopic)
+        self.dlq = DeadLetterQueue(topic: config.topics.deadLetters)
         let tables = config.tableTopics
         profiles = tables.isEmpty ? nil : try ProfileTable(topics: tables, brokers: config.brokers, additional: config.consumerAdditional)
         consumer.setRebalanceHandlers(

@@ -58,11 +58,11 @@ public enum CheckpointBenchmark: Sendable {
                     brokers: cluster.bootstrapServers, groupID: "w2-\(mode)-\(pass)", inputTopics: [topic],
                     window: WindowSpec(kind: .tumbling(size: 60_000))
                 )
-                config.outputTopic = "w2.window-stats"
-                config.outOfOrderness = 0
-                config.idleTimeout = nil
-                config.decoder.futureHorizon = nil
-                config.decoder.pastHorizon = nil
+                config.topics.windowStats = "w2.window-stats"
+                config.pipeline.outOfOrderness = 0
+                config.pipeline.idleTimeout = nil
+                config.pipeline.decoder.futureHorizon = nil
+                config.pipeline.decoder.pastHorizon = nil
                 config.commitInterval = interval
                 config.sessionTimeoutMs = 6_000
                 config.consumerAdditional = [
@@ -76,12 +76,12 @@ public enum CheckpointBenchmark: Sendable {
                 // A topic per pass: a job restores what an earlier one checkpointed and would start at the end.
                 case "kafka": config.checkpoint = .kafka(topic: "w2.checkpoints-\(pass)", transactionalID: "w2-\(pass)")
                 case "detectors":
-                    config.alarmRules = [(rule: ThresholdRule(name: "w2", level1: 40, level2: 50, deadband: 1), match: ["-S"])]
-                    config.alertsTopic = "w2.alerts"
-                    config.anomaliesTopic = "w2.anomalies"
-                    config.anomalyFloor = 0.9
-                    config.gradesTopic = "w2.grades"
-                    config.deviceChecks = [(check: DeviceCheck(rangeMin: 0, rangeMax: 1_000, staleAfter: 300_000), match: ["-S"])]
+                    config.pipeline.alarms.rules = [(rule: ThresholdRule(name: "w2", level1: 40, level2: 50, deadband: 1), match: ["-S"])]
+                    config.topics.alerts = "w2.alerts"
+                    config.topics.anomalies = "w2.anomalies"
+                    config.pipeline.anomalyFloor = 0.9
+                    config.topics.grades = "w2.grades"
+                    config.pipeline.sensorTypes.checks = [(check: DeviceCheck(rangeMin: 0, rangeMax: 1_000, staleAfter: 300_000), match: ["-S"])]
                 default: config.checkpoint = .none
                 }
                 let job = try StreamJob(config: config)

@@ -58,13 +58,13 @@ struct CheckpointStoreTests {
                 ]
             )
             let out = output ?? outputs
-            c.outputTopic = out
-            c.alertsTopic = out + ".alerts"
-            c.deadLetterTopic = out + ".dlq"
-            c.anomaliesTopic = out + ".anomalies"
-            c.gradesTopic = out + ".grades"
-            c.alarmRules = [(rule: ThresholdRule(name: "gas", level1: 25, level2: 50, deadband: 2, onDelay: 2_000), match: ["-GT-"])]
-            c.idleTimeout = nil
+            c.topics.windowStats = out
+            c.topics.alerts = out + ".alerts"
+            c.topics.deadLetters = out + ".dlq"
+            c.topics.anomalies = out + ".anomalies"
+            c.topics.grades = out + ".grades"
+            c.pipeline.alarms.rules = [(rule: ThresholdRule(name: "gas", level1: 25, level2: 50, deadband: 2, onDelay: 2_000), match: ["-GT-"])]
+            c.pipeline.idleTimeout = nil
             c.commitInterval = 1_000_000
             c.checkpoint = checkpoint
             c.sessionTimeoutMs = 6_000

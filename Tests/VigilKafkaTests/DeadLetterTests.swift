@@ -33,8 +33,8 @@ struct DeadLetterTests {
             brokers: cluster.bootstrapServers, groupID: uniqueName("g"), inputTopics: [input],
             window: WindowSpec(kind: .tumbling(size: 60_000))
         )
-        config.outputTopic = output
-        config.deadLetterTopic = dlq
+        config.topics.windowStats = output
+        config.topics.deadLetters = dlq
         config.sessionTimeoutMs = 6_000
         config.consumerAdditional = ["log_level": "3"]
         config.producerAdditional = ["log_level": "3"]

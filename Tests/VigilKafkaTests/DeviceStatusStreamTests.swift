@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VigilCore
+@testable import VigilCore
 import VigilKafka
 import VigilPipeline
 @testable import VigilRuntime
@@ -37,12 +37,12 @@ struct DeviceStatusStreamTests {
 
     static func config(_ setup: CheckpointStoreTests.Setup, group: String, checkpoint: CheckpointMode, output: String) -> StreamJobConfig {
         var c = setup.config(group: group, checkpoint: checkpoint, output: output)
-        c.deviceChecks = [
+        c.pipeline.sensorTypes.checks = [
             (check: DeviceCheck(rangeMin: 0, rangeMax: 100), match: ["-GT-"]),
             (check: DeviceCheck(rangeMin: 0, rangeMax: 1, analog: false), match: ["-VF-"]),
         ]
-        c.gradeHeartbeat = 600_000
-        c.windows = [(name: "m", spec: WindowSpec(kind: .tumbling(size: 600_000), statistics: .basic))]
+        c.grading.heartbeat = 600_000
+        c.pipeline.windows = [.init(name: "m", spec: WindowSpec(kind: .tumbling(size: 600_000), statistics: .basic))]
         return c
     }
 
@@ -87,7 +87,7 @@ struct DeviceStatusStreamTests {
         let equipment = uniqueName("equipment")
         try Self.createOutputs(setup, equipment)
         var wholeConfig = Self.config(setup, group: uniqueName("g"), checkpoint: .none, output: setup.outputs)
-        wholeConfig.alertRoutes = [AlertRoute(kinds: [.instrument], topic: equipment)]
+        wholeConfig.pipeline.alarms.routes = [AlertRoute(kinds: [.instrument], topic: equipment)]
         let whole = try StreamJob(config: wholeConfig)
         try setup.run(whole, messages: total)
         try whole.close()
@@ -132,12 +132,14 @@ struct DeviceStatusStreamTests {
     /// A format-3 partition snapshot payload in the layout of format 2: per sensor of the anomaly section a
     /// pending count (0) after the ring position, `robustRefresh` pending slots per sensor after the ring, no
     /// offline log per enterprise in the grade section, and no device section at the end.
-    static func formatTwoPayload(_ payload: [UInt8], robustRefresh: Int) throws -> [UInt8] {
+    static func formatTwoPayload(_ payload: [UInt8], robustRefresh: Int, fingerprint: UInt32) throws -> [UInt8] {
         var r = SnapshotReader(payload)
         var w = SnapshotWriter()
         func copy(_ n: Int) throws { for _ in 0..<n { w.u8(try r.u8()) } }
         w.string(try r.string())
-        try copy(4 + 8 + 4)  // partition, offset, fingerprint
+        try copy(4 + 8)  // partition, offset
+        _ = try r.u32()
+        w.u32(fingerprint)  // format 2 and 3 digest the windows' text
         try KeyInterner(reading: &r).write(to: &w)
         try KeyInterner(reading: &r).write(to: &w)
         let windows = try r.count()
@@ -209,7 +211,10 @@ struct DeviceStatusStreamTests {
         let file = URL(fileURLWithPath: "\(path)/\(setup.input).0.snapshot")
         let payload = try SnapshotCodec.open([UInt8](Data(contentsOf: file)), kind: PartitionSnapshot.kind)
         var old = SnapshotCodec.seal(
-            kind: PartitionSnapshot.kind, payload: try Self.formatTwoPayload(payload, robustRefresh: AnomalySettings().robustRefresh))
+            kind: PartitionSnapshot.kind,
+            payload: try Self.formatTwoPayload(
+                payload, robustRefresh: AnomalySettings().robustRefresh,
+                fingerprint: Self.config(setup, group: group, checkpoint: .none, output: setup.outputs).pipelineSettings.legacyStateFingerprint))
         old[4] = 2
         old[5] = 0
         let crc = SnapshotCodec.crc32(Array(old.dropLast(4)))
@@ -276,7 +281,7 @@ struct OfflineKPITests {
         try DeviceStatusStreamTests.createOutputs(setup, restarted)
         let group = uniqueName("g")
         var config = setup.config(group: group, checkpoint: .directory(path: path), output: restarted)
-        config.gradeHeartbeat = 600_000
+        config.grading.heartbeat = 600_000
         try produce(0..<110)
         let first = try StreamJob(config: config)
         try setup.run(first, messages: messages(0..<110))
@@ -287,7 +292,7 @@ struct OfflineKPITests {
         try second.close()
         // Uninterrupted.
         var whole = setup.config(group: uniqueName("g"), checkpoint: .none)
-        whole.gradeHeartbeat = 600_000
+        whole.grading.heartbeat = 600_000
         let job = try StreamJob(config: whole)
         try setup.run(job, messages: messages(0..<240))
         try job.close()

@@ -65,13 +65,13 @@ struct GoldenStreamTests {
 
         var runOptions = RunOptions()
         runOptions.brokers = cluster.bootstrapServers
-        runOptions.checkpointStore = "none"
+        runOptions.checkpointStore = .disabled
         runOptions.sessionTimeoutMs = 6_000
         var config = try PipelineRunner.jobConfig(spec: spec, options: runOptions)
         // Nothing may depend on the wall clock: no timestamp horizons, no idle advance, no timed commits.
-        config.decoder.futureHorizon = nil
-        config.decoder.pastHorizon = nil
-        config.idleTimeout = nil
+        config.pipeline.decoder.futureHorizon = nil
+        config.pipeline.decoder.pastHorizon = nil
+        config.pipeline.idleTimeout = nil
         config.commitInterval = .max / 4
         config.consumerAdditional["log_level"] = "3"
         config.producerAdditional["log_level"] = "3"

@@ -31,10 +31,10 @@ struct IdlePartitionTests {
             for t in stride(from: start, through: last, by: 1_000) { for s in 0..<3 { try send(s, t) } }
             try producer.flush()
             var config = setup.config(group: uniqueName("g"), checkpoint: .none)
-            config.idleTimeout = idleTimeout
-            config.offlineAfter = 2_000
-            config.outOfOrderness = 0
-            config.alertDeadlines[.yellow] = 9_000
+            config.pipeline.idleTimeout = idleTimeout
+            config.pipeline.offlineAfter = 2_000
+            config.pipeline.outOfOrderness = 0
+            config.pipeline.alarms.deadlines[.yellow] = 9_000
             let job = try StreamJob(config: config)
             try setup.run(job, messages: 30)
             try idle(job, seconds: 3.5)

@@ -44,11 +44,11 @@ struct KcatInteropTests {
             brokers: cluster.bootstrapServers, groupID: uniqueName("g"), inputTopics: [input],
             window: WindowSpec(kind: .tumbling(size: 60_000), statistics: [.count, .mean, .min, .max])
         )
-        config.outputTopic = output
-        config.deadLetterTopic = dlq
-        config.outOfOrderness = 0
-        config.idleTimeout = nil
-        config.decoder.pastHorizon = nil
+        config.topics.windowStats = output
+        config.topics.deadLetters = dlq
+        config.pipeline.outOfOrderness = 0
+        config.pipeline.idleTimeout = nil
+        config.pipeline.decoder.pastHorizon = nil
         config.sessionTimeoutMs = 6_000
         config.consumerAdditional = ["log_level": "3"]
         config.producerAdditional = ["log_level": "3"]

@@ -45,9 +45,9 @@ extension AlertLifecycleStreamTests {
         let inputSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/safety.acknowledgements.v1.schema.json")
         for line in lines { #expect(inputSchema.validate(json: Data(line.split(separator: "|", maxSplits: 1)[1].utf8)).isEmpty, "\(line)") }
         var config = setup.config(group: uniqueName("g"), checkpoint: .none)
-        config.alertPolicies = [AlertPolicy(level1: .yellow, level2: .red, notify: ["safety"])]
-        config.alertDeadlines = [.red: 300_000, .orange: 600_000, .yellow: 600_000, .blue: 86_400_000]
-        config.acknowledgementsTopic = acks
+        config.pipeline.alarms.policies = [AlertPolicy(level1: .yellow, level2: .red, notify: ["safety"])]
+        config.pipeline.alarms.deadlines = [.red: 300_000, .orange: 600_000, .yellow: 600_000, .blue: 86_400_000]
+        config.tables.acknowledgements = acks
         let job = try StreamJob(config: config)
         try setup.run(job, messages: Int64(count))
         try job.close()
@@ -125,9 +125,9 @@ extension GradeFactorStreamTests {
         }
         try producer.flush()
         var config = setup.config(group: uniqueName("g"), checkpoint: .none)
-        config.setpointsTopic = setpoints
-        config.alarmRules.append((rule: ThresholdRule(name: "tank_level", level1: nil, deadband: 1), match: ["-LT-"]))
-        config.alertPolicies = [AlertPolicy(), AlertPolicy(level1: .yellow, level2: .orange, notify: ["production"])]
+        config.tables.setpoints = setpoints
+        config.pipeline.alarms.rules.append((rule: ThresholdRule(name: "tank_level", level1: nil, deadband: 1), match: ["-LT-"]))
+        config.pipeline.alarms.policies = [AlertPolicy(), AlertPolicy(level1: .yellow, level2: .orange, notify: ["production"])]
         let job = try StreamJob(config: config)
         try setup.run(job, messages: Int64(count))
         try job.close()
@@ -191,8 +191,8 @@ extension AlertLifecycleStreamTests {
         }
         try producer.flush()
         var config = setup.config(group: uniqueName("g"), checkpoint: .none)
-        config.profilesTopic = profiles
-        config.anomalyFloor = 0.3
+        config.tables.profiles = profiles
+        config.pipeline.anomalyFloor = 0.3
         let job = try StreamJob(config: config)
         try setup.run(job, messages: Int64(count))
         try job.close()

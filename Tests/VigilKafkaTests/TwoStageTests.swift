@@ -40,10 +40,10 @@ struct TwoStageTests {
             brokers: cluster.bootstrapServers, groupID: uniqueName("stage1"), inputTopics: [readings],
             window: WindowSpec(kind: .tumbling(size: 60_000))
         )
-        config.gradesTopic = grades
-        config.profilesTopic = profiles
-        config.gradesByRegionTopic = byRegion
-        config.alarmRules = [(ThresholdRule(name: "gas", level1: 25, level2: 50), ["-GT-"])]
+        config.topics.grades = grades
+        config.tables.profiles = profiles
+        config.topics.gradesByRegion = byRegion
+        config.pipeline.alarms.rules = [(ThresholdRule(name: "gas", level1: 25, level2: 50), ["-GT-"])]
         config.sessionTimeoutMs = 6_000
         config.consumerAdditional = ["log_level": "3"]
         config.producerAdditional = ["log_level": "3"]

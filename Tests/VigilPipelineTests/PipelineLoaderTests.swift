@@ -87,7 +87,7 @@ func files(in directory: String, ext: String) -> [String] {
         #expect(spec.sinks.windowStats == "risk.window-stats" && spec.sinks.deadLetters == "risk.dlq")
         #expect(spec.checkpoint.store == .directory && spec.checkpoint.interval == 5_000)
         #expect(spec.risk.red == 80 && spec.risk.orange == 60 && spec.risk.yellow == 40)
-        #expect(spec.alerts.deadlines["red"] == 300_000)
+        #expect(spec.alerts.deadlines[.red] == 300_000)
         #expect(spec.metrics.port == 9464)
     }
 
@@ -147,13 +147,13 @@ func files(in directory: String, ext: String) -> [String] {
             """
         let spec = try PipelineLoader.parse(yaml: yaml, file: "a.yaml")
         let h2s = try #require(spec.sensorTypes.first)
-        #expect(h2s.severity1 == "yellow" && h2s.severity2 == "red" && h2s.notify == ["safety", "production"])
+        #expect(h2s.severity1 == .yellow && h2s.severity2 == .red && h2s.notify == ["safety", "production"])
         #expect(spec.alerts.chatterRaises == 4 && spec.alerts.chatterWithin == 120_000 && spec.alerts.chatterHold == 1_800_000)
         #expect(spec.alerts.floodWindow == 300_000 && spec.alerts.floodStart == 20 && spec.alerts.floodEnd == 8)
         let park = try PipelineLoader.load(path: pipelinesDirectory + "/chemical-park.yaml", environment: [:])
         #expect(
             park.alerts.routes.last
-                == AlertsSpec.Route(levels: [], kinds: ["data_gap", "instrument", "threshold_not_set"], topic: "risk.alerts.equipment"))
+                == AlertsSpec.Route(levels: [], kinds: [.dataGap, .instrument, .thresholdNotSet], topic: "risk.alerts.equipment"))
         let routes = """
             name: p
             sources: { readings: t }

@@ -64,13 +64,13 @@ final class PipelineHarness {
                 (name: "s", spec: WindowSpec(kind: .session(gap: 30_000), statistics: .basic)),
             ]
         )
-        c.outputTopic = outputs
-        c.alertsTopic = outputs + ".alerts"
-        c.deadLetterTopic = outputs + ".dlq"
-        c.anomaliesTopic = outputs + ".anomalies"
-        c.gradesTopic = outputs + ".grades"
-        c.alarmRules = [(rule: ThresholdRule(name: "gas", level1: 25, level2: 50, deadband: 2, onDelay: 2_000), match: ["-GT-"])]
-        c.idleTimeout = nil
+        c.topics.windowStats = outputs
+        c.topics.alerts = outputs + ".alerts"
+        c.topics.deadLetters = outputs + ".dlq"
+        c.topics.anomalies = outputs + ".anomalies"
+        c.topics.grades = outputs + ".grades"
+        c.pipeline.alarms.rules = [(rule: ThresholdRule(name: "gas", level1: 25, level2: 50, deadband: 2, onDelay: 2_000), match: ["-GT-"])]
+        c.pipeline.idleTimeout = nil
         return c
     }
 
@@ -151,7 +151,8 @@ final class PipelineHarness {
             run.records.append("\(suffix)|\(String(decoding: key, as: UTF8.self))|\(String(decoding: value, as: UTF8.self))")
         }
         // Late readings as the dead-letter topic's key and original value (the job adds reason and source headers).
-        let dlq = config.deadLetterTopic.hasPrefix(outputs) ? String(config.deadLetterTopic.dropFirst(outputs.count)) : config.deadLetterTopic
+        let dlq =
+            config.topics.deadLetters.hasPrefix(outputs) ? String(config.topics.deadLetters.dropFirst(outputs.count)) : config.topics.deadLetters
         for late in out.late { run.records.append("\(dlq)|\(late.key)|\(late.value)") }
         run.counters.alertsByLevel.merge(out.counters.alertsByLevel, uniquingKeysWith: +)
         run.counters.anomaliesByDetector.merge(out.counters.anomaliesByDetector, uniquingKeysWith: +)

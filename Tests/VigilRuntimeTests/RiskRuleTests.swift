@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilCore
+import VigilPipeline
 @testable import VigilRuntime
 import VigilTools
 import VigilTesting
@@ -24,9 +25,9 @@ import VigilTesting
             }
         }
         var config = setup.config()
-        config.alertPolicies = [AlertPolicy(level1: .yellow, level2: .red, notify: ["safety", "production"])]
-        config.alertDeadlines = [.red: 300_000, .orange: 600_000, .yellow: 600_000, .blue: 86_400_000]
-        config.alertRoutes = [AlertRoute(levels: [.orange, .red], topic: urgent)]
+        config.pipeline.alarms.policies = [AlertPolicy(level1: .yellow, level2: .red, notify: ["safety", "production"])]
+        config.pipeline.alarms.deadlines = [.red: 300_000, .orange: 600_000, .yellow: 600_000, .blue: 86_400_000]
+        config.pipeline.alarms.routes = [AlertRoute(levels: [.orange, .red], topic: urgent)]
         let run = setup.run(config)
         #expect(run.readings == Int64(count))
         let alerts = run.records.filter { $0.hasPrefix(".alerts|") && $0.contains("E0-GT-1/gas/") }
@@ -115,8 +116,8 @@ extension AlertRuleTests {
             count += 1
         }
         var config = setup.config()
-        config.permitsTopic = permits
-        config.hazardsTopic = hazards
+        config.tables.permits = permits
+        config.tables.hazards = hazards
         let run = setup.run(config)
         #expect(run.readings == Int64(count))
         let grades = run.parsed(".grades")
@@ -159,7 +160,7 @@ extension AlertRuleTests {
             }
         }
         var config = setup.config()
-        config.profilesTopic = profilesTopic
+        config.tables.profiles = profilesTopic
         let run = setup.run(config)
         #expect(run.readings == 20)
         let grades = run.parsed(".grades")
@@ -215,9 +216,9 @@ extension AlertRuleTests {
             }
         }
         var config = setup.config()
-        config.permitsTopic = permits
-        config.permitUnitPattern = "^[^-]+-(U[0-9]+)-"
-        config.alertPolicies = [AlertPolicy(level1: .yellow, level2: .red)]  // the gas rule's AL2 is a red alert
+        config.tables.permits = permits
+        config.pipeline.sensorUnit = SensorUnitPattern.reader("^[^-]+-(U[0-9]+)-")
+        config.pipeline.alarms.policies = [AlertPolicy(level1: .yellow, level2: .red)]  // the gas rule's AL2 is a red alert
         let run = setup.run(config)
         #expect(run.readings == Int64(count))
         let grades = run.parsed(".grades")
@@ -270,8 +271,8 @@ extension AlertRuleTests {
             try send("E1", "E1-GT-1", 1, t)
         }
         var config = setup.config()
-        config.permitsTopic = permits
-        config.gradeHeartbeat = 600_000
+        config.tables.permits = permits
+        config.grading.heartbeat = 600_000
         let run = setup.run(config)
         #expect(run.readings == Int64(count))
         let grades = run.parsed(".grades")
@@ -342,7 +343,7 @@ extension AlertRuleTests {
             count += 1
         }
         var config = setup.config()
-        config.gradeHeartbeat = 60_000
+        config.grading.heartbeat = 60_000
         let run = setup.run(config)
         #expect(run.readings == Int64(count))
         let grades = run.parsed(".grades")
@@ -393,9 +394,9 @@ extension AlertRuleTests {
             }
         }
         var config = setup.config()
-        config.offlineNoticesTopic = notices
-        config.gradeHeartbeat = 600_000
-        config.interruptionYellowAfter = 2 * hour
+        config.tables.offlineNotices = notices
+        config.grading.heartbeat = 600_000
+        config.grading.interruptionYellowAfter = 2 * hour
         let run = setup.run(config)
         #expect(run.readings == Int64(count))
         #expect(run.rejectedOfflineNotices == 1)
@@ -465,9 +466,9 @@ extension AlertRuleTests {
             }
         }
         var config = setup.config()
-        config.commitmentsTopic = topic
-        config.gradeHeartbeat = 600_000
-        config.anomalySettings.utcOffset = offset
+        config.tables.commitments = topic
+        config.grading.heartbeat = 600_000
+        config.pipeline.anomalySettings.utcOffset = offset
         let run = setup.run(config)
         #expect(run.readings == Int64(count))
         let grades = run.parsed(".grades")

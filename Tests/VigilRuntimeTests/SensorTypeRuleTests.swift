@@ -23,9 +23,9 @@ import VigilTesting
         #expect(spec.sensorTypes.map { spec.staleAfter(of: $0) } == [900_000, 300_000])
         let setup = PipelineHarness()
         var config = setup.config()
-        config.deviceChecks = try PipelineRunner.jobConfig(spec: spec, options: RunOptions()).deviceChecks
-        #expect(config.deviceChecks.map(\.check.staleAfter) == [900_000, 300_000])
-        config.anomalyFloor = 0.5
+        config.pipeline.sensorTypes.checks = spec.partitionSettings.sensorTypes.checks
+        #expect(config.pipeline.sensorTypes.checks.map(\.check.staleAfter) == [900_000, 300_000])
+        config.pipeline.anomalyFloor = 0.5
         // Both points every 5 min and 2 s for 3 h (their period, with the jitter of a real gateway).
         let producer = setup
         for k in 0..<36 {
@@ -53,14 +53,13 @@ import VigilTesting
                   detector_status: { match: ["-GT-ST"], range: [0, 100] }
                   gas: { match: ["-GT-"], al1: 25, al2: 50, range: [0, 100] }
                 """, file: "p.yaml")
-        let pipeline = try PipelineRunner.jobConfig(spec: spec, options: RunOptions())
-        #expect(pipeline.typeAlarmRules == [nil, 0] && pipeline.alarmRules.map(\.rule.name) == ["gas"])
+        let compiled = spec.partitionSettings
+        #expect(compiled.sensorTypes.alarmRules == [nil, 0] && compiled.alarms.rules.map(\.rule.name) == ["gas"])
         let setup = PipelineHarness()
         var config = setup.config()
-        config.alarmRules = pipeline.alarmRules
-        config.alertPolicies = pipeline.alertPolicies
-        config.deviceChecks = pipeline.deviceChecks
-        config.typeAlarmRules = pipeline.typeAlarmRules
+        config.pipeline.alarms.rules = compiled.alarms.rules
+        config.pipeline.alarms.policies = compiled.alarms.policies
+        config.pipeline.sensorTypes = compiled.sensorTypes
         // Both points read 60 (above AL2 of the gas type) for 10 min: only the gas point is a gas point.
         let producer = setup
         for k in 0..<20 {
@@ -101,9 +100,9 @@ extension GradeRuleTests {
             }
         }
         var config = setup.config()
-        config.profilesTopic = profilesTopic
-        config.offlineKPIWindow = 2 * 3_600_000  // 2 points × 2 h = 4 point-hours
-        config.gradeHeartbeat = 600_000
+        config.tables.profiles = profilesTopic
+        config.grading.offlineKPIWindow = 2 * 3_600_000  // 2 points × 2 h = 4 point-hours
+        config.grading.heartbeat = 600_000
         let run = setup.run(config)
         #expect(run.readings == count)
 

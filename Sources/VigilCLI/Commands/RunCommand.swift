@@ -72,7 +72,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         if let p = metricsPort, !(0...65535).contains(p) { throw ValidationError("--metrics-port must be in 0…65535") }
-        if let s = checkpointStore, !["directory", "kafka", "none"].contains(s) {
+        if let s = checkpointStore, RunOptions.CheckpointStoreChoice(rawValue: s) == nil {
             throw ValidationError("--checkpoint-store must be directory, kafka or none")
         }
     }
@@ -90,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
         options.metricsPort = metricsPort
         options.metricsAddress = metricsAddress
         options.sessionTimeoutMs = sessionTimeoutMs
-        options.checkpointStore = checkpointStore
+        options.checkpointStore = checkpointStore.flatMap(RunOptions.CheckpointStoreChoice.init(rawValue:))
         options.checkpointPath = checkpointPath
         options.instanceID = instanceID
         let logger = Logger(label: "vigil")

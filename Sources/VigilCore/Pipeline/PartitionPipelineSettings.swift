@@ -101,8 +101,23 @@ public struct PartitionPipelineSettings: Sendable {
         self.windows = windows
     }
 
-    /// A digest of the settings that window state depends on; a snapshot taken under other settings is refused.
+    /// A digest of the settings that window state depends on — each window's name, kind and sizes, lateness, emit
+    /// mode, statistics, EWMA half-life and quantile accuracy, and the out-of-orderness — written field by field
+    /// in a fixed order. A snapshot taken under other settings is refused.
     public var stateFingerprint: UInt32 {
+        var w = SnapshotWriter()
+        w.u64(UInt64(windows.count))
+        for window in windows {
+            w.string(window.name ?? "")
+            window.spec.writeIdentity(to: &w)
+        }
+        w.i64(outOfOrderness)
+        return SnapshotCodec.crc32(w.bytes)
+    }
+
+    /// The fingerprint snapshots of format 3 and older carry: a digest of the windows' textual description.
+    /// Kept only to restore those snapshots.
+    var legacyStateFingerprint: UInt32 {
         let text = windows.map { "\($0.name ?? "")=\($0.spec)" }.joined(separator: ";") + "|\(outOfOrderness)"
         return SnapshotCodec.crc32(Array(text.utf8))
     }

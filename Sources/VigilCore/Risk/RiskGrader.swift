@@ -5,6 +5,12 @@ public enum RiskLevel: Int, Sendable, Hashable, Comparable, CaseIterable, Custom
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
     public var description: String { ["blue", "yellow", "orange", "red"][rawValue] }
+
+    /// The level named `name` (`blue`, `yellow`, `orange`, `red`), nil for any other text.
+    public init?(name: String) {
+        guard let level = Self.allCases.first(where: { $0.description == name }) else { return nil }
+        self = level
+    }
 }
 
 /// The inputs of one enterprise's dynamic risk, `DOMAIN.md` §4.3 ([P] model, every constant a default).

@@ -5,7 +5,9 @@
 /// fingerprint, sensor and enterprise dictionaries, one nested operator snapshot per window, then the
 /// detector, scorer and grade sections, each length-prefixed so that a section taken under other rules can
 /// be skipped. Format 3 adds the device-status section at the end and each enterprise's offline episodes; a
-/// format-2 snapshot restores with no instrument faults, frozen values or offline episodes in progress.
+/// format-2 snapshot restores with no instrument faults, frozen values or offline episodes in progress. Format 4
+/// digests the pipeline fingerprint from the windows' fields; older snapshots carry a digest of their text,
+/// which is what they are checked against.
 public struct PartitionSnapshot: Sendable {
     public static let kind: UInt16 = 20
 
@@ -102,7 +104,7 @@ extension PartitionPipeline {
             throw SnapshotError("the snapshot is of \(t)/\(p), not of \(topic)/\(partition)")
         }
         let offset = try r.i64()
-        guard try r.u32() == settings.stateFingerprint else {
+        guard try r.u32() == (version >= 4 ? settings.stateFingerprint : settings.legacyStateFingerprint) else {
             throw SnapshotError(
                 "the snapshot of \(topic)/\(partition) was taken with other windows or out-of-orderness than this pipeline now defines; restore the previous pipeline file, or move the checkpoint away to start afresh"
             )

@@ -7,8 +7,9 @@ public enum SnapshotCodec: Sendable {
     public static let magic: [UInt8] = Array("VGSN".utf8)
     /// 2: alarm state records acknowledgements; anomaly state the seasonal profile. 3: a partition snapshot
     /// ends with the device-status section (instrument faults, frozen values), each enterprise's grading state
-    /// has its offline episodes, and the anomaly state has no pending-value slots.
-    public static let version: UInt16 = 3
+    /// has its offline episodes, and the anomaly state has no pending-value slots. 4: a partition snapshot's
+    /// pipeline fingerprint is computed from the windows' fields (older ones: from their text, still read).
+    public static let version: UInt16 = 4
     /// The oldest format this build still reads (each reader of a newer layout says what an older one lacks).
     public static let oldestReadable: UInt16 = 2
 

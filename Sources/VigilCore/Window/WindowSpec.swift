@@ -88,3 +88,32 @@ func gcd(_ a: Int64, _ b: Int64) -> Int64 {
     while b != 0 { (a, b) = (b, a % b) }
     return a
 }
+
+extension WindowSpec {
+    /// Every field window state depends on, in a fixed order (the snapshot fingerprint).
+    func writeIdentity(to w: inout SnapshotWriter) {
+        switch kind {
+        case .tumbling(let size):
+            w.u8(0)
+            w.i64(size)
+        case .hopping(let size, let slide):
+            w.u8(1)
+            w.i64(size)
+            w.i64(slide)
+        case .session(let gap):
+            w.u8(2)
+            w.i64(gap)
+        }
+        w.i64(allowedLateness)
+        switch emit {
+        case .onClose: w.u8(0)
+        case .early(let every):
+            w.u8(1)
+            w.i64(every)
+        case .final: w.u8(2)
+        }
+        w.u16(statistics.rawValue)
+        w.i64(ewmaHalfLife)
+        w.f64(quantileAccuracy)
+    }
+}

@@ -378,8 +378,12 @@ public enum PipelineLoader: Sendable {
             if let n = t["off_delay"], let d = r.duration(n, "\(path).off_delay") { spec.offDelay = d }
             if let n = t["period"], let d = r.duration(n, "\(path).period", allowZero: false) { spec.period = d }
             if let n = t["severity"], let sm = r.mapping(n, "\(path).severity", keys: ["al1", "al2"]) {
-                if let v = sm["al1"], let c = r.choice(v, "\(path).severity.al1", Self.levels) { spec.severity1 = c }
-                if let v = sm["al2"], let c = r.choice(v, "\(path).severity.al2", Self.levels) { spec.severity2 = c }
+                if let v = sm["al1"], let c = r.choice(v, "\(path).severity.al1", Self.levels), let level = RiskLevel(name: c) {
+                    spec.severity1 = level
+                }
+                if let v = sm["al2"], let c = r.choice(v, "\(path).severity.al2", Self.levels), let level = RiskLevel(name: c) {
+                    spec.severity2 = level
+                }
             }
             if let n = t["notify"], let items = r.sequence(n, "\(path).notify") {
                 spec.notify = []
@@ -504,7 +508,7 @@ public enum PipelineLoader: Sendable {
     }
 
     /// The kinds of alert record a route can select (``AlertsSpec/Route/kinds``).
-    public static let alertKinds = ["alarm", "data_gap", "instrument", "data_interruption", "threshold_not_set"]
+    public static let alertKinds = AlertKind.allCases.map(\.rawValue)
 
     static func readAlerts(_ node: Node, _ r: inout _Reader) -> AlertsSpec {
         var alerts = AlertsSpec()
@@ -514,12 +518,12 @@ public enum PipelineLoader: Sendable {
                 let path = "alerts.routes[\(i)]"
                 guard let rm = r.mapping(item, path, keys: ["levels", "kinds", "topic"], required: ["topic"]) else { continue }
                 if rm["levels"] == nil && rm["kinds"] == nil { r.fail(item, path, "a route needs levels, kinds or both") }
-                var levels: [String] = []
-                var kinds: [String] = []
+                var levels: [RiskLevel] = []
+                var kinds: [AlertKind] = []
                 if let v = rm["kinds"], let ks = r.strings(v, "\(path).kinds") {
-                    for k in ks where !kinds.contains(k) {
-                        if Self.alertKinds.contains(k) {
-                            kinds.append(k)
+                    for k in ks {
+                        if let kind = AlertKind(rawValue: k) {
+                            if !kinds.contains(kind) { kinds.append(kind) }
                         } else {
                             r.fail(
                                 v, "\(path).kinds", "unknown kind '\(k)'; expected \(Self.alertKinds.joined(separator: ", "))",
@@ -530,9 +534,8 @@ public enum PipelineLoader: Sendable {
                 }
                 if let v = rm["levels"], let ls = r.strings(v, "\(path).levels") {
                     for l in ls {
-                        if levels.contains(l) { continue }
-                        if Self.levels.contains(l) {
-                            levels.append(l)
+                        if let level = RiskLevel(name: l) {
+                            if !levels.contains(level) { levels.append(level) }
                         } else {
                             r.fail(
                                 v, "\(path).levels", "unknown level '\(l)'; expected red, orange, yellow or blue",
@@ -548,7 +551,9 @@ public enum PipelineLoader: Sendable {
         }
         if let n = m["deadlines"], let d = r.mapping(n, "alerts.deadlines", keys: Self.levels) {
             for level in Self.levels {
-                if let v = d[level], let x = r.duration(v, "alerts.deadlines.\(level)", allowZero: false) { alerts.deadlines[level] = x }
+                if let v = d[level], let x = r.duration(v, "alerts.deadlines.\(level)", allowZero: false), let colour = RiskLevel(name: level) {
+                    alerts.deadlines[colour] = x
+                }
             }
         }
         if let n = m["acknowledgements"] { alerts.acknowledgements = r.nonEmptyString(n, "alerts.acknowledgements") }

@@ -127,8 +127,8 @@ public struct SensorTypeSpec: Sendable, Hashable {
     public var period: Int64 = 60_000
     /// Severity colour (red/orange/yellow/blue) of an AL1 and an AL2 alarm: it picks the response deadline
     /// and the routes (`DOMAIN.md` §6). Defaults yellow and orange.
-    public var severity1 = "yellow"
-    public var severity2 = "orange"
+    public var severity1: RiskLevel = .yellow
+    public var severity2: RiskLevel = .orange
     /// Departments to notify (equipment, safety, production), carried on every alert record. Default safety.
     public var notify = ["safety"]
     /// Dynamic limits: seasonal, time-of-day and special-work adjustments (they only tighten). Default none.
@@ -212,12 +212,12 @@ public struct AlertsSpec: Sendable, Hashable {
     /// A copy of every alert record whose severity is in `levels` and whose kind is in `kinds` (an empty list:
     /// any) goes to `topic`.
     public struct Route: Sendable, Hashable {
-        public var levels: [String]
+        public var levels: [RiskLevel]
         /// Kinds of alert record: `alarm` (threshold alarms, their escalations and acknowledgements),
         /// `data_gap`, `instrument` (faults and frozen values), `data_interruption`, `threshold_not_set`.
-        public var kinds: [String]
+        public var kinds: [AlertKind]
         public var topic: String
-        public init(levels: [String], kinds: [String] = [], topic: String) {
+        public init(levels: [RiskLevel], kinds: [AlertKind] = [], topic: String) {
             self.levels = levels
             self.kinds = kinds
             self.topic = topic
@@ -226,7 +226,7 @@ public struct AlertsSpec: Sendable, Hashable {
     /// Copies of alerts by severity and kind go to these topics (in addition to ``SinksSpec/alerts``).
     public var routes: [Route] = []
     /// Acknowledgement deadlines per level, ms: red 5 min, orange 30 min, yellow 2 h, blue 24 h.
-    public var deadlines: [String: Int64] = ["red": 300_000, "orange": 1_800_000, "yellow": 7_200_000, "blue": 86_400_000]
+    public var deadlines: [RiskLevel: Int64] = [.red: 300_000, .orange: 1_800_000, .yellow: 7_200_000, .blue: 86_400_000]
     /// Topic of acknowledgements, if any.
     public var acknowledgements: String? = nil
     /// ISA-18.2 chattering (`DOMAIN.md` §3.7): this many raises within `chatterWithin` make a point

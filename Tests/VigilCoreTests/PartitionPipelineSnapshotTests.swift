@@ -1,0 +1,97 @@
+import Testing
+@testable import VigilCore
+
+/// The partition pipeline's snapshot: restored as it was, refused under other windows, and readable from the
+/// previous format (whose fingerprint digests the windows' text).
+@Suite struct PartitionPipelineSnapshotTests {
+    static func settings(size: Int64) -> PartitionPipelineSettings {
+        var s = PartitionPipelineSettings(windows: [.init(name: "m", spec: WindowSpec(kind: .tumbling(size: size), statistics: .basic))])
+        s.alarms.rules = [(rule: ThresholdRule(name: "gas", level1: 25, level2: 50), match: ["-GT-"])]
+        s.idleTimeout = nil
+        return s
+    }
+
+    /// A pipeline that has seen 10 minutes of two gas points, one of them alarming.
+    static func fed(_ settings: PartitionPipelineSettings) -> PartitionPipeline {
+        let pipeline = PartitionPipeline(settings: settings)
+        var sensors = KeyInterner()
+        var enterprises = KeyInterner()
+        _ = sensors.intern("E0-GT-1")
+        _ = sensors.intern("E0-GT-2")
+        _ = enterprises.intern("E0")
+        pipeline.decoder = ReadingDecoder(config: settings.decoder, sensors: sensors, enterprises: enterprises)
+        var batch = ReadingBatch()
+        for k in 0..<60 {
+            for s in 0..<2 { batch.append(eventTime: Int64(k) * 10_000, sensor: UInt32(s), enterprise: 0, value: s == 0 && k > 20 ? 30 : 5) }
+        }
+        var out = PartitionOutputs()
+        pipeline.process(batch, tables: nil, now: 0, into: &out)
+        #expect(out.counters.alertsByLevel["raised AL1"] == 1, "\(out.counters)")
+        return pipeline
+    }
+
+    /// `bytes` resealed as format `version` with `fingerprint` in place of the one written.
+    static func resealed(_ bytes: [UInt8], version: UInt16, fingerprint: UInt32) throws -> [UInt8] {
+        var r = SnapshotReader(try SnapshotCodec.open(bytes, kind: PartitionSnapshot.kind))
+        var w = SnapshotWriter()
+        w.string(try r.string())
+        w.u32(try r.u32())
+        w.i64(try r.i64())
+        _ = try r.u32()
+        w.u32(fingerprint)
+        while !r.atEnd { w.u8(try r.u8()) }
+        var sealed = SnapshotCodec.seal(kind: PartitionSnapshot.kind, payload: w.bytes)
+        sealed[4] = UInt8(version & 0xFF)
+        sealed[5] = UInt8(version >> 8)
+        let crc = SnapshotCodec.crc32(Array(sealed.dropLast(4)))
+        for b in 0..<4 { sealed[sealed.count - 4 + b] = UInt8(truncatingIfNeeded: crc >> (8 * b)) }
+        return sealed
+    }
+
+    @Test("a snapshot restores the same state, and is refused by a pipeline with other windows")
+    func restoresOrRefuses() throws {
+        let settings = Self.settings(size: 60_000)
+        let bytes = Self.fed(settings).snapshot(topic: "t", partition: 3, nextOffset: 120)
+        #expect(try SnapshotCodec.openVersioned(bytes, kind: PartitionSnapshot.kind).version == 4)
+        let restored = PartitionPipeline(settings: settings)
+        let (offset, warnings) = try restored.restore(from: bytes, topic: "t", partition: 3)
+        #expect(offset == 120 && warnings.isEmpty)
+        #expect(restored.snapshot(topic: "t", partition: 3, nextOffset: 120) == bytes)
+        let other = PartitionPipeline(settings: Self.settings(size: 300_000))
+        #expect(throws: SnapshotError.self) { _ = try other.restore(from: bytes, topic: "t", partition: 3) }
+        #expect(throws: SnapshotError.self) { _ = try restored.restore(from: bytes, topic: "t", partition: 4) }
+    }
+
+    @Test("the fingerprint depends on every window field and the out-of-orderness, not on the spec's text")
+    func fingerprintFields() {
+        let base = Self.settings(size: 60_000)
+        var variants: [PartitionPipelineSettings] = []
+        var lateness = base
+        lateness.windows[0].spec.allowedLateness = 5_000
+        var emit = base
+        emit.windows[0].spec.emit = .final
+        var statistics = base
+        statistics.windows[0].spec.statistics = .all
+        var name = base
+        name.windows[0].name = "minute"
+        var ooo = base
+        ooo.outOfOrderness = 1_000
+        variants = [lateness, emit, statistics, name, ooo, Self.settings(size: 120_000)]
+        let prints = Set(variants.map(\.stateFingerprint))
+        #expect(prints.count == variants.count && !prints.contains(base.stateFingerprint))
+        #expect(Self.settings(size: 60_000).stateFingerprint == base.stateFingerprint)
+    }
+
+    @Test("a format-3 snapshot is checked against the textual fingerprint it carries, and restores")
+    func formatThreeRestores() throws {
+        let settings = Self.settings(size: 60_000)
+        let bytes = Self.fed(settings).snapshot(topic: "t", partition: 0, nextOffset: 120)
+        let old = try Self.resealed(bytes, version: 3, fingerprint: settings.legacyStateFingerprint)
+        let restored = PartitionPipeline(settings: settings)
+        #expect(try restored.restore(from: old, topic: "t", partition: 0).nextOffset == 120)
+        #expect(restored.snapshot(topic: "t", partition: 0, nextOffset: 120) == bytes)
+        // A format-3 header with the new digest is another pipeline's snapshot as far as format 3 knows.
+        let mismatched = try Self.resealed(bytes, version: 3, fingerprint: settings.stateFingerprint)
+        #expect(throws: SnapshotError.self) { _ = try PartitionPipeline(settings: settings).restore(from: mismatched, topic: "t", partition: 0) }
+    }
+}

@@ -253,7 +253,7 @@ public final class PipelineRunner {
             s.anomalies = stats.anomaliesByDetector
             s.grades = stats.gradesByLevel
             if let tables = job.profiles {
-                s.tableRecordsIgnored = ["setpoints": Int64(tables.rejectedSetpoints), "offline_notices": Int64(tables.rejectedOfflineNotices)]
+                s.tableRecordsIgnored = tables.rejectedByTable
             }
             s.rowsByWindow = stats.rowsByWindow
             s.commits = stats.commits

@@ -12,10 +12,25 @@ final class ProfileTable {
     private let roles: [String: TableReader.Table]
     /// What has been read; the partitions' pipelines read it.
     var tables: ReferenceTables { reader.tables }
-    /// Offline-notice and setpoint records that were ignored (planned online time not after the start;
-    /// levels out of order).
-    var rejectedOfflineNotices: Int { reader.rejectedOfflineNotices }
-    var rejectedSetpoints: Int { reader.rejectedSetpoints }
+    /// A record that could not be applied, with why (for the dead-letter topic).
+    struct Rejected {
+        var topic: String
+        var partition: Int32
+        var offset: Int64
+        var key: [UInt8]?
+        var value: [UInt8]
+        var reason: String
+    }
+    /// Records rejected since ``takeRejected()`` was last called.
+    private var rejected: [Rejected] = []
+    /// Records rejected so far, by table (`profiles`, `permits`, …, `offline_notices`).
+    private(set) var rejectedByTable: [String: Int64] = [:]
+
+    /// The records rejected since the last call.
+    func takeRejected() -> [Rejected] {
+        defer { rejected.removeAll() }
+        return rejected
+    }
     /// A consumer of `topics` (each with the table it holds), caught up to their current end.
     init(topics: [String: TableReader.Table], brokers: String, additional: [String: String]) throws(KafkaError) {
         var admin: [String: String] = additional
@@ -51,8 +66,14 @@ final class ProfileTable {
     }
 
     private func apply(_ record: KafkaRecordView) {
-        guard let table = roles[record.topicName] else { return }
-        reader.apply(table, key: record.key, payload: record.payload)
+        let topic = record.topicName
+        guard let table = roles[topic] else { return }
+        guard let reason = reader.apply(table, key: record.key, payload: record.payload) else { return }
+        rejectedByTable[table.rawValue, default: 0] += 1
+        rejected.append(
+            Rejected(
+                topic: topic, partition: record.partition, offset: record.offset, key: record.key.map { Array($0) }, value: Array(record.payload),
+                reason: reason))
     }
 }
 

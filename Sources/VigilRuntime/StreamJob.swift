@@ -415,6 +415,7 @@ public final class StreamJob {
         }
         // The tables (profiles, permits, hazards, acknowledgements): whatever arrived, once per poll.
         try profiles?.refresh()
+        try sendRejectedTableRecords()
         let tables = profiles?.tables
         for state in partitions {
             let pipeline = state.pipeline
@@ -499,6 +500,17 @@ public final class StreamJob {
     }
 
     func topic(of sink: PartitionOutputs.Sink) -> String { config.topic(of: sink) }
+
+    /// Table records that could not be applied go to the dead-letter topic with their reason.
+    private func sendRejectedTableRecords() throws(KafkaError) {
+        guard let profiles else { return }
+        for r in profiles.takeRejected() {
+            try dlq.send(
+                producer: producer, reason: "bad_table_record", detail: r.reason, sourceTopic: r.topic, sourcePartition: r.partition,
+                sourceOffset: r.offset, key: r.key, value: r.value)
+            stats.deadLetters += 1
+        }
+    }
 
     private func sendDeadLetter(
         reason: String, detail: String, state: PartitionState, offset: Int64, key: (some KafkaContiguousBytes)?, value: some KafkaContiguousBytes

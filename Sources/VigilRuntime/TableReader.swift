@@ -25,8 +25,9 @@ import VigilCore
 ///   ``ReferenceTables/acknowledgementRetention`` before the newest are forgotten).
 struct TableReader {
     /// What a table topic holds.
-    enum Table: Hashable, CaseIterable {
-        case profiles, permits, hazards, acknowledgements, setpoints, commitments, offlineNotices
+    enum Table: String, Hashable, CaseIterable {
+        case profiles, permits, hazards, acknowledgements, setpoints, commitments
+        case offlineNotices = "offline_notices"
     }
 
     private(set) var tables = ReferenceTables()
@@ -47,17 +48,24 @@ struct TableReader {
         tables.readsOfflineNotices = reading.contains(.offlineNotices)
     }
 
-    /// Applies one record of `table` (a record that is not valid JSON or lacks its id is skipped).
-    mutating func apply(_ table: Table, key: UnsafeRawBufferPointer?, payload: UnsafeRawBufferPointer) {
+    /// Applies one record of `table`.
+    ///
+    /// - Returns: nil when the record was applied (or deleted what it names); otherwise why it was not — not a
+    ///   JSON object, a required field missing or of the wrong type, inconsistent values — for the dead-letter
+    ///   topic. A rejected record changes nothing.
+    @discardableResult
+    mutating func apply(_ table: Table, key: UnsafeRawBufferPointer?, payload: UnsafeRawBufferPointer) -> String? {
         // A tombstone (no value) on the compacted setpoint topic deletes the point's setpoints.
         if payload.isEmpty, table == .setpoints, let key, let sensor = String(validating: key, as: UTF8.self) {
             if tables.setpoints.removeValue(forKey: sensor) != nil { tables.setpointsVersion += 1 }
-            return
+            return nil
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any] else { return }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any] else { return "not a JSON object" }
         if table == .acknowledgements {
-            guard let id = object["alert_id"] as? String, let time = (object["ts"] as? NSNumber)?.int64Value else { return }
-            if let known = tables.acknowledgements[id], known.time <= time { return }
+            guard let id = object["alert_id"] as? String, let time = (object["ts"] as? NSNumber)?.int64Value else {
+                return "an acknowledgement needs 'alert_id' (a string) and 'ts' (ms)"
+            }
+            if let known = tables.acknowledgements[id], known.time <= time { return nil }
             tables.acknowledgements[id] = ReferenceTables.Acknowledgement(time: time, by: object["by"] as? String)
             newestAcknowledgement = max(newestAcknowledgement, time)
             if tables.acknowledgements.count >= 2 * acknowledgementsAtLastPrune + 10_000 {
@@ -65,34 +73,36 @@ struct TableReader {
                 tables.acknowledgements = tables.acknowledgements.filter { $0.value.time >= horizon }
                 acknowledgementsAtLastPrune = tables.acknowledgements.count
             }
-            return
+            return nil
         }
-        guard let enterprise = object["enterprise"] as? String else { return }
+        guard let enterprise = object["enterprise"] as? String else { return "missing field 'enterprise' (a string)" }
         if table == .offlineNotices {
             guard let id = object["notice"] as? String, let from = (object["from"] as? NSNumber)?.int64Value,
                 let until = (object["planned_online"] as? NSNumber)?.int64Value
-            else { return }
+            else { return "an offline notice needs 'notice' (a string), 'from' and 'planned_online' (ms)" }
             guard until > from else {
                 rejectedOfflineNotices += 1
-                return
+                return "planned_online \(until) is not after from \(from)"
             }
             tables.offlineNotices.set(
                 ReferenceTables.OfflineNotice(id: id, from: from, plannedOnline: until, reason: object["reason"] as? String), enterprise: enterprise,
                 id: id)
-            return
+            return nil
         }
         if table == .commitments {
-            guard let text = object["date"] as? String, let day = ReferenceTables.day(of: text) else { return }
+            guard let text = object["date"] as? String, let day = ReferenceTables.day(of: text) else {
+                return "a commitment needs 'date' as YYYY-MM-DD"
+            }
             tables.commitments[enterprise, default: []].insert(day)
             if day > newestCommitment {
                 // A new day: forget the dates more than a week before it.
                 newestCommitment = day
                 for e in tables.commitments.keys { tables.commitments[e] = tables.commitments[e]!.filter { $0 >= day - 7 } }
             }
-            return
+            return nil
         }
         if table == .setpoints {
-            guard let sensor = object["sensor"] as? String else { return }
+            guard let sensor = object["sensor"] as? String else { return "a setpoint record needs 'sensor' (a string)" }
             func level(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
             let levels = PointSetpoints(high: level("h"), highHigh: level("hh"), low: level("l"), lowLow: level("ll"))
             func ordered(_ a: Double, _ b: Double) -> Bool { a.isNaN || b.isNaN || a < b }
@@ -101,34 +111,34 @@ struct TableReader {
                 ordered(levels.lowLow, levels.highHigh)
             else {
                 rejectedSetpoints += 1
-                return
+                return "setpoints out of order or not finite (need LL < L < H < HH where given)"
             }
             tables.setpoints[sensor] = ReferenceTables.Setpoint(
                 enterprise: enterprise, levels: levels, majorHazardGrade: (object["major_hazard_grade"] as? NSNumber)?.intValue)
             tables.setpointsVersion += 1
-            return
+            return nil
         }
         tables.version += 1
         if table == .permits {
             guard let id = object["permit"] as? String, let kind = object["kind"] as? String,
                 let start = (object["start"] as? NSNumber)?.int64Value, let end = (object["end"] as? NSNumber)?.int64Value
-            else { return }
+            else { return "a permit needs 'permit' and 'kind' (strings), 'start' and 'end' (ms)" }
             tables.permits.set(WorkPermit(kind: kind, start: start, end: end, unit: object["unit"] as? String), enterprise: enterprise, id: id)
-            return
+            return nil
         }
         if table == .hazards {
-            guard let id = object["hazard"] as? String else { return }
+            guard let id = object["hazard"] as? String else { return "a hidden hazard needs 'hazard' (a string)" }
             guard (object["status"] as? String ?? "open") == "open" else {
                 // A closed hazard counts for nothing (H, the overrides and the record count open ones): it is
                 // forgotten, so that years of closed hazards do not accumulate; reopening it is a new record.
                 tables.hazards[enterprise]?[id] = nil
                 if tables.hazards[enterprise]?.isEmpty == true { tables.hazards[enterprise] = nil }
-                return
+                return nil
             }
             tables.hazards[enterprise, default: [:]][id] = HiddenHazard(
                 major: object["class"] as? String == "major", open: true, deadline: (object["deadline"] as? NSNumber)?.int64Value
             )
-            return
+            return nil
         }
         var profile = ReferenceTables.Profile(
             region: object["region"] as? String, industry: object["industry"] as? String,
@@ -151,5 +161,6 @@ struct TableReader {
         }
         profile.creditScore = (object["credit_score"] as? NSNumber)?.doubleValue
         tables.profiles[enterprise] = profile
+        return nil
     }
 }

@@ -66,3 +66,59 @@ struct DeadLetterTests {
         #expect(expected.count >= 12 && Set(expected.map(\.1)).count >= 10)
     }
 }
+
+extension DeadLetterTests {
+    @Test("A table record that cannot be applied goes to the dead-letter topic with its reason and is counted")
+    func badTableRecordsLandInDLQ() throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let (input, dlq, output, grades, permits) = (
+            uniqueName("in"), uniqueName("dlq"), uniqueName("out"), uniqueName("grades"), uniqueName("permits")
+        )
+        for t in [input, dlq, output, grades, permits] { try cluster.createTopic(t, partitions: 1) }
+        let producer = try KafkaProducer(config: producerConfig(cluster.bootstrapServers))
+        let now = currentTimeMillis()
+        // One valid permit, then three that cannot be applied.
+        let records = [
+            "{\"enterprise\":\"E1\",\"permit\":\"P1\",\"kind\":\"hot_work_1\",\"start\":\(now),\"end\":\(now + 60_000)}",
+            "not json",
+            "{\"permit\":\"P2\",\"kind\":\"hot_work_1\",\"start\":\(now),\"end\":\(now + 60_000)}",
+            "{\"enterprise\":\"E1\",\"permit\":\"P3\",\"kind\":\"hot_work_1\",\"start\":\"soon\",\"end\":\(now + 60_000)}",
+        ]
+        for r in records { try producer.produce(topic: permits, key: Array("E1".utf8), value: Array(r.utf8)) }
+        try producer.produce(
+            topic: input, key: Array("E1".utf8), value: Array("{\"enterprise\":\"E1\",\"sensor\":\"E1-GT-1\",\"ts\":\(now),\"value\":1}".utf8))
+        try producer.flush()
+        var config = StreamJobConfig(
+            brokers: cluster.bootstrapServers, groupID: uniqueName("g"), inputTopics: [input], window: WindowSpec(kind: .tumbling(size: 60_000)))
+        config.topics.windowStats = output
+        config.topics.deadLetters = dlq
+        config.topics.grades = grades
+        config.tables.permits = permits
+        config.sessionTimeoutMs = 6_000
+        config.consumerAdditional = ["log_level": "3"]
+        config.producerAdditional = ["log_level": "3"]
+        let job = try StreamJob(config: config)
+        let deadline = Date().addingTimeInterval(30)
+        while job.stats.messages < 1 && Date() < deadline { try job.step() }
+        try job.close()
+        #expect(job.stats.deadLetters == 3)
+
+        let reader = try KafkaConsumer(config: consumerConfig(cluster.bootstrapServers, group: uniqueName("r")))
+        try reader.subscribe([dlq])
+        var got: [(offset: String, reason: String, detail: String, topic: String)] = []
+        try pollUntil(
+            reader, seconds: 30,
+            { r in
+                func header(_ name: String) -> String { String(decoding: r.header(name) ?? [], as: UTF8.self) }
+                got.append((header("vigil.source.offset"), header("vigil.reason"), header("vigil.detail"), header("vigil.source.topic")))
+            }, done: { got.count >= 3 })
+        try reader.close()
+        #expect(got.map(\.offset) == ["1", "2", "3"])
+        #expect(got.allSatisfy { $0.reason == "bad_table_record" && $0.topic == permits })
+        #expect(
+            got.map(\.detail) == [
+                "not a JSON object", "missing field 'enterprise' (a string)",
+                "a permit needs 'permit' and 'kind' (strings), 'start' and 'end' (ms)",
+            ])
+    }
+}

@@ -164,7 +164,7 @@ extension GradeFactorStreamTests {
         let gradeSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
         for g in grades { #expect(gradeSchema.validate(json: try JSONSerialization.data(withJSONObject: g)).isEmpty) }
         // The inconsistent record (HH below H) was ignored.
-        #expect(job.profiles?.rejectedSetpoints == 1)
+        #expect(job.profiles?.rejectedByTable["setpoints"] == 1)
     }
 }
 

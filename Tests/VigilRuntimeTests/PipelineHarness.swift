@@ -30,6 +30,8 @@ final class PipelineHarness {
         var readings: Int64
         var rejected: [String: Int]
         var rejectedOfflineNotices = 0
+        /// Why each table record that could not be applied was rejected (the job sends those to the DLQ).
+        var rejectedTableRecords: [String] = []
         /// The pipelines by input partition, as they are after the run.
         var pipelines: [Int32: PartitionPipeline]
 
@@ -80,16 +82,15 @@ final class PipelineHarness {
         let settings = config.pipelineSettings
         let tableTopics = config.tableTopics
         var reader = TableReader(reading: Set(tableTopics.values))
+        var rejectedTableRecords: [String] = []
         for (topic, table) in tableTopics.sorted(by: { $0.key < $1.key }) {
             for (_, list) in (records[topic] ?? [:]).sorted(by: { $0.key < $1.key }) {
                 for r in list {
-                    r.value.withUnsafeBytes { v in
-                        if let key = r.key {
-                            key.withUnsafeBytes { k in reader.apply(table, key: k, payload: v) }
-                        } else {
-                            reader.apply(table, key: nil, payload: v)
-                        }
+                    let reason: String? = r.value.withUnsafeBytes { v in
+                        guard let key = r.key else { return reader.apply(table, key: nil, payload: v) }
+                        return key.withUnsafeBytes { k in reader.apply(table, key: k, payload: v) }
                     }
+                    if let reason { rejectedTableRecords.append(reason) }
                 }
             }
         }
@@ -131,6 +132,7 @@ final class PipelineHarness {
         }
         run.pipelines = pipelines
         run.rejectedOfflineNotices = reader.rejectedOfflineNotices
+        run.rejectedTableRecords = rejectedTableRecords
         return run
     }
 

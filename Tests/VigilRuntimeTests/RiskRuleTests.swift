@@ -400,6 +400,7 @@ extension AlertRuleTests {
         let run = setup.run(config)
         #expect(run.readings == Int64(count))
         #expect(run.rejectedOfflineNotices == 1)
+        #expect(run.rejectedTableRecords.count == 1 && run.rejectedTableRecords[0].contains("is not after from"), "\(run.rejectedTableRecords)")
         let grades = run.parsed(".grades")
         func records(_ e: String) -> [(ts: Int64, level: String, since: Int64?, notice: String?)] {
             grades.filter { $0["enterprise"] as? String == e }.map { g in

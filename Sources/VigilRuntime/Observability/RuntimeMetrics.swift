@@ -28,7 +28,7 @@ public final class RuntimeMetrics: Sendable {
         public var alerts: [String: Int64] = [:]  // "raised AL2" → count
         public var anomalies: [String: Int64] = [:]  // detector → count
         public var grades: [String: Int64] = [:]  // level → count
-        public var tableRecordsIgnored: [String: Int64] = [:]  // table → inconsistent records ignored
+        public var tableRecordsIgnored: [String: Int64] = [:]  // table → records rejected (to the dead-letter topic)
         public var lag: [String: Int64] = [:]  // "topic/partition" → lag
         public var assignedPartitions = 0
         public var windowStateBytes = 0
@@ -100,8 +100,8 @@ public final class RuntimeMetrics: Sendable {
         for (l, n) in s.grades.sorted(by: { $0.key < $1.key }) { sample("vigil_grades_total", [("level", l)], "\(n)") }
         family(
             "vigil_table_records_ignored_total", "counter",
-            "Table records ignored as inconsistent (setpoints out of order, offline notices ending before they start), by table.")
-        for table in ["offline_notices", "setpoints"] {
+            "Table records rejected (not JSON, a required field missing, inconsistent values) and sent to the dead-letter topic, by table.")
+        for table in ["profiles", "permits", "hazards", "acknowledgements", "setpoints", "commitments", "offline_notices"] {
             sample("vigil_table_records_ignored_total", [("table", table)], "\(s.tableRecordsIgnored[table] ?? 0)")
         }
         single("vigil_offset_commits_total", "counter", "Successful offset commits.", "\(s.commits)")

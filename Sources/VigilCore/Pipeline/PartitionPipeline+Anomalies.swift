@@ -17,32 +17,11 @@ extension PartitionPipeline {
         for k in 0..<batch.count where scores.score[k] >= floor {
             let slot = batch.sensor[k]
             let detector = scores.detector[k]
-            json.removeAll()
-            json.append("{\"enterprise\":\"")
-            enterprises.withKeyBytes(for: batch.enterprise[k]) { json.appendEscaped($0) }
-            json.append("\",\"sensor\":\"")
-            sensors.withKeyBytes(for: slot) { json.appendEscaped($0) }
-            json.append("\",\"ts\":")
-            json.append(batch.eventTime[k])
-            json.append(",\"value\":")
-            json.append(batch.value[k])
-            json.append(",\"score\":")
-            json.append(scores.score[k])
-            json.append(",\"detector\":\"")
-            json.appendRaw(detector.rawValue)
-            json.append("\",\"baseline\":")
-            json.append(scores.baseline[k])
-            json.append(",\"limit\":")
-            json.append(scores.limit[k])
-            json.append(",\"rule\":")
-            if let r = self.detector.ruleIndex(slot: slot) {
-                json.append("\"")
-                json.appendEscaped(rules[r].rule.name)
-                json.append("\"")
-            } else {
-                json.append("null")
-            }
-            json.append("}")
+            let rule = self.detector.ruleIndex(slot: slot).map { rules[$0].rule.name }
+            AnomalyRecord.encode(
+                into: &json, enterprise: batch.enterprise[k], sensor: slot, sensors: sensors, enterprises: enterprises, ts: batch.eventTime[k],
+                value: batch.value[k], score: scores.score[k], detector: detector, baseline: scores.baseline[k], limit: scores.limit[k],
+                rule: rule)
             enterprises.withKeyBytes(for: batch.enterprise[k]) { key in
                 json.buffer.withUnsafeBytes { value in _ = out.append(.anomalies, key: key, value: value) }
             }

@@ -205,8 +205,7 @@ public final class PartitionPipeline {
             let k = Int(index)
             let sensor = decoder.sensors.key(for: batch.sensor[k])
             let enterprise = decoder.enterprises.key(for: batch.enterprise[k])
-            let json =
-                "{\"enterprise\":\(jsonString(enterprise)),\"sensor\":\(jsonString(sensor)),\"ts\":\(batch.eventTime[k]),\"value\":\(batch.value[k])}"
+            let json = LateReadingRecord.json(enterprise: enterprise, sensor: sensor, ts: batch.eventTime[k], value: batch.value[k])
             out.late.append(
                 PartitionOutputs.LateReading(
                     offset: batch.offset[k], key: enterprise, value: json,

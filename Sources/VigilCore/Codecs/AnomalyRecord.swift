@@ -1,0 +1,44 @@
+/// The encoder of the anomalies topic (`Schemas/risk.anomalies.v1.schema.json`): one scored reading, in the
+/// schema's key order. Ids are copied from the partition's key dictionaries as bytes (no string is built per
+/// record: a noisy plant emits many of these).
+enum AnomalyRecord {
+    /// Writes the record into `out` (cleared first).
+    static func encode(
+        into out: inout JSONBytes, enterprise: UInt32, sensor: UInt32, sensors: KeyInterner, enterprises: KeyInterner, ts: Int64,
+        value: Double, score: Double, detector: AnomalyScore.Detector, baseline: Double, limit: Double, rule: String?
+    ) {
+        out.removeAll()
+        out.append("{\"enterprise\":\"")
+        enterprises.withKeyBytes(for: enterprise) { out.appendEscaped($0) }
+        out.append("\",\"sensor\":\"")
+        sensors.withKeyBytes(for: sensor) { out.appendEscaped($0) }
+        out.append("\",\"ts\":")
+        out.append(ts)
+        out.append(",\"value\":")
+        out.append(value)
+        out.append(",\"score\":")
+        out.append(score)
+        out.append(",\"detector\":\"")
+        out.appendRaw(detector.rawValue)
+        out.append("\",\"baseline\":")
+        out.append(baseline)
+        out.append(",\"limit\":")
+        out.append(limit)
+        out.append(",\"rule\":")
+        if let rule {
+            out.append("\"")
+            out.appendEscaped(rule)
+            out.append("\"")
+        } else {
+            out.append("null")
+        }
+        out.append("}")
+    }
+}
+
+/// The value of a late reading's dead-letter record: the reading as it was understood, as JSON.
+enum LateReadingRecord {
+    static func json(enterprise: String, sensor: String, ts: Int64, value: Double) -> String {
+        "{\"enterprise\":\(jsonString(enterprise)),\"sensor\":\(jsonString(sensor)),\"ts\":\(ts),\"value\":\(value)}"
+    }
+}

@@ -7,12 +7,42 @@
 ///
 /// Everything is on the transitions' event times, so suppression is the same on replay.
 public struct AlarmFloodFilter: Sendable {
-    public var chatterCount = 3
-    public var chatterWindow: Int64 = 60_000
-    public var chatterHold: Int64 = 600_000
-    public var floodWindow: Int64 = 600_000
-    public var floodStart = 10
-    public var floodEnd = 5
+    /// The chattering and flood thresholds (settings; the filter adds the per-point and per-enterprise state).
+    public struct Settings: Sendable, Hashable {
+        public var chatterCount = 3
+        public var chatterWindow: Int64 = 60_000
+        public var chatterHold: Int64 = 600_000
+        public var floodWindow: Int64 = 600_000
+        public var floodStart = 10
+        public var floodEnd = 5
+        public init() {}
+    }
+
+    public var settings: Settings
+    public var chatterCount: Int {
+        get { settings.chatterCount }
+        set { settings.chatterCount = newValue }
+    }
+    public var chatterWindow: Int64 {
+        get { settings.chatterWindow }
+        set { settings.chatterWindow = newValue }
+    }
+    public var chatterHold: Int64 {
+        get { settings.chatterHold }
+        set { settings.chatterHold = newValue }
+    }
+    public var floodWindow: Int64 {
+        get { settings.floodWindow }
+        set { settings.floodWindow = newValue }
+    }
+    public var floodStart: Int {
+        get { settings.floodStart }
+        set { settings.floodStart = newValue }
+    }
+    public var floodEnd: Int {
+        get { settings.floodEnd }
+        set { settings.floodEnd = newValue }
+    }
 
     /// Per sensor slot: the times of the last `chatterCount` raises (a ring) and since when it is chattering.
     var raises: [Int64] = []
@@ -21,7 +51,9 @@ public struct AlarmFloodFilter: Sendable {
     var floodTimes: [[Int64]] = []
     var flooding: [Bool] = []
 
-    public init() {}
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+    }
 
     public enum Suppression: String, Sendable, Hashable {
         case chattering, flood
@@ -83,12 +115,8 @@ public struct AlarmFloodFilter: Sendable {
     }
 
     /// Restores the state of ``write(to:)`` into a filter with `settings`' thresholds.
-    public init(settings: AlarmFloodFilter = AlarmFloodFilter(), reading r: inout SnapshotReader) throws(SnapshotError) {
-        self = settings
-        raises = []
-        chatteringUntil = []
-        floodTimes = []
-        flooding = []
+    public init(settings: Settings = Settings(), reading r: inout SnapshotReader) throws(SnapshotError) {
+        self.settings = settings
         guard try r.u64() == UInt64(chatterCount) else { throw SnapshotError("suppression state was taken with another chattering count") }
         let n = try r.count(minBytes: 8 * (chatterCount + 1))
         for _ in 0..<(n * chatterCount) { raises.append(try r.i64()) }

@@ -63,7 +63,7 @@ public final class PartitionPipeline {
         gaps = settings.newGapDetector()
         devices = settings.newDeviceDetector()
         alerts = settings.newAlertBook()
-        flood = settings.alarms.suppression
+        flood = AlarmFloodFilter(settings: settings.alarms.suppression)
         grading = EnterpriseGrading(settings: settings)
         encoders = settings.windows.map { WindowStatsEncoder(statistics: $0.spec.statistics) }
     }

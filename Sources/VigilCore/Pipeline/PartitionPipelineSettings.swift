@@ -21,7 +21,7 @@ public struct PartitionPipelineSettings: Sendable {
         /// Response deadline per severity (`DOMAIN.md` §6).
         public var deadlines: [RiskLevel: Int64] = [.red: 300_000, .orange: 1_800_000, .yellow: 7_200_000, .blue: 86_400_000]
         /// Chattering and flood thresholds (ISA-18.2, `DOMAIN.md` §3.7).
-        public var suppression = AlarmFloodFilter()
+        public var suppression = AlarmFloodFilter.Settings()
         /// Permits of these kinds tighten the rules that adjust during special work, and make an AL2 red (§4.3).
         public var hotWorkKinds: Set<String> = ["hot_work_special", "hot_work_1", "hot_work_2", "confined_space"]
         public init() {}
@@ -44,7 +44,7 @@ public struct PartitionPipelineSettings: Sendable {
 
     /// The enterprise grade model (`DOMAIN.md` §4.3) and its overrides.
     public struct Grading: Sendable {
-        public var grader = RiskGrader()
+        public var grader = RiskGrader.Settings()
         public var factorWeights = FactorWeights()
         /// An enterprise's grade is evaluated at least this often (event time) and at each of its alarm transitions.
         public var evaluation: Int64 = 60_000

@@ -51,7 +51,7 @@ struct EnterpriseGrading {
     }
 
     func newEnterpriseRisk() -> EnterpriseRisk {
-        EnterpriseRisk(grader: grading.grader, offline: OfflineLog(window: grading.offlineKPIWindow))
+        EnterpriseRisk(grader: RiskGrader(settings: grading.grader), offline: OfflineLog(window: grading.offlineKPIWindow))
     }
 
     /// Updates the alarm behaviour and grade of every enterprise in the batch; emits changed grades and

@@ -61,19 +61,51 @@ public struct RiskInputs: Sendable, Hashable {
 /// R_dyn → level with hysteresis: upgrades at once, downgrades only after R_dyn stayed below the current
 /// band's lower bound minus a margin for a hold time (`DOMAIN.md` §4.3).
 public struct RiskGrader: Sendable {
-    /// Lower bounds of R_dyn for red, orange and yellow.
-    public var red = 80.0
-    public var orange = 60.0
-    public var yellow = 40.0
-    public var alarmWeight = 0.5
-    public var downgradeMargin = 5.0
-    public var downgradeHold: Int64 = 7_200_000
+    /// The bands, the alarm weight and the hysteresis (settings; the grader adds the level and since when).
+    public struct Settings: Sendable, Hashable {
+        /// Lower bounds of R_dyn for red, orange and yellow.
+        public var red = 80.0
+        public var orange = 60.0
+        public var yellow = 40.0
+        public var alarmWeight = 0.5
+        public var downgradeMargin = 5.0
+        public var downgradeHold: Int64 = 7_200_000
+        public init() {}
+    }
+
+    public var settings: Settings
+    public var red: Double {
+        get { settings.red }
+        set { settings.red = newValue }
+    }
+    public var orange: Double {
+        get { settings.orange }
+        set { settings.orange = newValue }
+    }
+    public var yellow: Double {
+        get { settings.yellow }
+        set { settings.yellow = newValue }
+    }
+    public var alarmWeight: Double {
+        get { settings.alarmWeight }
+        set { settings.alarmWeight = newValue }
+    }
+    public var downgradeMargin: Double {
+        get { settings.downgradeMargin }
+        set { settings.downgradeMargin = newValue }
+    }
+    public var downgradeHold: Int64 {
+        get { settings.downgradeHold }
+        set { settings.downgradeHold = newValue }
+    }
 
     public internal(set) var level: RiskLevel = .blue
     /// Since when R_dyn has been low enough to downgrade (event time), if it is.
     public internal(set) var belowSince: Int64? = nil
 
-    public init() {}
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+    }
 
     /// R_dyn = min(100, B + w·A + O + H + Q + C).
     public func score(_ i: RiskInputs) -> Double {

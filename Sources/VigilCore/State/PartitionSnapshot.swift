@@ -178,7 +178,8 @@ extension PartitionPipeline {
         let newAlerts = try section("alert deadlines", fresh: alertsFresh) { (s) throws(SnapshotError) in
             try AlertBook(deadlines: config.alarms.deadlines, checkEvery: alertsFresh.checkEvery, outOfOrderness: config.outOfOrderness, reading: &s)
         }
-        let newFlood = try section("chattering/flood states", fresh: config.alarms.suppression) { (s) throws(SnapshotError) in
+        let newFlood = try section("chattering/flood states", fresh: AlarmFloodFilter(settings: config.alarms.suppression)) {
+            (s) throws(SnapshotError) in
             try AlarmFloodFilter(settings: config.alarms.suppression, reading: &s)
         }
         let devicesFresh = config.newDeviceDetector()

@@ -173,14 +173,14 @@ public struct AnomaliesSpec: Sendable, Hashable {
 public struct RiskSpec: Sendable, Hashable {
     // Defaults come from VigilCore's RiskGrader, the one place the §4.3 constants are written down.
     /// Lower bounds of R_dyn for each level: red ≥ 80, orange ≥ 60, yellow ≥ 40, else blue.
-    public var red = RiskGrader().red
-    public var orange = RiskGrader().orange
-    public var yellow = RiskGrader().yellow
+    public var red = RiskGrader.Settings().red
+    public var orange = RiskGrader.Settings().orange
+    public var yellow = RiskGrader.Settings().yellow
     /// Downgrade only after R_dyn stayed below (band − margin) for `downgradeHold` ms.
-    public var downgradeMargin = RiskGrader().downgradeMargin
-    public var downgradeHold = RiskGrader().downgradeHold
+    public var downgradeMargin = RiskGrader.Settings().downgradeMargin
+    public var downgradeHold = RiskGrader.Settings().downgradeHold
     /// Weight of the alarm-behaviour score A in R_dyn = B + w·A + O + H + Q.
-    public var alarmWeight = RiskGrader().alarmWeight
+    public var alarmWeight = RiskGrader.Settings().alarmWeight
     /// Grades are re-emitted at least this often, ms.
     public var heartbeat: Int64 = 3_600_000
     /// Weights of the operations load O (per valid permit kind, capped) and the hidden-hazard load H.
@@ -286,9 +286,9 @@ public struct MetricsSpec: Sendable, Hashable {
 }
 
 extension RiskSpec {
-    /// A grader configured with these bands, hysteresis and weights.
-    public var grader: RiskGrader {
-        var g = RiskGrader()
+    /// The grader's bands, hysteresis and weights.
+    public var grader: RiskGrader.Settings {
+        var g = RiskGrader.Settings()
         g.red = red
         g.orange = orange
         g.yellow = yellow

@@ -106,8 +106,8 @@ extension StreamJobConfig {
     /// commitments and offline notices only feed grades; acknowledgements and setpoints only alarms; permits
     /// both (they tighten the limits of rules that adjust during special work).
     var tableTopics: [String: TableReader.Table] {
-        let alarms = !pipeline.alarms.rules.isEmpty
-        let permitLimits = tables.permits != nil && pipeline.alarms.rules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
+        let alarms = !pipeline.alarmRules.isEmpty
+        let permitLimits = tables.permits != nil && pipeline.alarmRules.contains { $0.adjustments.contains(where: \.duringPermit) }
         let grading =
             topics.grades != nil
             && (tables.profiles != nil || tables.permits != nil || tables.hazards != nil || tables.commitments != nil
@@ -269,10 +269,6 @@ public final class StreamJob {
     }
 
     private init(starting config: StreamJobConfig) throws(KafkaError) {
-        precondition(
-            config.pipeline.sensorTypes.alarmRules.isEmpty
-                || config.pipeline.sensorTypes.alarmRules.count == config.pipeline.sensorTypes.checks.count,
-            "sensorTypes.alarmRules needs one entry per sensor type")
         self.config = config
         pipelineSettings = config.pipelineSettings
         var cc = KafkaConsumerConfig(bootstrapServers: config.brokers, groupID: config.groupID)

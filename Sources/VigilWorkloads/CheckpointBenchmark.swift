@@ -76,12 +76,15 @@ public enum CheckpointBenchmark: Sendable {
                 // A topic per pass: a job restores what an earlier one checkpointed and would start at the end.
                 case "kafka": config.checkpoint = .kafka(topic: "w2.checkpoints-\(pass)", transactionalID: "w2-\(pass)")
                 case "detectors":
-                    config.pipeline.alarms.rules = [(rule: ThresholdRule(name: "w2", level1: 40, level2: 50, deadband: 1), match: ["-S"])]
+                    config.pipeline.sensorTypes = [
+                        SensorTypePlan(
+                            name: "w2", match: ["-S"], rule: ThresholdRule(name: "w2", level1: 40, level2: 50, deadband: 1),
+                            check: DeviceCheck(rangeMin: 0, rangeMax: 1_000, staleAfter: 300_000))
+                    ]
                     config.topics.alerts = "w2.alerts"
                     config.topics.anomalies = "w2.anomalies"
                     config.pipeline.anomalyFloor = 0.9
                     config.topics.grades = "w2.grades"
-                    config.pipeline.sensorTypes.checks = [(check: DeviceCheck(rangeMin: 0, rangeMax: 1_000, staleAfter: 300_000), match: ["-S"])]
                 default: config.checkpoint = .none
                 }
                 let job = try StreamJob(config: config)

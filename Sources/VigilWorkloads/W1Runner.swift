@@ -76,7 +76,7 @@ public enum W1Runner: Sendable {
         settings.expectedSensors = expectedSensors
         settings.encodeOutputs = false
         settings.offlineAfter = nil
-        settings.alarms.rules = [(rule: ThresholdRule(name: "w1", level1: 40, level2: 50, deadband: 1), match: ["W1-"])]
+        settings.sensorTypes = [SensorTypePlan(name: "w1", match: ["W1-"], rule: ThresholdRule(name: "w1", level1: 40, level2: 50, deadband: 1))]
         settings.scoreAnomalies = true
         settings.anomalyFloor = 0.6
         if grading { settings.grading = PartitionPipelineSettings.Grading() }

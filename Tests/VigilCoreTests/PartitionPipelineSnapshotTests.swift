@@ -6,7 +6,7 @@ import Testing
 @Suite struct PartitionPipelineSnapshotTests {
     static func settings(size: Int64) -> PartitionPipelineSettings {
         var s = PartitionPipelineSettings(windows: [.init(name: "m", spec: WindowSpec(kind: .tumbling(size: size), statistics: .basic))])
-        s.alarms.rules = [(rule: ThresholdRule(name: "gas", level1: 25, level2: 50), match: ["-GT-"])]
+        s.sensorTypes = [SensorTypePlan(name: "gas", match: ["-GT-"], rule: ThresholdRule(name: "gas", level1: 25, level2: 50))]
         s.idleTimeout = nil
         return s
     }

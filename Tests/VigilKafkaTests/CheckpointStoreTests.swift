@@ -63,7 +63,9 @@ struct CheckpointStoreTests {
             c.topics.deadLetters = out + ".dlq"
             c.topics.anomalies = out + ".anomalies"
             c.topics.grades = out + ".grades"
-            c.pipeline.alarms.rules = [(rule: ThresholdRule(name: "gas", level1: 25, level2: 50, deadband: 2, onDelay: 2_000), match: ["-GT-"])]
+            c.pipeline.sensorTypes = [
+                SensorTypePlan(name: "gas", match: ["-GT-"], rule: ThresholdRule(name: "gas", level1: 25, level2: 50, deadband: 2, onDelay: 2_000))
+            ]
             c.pipeline.idleTimeout = nil
             c.commitInterval = 1_000_000
             c.checkpoint = checkpoint

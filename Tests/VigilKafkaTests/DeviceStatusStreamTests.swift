@@ -37,10 +37,8 @@ struct DeviceStatusStreamTests {
 
     static func config(_ setup: CheckpointStoreTests.Setup, group: String, checkpoint: CheckpointMode, output: String) -> StreamJobConfig {
         var c = setup.config(group: group, checkpoint: checkpoint, output: output)
-        c.pipeline.sensorTypes.checks = [
-            (check: DeviceCheck(rangeMin: 0, rangeMax: 100), match: ["-GT-"]),
-            (check: DeviceCheck(rangeMin: 0, rangeMax: 1, analog: false), match: ["-VF-"]),
-        ]
+        c.pipeline.sensorTypes[0].check = DeviceCheck(rangeMin: 0, rangeMax: 100)
+        c.pipeline.sensorTypes.append(SensorTypePlan(name: "valve", match: ["-VF-"], check: DeviceCheck(rangeMin: 0, rangeMax: 1, analog: false)))
         c.grading.heartbeat = 600_000
         c.pipeline.windows = [.init(name: "m", spec: WindowSpec(kind: .tumbling(size: 600_000), statistics: .basic))]
         return c

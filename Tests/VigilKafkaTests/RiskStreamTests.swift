@@ -45,7 +45,7 @@ extension AlertLifecycleStreamTests {
         let inputSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/safety.acknowledgements.v1.schema.json")
         for line in lines { #expect(inputSchema.validate(json: Data(line.split(separator: "|", maxSplits: 1)[1].utf8)).isEmpty, "\(line)") }
         var config = setup.config(group: uniqueName("g"), checkpoint: .none)
-        config.pipeline.alarms.policies = [AlertPolicy(level1: .yellow, level2: .red, notify: ["safety"])]
+        config.pipeline.sensorTypes[0].policy = AlertPolicy(level1: .yellow, level2: .red, notify: ["safety"])
         config.pipeline.alarms.deadlines = [.red: 300_000, .orange: 600_000, .yellow: 600_000, .blue: 86_400_000]
         config.tables.acknowledgements = acks
         let job = try StreamJob(config: config)
@@ -126,8 +126,10 @@ extension GradeFactorStreamTests {
         try producer.flush()
         var config = setup.config(group: uniqueName("g"), checkpoint: .none)
         config.tables.setpoints = setpoints
-        config.pipeline.alarms.rules.append((rule: ThresholdRule(name: "tank_level", level1: nil, deadband: 1), match: ["-LT-"]))
-        config.pipeline.alarms.policies = [AlertPolicy(), AlertPolicy(level1: .yellow, level2: .orange, notify: ["production"])]
+        config.pipeline.sensorTypes.append(
+            SensorTypePlan(
+                name: "tank_level", match: ["-LT-"], rule: ThresholdRule(name: "tank_level", level1: nil, deadband: 1),
+                policy: AlertPolicy(level1: .yellow, level2: .orange, notify: ["production"])))
         let job = try StreamJob(config: config)
         try setup.run(job, messages: Int64(count))
         try job.close()

@@ -43,7 +43,7 @@ struct TwoStageTests {
         config.topics.grades = grades
         config.tables.profiles = profiles
         config.topics.gradesByRegion = byRegion
-        config.pipeline.alarms.rules = [(ThresholdRule(name: "gas", level1: 25, level2: 50), ["-GT-"])]
+        config.pipeline.sensorTypes = [SensorTypePlan(name: "gas", match: ["-GT-"], rule: ThresholdRule(name: "gas", level1: 25, level2: 50))]
         config.sessionTimeoutMs = 6_000
         config.consumerAdditional = ["log_level": "3"]
         config.producerAdditional = ["log_level": "3"]

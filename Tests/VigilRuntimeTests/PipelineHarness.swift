@@ -71,7 +71,9 @@ final class PipelineHarness {
         c.topics.deadLetters = outputs + ".dlq"
         c.topics.anomalies = outputs + ".anomalies"
         c.topics.grades = outputs + ".grades"
-        c.pipeline.alarms.rules = [(rule: ThresholdRule(name: "gas", level1: 25, level2: 50, deadband: 2, onDelay: 2_000), match: ["-GT-"])]
+        c.pipeline.sensorTypes = [
+            SensorTypePlan(name: "gas", match: ["-GT-"], rule: ThresholdRule(name: "gas", level1: 25, level2: 50, deadband: 2, onDelay: 2_000))
+        ]
         c.pipeline.idleTimeout = nil
         return c
     }

@@ -25,7 +25,7 @@ import VigilTesting
             }
         }
         var config = setup.config()
-        config.pipeline.alarms.policies = [AlertPolicy(level1: .yellow, level2: .red, notify: ["safety", "production"])]
+        config.pipeline.sensorTypes[0].policy = AlertPolicy(level1: .yellow, level2: .red, notify: ["safety", "production"])
         config.pipeline.alarms.deadlines = [.red: 300_000, .orange: 600_000, .yellow: 600_000, .blue: 86_400_000]
         config.pipeline.alarms.routes = [AlertRoute(levels: [.orange, .red], topic: urgent)]
         let run = setup.run(config)
@@ -218,7 +218,7 @@ extension AlertRuleTests {
         var config = setup.config()
         config.tables.permits = permits
         config.pipeline.sensorUnit = SensorUnitPattern.reader("^[^-]+-(U[0-9]+)-")
-        config.pipeline.alarms.policies = [AlertPolicy(level1: .yellow, level2: .red)]  // the gas rule's AL2 is a red alert
+        config.pipeline.sensorTypes[0].policy = AlertPolicy(level1: .yellow, level2: .red)  // the gas rule's AL2 is a red alert
         let run = setup.run(config)
         #expect(run.readings == Int64(count))
         let grades = run.parsed(".grades")

@@ -23,8 +23,11 @@ import VigilTesting
         #expect(spec.sensorTypes.map { spec.staleAfter(of: $0) } == [900_000, 300_000])
         let setup = PipelineHarness()
         var config = setup.config()
-        config.pipeline.sensorTypes.checks = spec.partitionSettings.sensorTypes.checks
-        #expect(config.pipeline.sensorTypes.checks.map(\.check.staleAfter) == [900_000, 300_000])
+        // The file's types and checks; the gas points keep the harness's gas rule, the pressure points none.
+        var types = spec.partitionSettings.sensorTypes
+        for i in types.indices { types[i].rule = types[i].match == ["-GT-"] ? config.pipeline.sensorTypes[0].rule : nil }
+        config.pipeline.sensorTypes = types
+        #expect(config.pipeline.sensorTypes.map { $0.check?.staleAfter } == [900_000, 300_000])
         config.pipeline.anomalyFloor = 0.5
         // Both points every 5 min and 2 s for 3 h (their period, with the jitter of a real gateway).
         let producer = setup
@@ -54,11 +57,9 @@ import VigilTesting
                   gas: { match: ["-GT-"], al1: 25, al2: 50, range: [0, 100] }
                 """, file: "p.yaml")
         let compiled = spec.partitionSettings
-        #expect(compiled.sensorTypes.alarmRules == [nil, 0] && compiled.alarms.rules.map(\.rule.name) == ["gas"])
+        #expect(compiled.ruleOfType == [nil, 0] && compiled.alarmRules.map(\.name) == ["gas"])
         let setup = PipelineHarness()
         var config = setup.config()
-        config.pipeline.alarms.rules = compiled.alarms.rules
-        config.pipeline.alarms.policies = compiled.alarms.policies
         config.pipeline.sensorTypes = compiled.sensorTypes
         // Both points read 60 (above AL2 of the gas type) for 10 min: only the gas point is a gas point.
         let producer = setup

@@ -3,8 +3,8 @@ extension PartitionPipeline {
     /// Runs the alarm rules over the batch and emits every level change, deadline and acknowledgement.
     func detectAlarms(_ batch: ReadingBatch, tables: ReferenceTables?, into out: inout PartitionOutputs) {
         let sensors = decoder.sensors
-        let rules = settings.alarms.rules
-        let permitLimits = tables?.readsPermits == true && rules.contains { $0.rule.adjustments.contains(where: \.duringPermit) }
+        let rules = settings.alarmRules
+        let permitLimits = tables?.readsPermits == true && rules.contains { $0.adjustments.contains(where: \.duringPermit) }
         if permitLimits, let tables {
             let key = (version: tables.version, enterprises: decoder.enterprises.count)
             if key != limitContextBuiltFor {
@@ -35,13 +35,12 @@ extension PartitionPipeline {
         let notSet = detector.thresholdNotSet
         // A local copy: the loop reads it per reading, and a class property costs an exclusivity check per access.
         let transitions = self.transitions
-        let alarms = settings.alarms
         for k in 0..<batch.count {
             if unset < notSet.count && notSet[unset] == k {
                 // §3.2: a point whose rule has no level for it ("threshold not set") is a data-quality defect, not "no alarm".
                 unset += 1
                 let sensor = sensors.key(for: batch.sensor[k])
-                let rule = detector.ruleIndex(slot: batch.sensor[k]).map { rules[$0].rule.name } ?? ""
+                let rule = detector.ruleIndex(slot: batch.sensor[k]).map { rules[$0].name } ?? ""
                 let t = batch.eventTime[k]
                 emitAlert(
                     AlertRecord(
@@ -55,8 +54,8 @@ extension PartitionPipeline {
             while tp < transitions.count && transitions[tp].sensor == batch.sensor[k] && transitions[tp].time == batch.eventTime[k] {
                 let t = transitions[tp]
                 tp += 1
-                let rule = rules[t.rule].rule
-                let policy = alarms.policy(t.rule)
+                let rule = rules[t.rule]
+                let policy = settings.policy(ofRule: t.rule)
                 let (severity, respondBy) = self.alerts.apply(t, severity: t.to == 0 ? nil : t.to == 2 ? policy.level2 : policy.level1)
                 let (suppressed, counts) = flood.note(t, severity: severity)
                 transitionCounts.append(counts)
@@ -65,7 +64,7 @@ extension PartitionPipeline {
                     kind: .alarm, alertID: AlertRecord.id(sensor: sensor, rule: rule.name, raisedAt: t.raisedAt), event: "\(t.kind)",
                     level: name(t.to), previousLevel: name(t.from), enterprise: decoder.enterprises.key(for: t.enterprise), sensor: sensor,
                     rule: rule.name, ts: t.time, raisedAt: t.raisedAt, value: t.value, limit: t.limit,
-                    direction: t.direction == .high ? "high" : "low", severity: severity, respondBy: respondBy, notify: alarms.notify(t.rule),
+                    direction: t.direction == .high ? "high" : "low", severity: severity, respondBy: respondBy, notify: policy.notify,
                     suppressed: suppressed?.rawValue)
                 emitAlert(record, routed: suppressed == nil, into: &out)
                 out.counters.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
@@ -82,10 +81,10 @@ extension PartitionPipeline {
     /// acknowledgement is looked up.
     func observeDeadlines(eventTime t: Int64, acknowledgements: [String: ReferenceTables.Acknowledgement]?) {
         if let acknowledgements {
-            let rules = settings.alarms.rules
+            let rules = settings.alarmRules
             let sensors = decoder.sensors
             alerts.observe(eventTime: t, into: &alertEvents) { slot, rule, raisedAt in
-                acknowledgements[AlertRecord.id(sensor: sensors.key(for: slot), rule: rules[rule].rule.name, raisedAt: raisedAt)]?.time
+                acknowledgements[AlertRecord.id(sensor: sensors.key(for: slot), rule: rules[rule].name, raisedAt: raisedAt)]?.time
             }
         } else {
             alerts.observe(eventTime: t, into: &alertEvents)
@@ -97,7 +96,7 @@ extension PartitionPipeline {
         guard !alertEvents.isEmpty else { return }
         let sensors = decoder.sensors
         for e in alertEvents {
-            let rule = settings.alarms.rules[e.rule].rule
+            let rule = settings.alarmRules[e.rule]
             let sensor = sensors.key(for: e.sensor)
             let level = e.level == 0 ? "normal" : "AL\(e.level)"
             let id = AlertRecord.id(sensor: sensor, rule: rule.name, raisedAt: e.raisedAt)
@@ -106,7 +105,7 @@ extension PartitionPipeline {
                     kind: .alarm, alertID: id, event: e.kind.rawValue, level: level, previousLevel: level,
                     enterprise: decoder.enterprises.key(for: e.enterprise), sensor: sensor, rule: rule.name, ts: e.time, raisedAt: e.raisedAt,
                     value: nil, limit: nil, direction: e.direction == .high ? "high" : "low", severity: e.to, previousSeverity: e.from,
-                    respondBy: e.respondBy, notify: settings.alarms.notify(e.rule),
+                    respondBy: e.respondBy, notify: settings.policy(ofRule: e.rule).notify,
                     acknowledgedBy: e.kind == .acknowledged ? acknowledgements?[id]?.by : nil),
                 into: &out)
             out.counters.alertsByLevel["\(e.kind.rawValue) \(e.to)", default: 0] += 1
@@ -145,12 +144,12 @@ extension PartitionPipeline {
 
     /// Runs the instrument checks over the batch and emits a record per change (`DOMAIN.md` §5 FAULT, FROZEN).
     func detectDeviceStatus(_ batch: ReadingBatch, into out: inout PartitionOutputs) {
-        let checks = settings.sensorTypes.checks
+        let checks = settings.deviceChecks
         // Asked once per sensor slot by this detector (again after a restore, which also replaces the scorer): the
         // slot's type also gives the scorer the slot's stale gap.
         devices.process(batch, into: &deviceEvents) { slot in
-            let type = slotType(slot)
-            if let type, let stale = checks[type].check.staleAfter { scorer.setStaleAfter(stale, slot: slot) }
+            guard let type = slotType(slot), let check = checks[type] else { return nil }
+            if let stale = check.staleAfter { scorer.setStaleAfter(stale, slot: slot) }
             return type
         }
         for e in deviceEvents { emitDeviceEvent(e, into: &out) }
@@ -183,25 +182,20 @@ extension PartitionPipeline {
 }
 
 extension PartitionPipeline {
-    /// The sensor type of `slot` (its index in `settings.sensorTypes.checks`), matched once per slot.
+    /// The sensor type of `slot` (its index in `settings.sensorTypes`), matched once per slot.
     func slotType(_ slot: UInt32) -> Int? {
         let s = Int(slot)
         if s >= slotTypes.count { slotTypes.append(contentsOf: repeatElement(-2, count: s + 1 - slotTypes.count)) }
         if slotTypes[s] == -2 {
-            let type = sensorType(of: decoder.sensors.key(for: slot), among: settings.sensorTypes.checks.lazy.map(\.match))
+            let type = sensorType(of: decoder.sensors.key(for: slot), among: settings.sensorTypes.lazy.map(\.match))
             slotTypes[s] = Int32(type ?? -1)
         }
         return slotTypes[s] >= 0 ? Int(slotTypes[s]) : nil
     }
 
-    /// The alarm rule of `slot` (its index in `settings.alarms.rules`): its sensor type's rule when the types
-    /// name rules, else the first rule it matches.
+    /// The alarm rule of `slot` (its index in `settings.alarmRules`): its sensor type's rule.
     func alarmRule(slot: UInt32) -> Int? {
-        let typeRules = settings.sensorTypes.alarmRules
-        guard !typeRules.isEmpty else {
-            return sensorType(of: decoder.sensors.key(for: slot), among: settings.alarms.rules.lazy.map(\.match))
-        }
-        return slotType(slot).flatMap { typeRules[$0] }
+        slotType(slot).flatMap { settings.ruleOfType[$0] }
     }
 
     /// The unit of a point (`settings.sensorUnit` of its id), nil when unknown.

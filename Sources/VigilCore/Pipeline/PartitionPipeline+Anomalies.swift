@@ -3,7 +3,7 @@ extension PartitionPipeline {
     /// Scores every reading of the batch and emits those at or above the floor
     /// (`Schemas/risk.anomalies.v1.schema.json`).
     func scoreAnomalies(_ batch: ReadingBatch, into out: inout PartitionOutputs) {
-        let rules = settings.alarms.rules
+        let rules = settings.alarmRules
         // `readingLimits` holds this batch's limits when the alarm rules ran on it (detectAlarms).
         let limits = rules.isEmpty || readingLimits.count != batch.count ? nil : readingLimits
         scorer.score(batch, limits: limits, into: &anomalyScores)
@@ -17,7 +17,7 @@ extension PartitionPipeline {
         for k in 0..<batch.count where scores.score[k] >= floor {
             let slot = batch.sensor[k]
             let detector = scores.detector[k]
-            let rule = self.detector.ruleIndex(slot: slot).map { rules[$0].rule.name }
+            let rule = self.detector.ruleIndex(slot: slot).map { rules[$0].name }
             AnomalyRecord.encode(
                 into: &json, enterprise: batch.enterprise[k], sensor: slot, sensors: sensors, enterprises: enterprises, ts: batch.eventTime[k],
                 value: batch.value[k], score: scores.score[k], detector: detector, baseline: scores.baseline[k], limit: scores.limit[k],

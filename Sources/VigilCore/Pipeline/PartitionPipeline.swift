@@ -23,7 +23,7 @@ public final class PartitionPipeline {
     var flood: AlarmFloodFilter
     /// The enterprise grades (`DOMAIN.md` §4.3).
     var grading: EnterpriseGrading
-    /// Per sensor slot: its sensor type (index in `settings.sensorTypes.checks`), -1 for none, -2 not matched yet.
+    /// Per sensor slot: its sensor type (index in `settings.sensorTypes`), -1 for none, -2 not matched yet.
     var slotTypes: [Int32] = []
     /// Processing time of the last batch with readings (or of a restore), and the latest event time read: the
     /// partition's clock once its whole input stops (see ``advanceIdle(tables:now:into:)``).
@@ -58,7 +58,7 @@ public final class PartitionPipeline {
                 spec: window.spec, watermark: Watermark(outOfOrderness: settings.outOfOrderness, idleTimeout: settings.idleTimeout),
                 expectedSensors: settings.expectedSensors)
         }
-        detector = ThresholdDetector(rules: settings.alarms.rules.map(\.rule))
+        detector = ThresholdDetector(rules: settings.alarmRules)
         scorer = AnomalyScorer(settings: settings.anomalySettings)
         gaps = settings.newGapDetector()
         devices = settings.newDeviceDetector()
@@ -96,9 +96,9 @@ public final class PartitionPipeline {
         deviceEvents.removeAll(keepingCapacity: true)
         gapEvents.removeAll(keepingCapacity: true)
         gapPositions.removeAll(keepingCapacity: true)
-        if !settings.alarms.rules.isEmpty { detectAlarms(batch, tables: tables, into: &out) }
+        if !settings.alarmRules.isEmpty { detectAlarms(batch, tables: tables, into: &out) }
         if settings.offlineAfter != nil { detectGaps(batch, into: &out) }
-        if !settings.sensorTypes.checks.isEmpty { detectDeviceStatus(batch, into: &out) }
+        if settings.hasDeviceChecks { detectDeviceStatus(batch, into: &out) }
         if settings.scoreAnomalies { scoreAnomalies(batch, into: &out) }
         if settings.grading != nil { grade(batch, tables: tables, into: &out) }
         for w in operators.indices {
@@ -143,7 +143,7 @@ public final class PartitionPipeline {
                 for event in gapEvents { grading.noteOfflineEpisode(event) }
             }
         }
-        if !settings.alarms.rules.isEmpty {
+        if !settings.alarmRules.isEmpty {
             alertEvents.removeAll(keepingCapacity: true)
             let acknowledgements = tables?.currentAcknowledgements
             observeDeadlines(eventTime: t, acknowledgements: acknowledgements)
@@ -228,6 +228,6 @@ extension PartitionPipelineSettings {
     }
 
     func newDeviceDetector() -> DeviceStatusDetector {
-        DeviceStatusDetector(checks: sensorTypes.checks.map(\.check), frozenAfter: sensorTypes.frozenAfter)
+        DeviceStatusDetector(checks: deviceChecks.map { $0 ?? DeviceCheck() }, frozenAfter: frozenAfter)
     }
 }

@@ -10,12 +10,8 @@ public struct PartitionPipelineSettings: Sendable {
         }
     }
 
-    /// Alarm rules and how their alerts are handled.
+    /// How alerts are handled: deadlines, routes, suppression, special work.
     public struct Alarms: Sendable {
-        /// Two-level alarm rules and the sensor-id substrings that select them (first match wins).
-        public var rules: [(rule: ThresholdRule, match: [String])] = []
-        /// Severity colours and departments per rule (same order as ``rules``; missing: yellow/orange, safety).
-        public var policies: [AlertPolicy] = []
         /// Copies of alert records whose severity and kind a route selects go to that route.
         public var routes: [AlertRoute] = []
         /// Response deadline per severity (`DOMAIN.md` §6).
@@ -24,21 +20,6 @@ public struct PartitionPipelineSettings: Sendable {
         public var suppression = AlarmFloodFilter.Settings()
         /// Permits of these kinds tighten the rules that adjust during special work, and make an AL2 red (§4.3).
         public var hotWorkKinds: Set<String> = ["hot_work_special", "hot_work_1", "hot_work_2", "confined_space"]
-        public init() {}
-
-        /// The departments to notify for a rule's alerts.
-        func notify(_ rule: Int) -> [String] { rule < policies.count ? policies[rule].notify : ["safety"] }
-        func policy(_ rule: Int) -> AlertPolicy { rule < policies.count ? policies[rule] : AlertPolicy() }
-    }
-
-    /// Sensor types: instrument checks per type and the id substrings that select it (`DOMAIN.md` §5).
-    public struct SensorTypes: Sendable {
-        public var checks: [(check: DeviceCheck, match: [String])] = []
-        /// Per entry of ``checks``, the index of its rule in ``Alarms/rules`` (nil: no alarm levels). A point takes
-        /// the first type it matches and that type's rule. Empty: the alarm rules are matched on their own.
-        public var alarmRules: [Int?] = []
-        /// An analog value unchanged for longer than this is FROZEN.
-        public var frozenAfter: Int64 = 86_400_000
         public init() {}
     }
 
@@ -80,8 +61,14 @@ public struct PartitionPipelineSettings: Sendable {
     public var expectedSensors = 1_024
     /// Whether window rows are encoded (benchmarks of the engine alone switch it off; the counts stay).
     public var encodeOutputs = true
+    /// The sensor types; a point takes the first type whose `match` occurs in its id, and that type's rule,
+    /// alert policy and instrument checks.
+    public var sensorTypes: [SensorTypePlan] = [] {
+        didSet { derive() }
+    }
+    /// An analog value unchanged for longer than this is FROZEN.
+    public var frozenAfter: Int64 = 86_400_000
     public var alarms = Alarms()
-    public var sensorTypes = SensorTypes()
     /// The unit of a point from its sensor id (permits naming a unit cover that unit's points, for the alarm
     /// limits and the hot-work override); nil: every permit covers its whole enterprise.
     public var sensorUnit: (@Sendable (String) -> String?)? = nil
@@ -97,9 +84,42 @@ public struct PartitionPipelineSettings: Sendable {
     /// nil disables grading.
     public var grading: Grading? = nil
 
-    public init(windows: [Window]) {
+    public init(windows: [Window], sensorTypes: [SensorTypePlan] = []) {
         self.windows = windows
+        self.sensorTypes = sensorTypes
+        derive()
     }
+
+    // Derived from `sensorTypes` once (the stages read them per reading).
+    /// The types' alarm rules, in type order (a rule's index is its position here).
+    public private(set) var alarmRules: [ThresholdRule] = []
+    /// Per type, the index of its rule in `alarmRules` (nil: no alarm levels).
+    public private(set) var ruleOfType: [Int?] = []
+    /// Per rule, its type's alert policy.
+    public private(set) var rulePolicies: [AlertPolicy] = []
+    /// Per type, its instrument checks (nil: none); whether any type has some.
+    public private(set) var deviceChecks: [DeviceCheck?] = []
+    public private(set) var hasDeviceChecks = false
+
+    private mutating func derive() {
+        alarmRules = []
+        ruleOfType = []
+        rulePolicies = []
+        for type in sensorTypes {
+            if let rule = type.rule {
+                ruleOfType.append(alarmRules.count)
+                alarmRules.append(rule)
+                rulePolicies.append(type.policy)
+            } else {
+                ruleOfType.append(nil)
+            }
+        }
+        deviceChecks = sensorTypes.map(\.check)
+        hasDeviceChecks = deviceChecks.contains { $0 != nil }
+    }
+
+    /// The alert policy of rule `rule`.
+    func policy(ofRule rule: Int) -> AlertPolicy { rule < rulePolicies.count ? rulePolicies[rule] : AlertPolicy() }
 
     /// A digest of the settings that window state depends on — each window's name, kind and sizes, lateness, emit
     /// mode, statistics, EWMA half-life and quantile accuracy, and the out-of-orderness — written field by field
@@ -120,5 +140,28 @@ public struct PartitionPipelineSettings: Sendable {
     var legacyStateFingerprint: UInt32 {
         let text = windows.map { "\($0.name ?? "")=\($0.spec)" }.joined(separator: ";") + "|\(outOfOrderness)"
         return SnapshotCodec.crc32(Array(text.utf8))
+    }
+}
+
+/// One sensor type as the pipeline runs it: which points it selects, their alarm rule and alert policy, and
+/// their instrument checks (range, analog for FROZEN, the stale gap).
+public struct SensorTypePlan: Sendable {
+    public var name: String
+    /// Sensor-id substrings that select the type (a point takes the first type one of whose substrings occurs
+    /// in its id).
+    public var match: [String]
+    /// The two-level alarm rule (nil: the type has no alarm levels).
+    public var rule: ThresholdRule?
+    /// Severity colours of AL1 and AL2 and the departments to notify.
+    public var policy: AlertPolicy
+    /// Instrument checks and the stale gap (nil: the type's points are not checked).
+    public var check: DeviceCheck?
+
+    public init(name: String, match: [String], rule: ThresholdRule? = nil, policy: AlertPolicy = AlertPolicy(), check: DeviceCheck? = nil) {
+        self.name = name
+        self.match = match
+        self.rule = rule
+        self.policy = policy
+        self.check = check
     }
 }

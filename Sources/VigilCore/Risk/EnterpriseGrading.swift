@@ -75,7 +75,6 @@ struct EnterpriseGrading {
         let scores = inputs.scores.flatMap { $0.score.count == batch.count ? $0 : nil }
         let floor = settings.anomalyFloor
         let weights = grading.factorWeights
-        let policies = settings.alarms.policies
         let evaluation = grading.evaluation
         for k in 0..<batch.count {
             // Points that went offline or came back at this reading, into their enterprises' offline KPI.
@@ -91,7 +90,7 @@ struct EnterpriseGrading {
             var due = t >= risk[e]!.nextEvaluation
             while tp < transitions.count && transitions[tp].sensor == sensor && transitions[tp].time == t {
                 let tr = transitions[tp]
-                let redAL2 = tr.rule < policies.count && policies[tr.rule].level2 == .red
+                let redAL2 = settings.policy(ofRule: tr.rule).level2 == .red
                 if tp >= transitionCounts.count || transitionCounts[tp] {
                     let weight = tr.to == 2 ? (redAL2 ? weights.alarmCountRedAL2 : weights.alarmCountAL2) : weights.alarmCountAL1
                     risk[e]!.behaviour.note(tr, weight: weight)

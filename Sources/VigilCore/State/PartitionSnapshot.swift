@@ -131,7 +131,7 @@ extension PartitionPipeline {
                 return fresh
             }
         }
-        let rules = config.alarms.rules.map(\.rule)
+        let rules = config.alarmRules
         let newDetector = try section("alarm states", fresh: ThresholdDetector(rules: rules)) { (s) throws(SnapshotError) in
             try ThresholdDetector(rules: rules, reading: &s)
         }

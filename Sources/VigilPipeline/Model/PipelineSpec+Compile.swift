@@ -13,23 +13,16 @@ extension PipelineSpec {
             p.idleTimeout = readings.idleTimeout
             p.decoder = readings.decoder
         }
-        p.sensorTypes.checks = sensorTypes.map { type in
-            let check = DeviceCheck(
-                rangeMin: type.rangeMin ?? -.infinity, rangeMax: type.rangeMax ?? .infinity, analog: type.analog,
-                staleAfter: staleAfter(of: type))
-            return (check: check, match: type.match)
+        // Every type's points are checked against its instrument range (and for FROZEN when analog).
+        p.sensorTypes = sensorTypes.map { type in
+            SensorTypePlan(
+                name: type.name, match: type.match, rule: type.thresholdRule,
+                policy: AlertPolicy(level1: type.severity1, level2: type.severity2, notify: type.notify),
+                check: DeviceCheck(
+                    rangeMin: type.rangeMin ?? -.infinity, rangeMax: type.rangeMax ?? .infinity, analog: type.analog,
+                    staleAfter: staleAfter(of: type)))
         }
-        p.sensorTypes.frozenAfter = anomalies.frozenAfter
-        p.alarms.rules = sensorTypes.compactMap { type in type.thresholdRule.map { (rule: $0, match: type.match) } }
-        var rules = 0
-        p.sensorTypes.alarmRules = sensorTypes.map { type in
-            guard type.thresholdRule != nil else { return nil }
-            defer { rules += 1 }
-            return rules
-        }
-        p.alarms.policies = sensorTypes.filter { $0.thresholdRule != nil }.map { type in
-            AlertPolicy(level1: type.severity1, level2: type.severity2, notify: type.notify)
-        }
+        p.frozenAfter = anomalies.frozenAfter
         p.alarms.routes = alerts.routes.map { AlertRoute(levels: Set($0.levels), kinds: Set($0.kinds), topic: $0.topic) }
         for (level, ms) in alerts.deadlines { p.alarms.deadlines[level] = ms }
         p.alarms.suppression.chatterCount = alerts.chatterRaises

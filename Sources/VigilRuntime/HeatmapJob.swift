@@ -1,4 +1,5 @@
 import Foundation
+import VigilCore
 public import VigilKafka
 
 /// The second stage: consumes grades re-keyed by region (every grade of a region in one partition) and
@@ -20,6 +21,8 @@ public final class HeatmapJob {
         public var consumerAdditional: [String: String] = [:]
         public var producerAdditional: [String: String] = [:]
         public var sessionTimeoutMs = 10_000
+        /// Where grade records that cannot be read go, with their reason (`bad_grade_record`).
+        public var deadLetters = "risk.dlq"
         public init(brokers: String, groupID: String, inputTopic: String, outputTopic: String) {
             self.brokers = brokers
             self.groupID = groupID
@@ -36,6 +39,11 @@ public final class HeatmapJob {
     var lastEmit: Int64 = .min
     var nextOffsets: [KafkaTopicPartition: Int64] = [:]
     public private(set) var gradesRead: Int64 = 0
+    /// Grade records that could not be read (not a JSON object, no enterprise or level): sent to the
+    /// dead-letter topic.
+    public private(set) var gradesRejected: Int64 = 0
+    /// Rejected records of one poll, produced to the dead-letter topic after it.
+    private var rejected: [(partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8], reason: String)] = []
     public private(set) var snapshotsProduced: Int64 = 0
 
     public init(config: Config) throws(KafkaError) {
@@ -59,11 +67,23 @@ public final class HeatmapJob {
         let groupBy = config.groupBy
         let n = try consumer.poll(maxMessages: 10_000, timeoutMs: 100) { record in
             nextOffsets[KafkaTopicPartition(topic: config.inputTopic, partition: record.partition)] = record.offset + 1
-            guard let object = try? JSONSerialization.jsonObject(with: Data(record.payload)) as? [String: Any],
-                let enterprise = object["enterprise"] as? String, let level = object["level"] as? String
-            else { return }
-            latest[enterprise] = (groupBy.map { (object[$0] as? String) ?? "unknown" }, level)
-            gradesRead += 1
+            do throws(TableRecordError) {
+                let grade = try GradeSummaryRecord(json: record.payload, groupBy: groupBy)
+                latest[grade.enterprise] = (groupBy.map { grade.groups[$0] ?? "unknown" }, grade.level.description)
+                gradesRead += 1
+            } catch {
+                rejected.append((record.partition, record.offset, record.key.map { Array($0) }, Array(record.payload), error.reason))
+            }
+        }
+        if !rejected.isEmpty {
+            let dlq = DeadLetterQueue(topic: config.deadLetters)
+            for r in rejected {
+                try dlq.send(
+                    producer: producer, reason: "bad_grade_record", detail: r.reason, sourceTopic: config.inputTopic, sourcePartition: r.partition,
+                    sourceOffset: r.offset, key: r.key, value: r.value)
+            }
+            gradesRejected += Int64(rejected.count)
+            rejected.removeAll()
         }
         if !latest.isEmpty && (lastEmit == .min || now - lastEmit >= config.every) {
             try emit(now: now)

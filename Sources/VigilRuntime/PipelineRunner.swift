@@ -212,6 +212,7 @@ public final class PipelineRunner {
         )
         config.groupBy = heatmap.groupBy
         config.every = heatmap.every
+        config.deadLetters = spec.sinks.deadLetters
         config.consumerAdditional = spec.kafka
         config.producerAdditional = spec.kafka
         if let t = options.sessionTimeoutMs { config.sessionTimeoutMs = t }
@@ -225,9 +226,10 @@ public final class PipelineRunner {
         logger.info("heat-map stage started", metadata: ["group": "\(config.groupID)", "input": "\(input)", "output": "\(config.outputTopic)"])
         while !shouldStop() {
             try job.step()
-            let (read, produced, assigned) = (job.gradesRead, job.snapshotsProduced, job.assignment.count)
+            let (read, produced, assigned, rejected) = (job.gradesRead, job.snapshotsProduced, job.assignment.count, job.gradesRejected)
             metrics.update { s in
                 s.messagesIn = read
+                s.deadLetters = rejected
                 s.rowsByWindow = ["heatmap": produced]
                 s.assignedPartitions = assigned
                 s.lastStepAt = currentTimeMillis()
@@ -235,7 +237,9 @@ public final class PipelineRunner {
         }
         try job.close()
         metrics.update { $0.running = false }
-        logger.info("left the consumer group", metadata: ["grades": "\(job.gradesRead)", "snapshots": "\(job.snapshotsProduced)"])
+        logger.info(
+            "left the consumer group",
+            metadata: ["grades": "\(job.gradesRead)", "rejected": "\(job.gradesRejected)", "snapshots": "\(job.snapshotsProduced)"])
     }
 
     private func publish(_ job: StreamJob, now: Int64) {

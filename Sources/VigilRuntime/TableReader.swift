@@ -1,7 +1,7 @@
-import Foundation
 import VigilCore
 
-/// Applies the records of the reference-table topics to a ``ReferenceTables`` value (no Kafka: the
+/// Applies the records of the reference-table topics to a ``ReferenceTables`` value, each decoded by its typed
+/// decoder (`VigilCore/Codecs/TableRecords.swift`; no Kafka here: the
 /// ``ProfileTable`` consumer hands it each record with the table its topic holds).
 ///
 /// - Profiles: `{"enterprise": "E0042", "region": "…", "industry": "…", "major_hazard_grade": 1…4 or null,
@@ -60,107 +60,65 @@ struct TableReader {
             if tables.setpoints.removeValue(forKey: sensor) != nil { tables.setpointsVersion += 1 }
             return nil
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any] else { return "not a JSON object" }
-        if table == .acknowledgements {
-            guard let id = object["alert_id"] as? String, let time = (object["ts"] as? NSNumber)?.int64Value else {
-                return "an acknowledgement needs 'alert_id' (a string) and 'ts' (ms)"
-            }
-            if let known = tables.acknowledgements[id], known.time <= time { return nil }
-            tables.acknowledgements[id] = ReferenceTables.Acknowledgement(time: time, by: object["by"] as? String)
-            newestAcknowledgement = max(newestAcknowledgement, time)
+        do {
+            try apply(table, payload: payload)
+            return nil
+        } catch {
+            if error.kind == .inconsistent && table == .offlineNotices { rejectedOfflineNotices += 1 }
+            if error.kind == .inconsistent && table == .setpoints { rejectedSetpoints += 1 }
+            return error.reason
+        }
+    }
+
+    /// Decodes one record of `table` with its typed decoder (`VigilCore/Codecs/TableRecords.swift`) and applies it.
+    private mutating func apply(_ table: Table, payload: UnsafeRawBufferPointer) throws(TableRecordError) {
+        switch table {
+        case .acknowledgements:
+            let ack = try AcknowledgementRecord(json: payload)
+            if let known = tables.acknowledgements[ack.alertID], known.time <= ack.time { return }
+            tables.acknowledgements[ack.alertID] = ReferenceTables.Acknowledgement(time: ack.time, by: ack.by)
+            newestAcknowledgement = max(newestAcknowledgement, ack.time)
             if tables.acknowledgements.count >= 2 * acknowledgementsAtLastPrune + 10_000 {
                 let horizon = newestAcknowledgement - ReferenceTables.acknowledgementRetention
                 tables.acknowledgements = tables.acknowledgements.filter { $0.value.time >= horizon }
                 acknowledgementsAtLastPrune = tables.acknowledgements.count
             }
-            return nil
-        }
-        guard let enterprise = object["enterprise"] as? String else { return "missing field 'enterprise' (a string)" }
-        if table == .offlineNotices {
-            guard let id = object["notice"] as? String, let from = (object["from"] as? NSNumber)?.int64Value,
-                let until = (object["planned_online"] as? NSNumber)?.int64Value
-            else { return "an offline notice needs 'notice' (a string), 'from' and 'planned_online' (ms)" }
-            guard until > from else {
-                rejectedOfflineNotices += 1
-                return "planned_online \(until) is not after from \(from)"
-            }
+        case .offlineNotices:
+            let n = try OfflineNoticeRecord(json: payload)
             tables.offlineNotices.set(
-                ReferenceTables.OfflineNotice(id: id, from: from, plannedOnline: until, reason: object["reason"] as? String), enterprise: enterprise,
-                id: id)
-            return nil
-        }
-        if table == .commitments {
-            guard let text = object["date"] as? String, let day = ReferenceTables.day(of: text) else {
-                return "a commitment needs 'date' as YYYY-MM-DD"
-            }
-            tables.commitments[enterprise, default: []].insert(day)
-            if day > newestCommitment {
+                ReferenceTables.OfflineNotice(id: n.notice, from: n.from, plannedOnline: n.plannedOnline, reason: n.reason), enterprise: n.enterprise,
+                id: n.notice)
+        case .commitments:
+            let c = try CommitmentRecord(json: payload)
+            tables.commitments[c.enterprise, default: []].insert(c.day)
+            if c.day > newestCommitment {
                 // A new day: forget the dates more than a week before it.
-                newestCommitment = day
-                for e in tables.commitments.keys { tables.commitments[e] = tables.commitments[e]!.filter { $0 >= day - 7 } }
+                newestCommitment = c.day
+                for e in tables.commitments.keys { tables.commitments[e] = tables.commitments[e]!.filter { $0 >= c.day - 7 } }
             }
-            return nil
-        }
-        if table == .setpoints {
-            guard let sensor = object["sensor"] as? String else { return "a setpoint record needs 'sensor' (a string)" }
-            func level(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
-            let levels = PointSetpoints(high: level("h"), highHigh: level("hh"), low: level("l"), lowLow: level("ll"))
-            func ordered(_ a: Double, _ b: Double) -> Bool { a.isNaN || b.isNaN || a < b }
-            let finite = [levels.high, levels.highHigh, levels.low, levels.lowLow].allSatisfy { $0.isNaN || $0.isFinite }
-            guard finite, ordered(levels.high, levels.highHigh), ordered(levels.lowLow, levels.low), ordered(levels.low, levels.high),
-                ordered(levels.lowLow, levels.highHigh)
-            else {
-                rejectedSetpoints += 1
-                return "setpoints out of order or not finite (need LL < L < H < HH where given)"
-            }
-            tables.setpoints[sensor] = ReferenceTables.Setpoint(
-                enterprise: enterprise, levels: levels, majorHazardGrade: (object["major_hazard_grade"] as? NSNumber)?.intValue)
+        case .setpoints:
+            let p = try SetpointRecord(json: payload)
+            tables.setpoints[p.sensor] = ReferenceTables.Setpoint(enterprise: p.enterprise, levels: p.levels, majorHazardGrade: p.majorHazardGrade)
             tables.setpointsVersion += 1
-            return nil
-        }
-        tables.version += 1
-        if table == .permits {
-            guard let id = object["permit"] as? String, let kind = object["kind"] as? String,
-                let start = (object["start"] as? NSNumber)?.int64Value, let end = (object["end"] as? NSNumber)?.int64Value
-            else { return "a permit needs 'permit' and 'kind' (strings), 'start' and 'end' (ms)" }
-            tables.permits.set(WorkPermit(kind: kind, start: start, end: end, unit: object["unit"] as? String), enterprise: enterprise, id: id)
-            return nil
-        }
-        if table == .hazards {
-            guard let id = object["hazard"] as? String else { return "a hidden hazard needs 'hazard' (a string)" }
-            guard (object["status"] as? String ?? "open") == "open" else {
+        case .permits:
+            let p = try PermitRecord(json: payload)
+            tables.version += 1
+            tables.permits.set(WorkPermit(kind: p.kind, start: p.start, end: p.end, unit: p.unit), enterprise: p.enterprise, id: p.permit)
+        case .hazards:
+            let h = try HazardRecord(json: payload)
+            tables.version += 1
+            guard h.open else {
                 // A closed hazard counts for nothing (H, the overrides and the record count open ones): it is
                 // forgotten, so that years of closed hazards do not accumulate; reopening it is a new record.
-                tables.hazards[enterprise]?[id] = nil
-                if tables.hazards[enterprise]?.isEmpty == true { tables.hazards[enterprise] = nil }
-                return nil
+                tables.hazards[h.enterprise]?[h.hazard] = nil
+                if tables.hazards[h.enterprise]?.isEmpty == true { tables.hazards[h.enterprise] = nil }
+                return
             }
-            tables.hazards[enterprise, default: [:]][id] = HiddenHazard(
-                major: object["class"] as? String == "major", open: true, deadline: (object["deadline"] as? NSNumber)?.int64Value
-            )
-            return nil
+            tables.hazards[h.enterprise, default: [:]][h.hazard] = HiddenHazard(major: h.major, open: true, deadline: h.deadline)
+        case .profiles:
+            let p = try ProfileRecord(json: payload)
+            tables.version += 1
+            tables.profiles[p.enterprise] = p.profile
         }
-        var profile = ReferenceTables.Profile(
-            region: object["region"] as? String, industry: object["industry"] as? String,
-            majorHazardGrade: (object["major_hazard_grade"] as? NSNumber)?.intValue
-        )
-        func numbers(_ any: Any?) -> [String: Double] {
-            var out: [String: Double] = [:]
-            for (k, v) in any as? [String: Any] ?? [:] { if let n = (v as? NSNumber)?.doubleValue, n.isFinite { out[k] = n } }
-            return out
-        }
-        if let d = object["diagnostic"] as? [String: Any] {
-            let directRed = Set((d["direct_red"] as? [Any] ?? []).compactMap { $0 as? String })
-            profile.diagnostic = DiagnosticAssessment(
-                counts: numbers(d["items"]), majorHazardGrade: profile.majorHazardGrade.flatMap { MajorHazard.Grade(rawValue: $0) },
-                directRed: directRed)
-        }
-        profile.diagnosticScore = (object["diagnostic_score"] as? NSNumber)?.doubleValue
-        if let c = object["credit"] as? [String: Any] {
-            profile.credit = CreditScore(factors: numbers(c["factors"]), seriousDishonesty: c["serious_dishonesty"] as? Bool ?? false)
-        }
-        profile.creditScore = (object["credit_score"] as? NSNumber)?.doubleValue
-        tables.profiles[enterprise] = profile
-        return nil
     }
 }

@@ -53,6 +53,11 @@ struct TwoStageTests {
         try stage1.close()
         #expect(stage1.stats.gradesByLevel.values.reduce(0, +) >= 3)
 
+        // Two grade records the heat map cannot read: they go to the dead-letter topic, counted, not dropped.
+        try producer.produce(topic: byRegion, key: Array("north".utf8), value: Array("not json".utf8))
+        try producer.produce(topic: byRegion, key: Array("north".utf8), value: Array("{\"enterprise\":\"E9\",\"level\":\"purple\"}".utf8))
+        try producer.flush()
+
         // Stage 2: the heat map over the re-keyed grades.
         var hc = HeatmapJob.Config(brokers: cluster.bootstrapServers, groupID: uniqueName("stage2"), inputTopic: byRegion, outputTopic: heatmap)
         hc.every = 0
@@ -61,8 +66,23 @@ struct TwoStageTests {
         hc.producerAdditional = ["log_level": "3"]
         let stage2 = try HeatmapJob(config: hc)
         let deadline2 = Date().addingTimeInterval(30)
-        while stage2.gradesRead < 3 && Date() < deadline2 { try stage2.step() }
+        while (stage2.gradesRead < 3 || stage2.gradesRejected < 2) && Date() < deadline2 { try stage2.step() }
         try stage2.close()
+        #expect(stage2.gradesRejected == 2)
+        let dlqReader = try KafkaConsumer(config: consumerConfig(cluster.bootstrapServers, group: uniqueName("dlq")))
+        try dlqReader.subscribe(["risk.dlq"])
+        var dead: [String] = []
+        try pollUntil(
+            dlqReader, seconds: 20,
+            { r in
+                func header(_ name: String) -> String { String(decoding: r.header(name) ?? [], as: UTF8.self) }
+                if header("vigil.reason") == "bad_grade_record" { dead.append("\(header("vigil.source.topic")): \(header("vigil.detail"))") }
+            }, done: { dead.count >= 2 })
+        try dlqReader.close()
+        #expect(
+            dead.sorted() == [
+                "\(byRegion): a grade needs 'level' (red, orange, yellow or blue)", "\(byRegion): not a JSON object",
+            ], "\(dead)")
 
         let reader = try KafkaConsumer(config: consumerConfig(cluster.bootstrapServers, group: uniqueName("reader")))
         try reader.subscribe([heatmap])

@@ -15,7 +15,7 @@ import VigilTesting
         var overdue: [AlertBook.Event] = []
         let raised = book.apply(Self.transition(3, 100_000, from: 0, to: 1, raisedAt: 100_000), severity: .yellow)
         #expect(raised.severity == .yellow && raised.respondBy == 700_000)
-        for t in stride(from: Int64(100_000), through: 2_000_000, by: 5_000) { book.observe(eventTime: t, into: &overdue) }
+        for t in stride(from: Int64(100_000), through: 2_000_000, by: 5_000) { book.observe(watermark: t, into: &overdue) }
         // yellow → orange at 700 s, orange → red at 1000 s, red → red every 60 s after that.
         #expect(overdue.first?.time == 700_000 && overdue.first?.from == .yellow && overdue.first?.to == .orange)
         #expect(overdue.dropFirst().first?.time == 1_000_000 && overdue.dropFirst().first?.to == .red)
@@ -25,7 +25,7 @@ import VigilTesting
         let cleared = book.apply(Self.transition(3, 2_000_000, from: 1, to: 0, raisedAt: 100_000), severity: nil)
         #expect(cleared.severity == .red && cleared.respondBy == nil && book.severity(slot: 3) == nil)
         overdue.removeAll()
-        for t in stride(from: Int64(2_000_000), through: 4_000_000, by: 5_000) { book.observe(eventTime: t, into: &overdue) }
+        for t in stride(from: Int64(2_000_000), through: 4_000_000, by: 5_000) { book.observe(watermark: t, into: &overdue) }
         #expect(overdue.isEmpty)
     }
 
@@ -33,7 +33,7 @@ import VigilTesting
         var book = AlertBook(deadlines: Self.deadlines)
         _ = book.apply(Self.transition(0, 0, from: 0, to: 1, raisedAt: 0), severity: .yellow)
         var overdue: [AlertBook.Event] = []
-        for t in stride(from: Int64(0), through: 1_000_000, by: 1_000) { book.observe(eventTime: t, into: &overdue) }
+        for t in stride(from: Int64(0), through: 1_000_000, by: 1_000) { book.observe(watermark: t, into: &overdue) }
         #expect(book.severity(slot: 0) == .red)
         #expect(book.apply(Self.transition(0, 1_000_000, from: 1, to: 2, raisedAt: 0), severity: .orange).severity == .red)
         #expect(book.apply(Self.transition(0, 1_100_000, from: 2, to: 1, raisedAt: 0), severity: .yellow).severity == .yellow)
@@ -50,9 +50,9 @@ import VigilTesting
             asked += 1
             return slot == 2 && raisedAt == 100_000 ? 400_000 : nil
         }
-        for t in stride(from: Int64(100_000), through: 390_000, by: 5_000) { book.observe(eventTime: t, into: &events, acknowledgement: ack) }
+        for t in stride(from: Int64(100_000), through: 390_000, by: 5_000) { book.observe(watermark: t, into: &events, acknowledgement: ack) }
         #expect(events.isEmpty && !book.isAcknowledged(slot: 2), "an acknowledgement counts only once the watermark passes it")
-        for t in stride(from: Int64(395_000), through: 2_000_000, by: 5_000) { book.observe(eventTime: t, into: &events, acknowledgement: ack) }
+        for t in stride(from: Int64(395_000), through: 2_000_000, by: 5_000) { book.observe(watermark: t, into: &events, acknowledgement: ack) }
         #expect(events.count == 1)
         if let e = events.first {
             #expect(e.kind == .acknowledged && e.sensor == 2 && e.raisedAt == 100_000 && e.time == 400_000)
@@ -64,13 +64,13 @@ import VigilTesting
         let rise = book.apply(Self.transition(2, 2_000_000, from: 1, to: 2, raisedAt: 100_000), severity: .orange)
         #expect(rise.respondBy == 2_300_000 && !book.isAcknowledged(slot: 2))
         events.removeAll()
-        for t in stride(from: Int64(2_000_000), through: 2_340_000, by: 5_000) { book.observe(eventTime: t, into: &events, acknowledgement: ack) }
+        for t in stride(from: Int64(2_000_000), through: 2_340_000, by: 5_000) { book.observe(watermark: t, into: &events, acknowledgement: ack) }
         #expect(events.map(\.kind) == [.overdue] && events.first?.time == 2_300_000 && events.first?.to == .red)
         #expect(asked > askedWhileAcknowledged)
         // A fall in level keeps an acknowledgement: acknowledged at 2350 s (before red's next deadline, 2360 s), then AL2 → AL1.
         events.removeAll()
         let late: (UInt32, Int, Int64) -> Int64? = { _, _, _ in 2_350_000 }
-        for t in stride(from: Int64(2_345_000), through: 2_500_000, by: 5_000) { book.observe(eventTime: t, into: &events, acknowledgement: late) }
+        for t in stride(from: Int64(2_345_000), through: 2_500_000, by: 5_000) { book.observe(watermark: t, into: &events, acknowledgement: late) }
         #expect(events.map(\.kind) == [.acknowledged] && events.first?.from == .red)
         let fall = book.apply(Self.transition(2, 2_600_000, from: 2, to: 1, raisedAt: 100_000), severity: .yellow)
         #expect(fall.respondBy == nil && book.isAcknowledged(slot: 2))
@@ -85,8 +85,8 @@ import VigilTesting
         var events: [AlertBook.Event] = []
         _ = book.apply(Self.transition(0, 0, from: 0, to: 1, raisedAt: 0), severity: .yellow)
         // The watermark jumps past both the deadline (600 s) and the acknowledgement (650 s) in one check.
-        book.observe(eventTime: 0, into: &events, acknowledgement: { _, _, _ in 650_000 })
-        book.observe(eventTime: 700_000, into: &events, acknowledgement: { _, _, _ in 650_000 })
+        book.observe(watermark: 0, into: &events, acknowledgement: { _, _, _ in 650_000 })
+        book.observe(watermark: 700_000, into: &events, acknowledgement: { _, _, _ in 650_000 })
         #expect(events.map(\.kind) == [.overdue, .acknowledged])
         #expect(events.map(\.time) == [600_000, 650_000] && events.last?.to == .orange)
     }
@@ -126,17 +126,22 @@ import VigilTesting
                 if let tr = item.transition, tr.to > 0, rng.bool(0.5) { acks[tr.raisedAt] = tr.time + Int64(rng.int(in: 0...900_000)) }
             }
             func run(restoreAt cut: Int?) throws -> [AlertBook.Event] {
-                var book = AlertBook(deadlines: Self.deadlines, checkEvery: 30_000, outOfOrderness: 2_000)
+                var book = AlertBook(deadlines: Self.deadlines, checkEvery: 30_000)
+                // The partition's clock (snapshotted apart from the book) gives the watermark at each reading.
+                var clock = PartitionClock(outOfOrderness: 2_000)
+                var legacy = Int64.min
                 var out: [AlertBook.Event] = []
                 for (k, item) in items.enumerated() {
                     if k == cut {
                         var w = SnapshotWriter()
                         book.write(to: &w)
                         var r = SnapshotReader(w.bytes)
-                        book = try AlertBook(deadlines: Self.deadlines, checkEvery: 30_000, outOfOrderness: 2_000, reading: &r)
+                        book = try AlertBook(deadlines: Self.deadlines, checkEvery: 30_000, reading: &r, clock: &legacy)
+                        #expect(r.atEnd && legacy == .min)
                     }
                     if let tr = item.transition { _ = book.apply(tr, severity: item.severity) }
-                    book.observe(eventTime: item.t, into: &out) { _, _, raisedAt in acks[raisedAt] }
+                    clock.observe(eventTime: item.t)
+                    book.observe(watermark: clock.watermark, into: &out) { _, _, raisedAt in acks[raisedAt] }
                 }
                 return out
             }

@@ -2,6 +2,16 @@ import Testing
 import VigilCore
 import VigilTesting
 
+extension DataGapDetector {
+    /// Drives the detector as the partition pipeline does: `clock` observes the batch and the detector reads its
+    /// watermark at each reading.
+    mutating func process(_ batch: ReadingBatch, clock: inout PartitionClock, into events: inout [DataGapEvent]) {
+        var times: [Int64] = []
+        clock.observe(batch, processingTime: 0, times: &times)
+        process(batch, watermarks: times.map { clock.watermark(at: $0) }, into: &events)
+    }
+}
+
 @Suite struct DataGapDetectorTests {
     static func batch(_ rs: ArraySlice<(UInt32, Int64, Double)>) -> ReadingBatch {
         var b = ReadingBatch()
@@ -12,6 +22,7 @@ import VigilTesting
     @Test("a silent point goes offline 30 min after its last reading, noticed while others report, and comes back")
     func offlineWhileSilent() {
         var d = DataGapDetector(offlineAfter: 1_800_000, checkEvery: 60_000)
+        var clock = PartitionClock(outOfOrderness: 0)
         var events: [DataGapEvent] = []
         var readings: [(UInt32, Int64, Double)] = []
         // Sensors 0 and 1 every 10 s for 2 h; sensor 1 stops after 20 min and returns at 90 min.
@@ -20,7 +31,7 @@ import VigilTesting
             readings.append((0, t, 1))
             if t < 1_200_000 || t >= 5_400_000 { readings.append((1, t, 2)) }
         }
-        d.process(Self.batch(readings[...]), into: &events)
+        d.process(Self.batch(readings[...]), clock: &clock, into: &events)
         #expect(events.count == 2)
         #expect(events.first == DataGapEvent(sensor: 1, enterprise: 0, offline: true, time: 1_190_000 + 1_800_000, lastSeen: 1_190_000, value: 2))
         #expect(events.last == DataGapEvent(sensor: 1, enterprise: 0, offline: false, time: 5_400_000, lastSeen: 1_190_000, value: 2))
@@ -35,10 +46,11 @@ import VigilTesting
         let before = readings(from: 0, to: 600_000)
         let after = readings(from: 4_000_000, to: 4_100_000)
         // Nothing between: the first reading after the gap is the one that shows it, for both points.
-        var d = DataGapDetector(offlineAfter: 1_800_000, checkEvery: 60_000, outOfOrderness: 5_000)
+        var d = DataGapDetector(offlineAfter: 1_800_000, checkEvery: 60_000)
+        var clock = PartitionClock(outOfOrderness: 5_000)
         var events: [DataGapEvent] = []
-        d.process(Self.batch(before[...]), into: &events)
-        d.process(Self.batch(after[...]), into: &events)
+        d.process(Self.batch(before[...]), clock: &clock, into: &events)
+        d.process(Self.batch(after[...]), clock: &clock, into: &events)
         let expected = [UInt32(0), 1].flatMap { s -> [DataGapEvent] in
             [
                 DataGapEvent(sensor: s, enterprise: 0, offline: true, time: 590_000 + 1_800_000, lastSeen: 590_000, value: Double(s + 1)),
@@ -47,15 +59,21 @@ import VigilTesting
         }
         #expect(events == expected)
         // The clock of the silent partition moved by the caller: both go offline while silent, and come back.
-        var c = DataGapDetector(offlineAfter: 1_800_000, checkEvery: 60_000, outOfOrderness: 5_000)
+        var c = DataGapDetector(offlineAfter: 1_800_000, checkEvery: 60_000)
+        var cClock = PartitionClock(outOfOrderness: 5_000, idleTimeout: 60_000)
         var clocked: [DataGapEvent] = []
-        c.process(Self.batch(before[...]), into: &clocked)
-        c.observe(eventTime: 590_000 + 1_800_000, into: &clocked)
+        c.process(Self.batch(before[...]), clock: &cClock, into: &clocked)
+        // Silent since processing time 0: the clock extrapolates from its latest reading (590 s).
+        let moved1 = cClock.advanceIdle(processingTime: 1_800_000)
+        #expect(moved1)
+        c.observe(watermark: cClock.watermark, into: &clocked)
         #expect(clocked.isEmpty, "not yet past the out-of-orderness and the next check")
-        c.observe(eventTime: 590_000 + 1_800_000 + 65_000, into: &clocked)
+        let moved2 = cClock.advanceIdle(processingTime: 1_800_000 + 65_000)
+        #expect(moved2)
+        c.observe(watermark: cClock.watermark, into: &clocked)
         #expect(clocked.map(\.offline) == [true, true])
         #expect(c.isOffline(slot: 0) && c.isOffline(slot: 1))
-        c.process(Self.batch(after[...]), into: &clocked)
+        c.process(Self.batch(after[...]), clock: &cClock, into: &clocked)
         // The same events, in the order the points came back.
         #expect(Set(clocked) == Set(expected) && clocked.count == expected.count)
     }
@@ -79,11 +97,12 @@ import VigilTesting
                 readings.append((UInt32(s), t - jitter, rng.double(in: 0...10)))
             }
             func run(_ cuts: [Int]) -> [DataGapEvent] {
-                var d = DataGapDetector(offlineAfter: 600_000, checkEvery: 30_000, outOfOrderness: 5_000)
+                var d = DataGapDetector(offlineAfter: 600_000, checkEvery: 30_000)
+                var clock = PartitionClock(outOfOrderness: 5_000)
                 var out: [DataGapEvent] = []
                 var start = 0
                 for c in cuts + [readings.count] {
-                    d.process(Self.batch(readings[start..<c]), into: &out)
+                    d.process(Self.batch(readings[start..<c]), clock: &clock, into: &out)
                     start = c
                 }
                 return out
@@ -95,15 +114,20 @@ import VigilTesting
             #expect(run(cuts) == whole, "seed \(seed)")
             // Snapshot at one cut, restore, continue.
             let cut = cuts.removeFirst()
-            var a = DataGapDetector(offlineAfter: 600_000, checkEvery: 30_000, outOfOrderness: 5_000)
+            var a = DataGapDetector(offlineAfter: 600_000, checkEvery: 30_000)
+            var clock = PartitionClock(outOfOrderness: 5_000)
             var out: [DataGapEvent] = []
-            a.process(Self.batch(readings[..<cut]), into: &out)
+            a.process(Self.batch(readings[..<cut]), clock: &clock, into: &out)
             var w = SnapshotWriter()
             a.write(to: &w)
+            clock.write(to: &w)
             var r = SnapshotReader(w.bytes)
-            var b = try DataGapDetector(offlineAfter: 600_000, checkEvery: 30_000, outOfOrderness: 5_000, reading: &r)
-            #expect(r.atEnd)
-            b.process(Self.batch(readings[cut...]), into: &out)
+            var legacy = Int64.min
+            var b = try DataGapDetector(offlineAfter: 600_000, checkEvery: 30_000, reading: &r, clock: &legacy)
+            var restoredClock = PartitionClock(outOfOrderness: 5_000)
+            try restoredClock.read(from: &r)
+            #expect(r.atEnd && restoredClock.time == clock.time && restoredClock.latestReading == clock.latestReading)
+            b.process(Self.batch(readings[cut...]), clock: &restoredClock, into: &out)
             #expect(out == whole, "seed \(seed) cut \(cut)")
         }
         // The streams do go silent and come back: the comparisons are not vacuous.

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VigilCore
 
@@ -52,7 +53,7 @@ import Testing
     func restoresOrRefuses() throws {
         let settings = Self.settings(size: 60_000)
         let bytes = Self.fed(settings).snapshot(topic: "t", partition: 3, nextOffset: 120)
-        #expect(try SnapshotCodec.openVersioned(bytes, kind: PartitionSnapshot.kind).version == 4)
+        #expect(try SnapshotCodec.openVersioned(bytes, kind: PartitionSnapshot.kind).version == 5)
         let restored = PartitionPipeline(settings: settings)
         let (offset, warnings) = try restored.restore(from: bytes, topic: "t", partition: 3)
         #expect(offset == 120 && warnings.isEmpty)
@@ -82,16 +83,37 @@ import Testing
         #expect(Self.settings(size: 60_000).stateFingerprint == base.stateFingerprint)
     }
 
+    /// A format-4 snapshot of ``fed(_:)`` with `settings(size: 60_000)` (topic "t", partition 0, next offset 120),
+    /// written by the release before the partition clock: the alert book kept its own watermark.
+    static let formatFour: [UInt8] = Array(
+        Data(
+            base64Encoded:
+                "VkdTTgQAFAAlAwAAAAAAAAEAAAAAAAAAdAAAAAB4AAAAAAAAANhaoxUCAAAAAAAAAAcAAAAAAAAARTAtR1QtMQcAAAAAAAAARTAtR1QtMgEAAAAAAAAAAgAAAAAAAABFMAEAAAAAAAAA8QAAAAAAAABWR1NOBAABAN0AAAAAAAAAImdmGLAACQAAAAAAKO0IAAAAAAABAAAAAAAAAAAAAAAAAAAAABIAAAAAAAAAwCcJAAAAAADAJwkAAAAAAMAnCQAAAAAAAAAAAAAAAIAABAAAAAAAAAUAAAAAAAAAAQAAAAAAAAAJAAAAAAAAAAIAAAAAAAAAAAAAAAAAAAAGAAAAAAAAAAAAAAAAAD5AAAAAAAAAAAAAAAAAAAA+QAAAAAAAAD5AAQAAAAAAAAAGAAAAAAAAAAAAAAAAABRAAAAAAAAAAAAAAAAAAAAUQAAAAAAAABRAAAAAAAAAAACNwixjOAAAAAAAAAAlWXiyAgAAAAAAAAAAAAAAAQFQNAMAAAAAAFA0AwAAAAAAAAAAAAAAAAAAAAAAAIAAAAAAAAAAABwAAAAAAAAAXPuGXgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABgAAAAAAAAAAAAAAAAAAIAAAAAAAAAAgAAAAAAAAAAAYwAAAAAAAABAdxsAAAAAAGDqAAAAAAAAsAAJAAAAAAAo7QgAAAAAAAAAAAAAAAAAAMAnCQAAAAAAAgAAAAAAAACwAAkAAAAAAAAAAAAAAD5AAAAAAACwAAkAAAAAAAAAAAAAABRAAAAAAAB7AAAAAAAAAABcJgUAAAAAAN1tAAAAAABAdxsAAAAAAOCTBAAAAAAAYOoAAAAAAACwAAkAAAAAACjtCAAAAAAAAAAAAAAAAAAAwCcJAAAAAAABAAAAAAAAAAFQEXEAAAAAAFA0AwAAAAAAAAAAAAAAAAABUDQDAAAAAAAAAAAAAAAAgEkAAAAAAAAAAwAAAAAAAAABAAAAAAAAAAAAAAAAAACAAAAAAAAAAIBQNAMAAAAAAAAAAAAAAACAAQAAAAAAAAAAAQAAAAAAAABQNAMAAAAAAAgAAAAAAAAAAAAAAAAAAAB8NjAM"
+        )!)
+
+    @Test("a format-4 snapshot (a watermark per stage) restores into one partition clock and the same state")
+    func formatFourRestores() throws {
+        let settings = Self.settings(size: 60_000)
+        let current = Self.fed(settings).snapshot(topic: "t", partition: 0, nextOffset: 120)
+        #expect(try SnapshotCodec.openVersioned(Self.formatFour, kind: PartitionSnapshot.kind).version == 4)
+        let restored = PartitionPipeline(settings: settings)
+        let (offset, warnings) = try restored.restore(from: Self.formatFour, topic: "t", partition: 0)
+        #expect(offset == 120 && warnings.isEmpty, "\(warnings)")
+        #expect(restored.clock.time == 590_000 && restored.clock.latestReading == 590_000)
+        #expect(restored.snapshot(topic: "t", partition: 0, nextOffset: 120) == current)
+    }
+
     @Test("a format-3 snapshot is checked against the textual fingerprint it carries, and restores")
     func formatThreeRestores() throws {
         let settings = Self.settings(size: 60_000)
-        let bytes = Self.fed(settings).snapshot(topic: "t", partition: 0, nextOffset: 120)
-        let old = try Self.resealed(bytes, version: 3, fingerprint: settings.legacyStateFingerprint)
+        let current = Self.fed(settings).snapshot(topic: "t", partition: 0, nextOffset: 120)
+        // Formats 3 and 4 share their layout; format 3 digests the windows' text.
+        let old = try Self.resealed(Self.formatFour, version: 3, fingerprint: settings.legacyStateFingerprint)
         let restored = PartitionPipeline(settings: settings)
         #expect(try restored.restore(from: old, topic: "t", partition: 0).nextOffset == 120)
-        #expect(restored.snapshot(topic: "t", partition: 0, nextOffset: 120) == bytes)
+        #expect(restored.snapshot(topic: "t", partition: 0, nextOffset: 120) == current)
         // A format-3 header with the new digest is another pipeline's snapshot as far as format 3 knows.
-        let mismatched = try Self.resealed(bytes, version: 3, fingerprint: settings.stateFingerprint)
+        let mismatched = try Self.resealed(Self.formatFour, version: 3, fingerprint: settings.stateFingerprint)
         #expect(throws: SnapshotError.self) { _ = try PartitionPipeline(settings: settings).restore(from: mismatched, topic: "t", partition: 0) }
     }
 }

@@ -68,7 +68,7 @@ struct ReferenceThreshold {
         }
         var transitions: [AlarmTransition] = []
         detector.process(batch, into: &transitions) { _ in 0 }
-        #expect(transitions.map(\.kind) == ["raised", "escalated", "cleared"])
+        #expect(transitions.map(\.kind) == [.raised, .escalated, .cleared])
         #expect(transitions.map(\.time) == [6_000, 13_000, 14_000])
         #expect(Set(transitions.map(\.raisedAt)) == [6_000])
     }

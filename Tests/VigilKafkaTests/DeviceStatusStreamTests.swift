@@ -127,10 +127,11 @@ struct DeviceStatusStreamTests {
         #expect(try Self.deviceRecords(setup, restarted) == records)
     }
 
-    /// A format-3 partition snapshot payload in the layout of format 2: per sensor of the anomaly section a
-    /// pending count (0) after the ring position, `robustRefresh` pending slots per sensor after the ring, no
-    /// offline log per enterprise in the grade section, and no device section at the end.
-    static func formatTwoPayload(_ payload: [UInt8], robustRefresh: Int, fingerprint: UInt32) throws -> [UInt8] {
+    /// A current partition snapshot payload in the layout of format 2: no partition clock, but a watermark in
+    /// the data-gap and alert sections and the grade time in the grade section; per sensor of the anomaly
+    /// section a pending count (0) after the ring position, `robustRefresh` pending slots per sensor after the
+    /// ring, no offline log per enterprise in the grade section, and no device section at the end.
+    static func formatTwoPayload(_ payload: [UInt8], robustRefresh: Int, fingerprint: UInt32, outOfOrderness: Int64) throws -> [UInt8] {
         var r = SnapshotReader(payload)
         var w = SnapshotWriter()
         func copy(_ n: Int) throws { for _ in 0..<n { w.u8(try r.u8()) } }
@@ -138,6 +139,10 @@ struct DeviceStatusStreamTests {
         try copy(4 + 8)  // partition, offset
         _ = try r.u32()
         w.u32(fingerprint)  // format 2 and 3 digest the windows' text
+        _ = try r.i64()  // the clock's latest reading
+        let time = try r.i64()  // and its time: each stage kept its own before format 5
+        var watermark = Watermark(outOfOrderness: outOfOrderness)
+        watermark.restore(maxEventTime: time, current: time - outOfOrderness)
         try KeyInterner(reading: &r).write(to: &w)
         try KeyInterner(reading: &r).write(to: &w)
         let windows = try r.count()
@@ -162,7 +167,7 @@ struct DeviceStatusStreamTests {
         w.blob(b.bytes)
         var g = SnapshotReader(try r.blob())
         var h = SnapshotWriter()
-        h.i64(try g.i64())  // grade time
+        h.i64(time)  // grade time
         h.i64(try g.i64())  // next silent check
         let enterprises = try g.count()
         h.u64(UInt64(enterprises))
@@ -187,7 +192,17 @@ struct DeviceStatusStreamTests {
         }
         #expect(g.atEnd)
         w.blob(h.bytes)
-        for _ in 0..<3 { w.blob(try r.blob()) }  // data gaps, alert deadlines, chattering/flood
+        // Data gaps (offline after, check interval) and alert deadlines (four deadlines, check interval), each
+        // with its watermark then; chattering/flood as they are.
+        for fields in [2, 5] {
+            var section = SnapshotReader(try r.blob())
+            var old = SnapshotWriter()
+            for _ in 0..<fields { old.i64(try section.i64()) }
+            watermark.write(to: &old)
+            while !section.atEnd { old.u8(try section.u8()) }
+            w.blob(old.bytes)
+        }
+        w.blob(try r.blob())
         _ = try r.blob()  // the device section
         #expect(r.atEnd)
         return w.bytes
@@ -212,7 +227,8 @@ struct DeviceStatusStreamTests {
             kind: PartitionSnapshot.kind,
             payload: try Self.formatTwoPayload(
                 payload, robustRefresh: AnomalySettings().robustRefresh,
-                fingerprint: Self.config(setup, group: group, checkpoint: .none, output: setup.outputs).pipelineSettings.legacyStateFingerprint))
+                fingerprint: Self.config(setup, group: group, checkpoint: .none, output: setup.outputs).pipelineSettings.legacyStateFingerprint,
+                outOfOrderness: Self.config(setup, group: group, checkpoint: .none, output: setup.outputs).pipelineSettings.outOfOrderness))
         old[4] = 2
         old[5] = 0
         let crc = SnapshotCodec.crc32(Array(old.dropLast(4)))

@@ -6,15 +6,16 @@
 /// at or after its latest level change is not escalated again until its level rises (AL1 → AL2), which needs
 /// a new acknowledgement.
 ///
-/// Deadlines run on event time, checked record by record against the partition's own watermark (every
-/// `checkEvery` of watermark progress), so which alarms escalate, and when, depends only on the input and
+/// Deadlines run on event time, checked record by record against the partition's watermark (every
+/// `checkEvery` of watermark progress, on a ``Ticker``), so which alarms escalate, and when, depends only on the input and
 /// not on batching; a replay escalates identically. Acknowledgements are looked up at the same checks and take
 /// effect at their own event time. State is a few columns per sensor slot.
 public struct AlertBook: Sendable {
     /// Response deadline per colour (indexed by ``RiskLevel/rawValue``: blue, yellow, orange, red), ms.
     public let deadlines: [Int64]
-    public let checkEvery: Int64
-    public private(set) var watermark: Watermark
+    public var checkEvery: Int64 { checks.every }
+    /// When the deadlines are checked next, on the partition's watermark.
+    var checks: Ticker
     /// Severity colour per slot (−1: no active alarm).
     var colour: [Int8] = []
     var respondBy: [Int64] = []
@@ -27,7 +28,6 @@ public struct AlertBook: Sendable {
     var changedAt: [Int64] = []
     /// Event time of the acknowledgement of the alarm's current level (`.min`: not acknowledged).
     var acknowledgedAt: [Int64] = []
-    var nextCheck: Int64 = .min
 
     /// Something that happened to an active alarm between its level changes.
     public struct Event: Sendable, Hashable {
@@ -53,10 +53,9 @@ public struct AlertBook: Sendable {
         public var direction: ThresholdRule.Direction
     }
 
-    public init(deadlines: [RiskLevel: Int64], checkEvery: Int64 = 60_000, outOfOrderness: Int64 = 0) {
+    public init(deadlines: [RiskLevel: Int64], checkEvery: Int64 = 60_000) {
         self.deadlines = RiskLevel.allCases.map { max(1, deadlines[$0] ?? 86_400_000) }
-        self.checkEvery = checkEvery
-        self.watermark = Watermark(outOfOrderness: outOfOrderness)
+        self.checks = Ticker(every: checkEvery)
     }
 
     /// The active alarm's severity on `slot`, if any.
@@ -100,29 +99,28 @@ public struct AlertBook: Sendable {
         return (target, acknowledged ? nil : respondBy[s])
     }
 
-    /// Observes one reading's event time; appends alarms whose deadline the watermark passed.
-    public mutating func observe(eventTime t: Int64, into events: inout [Event]) {
-        check(eventTime: t, into: &events, asking: false) { _, _, _ in nil }
+    /// Observes the partition's watermark at one reading; appends alarms whose deadline it passed.
+    public mutating func observe(watermark wm: Int64, into events: inout [Event]) {
+        check(watermark: wm, into: &events, asking: false) { _, _, _ in nil }
     }
 
-    /// Observes one reading's event time; appends alarms whose deadline the watermark passed and those that
-    /// `acknowledgement` reports acknowledged.
+    /// Observes the partition's watermark at one reading; appends alarms whose deadline it passed and those
+    /// that `acknowledgement` reports acknowledged.
     ///
     /// - Parameter acknowledgement: for an unacknowledged active alarm (slot, rule, raised at), the event time
     ///   of its acknowledgement if there is one. Asked at each check only; an acknowledgement counts if it is
     ///   not older than the alarm's latest level change and the watermark has passed it. A deadline that
     ///   passed before the acknowledgement's time still escalates first.
     public mutating func observe(
-        eventTime t: Int64, into events: inout [Event], acknowledgement: (_ slot: UInt32, _ rule: Int, _ raisedAt: Int64) -> Int64?
+        watermark wm: Int64, into events: inout [Event], acknowledgement: (_ slot: UInt32, _ rule: Int, _ raisedAt: Int64) -> Int64?
     ) {
-        check(eventTime: t, into: &events, asking: true, acknowledgement: acknowledgement)
+        check(watermark: wm, into: &events, asking: true, acknowledgement: acknowledgement)
     }
 
     private mutating func check(
-        eventTime t: Int64, into events: inout [Event], asking: Bool, acknowledgement: (UInt32, Int, Int64) -> Int64?
+        watermark wm: Int64, into events: inout [Event], asking: Bool, acknowledgement: (UInt32, Int, Int64) -> Int64?
     ) {
-        guard watermark.observe(eventTime: t), watermark.current >= nextCheck else { return }
-        let wm = watermark.current
+        guard checks.isDue(at: wm) else { return }
         for s in colour.indices where colour[s] >= 0 && acknowledgedAt[s] == .min {
             var ack: Int64? = nil
             if asking, let a = acknowledgement(UInt32(s), Int(rule[s]), raisedAt[s]), a >= changedAt[s], a <= wm { ack = a }
@@ -141,7 +139,7 @@ public struct AlertBook: Sendable {
                 events.append(event(.acknowledged, slot: s, time: ack, from: level, to: level, respondBy: nil))
             }
         }
-        nextCheck = (EventTime.floorDiv(wm, checkEvery) &+ 1) &* checkEvery
+        checks.ran(at: wm)
     }
 
     private func event(_ kind: Event.Kind, slot s: Int, time: Int64, from: RiskLevel, to: RiskLevel, respondBy: Int64?) -> Event {
@@ -165,8 +163,7 @@ public struct AlertBook: Sendable {
     public func write(to w: inout SnapshotWriter) {
         for d in deadlines { w.i64(d) }
         w.i64(checkEvery)
-        watermark.write(to: &w)
-        w.i64(nextCheck)
+        w.i64(checks.next)
         w.u64(UInt64(colour.count))
         for s in colour.indices {
             w.u8(UInt8(bitPattern: colour[s]))
@@ -181,12 +178,18 @@ public struct AlertBook: Sendable {
     }
 
     /// Restores a book from ``write(to:)``; refuses state taken with other deadlines.
-    public init(deadlines: [RiskLevel: Int64], checkEvery: Int64, outOfOrderness: Int64, reading r: inout SnapshotReader) throws(SnapshotError) {
-        self.init(deadlines: deadlines, checkEvery: checkEvery, outOfOrderness: outOfOrderness)
+    ///
+    /// - Parameter clock: Snapshot formats before 5 kept a watermark per stage: its latest event time, for the
+    ///   partition clock (nil for format 5 and later, which snapshot the clock once).
+    public init(
+        deadlines: [RiskLevel: Int64], checkEvery: Int64, reading r: inout SnapshotReader, version: UInt16 = SnapshotCodec.version,
+        clock: inout Int64
+    ) throws(SnapshotError) {
+        self.init(deadlines: deadlines, checkEvery: checkEvery)
         for d in self.deadlines { guard try r.i64() == d else { throw SnapshotError("alert state was taken with other response deadlines") } }
         guard try r.i64() == checkEvery else { throw SnapshotError("alert state was taken with another check interval") }
-        try watermark.read(from: &r)
-        nextCheck = try r.i64()
+        if version < 5 { clock = Swift.max(clock, try Watermark.legacyMaxEventTime(from: &r)) }
+        checks.next = try r.i64()
         let n = try r.count(minBytes: 42)
         for _ in 0..<n {
             let c = Int8(bitPattern: try r.u8())

@@ -12,6 +12,39 @@ public enum AlertKind: String, Sendable, Hashable, CaseIterable {
     case thresholdNotSet = "threshold_not_set"
 }
 
+/// What happened to an alert, the `event` of an alert record (`Schemas/risk.alerts.v1.schema.json`).
+public enum AlertEvent: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case raised, escalated
+    case deescalated = "de-escalated"
+    case cleared, overdue, acknowledged, offline, online
+    case thresholdNotSet = "threshold_not_set"
+    case interrupted, restored, fault
+    case faultCleared = "fault_cleared"
+    case frozen, unfrozen
+    public var description: String { rawValue }
+}
+
+/// The state an alert record's point is in (`level`) or was in (`previous_level`).
+public enum AlertLevel: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case normal
+    case al1 = "AL1"
+    case al2 = "AL2"
+    case offline = "OFFLINE"
+    case fault = "FAULT"
+    case frozen = "FROZEN"
+    public var description: String { rawValue }
+
+    /// An alarm level: 0 normal, 1 AL1, 2 AL2.
+    public init(alarm level: UInt8) { self = level == 0 ? .normal : level == 1 ? .al1 : .al2 }
+}
+
+/// The side of the limit an alert record's value is on.
+public enum AlertDirection: String, Sendable, Hashable, CaseIterable {
+    case high, low, none
+
+    public init(_ direction: ThresholdRule.Direction) { self = direction == .high ? .high : .low }
+}
+
 /// A route of alert copies: records whose severity is in `levels` and whose kind is in `kinds` (empty: any)
 /// are also produced to `topic` (unless suppressed as chattering or flood).
 public struct AlertRoute: Sendable, Hashable {
@@ -37,9 +70,9 @@ struct AlertRecord {
     /// For routing; not written (the `rule` and `event` say it).
     var kind: AlertKind
     var alertID: String
-    var event: String
-    var level: String
-    var previousLevel: String
+    var event: AlertEvent
+    var level: AlertLevel
+    var previousLevel: AlertLevel
     var enterprise: String
     /// nil on enterprise-level records (data interruption).
     var sensor: String?
@@ -49,15 +82,14 @@ struct AlertRecord {
     /// nil (or not finite): written as null.
     var value: Double?
     var limit: Double?
-    /// high, low or none.
-    var direction: String
+    var direction: AlertDirection
     var severity: RiskLevel
     /// The colour before an escalation (overdue and acknowledged records only; otherwise not written).
     var previousSeverity: RiskLevel? = nil
     var respondBy: Int64?
     var notify: [String]
     /// ISA-18.2 suppression of an alarm transition (chattering, flood); null when the record is routed.
-    var suppressed: String? = nil
+    var suppressed: AlarmFloodFilter.Suppression? = nil
     /// Who acknowledged, on `acknowledged` records (written only on those, null when not given).
     var acknowledgedBy: String? = nil
 
@@ -74,11 +106,11 @@ struct AlertRecord {
         out.append("{\"alert_id\":")
         string(alertID)
         out.append(",\"event\":")
-        string(event)
+        string(event.rawValue)
         out.append(",\"level\":")
-        string(level)
+        string(level.rawValue)
         out.append(",\"previous_level\":")
-        string(previousLevel)
+        string(previousLevel.rawValue)
         out.append(",\"enterprise\":")
         string(enterprise)
         out.append(",\"sensor\":")
@@ -94,7 +126,7 @@ struct AlertRecord {
         out.append(",\"limit\":")
         number(limit)
         out.append(",\"direction\":")
-        string(direction)
+        string(direction.rawValue)
         out.append(",\"severity\":")
         string("\(severity)")
         if let previousSeverity {
@@ -109,8 +141,8 @@ struct AlertRecord {
             string(department)
         }
         out.append("],\"suppressed\":")
-        string(suppressed)
-        if event == "acknowledged" {
+        string(suppressed?.rawValue)
+        if event == .acknowledged {
             out.append(",\"acknowledged_by\":")
             string(acknowledgedBy)
         }

@@ -26,8 +26,8 @@ public struct DataGapEvent: Sendable, Hashable {
 /// reading is older than `offlineAfter` (default 30 min) when the partition's watermark passes it goes
 /// OFFLINE, and the next reading brings it back.
 ///
-/// Everything runs on event time, record by record: the partition's own watermark (largest event time −
-/// out-of-orderness) is checked at each reading, and every `checkEvery` of watermark progress (default
+/// Everything runs on event time, record by record: the partition's watermark (its ``PartitionClock``) is
+/// checked at each reading, and every `checkEvery` of watermark progress (default
 /// 1 min) the points are scanned. A gap that ends before any scan passed it (the whole partition was silent)
 /// is reported when the point's next reading shows it: offline and back online at once. Which events fire, and their times, depend only on the input sequence, not
 /// on how it is split into batches, so a replay after a restart gives the same events. Cost: one compare
@@ -35,33 +35,34 @@ public struct DataGapEvent: Sendable, Hashable {
 /// point.
 public struct DataGapDetector: Sendable {
     public let offlineAfter: Int64
-    public let checkEvery: Int64
-    public private(set) var watermark: Watermark
+    public var checkEvery: Int64 { scans.every }
+    /// When the points are scanned next, on the partition's watermark.
+    var scans: Ticker
     var lastSeen: [Int64] = []
     var lastValue: [Double] = []
     var enterprise: [UInt32] = []
     var offline: [Bool] = []
-    var nextCheck: Int64 = .min
 
-    public init(offlineAfter: Int64 = 1_800_000, checkEvery: Int64 = 60_000, outOfOrderness: Int64 = 0) {
+    public init(offlineAfter: Int64 = 1_800_000, checkEvery: Int64 = 60_000) {
         precondition(offlineAfter > 0 && checkEvery > 0, "DataGapDetector: offlineAfter and checkEvery must be > 0")
         self.offlineAfter = offlineAfter
-        self.checkEvery = checkEvery
-        self.watermark = Watermark(outOfOrderness: outOfOrderness)
+        self.scans = Ticker(every: checkEvery)
     }
 
     /// Whether `slot` is offline now.
     public func isOffline(slot: UInt32) -> Bool { Int(slot) < offline.count && offline[Int(slot)] }
 
-    /// Processes a batch in order and appends offline/online changes to `events`.
-    public mutating func process(_ batch: ReadingBatch, into events: inout [DataGapEvent]) {
+    /// Processes a batch in order and appends offline/online changes to `events`; `watermarks[k]` is the
+    /// partition's watermark at reading `k`.
+    public mutating func process(_ batch: ReadingBatch, watermarks: [Int64], into events: inout [DataGapEvent]) {
         var positions: [Int] = []
-        process(batch, into: &events, positions: &positions)
+        process(batch, watermarks: watermarks, into: &events, positions: &positions)
     }
 
-    /// ``process(_:into:)`` that also appends, for each event, the position in the batch of the reading at
-    /// which it was found (its own, or the one whose watermark progress ran the scan).
-    public mutating func process(_ batch: ReadingBatch, into events: inout [DataGapEvent], positions: inout [Int]) {
+    /// ``process(_:watermarks:into:)`` that also appends, for each event, the position in the batch of the
+    /// reading at which it was found (its own, or the one whose watermark progress ran the scan).
+    public mutating func process(_ batch: ReadingBatch, watermarks: [Int64], into events: inout [DataGapEvent], positions: inout [Int]) {
+        precondition(watermarks.count == batch.count, "DataGapDetector: one watermark per reading")
         for i in 0..<batch.count {
             let before = events.count
             defer { for _ in before..<events.count { positions.append(i) } }
@@ -88,19 +89,17 @@ public struct DataGapDetector: Sendable {
                 lastValue[s] = batch.value[i]
             }
             enterprise[s] = batch.enterprise[i]
-            if watermark.observe(eventTime: t) && watermark.current >= nextCheck { scan(into: &events) }
+            observe(watermark: watermarks[i], into: &events)
         }
     }
 
-    /// Moves the watermark as a reading at event time `t` would, without a reading: the clock of a partition
-    /// whose whole input stopped, which the caller extrapolates from the processing clock after its idle
-    /// timeout. Points silent for `offlineAfter` by then go offline.
-    public mutating func observe(eventTime t: Int64, into events: inout [DataGapEvent]) {
-        if watermark.observe(eventTime: t) && watermark.current >= nextCheck { scan(into: &events) }
+    /// Observes the partition's watermark without a reading (the clock of a partition whose whole input
+    /// stopped moves with the processing clock): points silent for `offlineAfter` by then go offline.
+    public mutating func observe(watermark wm: Int64, into events: inout [DataGapEvent]) {
+        if scans.isDue(at: wm) { scan(watermark: wm, into: &events) }
     }
 
-    mutating func scan(into events: inout [DataGapEvent]) {
-        let wm = watermark.current
+    mutating func scan(watermark wm: Int64, into events: inout [DataGapEvent]) {
         for s in lastSeen.indices where !offline[s] && lastSeen[s] != .min && wm - lastSeen[s] >= offlineAfter {
             offline[s] = true
             events.append(
@@ -110,7 +109,7 @@ public struct DataGapDetector: Sendable {
                 )
             )
         }
-        nextCheck = (EventTime.floorDiv(wm, checkEvery) &+ 1) &* checkEvery
+        scans.ran(at: wm)
     }
 
     mutating func grow(to n: Int) {
@@ -124,8 +123,7 @@ public struct DataGapDetector: Sendable {
     public func write(to w: inout SnapshotWriter) {
         w.i64(offlineAfter)
         w.i64(checkEvery)
-        watermark.write(to: &w)
-        w.i64(nextCheck)
+        w.i64(scans.next)
         w.u64(UInt64(lastSeen.count))
         for s in lastSeen.indices {
             w.i64(lastSeen[s])
@@ -136,11 +134,16 @@ public struct DataGapDetector: Sendable {
     }
 
     /// Restores a detector from ``write(to:)``; refuses state taken with other settings.
-    public init(offlineAfter: Int64, checkEvery: Int64, outOfOrderness: Int64, reading r: inout SnapshotReader) throws(SnapshotError) {
-        self.init(offlineAfter: offlineAfter, checkEvery: checkEvery, outOfOrderness: outOfOrderness)
+    ///
+    /// - Parameter clock: Snapshot formats before 5 kept a watermark per stage: its latest event time, for the
+    ///   partition clock.
+    public init(
+        offlineAfter: Int64, checkEvery: Int64, reading r: inout SnapshotReader, version: UInt16 = SnapshotCodec.version, clock: inout Int64
+    ) throws(SnapshotError) {
+        self.init(offlineAfter: offlineAfter, checkEvery: checkEvery)
         guard try r.i64() == offlineAfter, try r.i64() == checkEvery else { throw SnapshotError("data-gap state was taken with other settings") }
-        try watermark.read(from: &r)
-        nextCheck = try r.i64()
+        if version < 5 { clock = Swift.max(clock, try Watermark.legacyMaxEventTime(from: &r)) }
+        scans.next = try r.i64()
         let n = try r.count(minBytes: 21)
         lastSeen.reserveCapacity(n)
         for _ in 0..<n {

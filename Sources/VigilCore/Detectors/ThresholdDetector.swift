@@ -261,10 +261,10 @@ public struct AlarmTransition: Sendable, Hashable {
     }
 
     /// `raised`, `escalated`, `de-escalated` or `cleared`.
-    public var kind: String {
-        if from == 0 { return "raised" }
-        if to == 0 { return "cleared" }
-        return to > from ? "escalated" : "de-escalated"
+    public var kind: AlertEvent {
+        if from == 0 { return .raised }
+        if to == 0 { return .cleared }
+        return to > from ? .escalated : .deescalated
     }
 }
 

@@ -23,10 +23,8 @@ extension PartitionPipeline {
             setpointsBuiltFor = (tables.setpointsVersion, sensors.count)
         }
         limitContext.utcOffset = settings.anomalySettings.utcOffset
-        if permitLimits { updateSensorUnits() }
-        detector.process(batch, into: &transitions, limits: &readingLimits, context: limitContext) { slot in
-            alarmRule(slot: slot)
-        }
+        let catalog = self.catalog
+        detector.process(batch, into: &transitions, limits: &readingLimits, context: limitContext) { slot in catalog.rule(of: slot) }
         func name(_ level: UInt8) -> String { level == 0 ? "normal" : "AL\(level)" }
         let acknowledgements = tables?.currentAcknowledgements
         // Transitions and deadline checks in input order (a transition belongs to the reading that completed it).
@@ -40,14 +38,14 @@ extension PartitionPipeline {
                 // §3.2: a point whose rule has no level for it ("threshold not set") is a data-quality defect, not "no alarm".
                 unset += 1
                 let sensor = sensors.key(for: batch.sensor[k])
-                let rule = detector.ruleIndex(slot: batch.sensor[k]).map { rules[$0].name } ?? ""
+                let rule = catalog.rule(of: batch.sensor[k]).map { rules[$0].name } ?? ""
                 let t = batch.eventTime[k]
                 emitAlert(
                     AlertRecord(
                         kind: .thresholdNotSet, alertID: AlertRecord.id(sensor: sensor, rule: "threshold_not_set", raisedAt: t),
-                        event: "threshold_not_set", level: "normal", previousLevel: "normal",
+                        event: .thresholdNotSet, level: .normal, previousLevel: .normal,
                         enterprise: decoder.enterprises.key(for: batch.enterprise[k]), sensor: sensor, rule: rule, ts: t, raisedAt: t,
-                        value: batch.value[k], limit: nil, direction: "none", severity: .blue, respondBy: nil, notify: ["equipment"]),
+                        value: batch.value[k], limit: nil, direction: .none, severity: .blue, respondBy: nil, notify: ["equipment"]),
                     into: &out)
                 out.counters.alertsByLevel["threshold_not_set", default: 0] += 1
             }
@@ -61,33 +59,34 @@ extension PartitionPipeline {
                 transitionCounts.append(counts)
                 let sensor = sensors.key(for: t.sensor)
                 let record = AlertRecord(
-                    kind: .alarm, alertID: AlertRecord.id(sensor: sensor, rule: rule.name, raisedAt: t.raisedAt), event: "\(t.kind)",
-                    level: name(t.to), previousLevel: name(t.from), enterprise: decoder.enterprises.key(for: t.enterprise), sensor: sensor,
+                    kind: .alarm, alertID: AlertRecord.id(sensor: sensor, rule: rule.name, raisedAt: t.raisedAt), event: t.kind,
+                    level: AlertLevel(alarm: t.to), previousLevel: AlertLevel(alarm: t.from), enterprise: decoder.enterprises.key(for: t.enterprise),
+                    sensor: sensor,
                     rule: rule.name, ts: t.time, raisedAt: t.raisedAt, value: t.value, limit: t.limit,
-                    direction: t.direction == .high ? "high" : "low", severity: severity, respondBy: respondBy, notify: policy.notify,
-                    suppressed: suppressed?.rawValue)
+                    direction: AlertDirection(t.direction), severity: severity, respondBy: respondBy, notify: policy.notify,
+                    suppressed: suppressed)
                 emitAlert(record, routed: suppressed == nil, into: &out)
                 out.counters.alertsByLevel["\(t.kind) \(name(t.to))", default: 0] += 1
                 if let suppressed { out.counters.suppressedAlerts[suppressed.rawValue, default: 0] += 1 }
             }
             alertEvents.removeAll(keepingCapacity: true)
-            observeDeadlines(eventTime: batch.eventTime[k], acknowledgements: acknowledgements)
+            observeDeadlines(watermark: watermarks[k], acknowledgements: acknowledgements)
             emitAlertEvents(acknowledgements: acknowledgements, into: &out)
         }
     }
 
-    /// Moves the alert book's clock to `t`: deadlines that pass give `overdue`, acknowledgements in force
-    /// `acknowledged` events (into `alertEvents`). Runs per reading: nothing here copies or allocates unless an
-    /// acknowledgement is looked up.
-    func observeDeadlines(eventTime t: Int64, acknowledgements: [String: ReferenceTables.Acknowledgement]?) {
+    /// Shows the alert book the partition's watermark `wm`: deadlines that pass give `overdue`, acknowledgements
+    /// in force `acknowledged` events (into `alertEvents`). Runs per reading: nothing here copies or allocates
+    /// unless an acknowledgement is looked up.
+    func observeDeadlines(watermark wm: Int64, acknowledgements: [String: ReferenceTables.Acknowledgement]?) {
         if let acknowledgements {
             let rules = settings.alarmRules
             let sensors = decoder.sensors
-            alerts.observe(eventTime: t, into: &alertEvents) { slot, rule, raisedAt in
+            alerts.observe(watermark: wm, into: &alertEvents) { slot, rule, raisedAt in
                 acknowledgements[AlertRecord.id(sensor: sensors.key(for: slot), rule: rules[rule].name, raisedAt: raisedAt)]?.time
             }
         } else {
-            alerts.observe(eventTime: t, into: &alertEvents)
+            alerts.observe(watermark: wm, into: &alertEvents)
         }
     }
 
@@ -98,13 +97,13 @@ extension PartitionPipeline {
         for e in alertEvents {
             let rule = settings.alarmRules[e.rule]
             let sensor = sensors.key(for: e.sensor)
-            let level = e.level == 0 ? "normal" : "AL\(e.level)"
+            let level = AlertLevel(alarm: e.level)
             let id = AlertRecord.id(sensor: sensor, rule: rule.name, raisedAt: e.raisedAt)
             emitAlert(
                 AlertRecord(
-                    kind: .alarm, alertID: id, event: e.kind.rawValue, level: level, previousLevel: level,
+                    kind: .alarm, alertID: id, event: e.kind == .overdue ? .overdue : .acknowledged, level: level, previousLevel: level,
                     enterprise: decoder.enterprises.key(for: e.enterprise), sensor: sensor, rule: rule.name, ts: e.time, raisedAt: e.raisedAt,
-                    value: nil, limit: nil, direction: e.direction == .high ? "high" : "low", severity: e.to, previousSeverity: e.from,
+                    value: nil, limit: nil, direction: AlertDirection(e.direction), severity: e.to, previousSeverity: e.from,
                     respondBy: e.respondBy, notify: settings.policy(ofRule: e.rule).notify,
                     acknowledgedBy: e.kind == .acknowledged ? acknowledgements?[id]?.by : nil),
                 into: &out)
@@ -120,7 +119,7 @@ extension PartitionPipeline {
     func detectGaps(_ batch: ReadingBatch, into out: inout PartitionOutputs) {
         gapEvents.removeAll(keepingCapacity: true)
         gapPositions.removeAll(keepingCapacity: true)
-        gaps.process(batch, into: &gapEvents, positions: &gapPositions)
+        gaps.process(batch, watermarks: watermarks, into: &gapEvents, positions: &gapPositions)
         emitGapEvents(into: &out)
     }
 
@@ -130,12 +129,13 @@ extension PartitionPipeline {
         for g in gapEvents {
             let sensor = decoder.sensors.key(for: g.sensor)
             let raisedAt = g.lastSeen + gaps.offlineAfter
-            let (event, level, previous) = g.offline ? ("offline", "OFFLINE", "normal") : ("online", "normal", "OFFLINE")
+            let (event, level, previous): (AlertEvent, AlertLevel, AlertLevel) =
+                g.offline ? (.offline, .offline, .normal) : (.online, .normal, .offline)
             emitAlert(
                 AlertRecord(
                     kind: .dataGap, alertID: AlertRecord.id(sensor: sensor, rule: "data_gap", raisedAt: raisedAt), event: event, level: level,
                     previousLevel: previous, enterprise: decoder.enterprises.key(for: g.enterprise), sensor: sensor, rule: "data_gap", ts: g.time,
-                    raisedAt: raisedAt, value: g.value, limit: nil, direction: "none", severity: severity,
+                    raisedAt: raisedAt, value: g.value, limit: nil, direction: .none, severity: severity,
                     respondBy: g.offline ? raisedAt + (settings.alarms.deadlines[severity] ?? 86_400_000) : nil, notify: ["equipment"]),
                 into: &out)
             out.counters.alertsByLevel["\(event) \(level)", default: 0] += 1
@@ -145,11 +145,8 @@ extension PartitionPipeline {
     /// Runs the instrument checks over the batch and emits a record per change (`DOMAIN.md` §5 FAULT, FROZEN).
     func detectDeviceStatus(_ batch: ReadingBatch, into out: inout PartitionOutputs) {
         let checks = settings.deviceChecks
-        // Asked once per sensor slot by this detector (again after a restore, which also replaces the scorer): the
-        // slot's type also gives the scorer the slot's stale gap.
         devices.process(batch, into: &deviceEvents) { slot in
-            guard let type = slotType(slot), let check = checks[type] else { return nil }
-            if let stale = check.staleAfter { scorer.setStaleAfter(stale, slot: slot) }
+            guard let type = catalog.type(of: slot), checks[type] != nil else { return nil }
             return type
         }
         for e in deviceEvents { emitDeviceEvent(e, into: &out) }
@@ -161,57 +158,23 @@ extension PartitionPipeline {
     func emitDeviceEvent(_ e: DeviceStatusEvent, into out: inout PartitionOutputs) {
         let sensor = decoder.sensors.key(for: e.sensor)
         let severity = settings.offlineSeverity
-        let (event, rule, level, previous): (String, String, String, String) =
+        let (event, rule, level, previous): (AlertEvent, String, AlertLevel, AlertLevel) =
             switch e.kind {
-            case .fault: ("fault", "instrument_fault", "FAULT", "normal")
-            case .faultCleared: ("fault_cleared", "instrument_fault", "normal", "FAULT")
-            case .frozen: ("frozen", "frozen", "FROZEN", "normal")
-            case .unfrozen: ("unfrozen", "frozen", "normal", "FROZEN")
+            case .fault: (.fault, "instrument_fault", .fault, .normal)
+            case .faultCleared: (.faultCleared, "instrument_fault", .normal, .fault)
+            case .frozen: (.frozen, "frozen", .frozen, .normal)
+            case .unfrozen: (.unfrozen, "frozen", .normal, .frozen)
             }
         let starts = e.kind == .fault || e.kind == .frozen
         emitAlert(
             AlertRecord(
                 kind: .instrument, alertID: AlertRecord.id(sensor: sensor, rule: rule, raisedAt: e.since), event: event, level: level,
                 previousLevel: previous, enterprise: decoder.enterprises.key(for: e.enterprise), sensor: sensor, rule: rule, ts: e.time,
-                raisedAt: e.since, value: e.value, limit: e.limit, direction: e.limit.map { e.value > $0 ? "high" : "low" } ?? "none",
+                raisedAt: e.since, value: e.value, limit: e.limit, direction: e.limit.map { e.value > $0 ? .high : .low } ?? .none,
                 severity: severity, respondBy: starts ? e.since + (settings.alarms.deadlines[severity] ?? 86_400_000) : nil,
                 notify: ["equipment"]),
             into: &out)
         out.counters.alertsByLevel["\(event) \(level)", default: 0] += 1
-    }
-}
-
-extension PartitionPipeline {
-    /// The sensor type of `slot` (its index in `settings.sensorTypes`), matched once per slot.
-    func slotType(_ slot: UInt32) -> Int? {
-        let s = Int(slot)
-        if s >= slotTypes.count { slotTypes.append(contentsOf: repeatElement(-2, count: s + 1 - slotTypes.count)) }
-        if slotTypes[s] == -2 {
-            let type = sensorType(of: decoder.sensors.key(for: slot), among: settings.sensorTypes.lazy.map(\.match))
-            slotTypes[s] = Int32(type ?? -1)
-        }
-        return slotTypes[s] >= 0 ? Int(slotTypes[s]) : nil
-    }
-
-    /// The alarm rule of `slot` (its index in `settings.alarmRules`): its sensor type's rule.
-    func alarmRule(slot: UInt32) -> Int? {
-        slotType(slot).flatMap { settings.ruleOfType[$0] }
-    }
-
-    /// The unit of a point (`settings.sensorUnit` of its id), nil when unknown.
-    func sensorUnit(slot: UInt32) -> String? {
-        updateSensorUnits()
-        let s = Int(slot)
-        return s < limitContext.sensorUnits.count ? limitContext.sensorUnits[s] : nil
-    }
-
-    /// Reads the units of the sensors interned since the last call (once per sensor).
-    func updateSensorUnits() {
-        guard let read = settings.sensorUnit else { return }
-        let sensors = decoder.sensors
-        while limitContext.sensorUnits.count < sensors.count {
-            limitContext.sensorUnits.append(read(sensors.key(for: UInt32(limitContext.sensorUnits.count))))
-        }
     }
 }
 

@@ -17,7 +17,7 @@ extension PartitionPipeline {
         for k in 0..<batch.count where scores.score[k] >= floor {
             let slot = batch.sensor[k]
             let detector = scores.detector[k]
-            let rule = self.detector.ruleIndex(slot: slot).map { rules[$0].name }
+            let rule = catalog.rule(of: slot).map { rules[$0].name }
             AnomalyRecord.encode(
                 into: &json, enterprise: batch.enterprise[k], sensor: slot, sensors: sensors, enterprises: enterprises, ts: batch.eventTime[k],
                 value: batch.value[k], score: scores.score[k], detector: detector, baseline: scores.baseline[k], limit: scores.limit[k],

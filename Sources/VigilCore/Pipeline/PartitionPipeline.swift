@@ -23,18 +23,19 @@ public final class PartitionPipeline {
     var flood: AlarmFloodFilter
     /// The enterprise grades (`DOMAIN.md` §4.3).
     var grading: EnterpriseGrading
-    /// Per sensor slot: its sensor type (index in `settings.sensorTypes`), -1 for none, -2 not matched yet.
-    var slotTypes: [Int32] = []
-    /// Processing time of the last batch with readings (or of a restore), and the latest event time read: the
-    /// partition's clock once its whole input stops (see ``advanceIdle(tables:now:into:)``).
-    var lastActivity: Int64? = nil
-    var latestEventTime: Int64 = .min
+    /// The partition's event time, read by every stage.
+    public internal(set) var clock: PartitionClock
+    /// What the pipeline says about each sensor slot (type, rule, unit), catalogued when the key is interned.
+    var catalog = SensorCatalog()
     /// Calendar and permits for dynamic alarm limits, and the (table version, enterprises) it was built for.
     var limitContext = LimitContext()
     var limitContextBuiltFor = (version: -1, enterprises: -1)
     var setpointsBuiltFor = (version: -1, sensors: -1)
 
     // Scratch of one call, reused.
+    /// The clock's time at each reading of the batch.
+    var times: [Int64] = []
+    var watermarks: [Int64] = []
     var output = WindowResults()
     var late = LateRecords()
     var transitions: [AlarmTransition] = []
@@ -53,6 +54,7 @@ public final class PartitionPipeline {
     public init(settings: PartitionPipelineSettings) {
         self.settings = settings
         decoder = ReadingDecoder(config: settings.decoder)
+        clock = PartitionClock(outOfOrderness: settings.outOfOrderness, idleTimeout: settings.idleTimeout)
         operators = settings.windows.map { window in
             WindowOperator(
                 spec: window.spec, watermark: Watermark(outOfOrderness: settings.outOfOrderness, idleTimeout: settings.idleTimeout),
@@ -83,14 +85,12 @@ public final class PartitionPipeline {
     public func process(_ batch: ReadingBatch, tables: ReferenceTables?, now: Int64, into out: inout PartitionOutputs) {
         guard !batch.isEmpty else {
             advanceIdle(tables: tables, now: now, into: &out)
-            for w in operators.indices {
-                operators[w].advance(processingTime: now, into: &output)
-                emitRows(window: w, into: &out)
-            }
             return
         }
-        lastActivity = now
-        for t in batch.eventTime where t > latestEventTime { latestEventTime = t }
+        catalogueNewSensors()
+        clock.observe(batch, processingTime: now, times: &times)
+        watermarks.removeAll(keepingCapacity: true)
+        for t in times { watermarks.append(clock.watermark(at: t)) }
         transitions.removeAll(keepingCapacity: true)
         transitionCounts.removeAll(keepingCapacity: true)
         deviceEvents.removeAll(keepingCapacity: true)
@@ -105,10 +105,25 @@ public final class PartitionPipeline {
             let op = operators[w]
             op.noteActivity(processingTime: now)
             op.process(batch, into: &output, late: &late)
+            // The window kernels follow the same readings with the same out-of-orderness: one watermark.
+            assert(op.watermark.current >= clock.watermark, "window \(w) is behind the partition clock")
             // A reading is late only if it is late for the first window (others may have more lateness).
-            if w == 0 && !late.indices.isEmpty { emitLate(batch, watermark: op.watermark, into: &out) }
+            if w == 0 && !late.indices.isEmpty { emitLate(batch, watermark: op.watermark.current, into: &out) }
             late.removeAll()
             emitRows(window: w, into: &out)
+        }
+    }
+
+    /// Catalogues the sensor slots the decoder interned since the last batch (type, rule, unit, stale gap).
+    func catalogueNewSensors() {
+        let new = catalog.catalogue(decoder.sensors, settings: settings)
+        guard !new.isEmpty else { return }
+        if settings.sensorUnit != nil { limitContext.sensorUnits = catalog.units }
+        guard settings.hasDeviceChecks else { return }
+        for slot in new {
+            // A type's instrument check may give its points their own stale gap (`DOMAIN.md` §5).
+            guard let type = catalog.type(of: UInt32(slot)), let stale = settings.sensorTypes[type].check?.staleAfter else { continue }
+            scorer.setStaleAfter(stale, slot: UInt32(slot))
         }
     }
 
@@ -131,13 +146,11 @@ public final class PartitionPipeline {
     /// are within the idle span: then the points were marked offline although their readings were only late,
     /// and an alarm raised in that backlog finds its response deadline already passed.
     func advanceIdle(tables: ReferenceTables?, now: Int64, into out: inout PartitionOutputs) {
-        guard let timeout = settings.idleTimeout, let last = lastActivity, latestEventTime != .min else { return }
-        let idle = now &- last
-        guard idle >= timeout else { return }
-        let t = EventTime.saturatingAdd(latestEventTime, idle)
+        guard clock.advanceIdle(processingTime: now) else { return }
+        let t = clock.time
         if settings.offlineAfter != nil {
             gapEvents.removeAll(keepingCapacity: true)
-            gaps.observe(eventTime: t, into: &gapEvents)
+            gaps.observe(watermark: clock.watermark, into: &gapEvents)
             emitGapEvents(into: &out)
             if settings.grading != nil {
                 for event in gapEvents { grading.noteOfflineEpisode(event) }
@@ -146,41 +159,39 @@ public final class PartitionPipeline {
         if !settings.alarmRules.isEmpty {
             alertEvents.removeAll(keepingCapacity: true)
             let acknowledgements = tables?.currentAcknowledgements
-            observeDeadlines(eventTime: t, acknowledgements: acknowledgements)
+            observeDeadlines(watermark: clock.watermark, acknowledgements: acknowledgements)
             emitAlertEvents(acknowledgements: acknowledgements, into: &out)
         }
-        if settings.grading != nil && t > grading.gradeTime {
-            grading.gradeTime = t
-            if grading.gradeTime >= grading.nextSilentCheck {
-                let context = gradeContext(tables)
-                grading.evaluateSilent(context: context, into: &out)
-            }
+        if settings.grading != nil && grading.silentChecks.isDue(at: t) {
+            let context = gradeContext(tables)
+            grading.evaluateSilent(at: t, context: context, into: &out)
+        }
+        // The windows close what the idle watermark passed.
+        for w in operators.indices {
+            operators[w].advance(toWatermark: clock.watermark, into: &output)
+            emitRows(window: w, into: &out)
         }
     }
 
-    /// After a restore: the clock starts from the latest event time the restored state has seen, idle from
-    /// `now`, so a partition that stays silent after a restart is still noticed.
+    /// After a restore: the idle span counts from `now`, so a partition that stays silent after a restart is
+    /// still noticed.
     public func resumeClock(now: Int64) {
-        lastActivity = now
-        var latest = max(gaps.watermark.maxEventTime, grading.gradeTime, alerts.watermark.maxEventTime)
-        for op in operators { latest = max(latest, op.watermark.maxEventTime) }
-        latestEventTime = latest
+        clock.resume(processingTime: now)
     }
 
     /// Grades the enterprises of the batch from what the earlier stages found in it.
     func grade(_ batch: ReadingBatch, tables: ReferenceTables?, into out: inout PartitionOutputs) {
         let inputs = GradingInputs(
             transitions: transitions, transitionCounts: transitionCounts, gapEvents: gapEvents, gapPositions: gapPositions,
-            deviceEvents: deviceEvents, scores: settings.scoreAnomalies ? anomalyScores : nil)
+            deviceEvents: deviceEvents, times: times, scores: settings.scoreAnomalies ? anomalyScores : nil)
         let context = gradeContext(tables)
         grading.grade(batch, inputs: inputs, context: context, into: &out)
     }
 
     func gradeContext(_ tables: ReferenceTables?) -> GradeContext {
-        updateSensorUnits()
-        return GradeContext(
+        GradeContext(
             settings: settings, grading: settings.grading ?? .init(), tables: tables, sensors: decoder.sensors, enterprises: decoder.enterprises,
-            sensorUnits: limitContext.sensorUnits)
+            sensorUnits: catalog.units)
     }
 
     private func emitRows(window w: Int, into out: inout PartitionOutputs) {
@@ -200,7 +211,7 @@ public final class PartitionPipeline {
         output.removeAll()
     }
 
-    private func emitLate(_ batch: ReadingBatch, watermark: Watermark, into out: inout PartitionOutputs) {
+    private func emitLate(_ batch: ReadingBatch, watermark: Int64, into out: inout PartitionOutputs) {
         for index in late.indices {
             let k = Int(index)
             let sensor = decoder.sensors.key(for: batch.sensor[k])
@@ -209,7 +220,7 @@ public final class PartitionPipeline {
             out.late.append(
                 PartitionOutputs.LateReading(
                     offset: batch.offset[k], key: enterprise, value: json,
-                    detail: "event time \(batch.eventTime[k]) is behind the watermark \(watermark.current) by more than the allowed lateness"))
+                    detail: "event time \(batch.eventTime[k]) is behind the watermark \(watermark) by more than the allowed lateness"))
             out.counters.late += 1
         }
     }
@@ -220,11 +231,11 @@ extension PartitionPipeline: Sendable {}
 
 extension PartitionPipelineSettings {
     func newAlertBook() -> AlertBook {
-        AlertBook(deadlines: alarms.deadlines, checkEvery: 60_000, outOfOrderness: outOfOrderness)
+        AlertBook(deadlines: alarms.deadlines, checkEvery: 60_000)
     }
 
     func newGapDetector() -> DataGapDetector {
-        DataGapDetector(offlineAfter: offlineAfter ?? .max / 4, checkEvery: 60_000, outOfOrderness: outOfOrderness)
+        DataGapDetector(offlineAfter: offlineAfter ?? .max / 4, checkEvery: 60_000)
     }
 
     func newDeviceDetector() -> DeviceStatusDetector {

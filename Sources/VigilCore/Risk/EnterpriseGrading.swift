@@ -22,6 +22,8 @@ struct GradingInputs {
     var gapEvents: [DataGapEvent]
     var gapPositions: [Int]
     var deviceEvents: [DeviceStatusEvent]
+    /// The partition clock's time at each reading.
+    var times: [Int64]
     /// This batch's anomaly scores (nil: not scored).
     var scores: AnomalyScores?
 }
@@ -33,10 +35,8 @@ struct EnterpriseGrading {
     let grading: PartitionPipelineSettings.Grading
     /// Grading state per enterprise slot.
     var risk: [EnterpriseRisk?] = []
-    /// The latest event time the grading saw in this partition, and the tick at which it next evaluates the
-    /// enterprises that fell silent.
-    var gradeTime: Int64 = .min
-    var nextSilentCheck: Int64 = .min
+    /// When the enterprises that fell silent are evaluated next, on the partition clock's time.
+    var silentChecks: Ticker
     /// Per sensor slot: its position in its enterprise's alarm behaviour (-1: not known yet; not snapshotted,
     /// positions are found again after a restore), and that enterprise.
     var pointPosition: [Int32] = []
@@ -48,6 +48,7 @@ struct EnterpriseGrading {
     init(settings: PartitionPipelineSettings) {
         self.settings = settings
         grading = settings.grading ?? .init()
+        silentChecks = Ticker(every: grading.evaluation)
     }
 
     func newEnterpriseRisk() -> EnterpriseRisk {
@@ -67,6 +68,8 @@ struct EnterpriseGrading {
         let gapEvents = inputs.gapEvents
         let gapPositions = inputs.gapPositions
         let deviceEvents = inputs.deviceEvents
+        let times = inputs.times
+        precondition(times.count == batch.count, "EnterpriseGrading: one clock time per reading")
         var tp = 0
         var dp = 0
         var gp = 0
@@ -133,11 +136,10 @@ struct EnterpriseGrading {
             }
             risk[e]!.behaviour.noteReading(point: Int(pointPosition[s]), at: t, anomalous: anomalous)
             if due {
-                risk[e]!.nextEvaluation = (EventTime.floorDiv(t, evaluation) &+ 1) &* evaluation
+                risk[e]!.nextEvaluation = Ticker.next(after: t, every: evaluation)
                 context.evaluate(&risk[e]!, enterprise: UInt32(e), at: t, frozen: frozenNow, into: &out)
             }
-            if t > gradeTime { gradeTime = t }
-            if gradeTime >= nextSilentCheck { evaluateSilent(context: context, into: &out) }
+            if silentChecks.isDue(at: times[k]) { evaluateSilent(at: times[k], context: context, into: &out) }
         }
     }
 
@@ -145,10 +147,12 @@ struct EnterpriseGrading {
     /// partition's latest evaluation tick (the latest event time of its readings, floored): a silent enterprise
     /// keeps getting heartbeats and grades, and its data interruption is seen (§4.3, §5). The tick comes from
     /// the partition's readings in input order, so replays evaluate identically.
-    mutating func evaluateSilent(context: GradeContext, into out: inout PartitionOutputs) {
+    ///
+    /// - Parameter time: The partition clock's time.
+    mutating func evaluateSilent(at time: Int64, context: GradeContext, into out: inout PartitionOutputs) {
         let evaluation = grading.evaluation
-        let tick = EventTime.floorDiv(gradeTime, evaluation) &* evaluation
-        nextSilentCheck = tick &+ evaluation
+        let tick = silentChecks.tick(atOrBefore: time)
+        silentChecks.ran(at: time)
         for e in risk.indices {
             guard let next = risk[e]?.nextEvaluation, next <= tick &- evaluation else { continue }
             // Due again at the next tick (silent) or at its next reading (back).
@@ -319,9 +323,9 @@ struct GradeContext {
         out.appendAlert(
             AlertRecord(
                 kind: .dataInterruption, alertID: AlertRecord.id(sensor: enterprise, rule: "data_interruption", raisedAt: since),
-                event: restored ? "restored" : "interrupted", level: restored ? "normal" : "OFFLINE", previousLevel: restored ? "OFFLINE" : "normal",
+                event: restored ? .restored : .interrupted, level: restored ? .normal : .offline, previousLevel: restored ? .offline : .normal,
                 enterprise: enterprise, sensor: nil, rule: "data_interruption", ts: now, raisedAt: since, value: share,
-                limit: grading.interruptionShare, direction: "none", severity: .blue, respondBy: nil, notify: ["equipment"]),
+                limit: grading.interruptionShare, direction: .none, severity: .blue, respondBy: nil, notify: ["equipment"]),
             routes: settings.alarms.routes)
         out.counters.alertsByLevel[restored ? "restored data_interruption" : "interrupted data_interruption", default: 0] += 1
     }

@@ -7,7 +7,9 @@
 /// be skipped. Format 3 adds the device-status section at the end and each enterprise's offline episodes; a
 /// format-2 snapshot restores with no instrument faults, frozen values or offline episodes in progress. Format 4
 /// digests the pipeline fingerprint from the windows' fields; older snapshots carry a digest of their text,
-/// which is what they are checked against.
+/// which is what they are checked against. Format 5 holds the partition clock once, after the fingerprint,
+/// where older formats kept a watermark in the alert and data-gap sections and an event time in the grade
+/// section (the clock of an older snapshot is the latest of those and the windows').
 public struct PartitionSnapshot: Sendable {
     public static let kind: UInt16 = 20
 
@@ -36,6 +38,7 @@ extension PartitionPipeline {
         w.u32(UInt32(bitPattern: partition))
         w.i64(nextOffset)
         w.u32(settings.stateFingerprint)
+        clock.write(to: &w)
         decoder.sensors.write(to: &w)
         decoder.enterprises.write(to: &w)
         w.u64(UInt64(operators.count))
@@ -47,8 +50,7 @@ extension PartitionPipeline {
         scorer.write(to: &s)
         w.blob(s.bytes)
         var g = SnapshotWriter()
-        g.i64(grading.gradeTime)
-        g.i64(grading.nextSilentCheck)
+        g.i64(grading.silentChecks.next)
         g.u64(UInt64(grading.risk.count))
         for slot in grading.risk.indices {
             guard let r = grading.risk[slot] else {
@@ -110,6 +112,11 @@ extension PartitionPipeline {
             )
         }
         var warnings: [String] = []
+        var newClock = PartitionClock(outOfOrderness: config.outOfOrderness, idleTimeout: config.idleTimeout)
+        if version >= 5 { try newClock.read(from: &r) }
+        // Formats before 5: the latest event time of the stages that kept their own, and of the readings.
+        var legacyTime = Int64.min
+        var legacyLatestReading = Int64.min
         let sensors = try KeyInterner(reading: &r)
         let enterprises = try KeyInterner(reading: &r)
         let restored = ReadingDecoder(config: config.decoder, sensors: sensors, enterprises: enterprises)
@@ -119,7 +126,11 @@ extension PartitionPipeline {
         for window in config.windows {
             let blob = try r.blob()
             let watermark = Watermark(outOfOrderness: config.outOfOrderness, idleTimeout: config.idleTimeout)
-            ops.append(try WindowOperator(spec: window.spec, watermark: watermark, restoring: blob))
+            let op = try WindowOperator(spec: window.spec, watermark: watermark, restoring: blob)
+            legacyLatestReading = max(legacyLatestReading, op.watermark.maxEventTime)
+            legacyTime = max(legacyTime, op.watermark.maxEventTime)
+            if op.watermark.current != .min { legacyTime = max(legacyTime, EventTime.saturatingAdd(op.watermark.current, config.outOfOrderness)) }
+            ops.append(op)
         }
         /// Reads a length-prefixed section; one taken under other settings starts afresh, with a warning.
         func section<T>(_ what: String, fresh: T, _ read: (inout SnapshotReader) throws(SnapshotError) -> T) throws(SnapshotError) -> T {
@@ -139,7 +150,7 @@ extension PartitionPipeline {
             try AnomalyScorer(settings: config.anomalySettings, reading: &s, version: version)
         }
         var g = SnapshotReader(try r.blob())
-        let newGradeTime = try g.i64()
+        if version < 5 { legacyTime = max(legacyTime, try g.i64()) }
         let newSilentCheck = try g.i64()
         let slots = try g.count()
         var newRisk: [EnterpriseRisk?] = []
@@ -171,12 +182,11 @@ extension PartitionPipeline {
         let gapsFresh = config.newGapDetector()
         let newGaps = try section("data-gap states", fresh: gapsFresh) { (s) throws(SnapshotError) in
             try DataGapDetector(
-                offlineAfter: gapsFresh.offlineAfter, checkEvery: gapsFresh.checkEvery, outOfOrderness: config.outOfOrderness, reading: &s
-            )
+                offlineAfter: gapsFresh.offlineAfter, checkEvery: gapsFresh.checkEvery, reading: &s, version: version, clock: &legacyTime)
         }
         let alertsFresh = config.newAlertBook()
         let newAlerts = try section("alert deadlines", fresh: alertsFresh) { (s) throws(SnapshotError) in
-            try AlertBook(deadlines: config.alarms.deadlines, checkEvery: alertsFresh.checkEvery, outOfOrderness: config.outOfOrderness, reading: &s)
+            try AlertBook(deadlines: config.alarms.deadlines, checkEvery: alertsFresh.checkEvery, reading: &s, version: version, clock: &legacyTime)
         }
         let newFlood = try section("chattering/flood states", fresh: AlarmFloodFilter(settings: config.alarms.suppression)) {
             (s) throws(SnapshotError) in
@@ -190,21 +200,24 @@ extension PartitionPipeline {
                 try DeviceStatusDetector(checks: devicesFresh.checks, frozenAfter: devicesFresh.frozenAfter, reading: &s)
             }
         guard r.atEnd else { throw SnapshotError("snapshot payload has trailing data after byte \(r.position)") }
+        if version < 5 { newClock.restore(latestReading: legacyLatestReading, time: legacyTime) }
         flood = newFlood
         devices = newDevices
         grading = EnterpriseGrading(settings: settings)
         grading.frozenNow = newDevices.frozenSlots
-        // Matched again against the restored decoder's slots.
-        slotTypes = []
         gaps = newGaps
         alerts = newAlerts
         decoder = restored
+        clock = newClock
         operators = ops
         detector = newDetector
         scorer = newScorer
         grading.risk = newRisk
-        grading.gradeTime = newGradeTime
-        grading.nextSilentCheck = newSilentCheck
+        grading.silentChecks.next = newSilentCheck
+        // Catalogued again from the restored key dictionary (the restored scorer needs the stale gaps again).
+        catalog = SensorCatalog()
+        limitContext.sensorUnits = []
+        catalogueNewSensors()
         return (offset, warnings)
     }
 }

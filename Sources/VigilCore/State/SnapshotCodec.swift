@@ -9,7 +9,10 @@ public enum SnapshotCodec: Sendable {
     /// ends with the device-status section (instrument faults, frozen values), each enterprise's grading state
     /// has its offline episodes, and the anomaly state has no pending-value slots. 4: a partition snapshot's
     /// pipeline fingerprint is computed from the windows' fields (older ones: from their text, still read).
-    public static let version: UInt16 = 4
+    /// 5: a partition snapshot holds its partition clock once, after the fingerprint; the alert book, the
+    /// data-gap detector and the grading no longer hold a watermark or event time each (older ones: the
+    /// clock is the latest of theirs and the windows').
+    public static let version: UInt16 = 5
     /// The oldest format this build still reads (each reader of a newer layout says what an older one lacks).
     public static let oldestReadable: UInt16 = 2
 

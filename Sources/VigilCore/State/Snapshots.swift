@@ -36,6 +36,14 @@ extension Watermark {
         let activity = try r.optionalI64()
         restore(maxEventTime: maxEventTime, current: current, lastActivity: activity)
     }
+
+    /// Reads a watermark written by ``write(to:)`` in a stage of a format-4 or older snapshot, which kept one per
+    /// stage: its largest event time (which, for those stages, includes the idle advance).
+    static func legacyMaxEventTime(from r: inout SnapshotReader) throws(SnapshotError) -> Int64 {
+        var w = Watermark(outOfOrderness: 0)
+        try w.read(from: &r)
+        return w.maxEventTime
+    }
 }
 
 extension ThresholdRule {

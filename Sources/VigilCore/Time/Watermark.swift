@@ -68,6 +68,14 @@ public struct Watermark: Sendable, Hashable {
         return true
     }
 
+    /// Moves the watermark forward to `wm` (a clock that extrapolates event time, such as a partition's idle
+    /// advance); returns whether it moved.
+    public mutating func advance(to wm: Int64) -> Bool {
+        guard wm > current else { return false }
+        current = wm
+        return true
+    }
+
     /// Moves the watermark to the end of time: a bounded input is complete.
     public mutating func finish() {
         current = EventTime.maximum

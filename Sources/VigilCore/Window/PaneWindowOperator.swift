@@ -224,6 +224,15 @@ public final class PaneWindowOperator {
         }
     }
 
+    /// Advances the watermark to `wm` (the partition clock's, when the partition pipeline drives the idle
+    /// advance); emits what closes.
+    public func advance(toWatermark wm: Int64, into output: inout WindowResults) {
+        if watermark.advance(to: wm) && watermark.current >= nextEventAt {
+            invalidateCache()
+            fireDue(into: &output)
+        }
+    }
+
     /// Records that a batch arrived at processing time `now` (for idle detection).
     public func noteActivity(processingTime now: Int64) {
         watermark.noteActivity(processingTime: now)

@@ -76,6 +76,13 @@ public final class SessionWindowOperator {
         }
     }
 
+    public func advance(toWatermark wm: Int64, into output: inout WindowResults) {
+        if watermark.advance(to: wm) {
+            fireDue(into: &output)
+            if earlyEvery != nil { emitEarlyIfDue(into: &output) }
+        }
+    }
+
     public func finish(into output: inout WindowResults) {
         watermark.finish()
         fireDue(into: &output)

@@ -58,6 +58,14 @@ public enum WindowOperator {
         }
     }
 
+    /// Advances the watermark to `wm` (the partition clock's idle advance); emits what closes.
+    public func advance(toWatermark wm: Int64, into output: inout WindowResults) {
+        switch self {
+        case .pane(let op): op.advance(toWatermark: wm, into: &output)
+        case .session(let op): op.advance(toWatermark: wm, into: &output)
+        }
+    }
+
     public func finish(into output: inout WindowResults) {
         switch self {
         case .pane(let op): op.finish(into: &output)

@@ -142,15 +142,14 @@ public enum Demo: Sendable {
         let gradesTopic = spec.sinks.grades
         // A simulated operator acknowledges every other raised alert two minutes (event time) after it was raised.
         let acknowledgementsTopic = spec.alerts.acknowledgements
-        var acknowledgementFailure: KafkaError? = nil
+        // Acknowledgements decided while reading the alerts, produced after each poll.
+        var acknowledgements: [(key: [UInt8], value: [UInt8])] = []
         func acknowledge(_ text: String) {
-            guard let acknowledgementsTopic, let id = field(text, "alert_id"), let ts = field(text, "ts").flatMap({ Int64($0) }) else { return }
+            guard acknowledgementsTopic != nil, let id = field(text, "alert_id"), let ts = field(text, "ts").flatMap({ Int64($0) }) else { return }
             var coin = SplitMix64(seed: id.utf8.reduce(options.seed) { $0 &* 31 &+ UInt64($1) })
             guard coin.next() % 2 == 0 else { return }
             let json = "{\"alert_id\":\"\(id)\",\"ts\":\(ts + 120_000),\"by\":\"demo operator\"}"
-            do throws(KafkaError) {
-                try producer.produce(topic: acknowledgementsTopic, key: Array(id.utf8), value: Array(json.utf8))
-            } catch { acknowledgementFailure = error }
+            acknowledgements.append((Array(id.utf8), Array(json.utf8)))
         }
         var latestAlerts: [String] = []
         let types = spec.sensorTypes
@@ -168,16 +167,11 @@ public enum Demo: Sendable {
             let wallMs = Int64(elapsed.components.seconds) * 1_000 + Int64(elapsed.components.attoseconds / 1_000_000_000_000_000)
             let target = min(simulator.end, simulator.start + wallMs * options.speed)
             if target > simulatedUntil {
-                var failure: KafkaError? = nil
-                simulator.readings(from: simulatedUntil, to: target) { point, ts, value in
-                    guard failure == nil else { return }
+                try simulator.readings(from: simulatedUntil, to: target) { (point, ts, value) throws(KafkaError) in
                     let json = "{\"enterprise\":\"\(point.enterprise)\",\"sensor\":\"\(point.sensor)\",\"ts\":\(ts),\"value\":\(value)}"
-                    do throws(KafkaError) {
-                        try producer.produce(topic: readingsTopic, key: Array(point.enterprise.utf8), value: Array(json.utf8))
-                    } catch { failure = error }
+                    try producer.produce(topic: readingsTopic, key: Array(point.enterprise.utf8), value: Array(json.utf8))
                     produced += 1
                 }
-                if let failure { throw failure }
                 simulatedUntil = target
                 producer.poll()
             }
@@ -235,7 +229,10 @@ public enum Demo: Sendable {
                 )
                 if latest.count > 3 { latest.removeFirst() }
             }
-            if let failure = acknowledgementFailure { throw failure }
+            if let acknowledgementsTopic {
+                for a in acknowledgements { try producer.produce(topic: acknowledgementsTopic, key: a.key, value: a.value) }
+            }
+            acknowledgements.removeAll()
             if clock.now - lastReport >= .seconds(2) {
                 let secs = Double((clock.now - lastReport).components.seconds) + Double((clock.now - lastReport).components.attoseconds) * 1e-18
                 let snapshot = metrics.snapshot

@@ -158,17 +158,12 @@ public enum SimulationRun: Sendable {
         let topic = readings.topics[0]
         while t < simulator.end && !stop.isRequested {
             let chunkEnd = min(simulator.end, t + max(period, 1_000))
-            var failure: KafkaError? = nil
-            simulator.readings(from: t, to: chunkEnd) { point, ts, value in
-                guard failure == nil else { return }
+            try simulator.readings(from: t, to: chunkEnd) { (point, ts, value) throws(KafkaError) in
                 let unit = point.type.unit.map { ",\"unit\":\"\($0)\"" } ?? ""
                 let json = "{\"enterprise\":\"\(point.enterprise)\",\"sensor\":\"\(point.sensor)\",\"ts\":\(ts),\"value\":\(value)\(unit)}"
-                do throws(KafkaError) {
-                    try producer.produce(topic: topic, key: Array(point.enterprise.utf8), value: Array(json.utf8))
-                } catch { failure = error }
+                try producer.produce(topic: topic, key: Array(point.enterprise.utf8), value: Array(json.utf8))
                 summary.readings += 1
             }
-            if let failure { throw failure }
             t = chunkEnd
             if !options.fast {
                 let wait = now + Int64(Double(t - start) / options.speed) - currentTimeMillis()

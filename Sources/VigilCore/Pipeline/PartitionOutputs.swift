@@ -100,20 +100,13 @@ public struct PartitionOutputs: Sendable {
 
     /// Calls `body` with each record's sink, key and value, in emission order.
     public func forEach<E: Error>(_ body: (Sink, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
-        var failure: E? = nil
-        bytes.withUnsafeBytes { all in
+        try bytes.span.withUnsafeBytes { (all) throws(E) in
             for r in records {
-                do throws(E) {
-                    try body(
-                        r.sink, UnsafeRawBufferPointer(rebasing: all[r.keyStart..<r.keyStart + r.keyCount]),
-                        UnsafeRawBufferPointer(rebasing: all[r.valueStart..<r.valueStart + r.valueCount]))
-                } catch {
-                    failure = error
-                    return
-                }
+                try body(
+                    r.sink, UnsafeRawBufferPointer(rebasing: all[r.keyStart..<r.keyStart + r.keyCount]),
+                    UnsafeRawBufferPointer(rebasing: all[r.valueStart..<r.valueStart + r.valueCount]))
             }
         }
-        if let failure { throw failure }
     }
 
     /// Empties the records and late readings, keeping capacity (the counters stay).

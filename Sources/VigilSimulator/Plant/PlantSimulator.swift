@@ -163,13 +163,14 @@ public struct PlantSimulator: Sendable {
         }
     }
 
-    /// Calls `emit` for every reading with event time in `[from, to)`, in time order.
-    public func readings(from: Int64, to: Int64, _ emit: (Point, Int64, Double) -> Void) {
+    /// Calls `emit` for every reading with event time in `[from, to)`, in time order; stops at the first
+    /// error `emit` throws, and throws it.
+    public func readings<E: Error>(from: Int64, to: Int64, _ emit: (Point, Int64, Double) throws(E) -> Void) throws(E) {
         var t = max(start, from - ((from - start) % period + period) % period)
         if t < from { t += period }
         while t < min(to, end) {
             for (i, point) in points.enumerated() {
-                if let v = value(of: point, index: i, at: t) { emit(point, t, v) }
+                if let v = value(of: point, index: i, at: t) { try emit(point, t, v) }
             }
             t += period
         }

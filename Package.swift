@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -55,7 +56,7 @@ let package = Package(
             name: "VigilTools",
             dependencies: [
                 "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilSimulator", .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "CSV", package: "CSV.swift"),
             ]
         ),
         .target(name: "VigilWorkloads", dependencies: ["VigilCore", "VigilKafka", "VigilRuntime"]),

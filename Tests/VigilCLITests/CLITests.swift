@@ -164,6 +164,22 @@ struct BrokerCommandTests {
         #expect(r.status == 1)
         #expect(r.err.contains("line 2: value 'oops' is not a finite number"))
     }
+
+    @Test("a CRLF export with pandas timestamps is scored row for row, with a summary; an empty file is an error")
+    func crlfAndEmpty() throws {
+        let input = NSTemporaryDirectory() + "vigil-score-\(UUID().uuidString).csv"
+        var lines = ["timestamp,value"]
+        for i in 0..<288 { lines.append(String(format: "2014-04-01 %02d:%02d:00,%.2f", i * 5 / 60, i * 5 % 60, 20 + Double(i % 4) * 0.25)) }
+        try ("\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let r = try runVigil(["score-csv", input, input + ".out"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("read 288 rows, wrote 288, skipped 0, header row"), "\(r.err)")
+        let out = try String(contentsOfFile: input + ".out", encoding: .utf8).split(separator: "\n")
+        #expect(out.count == 289 && out[1].hasPrefix("2014-04-01 00:00:00,20.00,"))
+        try "".write(toFile: input, atomically: true, encoding: .utf8)
+        let empty = try runVigil(["score-csv", input, input + ".out"])
+        #expect(empty.status == 1 && empty.err.contains("no data rows"), "\(empty.err)")
+    }
 }
 
 /// Waits up to `seconds` for `process` to exit; kills it (SIGKILL) and returns false if it does not.

@@ -161,7 +161,7 @@ struct GoldenStreamTests {
             for offset in start..<min(readings.count, start + 500) {
                 let r = readings[offset]
                 let before = rejections.count
-                r.value.withUnsafeBytes { payload in
+                _ = r.value.withUnsafeBytes { payload in
                     pipeline.decoder.decode(payload: payload, offset: Int64(offset), now: 0, into: &pipeline.batch, rejections: &rejections)
                 }
                 for k in before..<rejections.count {

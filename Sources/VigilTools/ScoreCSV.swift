@@ -90,9 +90,11 @@ public enum ScoreCSV: Sendable {
             line += 1
             if row.count == 1 && row[0].isEmpty { continue }  // a blank line
             if line == 1 {
+                // A header: the value field is not a number, or a column is chosen by name.
                 let valueGuess = options.valueColumn.flatMap { Int($0).map { $0 - 1 } } ?? 1
                 let looksLikeData = valueGuess < row.count && Double(row[valueGuess]) != nil
-                if !looksLikeData || (options.valueColumn.map { Int($0) == nil } ?? false) || (options.timeColumn.map { Int($0) == nil } ?? false) {
+                let namesColumns = [options.timeColumn, options.valueColumn].contains { $0.map { Int($0) == nil } ?? false }
+                if !looksLikeData || namesColumns {
                     summary.hasHeader = true
                     timeIndex = try column(options.timeColumn, default: 0, header: row)
                     valueIndex = try column(options.valueColumn, default: 1, header: row)

@@ -16,8 +16,6 @@ struct _JSONObjectReader {
 
     // MARK: Typed reads of the value at the cursor
 
-    var isNull: Bool { cursor.peek == UInt8(ascii: "n") }
-
     /// The value as a string, nil when it is not one.
     mutating func string() -> String? {
         guard cursor.peek == UInt8(ascii: "\"") else { return nil }

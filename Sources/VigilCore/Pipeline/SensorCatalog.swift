@@ -44,6 +44,4 @@ struct SensorCatalog {
     func rule(of slot: UInt32) -> Int? {
         Int(slot) < rules.count && rules[Int(slot)] >= 0 ? Int(rules[Int(slot)]) : nil
     }
-
-    func unit(of slot: UInt32) -> String? { Int(slot) < units.count ? units[Int(slot)] : nil }
 }

@@ -79,7 +79,7 @@ public final class HeatmapJob {
             let dlq = DeadLetterQueue(topic: config.deadLetters)
             for r in rejected {
                 try dlq.send(
-                    producer: producer, reason: "bad_grade_record", detail: r.reason, sourceTopic: config.inputTopic, sourcePartition: r.partition,
+                    producer: producer, reason: .badGradeRecord, detail: r.reason, sourceTopic: config.inputTopic, sourcePartition: r.partition,
                     sourceOffset: r.offset, key: r.key, value: r.value)
             }
             gradesRejected += Int64(rejected.count)

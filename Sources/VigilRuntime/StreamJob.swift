@@ -195,6 +195,8 @@ public struct StreamJobStats: Sendable, Hashable {
         gradesByLevel.merge(c.gradesByLevel, uniquingKeysWith: +)
         rowsByWindow.merge(c.rowsByWindow, uniquingKeysWith: +)
         late += c.late
+        // Refused by the pipeline rather than the decoder, but as much a rejected reading.
+        if c.enterpriseMismatches > 0 { rejectedByReason[RejectReason.sensorEnterpriseMismatch.rawValue, default: 0] += c.enterpriseMismatches }
     }
     public var rows: Int64 { rowsByWindow.values.reduce(0, +) }
 }
@@ -404,7 +406,7 @@ public final class StreamJob {
         for (r, bytes, key, index) in rejectedPayloads {
             let rejection = rejections[r]
             try sendDeadLetter(
-                reason: rejection.reason.rawValue, detail: rejection.detail, state: partitions[Int(index)],
+                reason: rejection.reason, detail: rejection.detail, state: partitions[Int(index)],
                 offset: rejection.offset, key: key, value: bytes
             )
             stats.rejectedByReason[rejection.reason.rawValue, default: 0] += 1
@@ -488,9 +490,9 @@ public final class StreamJob {
         try outputs.forEach { (sink, key, value) throws(KafkaError) in
             try producer.produce(topic: topic(of: sink), key: key, value: value)
         }
-        for late in outputs.late {
+        for refused in outputs.deadLetters {
             try sendDeadLetter(
-                reason: "late_record", detail: late.detail, state: state, offset: late.offset, key: late.key, value: late.value)
+                reason: refused.reason, detail: refused.detail, state: state, offset: refused.offset, key: refused.key, value: refused.value)
         }
         stats.add(outputs.counters)
     }
@@ -502,14 +504,15 @@ public final class StreamJob {
         guard let profiles else { return }
         for r in profiles.takeRejected() {
             try dlq.send(
-                producer: producer, reason: "bad_table_record", detail: r.reason, sourceTopic: r.topic, sourcePartition: r.partition,
+                producer: producer, reason: .badTableRecord, detail: r.reason, sourceTopic: r.topic, sourcePartition: r.partition,
                 sourceOffset: r.offset, key: r.key, value: r.value)
             stats.deadLetters += 1
         }
     }
 
     private func sendDeadLetter(
-        reason: String, detail: String, state: PartitionState, offset: Int64, key: (some KafkaContiguousBytes)?, value: some KafkaContiguousBytes
+        reason: RejectReason, detail: String, state: PartitionState, offset: Int64, key: (some KafkaContiguousBytes)?,
+        value: some KafkaContiguousBytes
     ) throws(KafkaError) {
         try dlq.send(
             producer: producer, reason: reason, detail: detail, sourceTopic: state.topic, sourcePartition: state.partition,

@@ -136,8 +136,10 @@ import VigilTesting
                         var w = SnapshotWriter()
                         book.write(to: &w)
                         var r = SnapshotReader(w.bytes)
-                        book = try AlertBook(deadlines: Self.deadlines, checkEvery: 30_000, reading: &r, clock: &legacy)
-                        #expect(r.atEnd && legacy == .min)
+                        var legacyEnterprises: [UInt32?] = []
+                        book = try AlertBook(
+                            deadlines: Self.deadlines, checkEvery: 30_000, reading: &r, clock: &legacy, enterprises: &legacyEnterprises)
+                        #expect(r.atEnd && legacy == .min && legacyEnterprises.isEmpty)
                     }
                     if let tr = item.transition { _ = book.apply(tr, severity: item.severity) }
                     clock.observe(eventTime: item.t)

@@ -33,8 +33,8 @@ extension DataGapDetector {
         }
         d.process(Self.batch(readings[...]), clock: &clock, into: &events)
         #expect(events.count == 2)
-        #expect(events.first == DataGapEvent(sensor: 1, enterprise: 0, offline: true, time: 1_190_000 + 1_800_000, lastSeen: 1_190_000, value: 2))
-        #expect(events.last == DataGapEvent(sensor: 1, enterprise: 0, offline: false, time: 5_400_000, lastSeen: 1_190_000, value: 2))
+        #expect(events.first == DataGapEvent(sensor: 1, offline: true, time: 1_190_000 + 1_800_000, lastSeen: 1_190_000, value: 2))
+        #expect(events.last == DataGapEvent(sensor: 1, offline: false, time: 5_400_000, lastSeen: 1_190_000, value: 2))
         #expect(!d.isOffline(slot: 1) && !d.isOffline(slot: 0))
     }
 
@@ -53,8 +53,8 @@ extension DataGapDetector {
         d.process(Self.batch(after[...]), clock: &clock, into: &events)
         let expected = [UInt32(0), 1].flatMap { s -> [DataGapEvent] in
             [
-                DataGapEvent(sensor: s, enterprise: 0, offline: true, time: 590_000 + 1_800_000, lastSeen: 590_000, value: Double(s + 1)),
-                DataGapEvent(sensor: s, enterprise: 0, offline: false, time: 4_000_000, lastSeen: 590_000, value: Double(s + 1)),
+                DataGapEvent(sensor: s, offline: true, time: 590_000 + 1_800_000, lastSeen: 590_000, value: Double(s + 1)),
+                DataGapEvent(sensor: s, offline: false, time: 4_000_000, lastSeen: 590_000, value: Double(s + 1)),
             ]
         }
         #expect(events == expected)
@@ -123,7 +123,10 @@ extension DataGapDetector {
             clock.write(to: &w)
             var r = SnapshotReader(w.bytes)
             var legacy = Int64.min
-            var b = try DataGapDetector(offlineAfter: 600_000, checkEvery: 30_000, reading: &r, clock: &legacy)
+            var legacyEnterprises: [UInt32?] = []
+            var b = try DataGapDetector(
+                offlineAfter: 600_000, checkEvery: 30_000, reading: &r, clock: &legacy, enterprises: &legacyEnterprises)
+            #expect(legacyEnterprises.isEmpty)
             var restoredClock = PartitionClock(outOfOrderness: 5_000)
             try restoredClock.read(from: &r)
             #expect(r.atEnd && restoredClock.time == clock.time && restoredClock.latestReading == clock.latestReading)

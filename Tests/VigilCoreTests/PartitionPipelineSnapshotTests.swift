@@ -53,7 +53,7 @@ import Testing
     func restoresOrRefuses() throws {
         let settings = Self.settings(size: 60_000)
         let bytes = Self.fed(settings).snapshot(topic: "t", partition: 3, nextOffset: 120)
-        #expect(try SnapshotCodec.openVersioned(bytes, kind: PartitionSnapshot.kind).version == 5)
+        #expect(try SnapshotCodec.openVersioned(bytes, kind: PartitionSnapshot.kind).version == 6)
         let restored = PartitionPipeline(settings: settings)
         let (offset, warnings) = try restored.restore(from: bytes, topic: "t", partition: 3)
         #expect(offset == 120 && warnings.isEmpty)
@@ -115,5 +115,41 @@ import Testing
         // A format-3 header with the new digest is another pipeline's snapshot as far as format 3 knows.
         let mismatched = try Self.resealed(Self.formatFour, version: 3, fingerprint: settings.stateFingerprint)
         #expect(throws: SnapshotError.self) { _ = try PartitionPipeline(settings: settings).restore(from: mismatched, topic: "t", partition: 0) }
+    }
+
+    /// A format-5 snapshot of ``fed(_:)`` with `settings(size: 60_000)` (topic "t", partition 0, next offset 120),
+    /// written by the release before the sensor catalog held each sensor's enterprise: the alert book and the
+    /// data-gap detector kept one per slot.
+    static let formatFive: [UInt8] = Array(
+        Data(
+            base64Encoded:
+                "VkdTTgUAFAD7AgAAAAAAAAEAAAAAAAAAdAAAAAB4AAAAAAAAANhaoxWwAAkAAAAAALAACQAAAAAAAgAAAAAAAAAHAAAAAAAAAEUwLUdULTEHAAAAAAAAAEUwLUdULTIBAAAAAAAAAAIAAAAAAAAARTABAAAAAAAAAPEAAAAAAAAAVkdTTgUAAQDdAAAAAAAAACJnZhiwAAkAAAAAACjtCAAAAAAAAQAAAAAAAAAAAAAAAAAAAAASAAAAAAAAAMAnCQAAAAAAwCcJAAAAAADAJwkAAAAAAAAAAAAAAACAAAQAAAAAAAAFAAAAAAAAAAEAAAAAAAAACQAAAAAAAAACAAAAAAAAAAAAAAAAAAAABgAAAAAAAAAAAAAAAAA+QAAAAAAAAAAAAAAAAAAAPkAAAAAAAAA+QAEAAAAAAAAABgAAAAAAAAAAAAAAAAAUQAAAAAAAAAAAAAAAAAAAFEAAAAAAAAAUQAAAAAAAAAAAyGBRmzgAAAAAAAAAJVl4sgIAAAAAAAAAAAAAAAEBUDQDAAAAAABQNAMAAAAAAAAAAAAAAAAAAAAAAACAAAAAAAAAAAAcAAAAAAAAAFz7hl4AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAAACAAAAAAAAAAABKAAAAAAAAAEB3GwAAAAAAYOoAAAAAAADAJwkAAAAAAAIAAAAAAAAAsAAJAAAAAAAAAAAAAAA+QAAAAAAAsAAJAAAAAAAAAAAAAAAUQAAAAAAAYgAAAAAAAAAAXCYFAAAAAADdbQAAAAAAQHcbAAAAAADgkwQAAAAAAGDqAAAAAAAAwCcJAAAAAAABAAAAAAAAAAFQEXEAAAAAAFA0AwAAAAAAAAAAAAAAAAABUDQDAAAAAAAAAAAAAAAAgEkAAAAAAAAAAwAAAAAAAAABAAAAAAAAAAAAAAAAAACAAAAAAAAAAIBQNAMAAAAAAAAAAAAAAACAAQAAAAAAAAAAAQAAAAAAAABQNAMAAAAAAAgAAAAAAAAAAAAAAAAAAAD7TNP2"
+        )!)
+
+    @Test("a format-5 snapshot (an enterprise per slot in two stages) restores into the sensor catalog and the same state")
+    func formatFiveRestores() throws {
+        let settings = Self.settings(size: 60_000)
+        let current = Self.fed(settings).snapshot(topic: "t", partition: 0, nextOffset: 120)
+        #expect(try SnapshotCodec.openVersioned(Self.formatFive, kind: PartitionSnapshot.kind).version == 5)
+        let restored = PartitionPipeline(settings: settings)
+        let (offset, warnings) = try restored.restore(from: Self.formatFive, topic: "t", partition: 0)
+        #expect(offset == 120 && warnings.isEmpty, "\(warnings)")
+        #expect(restored.catalog.enterprises == [0, 0])
+        #expect(restored.snapshot(topic: "t", partition: 0, nextOffset: 120) == current)
+    }
+
+    @Test("a sensor's enterprise survives a restore: a reading naming another one is still refused")
+    func enterpriseRestored() throws {
+        let settings = Self.settings(size: 60_000)
+        let bytes = Self.fed(settings).snapshot(topic: "t", partition: 0, nextOffset: 120)
+        let restored = PartitionPipeline(settings: settings)
+        _ = try restored.restore(from: bytes, topic: "t", partition: 0)
+        let other = restored.decoder.enterprises.count == 1 ? UInt32(1) : 0
+        _ = restored.decoder.enterprises.intern("E1")
+        var batch = ReadingBatch()
+        batch.append(eventTime: 600_000, sensor: 1, enterprise: other, value: 5)
+        var out = PartitionOutputs()
+        restored.process(batch, tables: nil, now: 0, into: &out)
+        #expect(out.deadLetters.map(\.reason) == [.sensorEnterpriseMismatch])
     }
 }

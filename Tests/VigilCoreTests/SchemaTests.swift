@@ -7,6 +7,14 @@ import VigilTesting
     let readings = try! MiniJSONSchema(path: packageRoot() + "/Schemas/safety.readings.v1.schema.json")
     let windowStats = try! MiniJSONSchema(path: packageRoot() + "/Schemas/risk.window-stats.v1.schema.json")
 
+    @Test("the dead-letter schema's reasons are exactly the ones Vigil sends")
+    func deadLetterReasons() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: packageRoot() + "/Schemas/risk.dlq.v1.schema.json"))
+        let properties = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["properties"] as? [String: Any])
+        let reasons = ((properties["vigil.reason"] as? [String: Any])?["enum"] as? [Any] ?? []).compactMap { $0 as? String }
+        #expect(reasons == RejectReason.all.map(\.rawValue))
+    }
+
     @Test("Valid readings validate against the schema and decode")
     func readingsSchema() {
         let samples = [

@@ -145,6 +145,9 @@ struct DeviceStatusStreamTests {
         watermark.restore(maxEventTime: time, current: time - outOfOrderness)
         try KeyInterner(reading: &r).write(to: &w)
         try KeyInterner(reading: &r).write(to: &w)
+        // The sensors' enterprises: format 6 holds them in the catalog, older formats per slot in two sections.
+        var enterpriseOf: [UInt32] = []
+        for _ in 0..<(try r.count()) { enterpriseOf.append(try r.u32()) }
         let windows = try r.count()
         w.u64(UInt64(windows))
         for _ in 0..<(windows + 1) { w.blob(try r.blob()) }  // the windows, the alarm states
@@ -194,12 +197,21 @@ struct DeviceStatusStreamTests {
         w.blob(h.bytes)
         // Data gaps (offline after, check interval) and alert deadlines (four deadlines, check interval), each
         // with its watermark then; chattering/flood as they are.
-        for fields in [2, 5] {
+        for (fields, before, after) in [(2, 16, 1), (5, 17, 21)] {
             var section = SnapshotReader(try r.blob())
             var old = SnapshotWriter()
             for _ in 0..<fields { old.i64(try section.i64()) }
             watermark.write(to: &old)
-            while !section.atEnd { old.u8(try section.u8()) }
+            old.i64(try section.i64())  // next check
+            let slots = try section.count()
+            old.u64(UInt64(slots))
+            for slot in 0..<slots {
+                // Each slot's row with its enterprise between the first `before` and the last `after` bytes.
+                for _ in 0..<before { old.u8(try section.u8()) }
+                old.u32(slot < enterpriseOf.count && enterpriseOf[slot] != .max ? enterpriseOf[slot] : 0)
+                for _ in 0..<after { old.u8(try section.u8()) }
+            }
+            #expect(section.atEnd)
             w.blob(old.bytes)
         }
         w.blob(try r.blob())

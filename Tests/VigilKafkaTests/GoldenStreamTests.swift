@@ -152,7 +152,7 @@ struct GoldenStreamTests {
         var lines: [String] = []
         func collect() {
             out.forEach { sink, key, value in lines.append("\(config.topic(of: sink)) \(text(key)) \(text(value))") }
-            for late in out.late { lines.append("\(config.topics.deadLetters) \(late.key) \(late.value)") }
+            for refused in out.deadLetters { lines.append("\(config.topics.deadLetters) \(refused.key) \(refused.value)") }
             out.removeAll()
         }
         let readings = inputs[config.inputTopics[0]] ?? []

@@ -154,10 +154,10 @@ final class PipelineHarness {
             let suffix = topic.hasPrefix(outputs) ? String(topic.dropFirst(outputs.count)) : topic
             run.records.append("\(suffix)|\(String(decoding: key, as: UTF8.self))|\(String(decoding: value, as: UTF8.self))")
         }
-        // Late readings as the dead-letter topic's key and original value (the job adds reason and source headers).
+        // Refused readings as the dead-letter topic's key and original value (the job adds reason and source headers).
         let dlq =
             config.topics.deadLetters.hasPrefix(outputs) ? String(config.topics.deadLetters.dropFirst(outputs.count)) : config.topics.deadLetters
-        for late in out.late { run.records.append("\(dlq)|\(late.key)|\(late.value)") }
+        for refused in out.deadLetters { run.records.append("\(dlq)|\(refused.key)|\(refused.value)") }
         run.counters.alertsByLevel.merge(out.counters.alertsByLevel, uniquingKeysWith: +)
         run.counters.anomaliesByDetector.merge(out.counters.anomaliesByDetector, uniquingKeysWith: +)
         run.counters.gradesByLevel.merge(out.counters.gradesByLevel, uniquingKeysWith: +)

@@ -20,7 +20,6 @@ public struct AlertBook: Sendable {
     var colour: [Int8] = []
     var respondBy: [Int64] = []
     var raisedAt: [Int64] = []
-    var enterprise: [UInt32] = []
     var rule: [Int32] = []
     /// The alarm's level (1 AL1, 2 AL2), with bit 7 set for an alarm on the low side.
     var level: [UInt8] = []
@@ -39,7 +38,6 @@ public struct AlertBook: Sendable {
         }
         public var kind: Kind
         public var sensor: UInt32
-        public var enterprise: UInt32
         public var rule: Int
         public var raisedAt: Int64
         /// The deadline that was missed, or the acknowledgement's time (the event's time).
@@ -93,7 +91,6 @@ public struct AlertBook: Sendable {
         let acknowledged = acknowledgedAt[s] != .min
         respondBy[s] = acknowledged ? .max : t.time &+ deadlines[target.rawValue]
         raisedAt[s] = t.raisedAt
-        enterprise[s] = t.enterprise
         rule[s] = Int32(t.rule)
         level[s] = t.to | (t.direction == .low ? 0x80 : 0)
         return (target, acknowledged ? nil : respondBy[s])
@@ -144,7 +141,7 @@ public struct AlertBook: Sendable {
 
     private func event(_ kind: Event.Kind, slot s: Int, time: Int64, from: RiskLevel, to: RiskLevel, respondBy: Int64?) -> Event {
         Event(
-            kind: kind, sensor: UInt32(s), enterprise: enterprise[s], rule: Int(rule[s]), raisedAt: raisedAt[s], time: time, from: from, to: to,
+            kind: kind, sensor: UInt32(s), rule: Int(rule[s]), raisedAt: raisedAt[s], time: time, from: from, to: to,
             respondBy: respondBy, level: level[s] & 0x7F, direction: level[s] & 0x80 != 0 ? .low : .high)
     }
 
@@ -153,7 +150,6 @@ public struct AlertBook: Sendable {
         colour.append(contentsOf: repeatElement(-1, count: extra))
         respondBy.append(contentsOf: repeatElement(.max, count: extra))
         raisedAt.append(contentsOf: repeatElement(0, count: extra))
-        enterprise.append(contentsOf: repeatElement(0, count: extra))
         rule.append(contentsOf: repeatElement(-1, count: extra))
         level.append(contentsOf: repeatElement(0, count: extra))
         changedAt.append(contentsOf: repeatElement(.min, count: extra))
@@ -169,7 +165,6 @@ public struct AlertBook: Sendable {
             w.u8(UInt8(bitPattern: colour[s]))
             w.i64(respondBy[s])
             w.i64(raisedAt[s])
-            w.u32(enterprise[s])
             w.u32(UInt32(bitPattern: rule[s]))
             w.u8(level[s])
             w.i64(changedAt[s])
@@ -180,25 +175,32 @@ public struct AlertBook: Sendable {
     /// Restores a book from ``write(to:)``; refuses state taken with other deadlines.
     ///
     /// - Parameter clock: Snapshot formats before 5 kept a watermark per stage: its latest event time, for the
-    ///   partition clock (nil for format 5 and later, which snapshot the clock once).
+    ///   partition clock (unchanged for format 5 and later, which snapshot the clock once).
+    /// - Parameter enterprises: Formats before 6 kept the enterprise of each slot's latest alarm: those, for the
+    ///   slots `enterprises` has none for yet (unchanged for format 6 and later, which keep a sensor's
+    ///   enterprise in the sensor catalog).
     public init(
         deadlines: [RiskLevel: Int64], checkEvery: Int64, reading r: inout SnapshotReader, version: UInt16 = SnapshotCodec.version,
-        clock: inout Int64
+        clock: inout Int64, enterprises: inout [UInt32?]
     ) throws(SnapshotError) {
         self.init(deadlines: deadlines, checkEvery: checkEvery)
         for d in self.deadlines { guard try r.i64() == d else { throw SnapshotError("alert state was taken with other response deadlines") } }
         guard try r.i64() == checkEvery else { throw SnapshotError("alert state was taken with another check interval") }
         if version < 5 { clock = Swift.max(clock, try Watermark.legacyMaxEventTime(from: &r)) }
         checks.next = try r.i64()
-        let n = try r.count(minBytes: 42)
+        let n = try r.count(minBytes: version < 6 ? 42 : 38)
         for _ in 0..<n {
             let c = Int8(bitPattern: try r.u8())
             guard c >= -1 && c <= 3 else { throw SnapshotError("alert state holds an unknown severity \(c)") }
             colour.append(c)
             respondBy.append(try r.i64())
             raisedAt.append(try r.i64())
-            enterprise.append(try r.u32())
+            let enterprise = version < 6 ? try r.u32() : 0
             rule.append(Int32(bitPattern: try r.u32()))
+            if version < 6 && rule[rule.count - 1] >= 0 {
+                if enterprises.count < rule.count { enterprises.append(contentsOf: repeatElement(nil, count: rule.count - enterprises.count)) }
+                if enterprises[rule.count - 1] == nil { enterprises[rule.count - 1] = enterprise }
+            }
             level.append(try r.u8())
             changedAt.append(try r.i64())
             acknowledgedAt.append(try r.i64())

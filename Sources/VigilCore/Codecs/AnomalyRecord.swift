@@ -37,7 +37,8 @@ enum AnomalyRecord {
 }
 
 /// The value of a late reading's dead-letter record: the reading as it was understood, as JSON.
-enum LateReadingRecord {
+/// A reading as JSON: the dead-letter value of a reading the pipeline refused.
+enum RefusedReadingRecord {
     static func json(enterprise: String, sensor: String, ts: Int64, value: Double) -> String {
         "{\"enterprise\":\(jsonString(enterprise)),\"sensor\":\(jsonString(sensor)),\"ts\":\(ts),\"value\":\(value)}"
     }

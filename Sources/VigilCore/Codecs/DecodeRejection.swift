@@ -27,6 +27,24 @@ public struct RejectReason: RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let timestampOutOfRange = RejectReason(rawValue: "timestamp_out_of_range")
     /// `enterprise` or `sensor` is empty or longer than the configured maximum.
     public static let invalidIdentifier = RejectReason(rawValue: "invalid_identifier")
+
+    // Refused after decoding.
+
+    /// A reading behind the watermark by more than the first window's allowed lateness.
+    public static let lateRecord = RejectReason(rawValue: "late_record")
+    /// A reading that names another enterprise than its sensor's (the enterprise of the sensor's first reading).
+    public static let sensorEnterpriseMismatch = RejectReason(rawValue: "sensor_enterprise_mismatch")
+    /// A record of a reference-table topic that cannot be applied.
+    public static let badTableRecord = RejectReason(rawValue: "bad_table_record")
+    /// A grade record the heat-map stage cannot read.
+    public static let badGradeRecord = RejectReason(rawValue: "bad_grade_record")
+
+    /// Every reason a dead letter can carry (the `risk.dlq` schema's enum).
+    public static let all: [RejectReason] = [
+        .emptyPayload, .oversizePayload, .malformedJSON, .notAnObject, .missingField, .wrongType, .duplicateField, .valueNotFinite,
+        .timestampUnparseable, .timestampOutOfRange, .invalidIdentifier, .lateRecord, .sensorEnterpriseMismatch, .badTableRecord,
+        .badGradeRecord,
+    ]
 }
 
 /// One rejected record: the reason, a human-readable detail, and where it sits in the payload.

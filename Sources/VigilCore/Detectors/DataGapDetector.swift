@@ -1,7 +1,6 @@
 /// A monitoring point going offline or coming back, in event time (`DOMAIN.md` §5).
 public struct DataGapEvent: Sendable, Hashable {
     public var sensor: UInt32
-    public var enterprise: UInt32
     /// `true`: offline (no reading for `offlineAfter`); `false`: back online.
     public var offline: Bool
     /// Event time of the change: the last reading + `offlineAfter` when going offline, the new reading's time
@@ -12,9 +11,8 @@ public struct DataGapEvent: Sendable, Hashable {
     /// The last value before the gap (offline) or the value that ended it (online).
     public var value: Double
 
-    public init(sensor: UInt32, enterprise: UInt32, offline: Bool, time: Int64, lastSeen: Int64, value: Double) {
+    public init(sensor: UInt32, offline: Bool, time: Int64, lastSeen: Int64, value: Double) {
         self.sensor = sensor
-        self.enterprise = enterprise
         self.offline = offline
         self.time = time
         self.lastSeen = lastSeen
@@ -40,7 +38,6 @@ public struct DataGapDetector: Sendable {
     var scans: Ticker
     var lastSeen: [Int64] = []
     var lastValue: [Double] = []
-    var enterprise: [UInt32] = []
     var offline: [Bool] = []
 
     public init(offlineAfter: Int64 = 1_800_000, checkEvery: Int64 = 60_000) {
@@ -73,22 +70,21 @@ public struct DataGapDetector: Sendable {
                 offline[s] = false
                 events.append(
                     DataGapEvent(
-                        sensor: UInt32(s), enterprise: batch.enterprise[i], offline: false, time: t, lastSeen: lastSeen[s], value: batch.value[i]))
+                        sensor: UInt32(s), offline: false, time: t, lastSeen: lastSeen[s], value: batch.value[i]))
             } else if lastSeen[s] != .min && t &- lastSeen[s] >= offlineAfter {
                 // A gap no scan saw: the whole partition was silent and this reading is the first after it (the
                 // watermark had not moved since). The point was offline all the same: both changes at once.
                 let last = lastSeen[s]
                 events.append(
                     DataGapEvent(
-                        sensor: UInt32(s), enterprise: enterprise[s], offline: true, time: last + offlineAfter, lastSeen: last, value: lastValue[s]))
+                        sensor: UInt32(s), offline: true, time: last + offlineAfter, lastSeen: last, value: lastValue[s]))
                 events.append(
-                    DataGapEvent(sensor: UInt32(s), enterprise: batch.enterprise[i], offline: false, time: t, lastSeen: last, value: batch.value[i]))
+                    DataGapEvent(sensor: UInt32(s), offline: false, time: t, lastSeen: last, value: batch.value[i]))
             }
             if t >= lastSeen[s] {
                 lastSeen[s] = t
                 lastValue[s] = batch.value[i]
             }
-            enterprise[s] = batch.enterprise[i]
             observe(watermark: watermarks[i], into: &events)
         }
     }
@@ -104,7 +100,7 @@ public struct DataGapDetector: Sendable {
             offline[s] = true
             events.append(
                 DataGapEvent(
-                    sensor: UInt32(s), enterprise: enterprise[s], offline: true, time: lastSeen[s] + offlineAfter, lastSeen: lastSeen[s],
+                    sensor: UInt32(s), offline: true, time: lastSeen[s] + offlineAfter, lastSeen: lastSeen[s],
                     value: lastValue[s]
                 )
             )
@@ -116,7 +112,6 @@ public struct DataGapDetector: Sendable {
         let extra = max(n, lastSeen.count * 2) - lastSeen.count
         lastSeen.append(contentsOf: repeatElement(.min, count: extra))
         lastValue.append(contentsOf: repeatElement(.nan, count: extra))
-        enterprise.append(contentsOf: repeatElement(0, count: extra))
         offline.append(contentsOf: repeatElement(false, count: extra))
     }
 
@@ -128,7 +123,6 @@ public struct DataGapDetector: Sendable {
         for s in lastSeen.indices {
             w.i64(lastSeen[s])
             w.f64(lastValue[s])
-            w.u32(enterprise[s])
             w.bool(offline[s])
         }
     }
@@ -137,20 +131,29 @@ public struct DataGapDetector: Sendable {
     ///
     /// - Parameter clock: Snapshot formats before 5 kept a watermark per stage: its latest event time, for the
     ///   partition clock.
+    /// - Parameter enterprises: Formats before 6 kept the enterprise of each slot's latest reading: those, per
+    ///   slot seen (unchanged for format 6 and later, which keep a sensor's enterprise in the sensor catalog).
     public init(
-        offlineAfter: Int64, checkEvery: Int64, reading r: inout SnapshotReader, version: UInt16 = SnapshotCodec.version, clock: inout Int64
+        offlineAfter: Int64, checkEvery: Int64, reading r: inout SnapshotReader, version: UInt16 = SnapshotCodec.version, clock: inout Int64,
+        enterprises: inout [UInt32?]
     ) throws(SnapshotError) {
         self.init(offlineAfter: offlineAfter, checkEvery: checkEvery)
         guard try r.i64() == offlineAfter, try r.i64() == checkEvery else { throw SnapshotError("data-gap state was taken with other settings") }
         if version < 5 { clock = Swift.max(clock, try Watermark.legacyMaxEventTime(from: &r)) }
         scans.next = try r.i64()
-        let n = try r.count(minBytes: 21)
+        let n = try r.count(minBytes: version < 6 ? 21 : 17)
         lastSeen.reserveCapacity(n)
         for _ in 0..<n {
             lastSeen.append(try r.i64())
             lastValue.append(try r.f64())
-            enterprise.append(try r.u32())
+            let enterprise = version < 6 ? try r.u32() : 0
             offline.append(try r.bool())
+            if version < 6 && lastSeen[lastSeen.count - 1] != .min {
+                if enterprises.count < lastSeen.count {
+                    enterprises.append(contentsOf: repeatElement(nil, count: lastSeen.count - enterprises.count))
+                }
+                enterprises[lastSeen.count - 1] = enterprise
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// Keys and values live in one byte arena; each record names its sink, and the runtime maps sinks to topics.
 /// Records of one sink keep the order in which the pipeline emitted them (a route's copy shares its alert's
-/// bytes). Late readings, which go to the dead-letter topic with their source position, are kept apart.
+/// bytes). Readings refused for the dead-letter topic, which keeps their source position, are kept apart.
 public struct PartitionOutputs: Sendable {
     /// Where a record goes.
     public enum Sink: Hashable, Sendable {
@@ -25,8 +25,11 @@ public struct PartitionOutputs: Sendable {
         var valueCount: Int
     }
 
-    /// A reading behind the watermark by more than the first window's lateness.
-    public struct LateReading: Sendable {
+    /// A reading the pipeline did not take: behind the watermark by more than the first window's lateness
+    /// (`late_record`), or naming another enterprise than its sensor's (`sensor_enterprise_mismatch`).
+    public struct DeadLetter: Sendable {
+        /// The dead-letter record's `vigil.reason`.
+        public var reason: RejectReason
         public var offset: Int64
         /// The enterprise id (the dead-letter record's key) and the reading as JSON.
         public var key: String
@@ -36,7 +39,8 @@ public struct PartitionOutputs: Sendable {
 
     public private(set) var records: [Record] = []
     private var bytes: [UInt8] = []
-    public var late: [LateReading] = []
+    /// Readings for the dead-letter topic, with their source offsets.
+    public var deadLetters: [DeadLetter] = []
     /// What was emitted, by kind, since the counters were last taken.
     public var counters = PipelineCounters()
     /// Encoding scratch of alert and grade records.
@@ -44,7 +48,7 @@ public struct PartitionOutputs: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { records.isEmpty && late.isEmpty }
+    public var isEmpty: Bool { records.isEmpty && deadLetters.isEmpty }
 
     /// Appends a record; returns its index.
     @discardableResult
@@ -109,11 +113,11 @@ public struct PartitionOutputs: Sendable {
         }
     }
 
-    /// Empties the records and late readings, keeping capacity (the counters stay).
+    /// Empties the records and dead letters, keeping capacity (the counters stay).
     public mutating func removeAll() {
         records.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
-        late.removeAll(keepingCapacity: true)
+        deadLetters.removeAll(keepingCapacity: true)
     }
 }
 
@@ -133,11 +137,13 @@ public struct PipelineCounters: Sendable, Hashable {
     public var rowsByWindow: [String: Int64] = [:]
     /// Readings later than the allowed lateness.
     public var late: Int64 = 0
+    /// Readings that named another enterprise than their sensor's.
+    public var enterpriseMismatches: Int64 = 0
 
     public init() {}
 
     public var isEmpty: Bool {
         alertsByLevel.isEmpty && anomaliesByDetector.isEmpty && suppressedAlerts.isEmpty && routedAlerts == 0 && gradesByLevel.isEmpty
-            && rowsByWindow.isEmpty && late == 0
+            && rowsByWindow.isEmpty && late == 0 && enterpriseMismatches == 0
     }
 }

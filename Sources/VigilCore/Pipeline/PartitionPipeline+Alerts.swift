@@ -102,7 +102,8 @@ extension PartitionPipeline {
             emitAlert(
                 AlertRecord(
                     kind: .alarm, alertID: id, event: e.kind == .overdue ? .overdue : .acknowledged, level: level, previousLevel: level,
-                    enterprise: decoder.enterprises.key(for: e.enterprise), sensor: sensor, rule: rule.name, ts: e.time, raisedAt: e.raisedAt,
+                    enterprise: decoder.enterprises.key(for: catalog.enterprise(of: e.sensor)), sensor: sensor, rule: rule.name, ts: e.time,
+                    raisedAt: e.raisedAt,
                     value: nil, limit: nil, direction: AlertDirection(e.direction), severity: e.to, previousSeverity: e.from,
                     respondBy: e.respondBy, notify: settings.policy(ofRule: e.rule).notify,
                     acknowledgedBy: e.kind == .acknowledged ? acknowledgements?[id]?.by : nil),
@@ -134,7 +135,9 @@ extension PartitionPipeline {
             emitAlert(
                 AlertRecord(
                     kind: .dataGap, alertID: AlertRecord.id(sensor: sensor, rule: "data_gap", raisedAt: raisedAt), event: event, level: level,
-                    previousLevel: previous, enterprise: decoder.enterprises.key(for: g.enterprise), sensor: sensor, rule: "data_gap", ts: g.time,
+                    previousLevel: previous, enterprise: decoder.enterprises.key(for: catalog.enterprise(of: g.sensor)), sensor: sensor,
+                    rule: "data_gap",
+                    ts: g.time,
                     raisedAt: raisedAt, value: g.value, limit: nil, direction: .none, severity: severity,
                     respondBy: g.offline ? raisedAt + (settings.alarms.deadlines[severity] ?? 86_400_000) : nil, notify: ["equipment"]),
                 into: &out)

@@ -25,7 +25,7 @@ public final class PartitionPipeline {
     var grading: EnterpriseGrading
     /// The partition's event time, read by every stage.
     public internal(set) var clock: PartitionClock
-    /// What the pipeline says about each sensor slot (type, rule, unit), catalogued when the key is interned.
+    /// What is known of each sensor slot (type, rule, unit, enterprise), catalogued when the key is interned.
     var catalog = SensorCatalog()
     /// Calendar and permits for dynamic alarm limits, and the (table version, enterprises) it was built for.
     var limitContext = LimitContext()
@@ -50,6 +50,8 @@ public final class PartitionPipeline {
     var alertEvents: [AlertBook.Event] = []
     var encoders: [WindowStatsEncoder]
     var json = JSONBytes(capacity: 512)
+    /// Positions of the readings that name another enterprise than their sensor's.
+    var mismatches: [Int] = []
 
     public init(settings: PartitionPipelineSettings) {
         self.settings = settings
@@ -88,6 +90,28 @@ public final class PartitionPipeline {
             return
         }
         catalogueNewSensors()
+        if catalog.claim(batch, mismatches: &mismatches) {
+            run(batch, tables: tables, now: now, into: &out)
+        } else {
+            // Rare: the readings that name another enterprise than their sensor's leave the batch.
+            refuseMismatches(batch, into: &out)
+            var accepted = ReadingBatch(capacity: batch.count - mismatches.count)
+            var m = 0
+            for k in 0..<batch.count {
+                if m < mismatches.count && mismatches[m] == k {
+                    m += 1
+                    continue
+                }
+                accepted.append(
+                    eventTime: batch.eventTime[k], sensor: batch.sensor[k], enterprise: batch.enterprise[k], value: batch.value[k],
+                    flags: batch.flags[k], offset: batch.offset[k])
+            }
+            if !accepted.isEmpty { run(accepted, tables: tables, now: now, into: &out) }
+        }
+    }
+
+    /// The stages, in order, over a batch whose readings all name their sensors' enterprises.
+    private func run(_ batch: ReadingBatch, tables: ReferenceTables?, now: Int64, into out: inout PartitionOutputs) {
         clock.observe(batch, processingTime: now, times: &times)
         watermarks.removeAll(keepingCapacity: true)
         for t in times { watermarks.append(clock.watermark(at: t)) }
@@ -153,7 +177,7 @@ public final class PartitionPipeline {
             gaps.observe(watermark: clock.watermark, into: &gapEvents)
             emitGapEvents(into: &out)
             if settings.grading != nil {
-                for event in gapEvents { grading.noteOfflineEpisode(event) }
+                for event in gapEvents { grading.noteOfflineEpisode(event, enterprise: catalog.enterprise(of: event.sensor)) }
             }
         }
         if !settings.alarmRules.isEmpty {
@@ -183,6 +207,7 @@ public final class PartitionPipeline {
     func grade(_ batch: ReadingBatch, tables: ReferenceTables?, into out: inout PartitionOutputs) {
         let inputs = GradingInputs(
             transitions: transitions, transitionCounts: transitionCounts, gapEvents: gapEvents, gapPositions: gapPositions,
+            sensorEnterprises: catalog.enterprises,
             deviceEvents: deviceEvents, times: times, scores: settings.scoreAnomalies ? anomalyScores : nil)
         let context = gradeContext(tables)
         grading.grade(batch, inputs: inputs, context: context, into: &out)
@@ -216,12 +241,28 @@ public final class PartitionPipeline {
             let k = Int(index)
             let sensor = decoder.sensors.key(for: batch.sensor[k])
             let enterprise = decoder.enterprises.key(for: batch.enterprise[k])
-            let json = LateReadingRecord.json(enterprise: enterprise, sensor: sensor, ts: batch.eventTime[k], value: batch.value[k])
-            out.late.append(
-                PartitionOutputs.LateReading(
-                    offset: batch.offset[k], key: enterprise, value: json,
+            let json = RefusedReadingRecord.json(enterprise: enterprise, sensor: sensor, ts: batch.eventTime[k], value: batch.value[k])
+            out.deadLetters.append(
+                PartitionOutputs.DeadLetter(
+                    reason: .lateRecord, offset: batch.offset[k], key: enterprise, value: json,
                     detail: "event time \(batch.eventTime[k]) is behind the watermark \(watermark) by more than the allowed lateness"))
             out.counters.late += 1
+        }
+    }
+
+    /// Sends the readings at `mismatches` to the dead-letter topic: a sensor id is unique in the deployment, so
+    /// a sensor belongs to the enterprise of its first reading.
+    private func refuseMismatches(_ batch: ReadingBatch, into out: inout PartitionOutputs) {
+        for k in mismatches {
+            let sensor = decoder.sensors.key(for: batch.sensor[k])
+            let enterprise = decoder.enterprises.key(for: batch.enterprise[k])
+            let owner = decoder.enterprises.key(for: catalog.enterprise(of: batch.sensor[k]))
+            let json = RefusedReadingRecord.json(enterprise: enterprise, sensor: sensor, ts: batch.eventTime[k], value: batch.value[k])
+            out.deadLetters.append(
+                PartitionOutputs.DeadLetter(
+                    reason: .sensorEnterpriseMismatch, offset: batch.offset[k], key: enterprise, value: json,
+                    detail: "sensor '\(sensor)' belongs to enterprise '\(owner)' (its first reading); this reading names '\(enterprise)'"))
+            out.counters.enterpriseMismatches += 1
         }
     }
 }

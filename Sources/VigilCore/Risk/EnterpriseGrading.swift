@@ -21,6 +21,8 @@ struct GradingInputs {
     var transitionCounts: [Bool]
     var gapEvents: [DataGapEvent]
     var gapPositions: [Int]
+    /// The enterprise of each sensor slot (the sensor catalog's).
+    var sensorEnterprises: [UInt32]
     var deviceEvents: [DeviceStatusEvent]
     /// The partition clock's time at each reading.
     var times: [Int64]
@@ -38,9 +40,8 @@ struct EnterpriseGrading {
     /// When the enterprises that fell silent are evaluated next, on the partition clock's time.
     var silentChecks: Ticker
     /// Per sensor slot: its position in its enterprise's alarm behaviour (-1: not known yet; not snapshotted,
-    /// positions are found again after a restore), and that enterprise.
+    /// positions are found again after a restore).
     var pointPosition: [Int32] = []
-    var pointEnterprise: [UInt32] = []
     /// Per sensor slot: frozen as of the reading being graded (the device detector's state runs a batch ahead);
     /// equal to it between batches, so it is not snapshotted.
     var frozenNow: [Bool] = []
@@ -67,6 +68,7 @@ struct EnterpriseGrading {
         let transitionCounts = inputs.transitionCounts
         let gapEvents = inputs.gapEvents
         let gapPositions = inputs.gapPositions
+        let sensorEnterprises = inputs.sensorEnterprises
         let deviceEvents = inputs.deviceEvents
         let times = inputs.times
         precondition(times.count == batch.count, "EnterpriseGrading: one clock time per reading")
@@ -82,7 +84,7 @@ struct EnterpriseGrading {
         for k in 0..<batch.count {
             // Points that went offline or came back at this reading, into their enterprises' offline KPI.
             while gp < gapEvents.count && gp < gapPositions.count && gapPositions[gp] == k {
-                noteOfflineEpisode(gapEvents[gp])
+                noteOfflineEpisode(gapEvents[gp], enterprise: sensorEnterprises[Int(gapEvents[gp].sensor)])
                 gp += 1
             }
             let e = Int(batch.enterprise[k])
@@ -126,14 +128,9 @@ struct EnterpriseGrading {
             }
             // The point's position in its enterprise's alarm behaviour, kept per sensor slot (no lookup per reading).
             let s = Int(sensor)
-            if s >= pointPosition.count {
-                pointPosition.append(contentsOf: repeatElement(-1, count: s + 1 - pointPosition.count))
-                pointEnterprise.append(contentsOf: repeatElement(0, count: s + 1 - pointEnterprise.count))
-            }
-            if pointPosition[s] < 0 || pointEnterprise[s] != UInt32(e) {
-                pointPosition[s] = Int32(risk[e]!.behaviour.point(sensor: sensor, at: t))
-                pointEnterprise[s] = UInt32(e)
-            }
+            // A sensor's readings all name its enterprise (the sensor catalog refuses others).
+            if s >= pointPosition.count { pointPosition.append(contentsOf: repeatElement(-1, count: s + 1 - pointPosition.count)) }
+            if pointPosition[s] < 0 { pointPosition[s] = Int32(risk[e]!.behaviour.point(sensor: sensor, at: t)) }
             risk[e]!.behaviour.noteReading(point: Int(pointPosition[s]), at: t, anomalous: anomalous)
             if due {
                 risk[e]!.nextEvaluation = Ticker.next(after: t, every: evaluation)
@@ -168,8 +165,8 @@ struct EnterpriseGrading {
     }
 
     /// A point of the partition going offline or coming back, in its enterprise's offline KPI.
-    mutating func noteOfflineEpisode(_ g: DataGapEvent) {
-        let e = Int(g.enterprise)
+    mutating func noteOfflineEpisode(_ g: DataGapEvent, enterprise: UInt32) {
+        let e = Int(enterprise)
         makeRisk(enterprise: e)
         if g.offline {
             risk[e]!.offline.noteOffline(sensor: g.sensor, at: g.time)

@@ -9,7 +9,10 @@
 /// digests the pipeline fingerprint from the windows' fields; older snapshots carry a digest of their text,
 /// which is what they are checked against. Format 5 holds the partition clock once, after the fingerprint,
 /// where older formats kept a watermark in the alert and data-gap sections and an event time in the grade
-/// section (the clock of an older snapshot is the latest of those and the windows').
+/// section (the clock of an older snapshot is the latest of those and the windows'). Format 6 holds each
+/// sensor's enterprise once, in the sensor catalog after the key dictionaries, where older formats kept it in
+/// the alert and data-gap sections (an older snapshot's sensor has the enterprise of its latest reading, or of
+/// its latest alarm when the data-gap section did not see it; one neither saw takes its next reading's).
 public struct PartitionSnapshot: Sendable {
     public static let kind: UInt16 = 20
 
@@ -41,6 +44,7 @@ extension PartitionPipeline {
         clock.write(to: &w)
         decoder.sensors.write(to: &w)
         decoder.enterprises.write(to: &w)
+        catalog.write(to: &w)
         w.u64(UInt64(operators.count))
         for op in operators { w.blob(op.snapshot()) }
         var d = SnapshotWriter()
@@ -120,6 +124,10 @@ extension PartitionPipeline {
         let sensors = try KeyInterner(reading: &r)
         let enterprises = try KeyInterner(reading: &r)
         let restored = ReadingDecoder(config: config.decoder, sensors: sensors, enterprises: enterprises)
+        var newCatalog = SensorCatalog()
+        if version >= 6 { try newCatalog.readEnterprises(from: &r, sensors: sensors.count) }
+        // Formats before 6: each sensor's enterprise as the data-gap and alert sections knew it.
+        var legacyEnterprises: [UInt32?] = []
         let n = try r.count(minBytes: 8)
         guard n == config.windows.count else { throw SnapshotError("the snapshot holds \(n) window operators, the pipeline \(config.windows.count)") }
         var ops: [WindowOperator] = []
@@ -182,11 +190,14 @@ extension PartitionPipeline {
         let gapsFresh = config.newGapDetector()
         let newGaps = try section("data-gap states", fresh: gapsFresh) { (s) throws(SnapshotError) in
             try DataGapDetector(
-                offlineAfter: gapsFresh.offlineAfter, checkEvery: gapsFresh.checkEvery, reading: &s, version: version, clock: &legacyTime)
+                offlineAfter: gapsFresh.offlineAfter, checkEvery: gapsFresh.checkEvery, reading: &s, version: version, clock: &legacyTime,
+                enterprises: &legacyEnterprises)
         }
         let alertsFresh = config.newAlertBook()
         let newAlerts = try section("alert deadlines", fresh: alertsFresh) { (s) throws(SnapshotError) in
-            try AlertBook(deadlines: config.alarms.deadlines, checkEvery: alertsFresh.checkEvery, reading: &s, version: version, clock: &legacyTime)
+            try AlertBook(
+                deadlines: config.alarms.deadlines, checkEvery: alertsFresh.checkEvery, reading: &s, version: version, clock: &legacyTime,
+                enterprises: &legacyEnterprises)
         }
         let newFlood = try section("chattering/flood states", fresh: AlarmFloodFilter(settings: config.alarms.suppression)) {
             (s) throws(SnapshotError) in
@@ -215,7 +226,8 @@ extension PartitionPipeline {
         grading.risk = newRisk
         grading.silentChecks.next = newSilentCheck
         // Catalogued again from the restored key dictionary (the restored scorer needs the stale gaps again).
-        catalog = SensorCatalog()
+        if version < 6 { newCatalog.restoreEnterprises(Array(legacyEnterprises.prefix(sensors.count))) }
+        catalog = newCatalog
         limitContext.sensorUnits = []
         catalogueNewSensors()
         return (offset, warnings)

@@ -127,10 +127,8 @@ public final class PartitionPipeline {
         if settings.grading != nil { grade(batch, tables: tables, into: &out) }
         for w in operators.indices {
             let op = operators[w]
-            op.noteActivity(processingTime: now)
-            op.process(batch, into: &output, late: &late)
-            // The window kernels follow the same readings with the same out-of-orderness: one watermark.
-            assert(op.watermark.current >= clock.watermark, "window \(w) is behind the partition clock")
+            // The windows run on the partition clock's watermark at each reading.
+            op.process(batch, watermarks: watermarks, into: &output, late: &late)
             // A reading is late only if it is late for the first window (others may have more lateness).
             if w == 0 && !late.indices.isEmpty { emitLate(batch, watermark: op.watermark.current, into: &out) }
             late.removeAll()

@@ -12,7 +12,9 @@
 /// section (the clock of an older snapshot is the latest of those and the windows'). Format 6 holds each
 /// sensor's enterprise once, in the sensor catalog after the key dictionaries, where older formats kept it in
 /// the alert and data-gap sections (an older snapshot's sensor has the enterprise of its latest reading, or of
-/// its latest alarm when the data-gap section did not see it; one neither saw takes its next reading's).
+/// its latest alarm when the data-gap section did not see it; one neither saw takes its next reading's). The
+/// windows run on the clock: a restored operator keeps only its watermark's value, not the event and
+/// processing times it observed in older formats.
 public struct PartitionSnapshot: Sendable {
     public static let kind: UInt16 = 20
 
@@ -138,6 +140,7 @@ extension PartitionPipeline {
             legacyLatestReading = max(legacyLatestReading, op.watermark.maxEventTime)
             legacyTime = max(legacyTime, op.watermark.maxEventTime)
             if op.watermark.current != .min { legacyTime = max(legacyTime, EventTime.saturatingAdd(op.watermark.current, config.outOfOrderness)) }
+            op.followClock()
             ops.append(op)
         }
         /// Reads a length-prefixed section; one taken under other settings starts afresh, with a warning.

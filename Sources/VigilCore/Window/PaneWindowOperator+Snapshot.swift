@@ -7,7 +7,7 @@ extension PaneWindowOperator {
     /// have emitted.
     public func snapshot() -> [UInt8] {
         var w = SnapshotWriter()
-        w.u32(SnapshotCodec.crc32(Array("\(spec)".utf8)))
+        w.u32(spec.snapshotFingerprint())
         w.i64(watermark.maxEventTime)
         w.i64(watermark.current)
         w.bool(watermark.lastActivity != nil)
@@ -66,9 +66,10 @@ extension PaneWindowOperator {
     /// - Throws: A ``SnapshotError`` if the snapshot is corrupted, of another version, or was taken with a
     ///   different window spec.
     public convenience init(spec: WindowSpec, watermark: Watermark, restoring bytes: [UInt8]) throws(SnapshotError) {
-        var r = SnapshotReader(try SnapshotCodec.open(bytes, kind: Self.snapshotKind))
+        let (version, payload) = try SnapshotCodec.openVersioned(bytes, kind: Self.snapshotKind)
+        var r = SnapshotReader(payload)
         let fingerprint = try r.u32()
-        guard fingerprint == SnapshotCodec.crc32(Array("\(spec)".utf8)) else {
+        guard fingerprint == spec.snapshotFingerprint(version: version) else {
             throw SnapshotError("the snapshot was taken with a different window spec than \(spec)")
         }
         self.init(spec: spec, watermark: watermark, expectedSensors: 16)

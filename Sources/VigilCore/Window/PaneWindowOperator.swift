@@ -123,8 +123,30 @@ public final class PaneWindowOperator {
                     batch.value.withUnsafeBufferPointer { val in
                         processColumns(
                             count: n, ts: ts.baseAddress!, sensor: sensor.baseAddress!, enterprise: ent.baseAddress!,
-                            value: val.baseAddress!, output: &output, late: &late
+                            value: val.baseAddress!, watermarks: nil, output: &output, late: &late
                         )
+                    }
+                }
+            }
+        }
+    }
+
+    /// Processes every reading of `batch` in order like ``process(_:into:late:)``, with the watermark at each
+    /// reading given (`watermarks[k]`, the partition clock's) instead of observed from the event times.
+    public func process(_ batch: ReadingBatch, watermarks: [Int64], into output: inout WindowResults, late: inout LateRecords) {
+        let n = batch.count
+        guard n > 0 else { return }
+        precondition(watermarks.count == n, "PaneWindowOperator: one watermark per reading")
+        batch.eventTime.withUnsafeBufferPointer { ts in
+            batch.sensor.withUnsafeBufferPointer { sensor in
+                batch.enterprise.withUnsafeBufferPointer { ent in
+                    batch.value.withUnsafeBufferPointer { val in
+                        watermarks.withUnsafeBufferPointer { wms in
+                            processColumns(
+                                count: n, ts: ts.baseAddress!, sensor: sensor.baseAddress!, enterprise: ent.baseAddress!,
+                                value: val.baseAddress!, watermarks: wms.baseAddress!, output: &output, late: &late
+                            )
+                        }
                     }
                 }
             }
@@ -133,9 +155,10 @@ public final class PaneWindowOperator {
 
     func processColumns(
         count n: Int, ts: UnsafePointer<Int64>, sensor: UnsafePointer<UInt32>, enterprise: UnsafePointer<UInt32>,
-        value: UnsafePointer<Double>, output: inout WindowResults, late: inout LateRecords
+        value: UnsafePointer<Double>, watermarks: UnsafePointer<Int64>?, output: inout WindowResults, late: inout LateRecords
     ) {
         var wmMax = watermark.maxEventTime
+        var wmCurrent = watermark.current
         var curStart = self.curStart
         var curEnd = self.curEnd
         var handle = self.curHandle
@@ -152,17 +175,26 @@ public final class PaneWindowOperator {
         var i = 0
         while i < n {
             let t = ts[i]
-            if t > wmMax {
-                wmMax = t
-                if watermark.observe(eventTime: t) && watermark.current >= nextEventAt {
-                    flushCache()
-                    fireDue(into: &output)
-                    // Firing may free or reuse panes: forget the cached one (its count was flushed above).
-                    pane = nil
-                    handle = nil
-                    curStart = 1
-                    curEnd = 0
+            var fire = false
+            if let watermarks {
+                let wm = watermarks[i]
+                if wm > wmCurrent {
+                    wmCurrent = wm
+                    _ = watermark.advance(to: wm)
+                    fire = wm >= nextEventAt
                 }
+            } else if t > wmMax {
+                wmMax = t
+                fire = watermark.observe(eventTime: t) && watermark.current >= nextEventAt
+            }
+            if fire {
+                flushCache()
+                fireDue(into: &output)
+                // Firing may free or reuse panes: forget the cached one (its count was flushed above).
+                pane = nil
+                handle = nil
+                curStart = 1
+                curEnd = 0
             }
             if !(t >= curStart && t < curEnd) {
                 flushCache()

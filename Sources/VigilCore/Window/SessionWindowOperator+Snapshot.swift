@@ -41,7 +41,7 @@ extension SessionWindowOperator {
     /// as a versioned, checksummed snapshot; see ``PaneWindowOperator/snapshot()``.
     public func snapshot() -> [UInt8] {
         var w = SnapshotWriter()
-        w.u32(SnapshotCodec.crc32(Array("\(spec)".utf8)))
+        w.u32(spec.snapshotFingerprint())
         watermark.write(to: &w)
         w.i64(lateCount)
         w.i64(rowsEmitted)
@@ -72,8 +72,9 @@ extension SessionWindowOperator {
     /// - Throws: A ``SnapshotError`` if the snapshot is corrupted, of another version, or was taken with a
     ///   different window spec.
     public convenience init(spec: WindowSpec, watermark: Watermark, restoring bytes: [UInt8]) throws(SnapshotError) {
-        var r = SnapshotReader(try SnapshotCodec.open(bytes, kind: Self.snapshotKind))
-        guard try r.u32() == SnapshotCodec.crc32(Array("\(spec)".utf8)) else {
+        let (version, payload) = try SnapshotCodec.openVersioned(bytes, kind: Self.snapshotKind)
+        var r = SnapshotReader(payload)
+        guard try r.u32() == spec.snapshotFingerprint(version: version) else {
             throw SnapshotError("the snapshot was taken with a different window spec than \(spec)")
         }
         self.init(spec: spec, watermark: watermark)

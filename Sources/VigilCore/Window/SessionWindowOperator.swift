@@ -53,9 +53,21 @@ public final class SessionWindowOperator {
 
     /// Processes every reading of `batch` in order (see ``PaneWindowOperator/process(_:into:late:)``).
     public func process(_ batch: ReadingBatch, into output: inout WindowResults, late: inout LateRecords) {
+        process(batch, watermarks: nil, into: &output, late: &late)
+    }
+
+    /// Processes every reading of `batch` in order, with the watermark at each reading given (`watermarks[k]`,
+    /// the partition clock's) instead of observed from the event times.
+    public func process(_ batch: ReadingBatch, watermarks: [Int64], into output: inout WindowResults, late: inout LateRecords) {
+        precondition(watermarks.count == batch.count, "SessionWindowOperator: one watermark per reading")
+        process(batch, watermarks: .some(watermarks), into: &output, late: &late)
+    }
+
+    private func process(_ batch: ReadingBatch, watermarks: [Int64]?, into output: inout WindowResults, late: inout LateRecords) {
         for i in 0..<batch.count {
             let t = batch.eventTime[i]
-            if watermark.observe(eventTime: t) {
+            let moved = if let watermarks { watermark.advance(to: watermarks[i]) } else { watermark.observe(eventTime: t) }
+            if moved {
                 if watermark.current >= (heap.peek?.time ?? .max) { fireDue(into: &output) }
                 if earlyEvery != nil { emitEarlyIfDue(into: &output) }
             }

@@ -51,6 +51,14 @@ public enum WindowOperator {
         }
     }
 
+    /// Processes `batch` with the watermark at each reading given (the partition clock's).
+    public func process(_ batch: ReadingBatch, watermarks: [Int64], into output: inout WindowResults, late: inout LateRecords) {
+        switch self {
+        case .pane(let op): op.process(batch, watermarks: watermarks, into: &output, late: &late)
+        case .session(let op): op.process(batch, watermarks: watermarks, into: &output, late: &late)
+        }
+    }
+
     public func advance(processingTime now: Int64, into output: inout WindowResults) {
         switch self {
         case .pane(let op): op.advance(processingTime: now, into: &output)
@@ -70,6 +78,16 @@ public enum WindowOperator {
         switch self {
         case .pane(let op): op.finish(into: &output)
         case .session(let op): op.finish(into: &output)
+        }
+    }
+
+    /// Keeps only the watermark's value, for an operator restored into a partition pipeline, whose windows run
+    /// on the partition clock (``process(_:watermarks:into:late:)``) and never observe event or processing time
+    /// themselves.
+    func followClock() {
+        switch self {
+        case .pane(let op): op.watermark.restore(maxEventTime: EventTime.minimum, current: op.watermark.current, lastActivity: nil)
+        case .session(let op): op.watermark.restore(maxEventTime: EventTime.minimum, current: op.watermark.current, lastActivity: nil)
         }
     }
 

@@ -90,6 +90,15 @@ func gcd(_ a: Int64, _ b: Int64) -> Int64 {
 }
 
 extension WindowSpec {
+    /// The fingerprint a window operator's snapshot carries: a digest of ``writeIdentity(to:)``, or for
+    /// snapshots of format 5 and older, of the spec's textual description.
+    func snapshotFingerprint(version: UInt16 = SnapshotCodec.version) -> UInt32 {
+        guard version >= 6 else { return SnapshotCodec.crc32(Array("\(self)".utf8)) }
+        var w = SnapshotWriter()
+        writeIdentity(to: &w)
+        return SnapshotCodec.crc32(w.bytes)
+    }
+
     /// Every field window state depends on, in a fixed order (the snapshot fingerprint).
     func writeIdentity(to w: inout SnapshotWriter) {
         switch kind {

@@ -146,6 +146,7 @@ public final class PipelineRunner {
         let job = try StreamJob(config: config)
         let noticeLogger = logger
         job.onNotice = { noticeLogger.warning("\($0)") }
+        job.onInfo = { noticeLogger.info("\($0)") }
         job.prepare()
         metrics.update { s in
             s.pipeline = spec.name
@@ -258,6 +259,7 @@ public final class PipelineRunner {
             s.grades = stats.gradesByLevel
             if let tables = job.profiles {
                 s.tableRecordsIgnored = tables.rejectedByTable
+                s.tableTopics = tables.status.mapValues { ($0.table, $0.partitions, $0.read, $0.complete) }
             }
             s.rowsByWindow = stats.rowsByWindow
             s.commits = stats.commits

@@ -261,6 +261,8 @@ public final class StreamJob {
     var callbackFailure: JobError? = nil
     /// Called with operational notices (a checkpoint section that starts afresh, a store that could not be set up).
     public var onNotice: (String) -> Void = { _ in }
+    /// Called with progress worth a log line at info level (a table topic found, read to its end).
+    public var onInfo: (String) -> Void = { _ in }
 
     public convenience init(config: StreamJobConfig) throws(JobError) {
         do throws(KafkaError) {
@@ -413,6 +415,7 @@ public final class StreamJob {
         }
         // The tables (profiles, permits, hazards, acknowledgements): whatever arrived, once per poll.
         try profiles?.refresh()
+        for notice in profiles?.takeNotices() ?? [] { onInfo(notice) }
         try sendRejectedTableRecords()
         let tables = profiles?.tables
         for state in partitions {

@@ -37,6 +37,12 @@ struct TableReader {
     private var newestAcknowledgement: Int64 = .min
     private var acknowledgementsAtLastPrune = 0
 
+    /// Whether every table has been read to its end (the consumer of the topics knows).
+    var complete: Bool {
+        get { tables.complete }
+        set { tables.complete = newValue }
+    }
+
     /// A reader of `reading` (the tables the pipeline is configured with).
     init(reading: Set<Table>) {
         tables.readsProfiles = reading.contains(.profiles)

@@ -77,6 +77,14 @@ public enum GradeExplainer: Sendable {
             "  region \(region ?? "unknown"), industry \(industry ?? "unknown"); record #\((g["seq"] as? NSNumber)?.intValue ?? 0) (\(g["reason"] as? String ?? "?")"
                 + ", previous level \(g["previous_level"] as? String ?? "?")), rule version \(g["rule_version"] as? String ?? "?")"
         )
+        if (inputs["profile_missing"] as? Bool) == true {
+            line(
+                "  profile missing: the enterprise is not in the profile table (sources.profiles), so region, industry, major-hazard grade,"
+                    + " diagnosis and credit are unknown; register it, or check that readings name the right enterprise")
+        }
+        if (inputs["tables_complete"] as? Bool) == false {
+            line("  tables incomplete: a reference-table topic had not been read to its end yet when this grade was taken")
+        }
         line("")
         line(
             "  R_dyn = min(100, B + w·A + O + H + Q + C) = min(100, \(f(b)) + \(f(w, 2))×\(f(a)) + \(f(o)) + \(f(h)) + \(f(q)) + \(f(c)))"

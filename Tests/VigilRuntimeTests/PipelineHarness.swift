@@ -80,7 +80,8 @@ final class PipelineHarness {
 
     /// Runs `config` over the records appended so far (the input topics' readings and the table topics the
     /// configuration reads). `now` is the processing time of every batch (the decoder's horizons, idle advance).
-    func run(_ config: StreamJobConfig, batch: Int = 500, now: Int64? = nil) -> Run {
+    /// - Parameter tablesComplete: What the table consumer says: every table topic read to its end.
+    func run(_ config: StreamJobConfig, batch: Int = 500, now: Int64? = nil, tablesComplete: Bool = true) -> Run {
         let settings = config.pipelineSettings
         let tableTopics = config.tableTopics
         var reader = TableReader(reading: Set(tableTopics.values))
@@ -96,6 +97,7 @@ final class PipelineHarness {
                 }
             }
         }
+        reader.complete = tablesComplete
         let tables: ReferenceTables? = tableTopics.isEmpty ? nil : reader.tables
         var inputs: [(Int32, [(key: [UInt8]?, value: [UInt8])])] = []
         for topic in config.inputTopics { inputs += (records[topic] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }

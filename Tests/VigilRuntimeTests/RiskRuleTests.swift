@@ -188,6 +188,46 @@ extension AlertRuleTests {
         #expect(text.contains("direct-red condition(s) major_accident_3y → RED") && text.contains("C  credit"), "\(text)")
     }
 
+    @Test(
+        "an enterprise missing from the profile table is graded with profile_missing, and explain says so; grades and alerts taken before the tables were read to their end are marked"
+    )
+    func profileMissing() throws {
+        let setup = PipelineHarness()
+        setup.produce(topic: "profiles", key: Array("E0".utf8), value: Array(#"{"enterprise":"E0","region":"R1"}"#.utf8))
+        for k in 0..<4 {
+            for e in ["E0", "E9"] { setup.reading(enterprise: e, sensor: "\(e)-GT-1", ts: setup.t0 + Int64(k) * 30_000, value: 5) }
+        }
+        // A tank level point without static levels: threshold_not_set until its setpoints are read.
+        setup.reading(enterprise: "E0", sensor: "E0-LT-1", ts: setup.t0, value: 50)
+        var config = setup.config()
+        config.pipeline.sensorTypes.append(
+            SensorTypePlan(name: "tank_level", match: ["-LT-"], rule: ThresholdRule(name: "tank_level", level1: nil, deadband: 1)))
+        for complete in [true, false] {
+            config.tables.profiles = "profiles"
+            let run = setup.run(config, tablesComplete: complete)
+            let grades = run.parsed(".grades")
+            let notSet = try #require(run.parsed(".alerts").first { $0["event"] as? String == "threshold_not_set" })
+            #expect(complete ? notSet["tables_complete"] == nil : notSet["tables_complete"] as? Bool == false, "\(notSet)")
+            let alertSchema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.alerts.v1.schema.json")
+            #expect(alertSchema.validate(json: try JSONSerialization.data(withJSONObject: notSet)).isEmpty)
+            func inputs(_ e: String) throws -> [String: Any] {
+                try #require(grades.first { $0["enterprise"] as? String == e }?["inputs"] as? [String: Any])
+            }
+            #expect(try inputs("E0")["profile_missing"] as? Bool == false && inputs("E9")["profile_missing"] as? Bool == true)
+            #expect(try inputs("E0")["tables_complete"] as? Bool == complete && inputs("E9")["tables_complete"] as? Bool == complete)
+            let e9 = try #require(grades.first { $0["enterprise"] as? String == "E9" })
+            let text = GradeExplainer.explain(e9)
+            #expect(text.contains("profile missing: the enterprise is not in the profile table"), "\(text)")
+            #expect(text.contains("tables incomplete") == !complete)
+            let schema = try MiniJSONSchema(path: packageRoot() + "/Schemas/risk.grades.v1.schema.json")
+            for g in grades { #expect(schema.validate(json: try JSONSerialization.data(withJSONObject: g)).isEmpty) }
+        }
+        // Without a profile table neither is known.
+        config.tables.profiles = nil
+        let plain = try #require(setup.run(config).parsed(".grades").first?["inputs"] as? [String: Any])
+        #expect(plain["profile_missing"] is NSNull && plain["tables_complete"] is NSNull)
+    }
+
     @Test("§4.3 overrides: a red-severity AL2 lasting over 10 min, and any AL2 during hot work in the same unit, make the enterprise red")
     func redOverrides() throws {
         let setup = PipelineHarness()

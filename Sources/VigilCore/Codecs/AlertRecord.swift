@@ -92,6 +92,10 @@ struct AlertRecord {
     var suppressed: AlarmFloodFilter.Suppression? = nil
     /// Who acknowledged, on `acknowledged` records (written only on those, null when not given).
     var acknowledgedBy: String? = nil
+    /// Emitted while a reference table had not been read to its end (written, `false`, only then): the limits
+    /// or acknowledgements it would give may be missing (a `threshold_not_set` for a point whose setpoints are
+    /// still unread).
+    var tablesIncomplete = false
 
     /// The id of an alert episode: `<sensor>/<rule>/<raised at>` (an enterprise-level alert names the enterprise
     /// where a point alert names its sensor). Every record of one episode carries it, and acknowledgements
@@ -146,6 +150,7 @@ struct AlertRecord {
             out.append(",\"acknowledged_by\":")
             string(acknowledgedBy)
         }
+        if tablesIncomplete { out.append(",\"tables_complete\":false") }
         out.append("}")
     }
 

@@ -35,6 +35,10 @@ struct GradeRecord {
     /// or no factors).
     var monitoringCompliance: Double?
     var overrides: [String]
+    /// Whether the reference tables had been read to their end (nil: the pipeline reads none).
+    var tablesComplete: Bool?
+    /// The enterprise is not in the profile table (nil: the pipeline reads no profiles).
+    var profileMissing: Bool?
     var bands: (red: Double, orange: Double, yellow: Double)
 
     static let ruleVersion: StaticString = "vigil-risk-2"
@@ -152,6 +156,10 @@ struct GradeRecord {
         number(monitoringCompliance)
         out.append(",\"overrides\":")
         strings(overrides)
+        out.append(",\"tables_complete\":")
+        boolean(tablesComplete)
+        out.append(",\"profile_missing\":")
+        boolean(profileMissing)
         out.append("},\"bands\":{\"red\":")
         number(bands.red)
         out.append(",\"orange\":")

@@ -113,6 +113,8 @@ extension PartitionPipeline {
     }
 
     func emitAlert(_ record: AlertRecord, routed: Bool = true, into out: inout PartitionOutputs) {
+        var record = record
+        record.tablesIncomplete = !tablesComplete
         out.appendAlert(record, routes: settings.alarms.routes, routed: routed)
     }
 

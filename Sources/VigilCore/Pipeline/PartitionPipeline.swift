@@ -31,6 +31,8 @@ public final class PartitionPipeline {
     var limitContext = LimitContext()
     var limitContextBuiltFor = (version: -1, enterprises: -1)
     var setpointsBuiltFor = (version: -1, sensors: -1)
+    /// Whether the reference tables of the current call have been read to their end (alerts record it).
+    var tablesComplete = true
 
     // Scratch of one call, reused.
     /// The clock's time at each reading of the batch.
@@ -85,6 +87,7 @@ public final class PartitionPipeline {
     /// alerts, data gaps, instrument status, anomaly scores, grades, then the windows. An empty batch advances
     /// the partition's clocks instead when it has been idle (``advanceIdle(tables:now:into:)``).
     public func process(_ batch: ReadingBatch, tables: ReferenceTables?, now: Int64, into out: inout PartitionOutputs) {
+        tablesComplete = tables?.complete ?? true
         guard !batch.isEmpty else {
             advanceIdle(tables: tables, now: now, into: &out)
             return

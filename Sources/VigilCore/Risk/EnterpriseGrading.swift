@@ -309,7 +309,8 @@ struct GradeContext {
             commitmentMissing: commitmentMissing, majorHazardGrade: profile?.majorHazardGrade, activePermits: activePermits,
             openHazards: openHazards, overdueMajorHazard: overdueMajorHazard, interruptedSince: risk.interruptedSince,
             offlineNotice: notice.map { ($0.id, $0.plannedOnline) }, diagnosticScore: profile?.diagnosis, directRed: directRed,
-            creditScore: creditScore, monitoringCompliance: monitoringCompliance, overrides: overrides, bands: (g.red, g.orange, g.yellow))
+            creditScore: creditScore, monitoringCompliance: monitoringCompliance, overrides: overrides, tablesComplete: tables?.complete,
+            profileMissing: tables?.readsProfiles == true ? profile == nil : nil, bands: (g.red, g.orange, g.yellow))
         out.appendGrade(record, byRegion: grading.byRegion)
         out.counters.gradesByLevel["\(level)", default: 0] += 1
     }
@@ -317,13 +318,13 @@ struct GradeContext {
     /// §5: the enterprise-level `DATA_INTERRUPTION` blue alert (more than `interruptionShare` of its points
     /// offline), and its end; one episode shares an alert id.
     func interruptionAlert(enterprise: String, since: Int64, at now: Int64, share: Double, restored: Bool, into out: inout PartitionOutputs) {
-        out.appendAlert(
-            AlertRecord(
-                kind: .dataInterruption, alertID: AlertRecord.id(sensor: enterprise, rule: "data_interruption", raisedAt: since),
-                event: restored ? .restored : .interrupted, level: restored ? .normal : .offline, previousLevel: restored ? .offline : .normal,
-                enterprise: enterprise, sensor: nil, rule: "data_interruption", ts: now, raisedAt: since, value: share,
-                limit: grading.interruptionShare, direction: .none, severity: .blue, respondBy: nil, notify: ["equipment"]),
-            routes: settings.alarms.routes)
+        var record = AlertRecord(
+            kind: .dataInterruption, alertID: AlertRecord.id(sensor: enterprise, rule: "data_interruption", raisedAt: since),
+            event: restored ? .restored : .interrupted, level: restored ? .normal : .offline, previousLevel: restored ? .offline : .normal,
+            enterprise: enterprise, sensor: nil, rule: "data_interruption", ts: now, raisedAt: since, value: share,
+            limit: grading.interruptionShare, direction: .none, severity: .blue, respondBy: nil, notify: ["equipment"])
+        record.tablesIncomplete = tables?.complete == false
+        out.appendAlert(record, routes: settings.alarms.routes)
         out.counters.alertsByLevel[restored ? "restored data_interruption" : "interrupted data_interruption", default: 0] += 1
     }
 }

@@ -84,6 +84,11 @@ public struct ReferenceTables: Sendable {
     public var readsCommitments = false
     public var readsOfflineNotices = false
 
+    /// Whether every table topic the pipeline reads exists and each of its partitions has been read to its end
+    /// (at least once: records that arrive later are the tables' normal flow). Grades record it
+    /// (`inputs.tables_complete`): a grade taken while it is false may lack what a table would add.
+    public var complete = true
+
     public var profiles: [String: Profile] = [:]
     /// enterprise → permit id → permit.
     public var permits = ExpiringTable<WorkPermit>()

@@ -44,6 +44,15 @@ public final class KafkaConsumer {
     /// Assigns partitions directly, without a group (replay, tools, benchmarks).
     public func assign(_ partitions: [KafkaTopicPartition]) throws(KafkaError) { try client.assign(partitions) }
 
+    /// Adds partitions to a direct assignment (``assign(_:)``) without moving the ones already assigned: a table
+    /// topic that appeared or grew.
+    public func assignMore(_ partitions: [KafkaTopicPartition]) throws(KafkaError) { try client.assignMore(partitions) }
+
+    /// The topics the cluster knows, with their partition counts (a metadata request, which creates no topic).
+    public func partitionCounts(timeoutMs: Int32 = 5_000) throws(KafkaError) -> [String: Int32] {
+        try client.partitionCounts(timeoutMs: timeoutMs)
+    }
+
     /// Installs handlers that run synchronously inside librdkafka's rebalance callback, on the thread that
     /// calls ``poll(maxMessages:timeoutMs:_:)`` or ``close()``, before the assignment changes take effect.
     ///

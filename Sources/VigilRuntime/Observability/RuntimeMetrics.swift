@@ -29,6 +29,8 @@ public final class RuntimeMetrics: Sendable {
         public var anomalies: [String: Int64] = [:]  // detector → count
         public var grades: [String: Int64] = [:]  // level → count
         public var tableRecordsIgnored: [String: Int64] = [:]  // table → records rejected (to the dead-letter topic)
+        /// Per table topic: its table, partitions read, records applied, and whether it has been read to its end.
+        public var tableTopics: [String: (table: String, partitions: Int32, read: Int64, complete: Bool)] = [:]
         public var lag: [String: Int64] = [:]  // "topic/partition" → lag
         public var assignedPartitions = 0
         public var windowStateBytes = 0
@@ -104,6 +106,15 @@ public final class RuntimeMetrics: Sendable {
         for table in ["profiles", "permits", "hazards", "acknowledgements", "setpoints", "commitments", "offline_notices"] {
             sample("vigil_table_records_ignored_total", [("table", table)], "\(s.tableRecordsIgnored[table] ?? 0)")
         }
+        let topics = s.tableTopics.sorted { $0.key < $1.key }
+        family("vigil_table_records_total", "counter", "Table records read and applied, by table topic.")
+        for (topic, t) in topics { sample("vigil_table_records_total", [("table", t.table), ("topic", topic)], "\(t.read)") }
+        family("vigil_table_partitions", "gauge", "Partitions of each table topic being read (0: the topic does not exist yet).")
+        for (topic, t) in topics { sample("vigil_table_partitions", [("table", t.table), ("topic", topic)], "\(t.partitions)") }
+        family(
+            "vigil_table_complete", "gauge",
+            "1 once every partition of the table topic has been read to its end (grades record it as inputs.tables_complete).")
+        for (topic, t) in topics { sample("vigil_table_complete", [("table", t.table), ("topic", topic)], t.complete ? "1" : "0") }
         single("vigil_offset_commits_total", "counter", "Successful offset commits.", "\(s.commits)")
         single("vigil_checkpoints_total", "counter", "Checkpoint rounds written (snapshots stored, then offsets committed).", "\(s.checkpoints)")
         single("vigil_checkpoint_snapshots_total", "counter", "Partition snapshots written.", "\(s.snapshotsWritten)")

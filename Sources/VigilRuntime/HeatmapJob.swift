@@ -92,15 +92,21 @@ public final class HeatmapJob {
         return n
     }
 
+    /// One cell of the heat map as JSON (`Schemas/risk.heatmap.v1.schema.json`): its group values (escaped: a
+    /// region may hold any character), the count per level, the total and the snapshot time.
+    static func cell(groupBy: [String], group: [String], byLevel: [String: Int], ts: Int64) -> String {
+        var fields = zip(groupBy, group).map { "\(jsonString($0.0)):\(jsonString($0.1))" }
+        for level in ["red", "orange", "yellow", "blue"] { fields.append("\"\(level)\":\(byLevel[level] ?? 0)") }
+        fields.append("\"enterprises\":\(byLevel.values.reduce(0, +))")
+        fields.append("\"ts\":\(ts)")
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
     func emit(now: Int64) throws(KafkaError) {
         var counts: [[String]: [String: Int]] = [:]
         for (_, (group, level)) in latest { counts[group, default: [:]][level, default: 0] += 1 }
         for (group, byLevel) in counts.sorted(by: { $0.key.joined(separator: "/") < $1.key.joined(separator: "/") }) {
-            var fields = zip(config.groupBy, group).map { "\"\($0.0)\":\"\($0.1)\"" }
-            for level in ["red", "orange", "yellow", "blue"] { fields.append("\"\(level)\":\(byLevel[level] ?? 0)") }
-            fields.append("\"enterprises\":\(byLevel.values.reduce(0, +))")
-            fields.append("\"ts\":\(now)")
-            let json = "{" + fields.joined(separator: ",") + "}"
+            let json = Self.cell(groupBy: config.groupBy, group: group, byLevel: byLevel, ts: now)
             try producer.produce(topic: config.outputTopic, key: Array((group.first ?? "").utf8), value: Array(json.utf8))
             snapshotsProduced += 1
         }

@@ -2,7 +2,7 @@ public import Foundation
 import VigilCore
 
 /// A small JSON Schema (2020-12) validator for the keywords Vigil's schemas use: `type`, `properties`,
-/// `required`, `additionalProperties` (boolean or schema), `enum`, `minimum`, `minLength`, `maxLength`, `pattern`,
+/// `required`, `additionalProperties` (boolean or schema), `propertyNames`, `enum`, `minimum`, `minLength`, `maxLength`, `pattern`,
 /// `items`, `oneOf`, `$ref` (`#/$defs/…`) and `format: date-time`. It exists so tests can check messages
 /// against the published schemas without network access or extra packages.
 public struct MiniJSONSchema: @unchecked Sendable {
@@ -76,7 +76,9 @@ public struct MiniJSONSchema: @unchecked Sendable {
             for key in schema["required"] as? [String] ?? [] where object[key] == nil {
                 errors.append("\(path): missing required '\(key)'")
             }
+            let names = schema["propertyNames"] as? [String: Any]
             for (key, v) in object {
+                if let names { errors += validate(key, against: names, path: "\(path) property name") }
                 if let sub = properties[key] as? [String: Any] {
                     errors += validate(v, against: sub, path: "\(path).\(key)")
                 } else if let sub = schema["additionalProperties"] as? [String: Any] {

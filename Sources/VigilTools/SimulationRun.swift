@@ -103,6 +103,13 @@ public enum SimulationRun: Sendable {
         pc.additionalConfig = options.kafka
         let producer = try KafkaProducer(config: pc)
         var summary = Summary(incidents: simulator.incidents)
+        // Every table topic of the pipeline, including those this run writes nothing to (acknowledgements, and
+        // hazards when none is drawn), so that a `vigil run` reading them finds them all and reads them to their end.
+        let tableTopics = [
+            spec.sources.enterprises, spec.sources.hazards, spec.sources.permits, spec.sources.setpoints, spec.sources.commitments,
+            spec.sources.offlineNotices, spec.alerts.acknowledgements,
+        ].compactMap { $0 }
+        for topic in tableTopics { _ = try? producer.lookUp(topic: topic) }
         let enterprises = Array(Set(simulator.points.map(\.enterprise))).sorted()
         var rng = SplitMix64(seed: options.seed ^ 0x5EED)
         if let topic = spec.sources.enterprises {

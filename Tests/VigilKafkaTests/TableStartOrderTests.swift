@@ -2,7 +2,9 @@ import Foundation
 import Testing
 import VigilCore
 import VigilKafka
+import VigilPipeline
 @testable import VigilRuntime
+import VigilTools
 import VigilTesting
 
 /// The reference tables are read in full whichever starts first: the job, or the table topics (created with
@@ -137,5 +139,22 @@ struct TableStartOrderTests {
         }
         #expect(sawIncomplete && empty.tables.complete && empty.tables.hazards["E0"]?["H1"] != nil)
         #expect(empty.status[missing]?.partitions == 2 && empty.status[missing]?.read == 1)
+    }
+
+    @Test("vigil simulate makes every table topic of the pipeline exist, also those it writes nothing to")
+    func simulateCreatesTableTopics() throws {
+        let spec = try PipelineLoader.load(path: packageRoot() + "/Pipelines/chemical-park.yaml", environment: [:])
+        let cluster = try EmbeddedKafkaCluster()
+        var options = SimulationRun.Options(brokers: cluster.bootstrapServers)
+        options.enterprises = 1
+        options.duration = 60_000
+        options.fast = true
+        options.kafka = ["log_level": "3"]
+        _ = try SimulationRun.run(spec: spec, options: options, stop: StopSignal()) { _ in }
+        let topics = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers, additionalConfig: ["log_level": "3"]).describeTopics()
+        let acknowledgements = try #require(spec.alerts.acknowledgements)
+        for topic in [spec.sources.enterprises, spec.sources.hazards, spec.sources.setpoints, acknowledgements].compactMap({ $0 }) {
+            #expect(topics[topic] != nil, "\(topic) does not exist after vigil simulate")
+        }
     }
 }

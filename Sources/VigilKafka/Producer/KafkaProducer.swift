@@ -87,6 +87,12 @@ public final class KafkaProducer {
     /// - Throws: `.timeout` if messages remain after `timeoutMs`; `.delivery` if any delivery failed.
     public func flush(timeoutMs: Int32 = 30_000) throws(KafkaError) { try client.flush(timeoutMs: timeoutMs) }
 
+    /// Looks `topic` up, which creates it where the cluster auto-creates topics (as producing to it would, and
+    /// as librdkafka's mock cluster does); returns its partition count, nil if it does not exist.
+    public func lookUp(topic: String, timeoutMs: Int32 = 5_000) throws(KafkaError) -> Int32? {
+        try client.lookUp(topic: topic, timeoutMs: timeoutMs)
+    }
+
     // MARK: - Transactions
 
     /// `init_transactions`: registers the `transactional.id`, fencing older producers with the same id.

@@ -143,6 +143,21 @@ final class RDKafkaProducerClient {
     /// Waits until every enqueued message is acknowledged.
     ///
     /// - Throws: `.timeout` if messages remain after `timeoutMs`; `.delivery` if any delivery failed.
+    /// Asks the cluster for `topic`'s metadata, which creates the topic where the cluster auto-creates topics
+    /// (as producing to it would); returns its partition count, nil if it does not exist.
+    func lookUp(topic: String, timeoutMs: Int32) throws(KafkaError) -> Int32? {
+        guard let rkt = rd_kafka_topic_new(handle, topic, nil) else { throw KafkaError(.produce, "topic handle for \(topic)") }
+        defer { rd_kafka_topic_destroy(rkt) }
+        var metadata: UnsafePointer<rd_kafka_metadata>? = nil
+        let r = rd_kafka_metadata(handle, 0, rkt, &metadata, timeoutMs)
+        guard r == RD_KAFKA_RESP_ERR_NO_ERROR, let md = metadata else {
+            throw KafkaError(.produce, "metadata of \(topic)", rdKafka: r, isRetriable: true)
+        }
+        defer { rd_kafka_metadata_destroy(md) }
+        guard md.pointee.topic_cnt > 0, md.pointee.topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return md.pointee.topics[0].partition_cnt
+    }
+
     func flush(timeoutMs: Int32 = 30_000) throws(KafkaError) {
         let err = rd_kafka_flush(handle, timeoutMs)
         if let error = context.state.withLock({ $0.firstError }) { throw error }

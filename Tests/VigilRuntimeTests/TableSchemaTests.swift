@@ -90,3 +90,28 @@ import VigilTesting
         #expect(!schema.validate(json: Data(#"{"region":"x","red":1}"#.utf8)).isEmpty)
     }
 }
+
+/// The per-table metrics as Prometheus text.
+@Suite struct TableMetricsTests {
+    @Test("each table topic's records, partitions and completeness are exposed with its table and topic")
+    func exposition() {
+        let metrics = RuntimeMetrics()
+        metrics.update { s in
+            s.tableTopics = [
+                "safety.enterprises": (table: "profiles", partitions: 4, read: 10, complete: true),
+                "safety.hazards": (table: "hazards", partitions: 0, read: 0, complete: false),
+            ]
+        }
+        let text = metrics.render()
+        for line in [
+            #"vigil_table_records_total{pipeline="",table="profiles",topic="safety.enterprises"} 10"#,
+            #"vigil_table_partitions{pipeline="",table="profiles",topic="safety.enterprises"} 4"#,
+            #"vigil_table_complete{pipeline="",table="profiles",topic="safety.enterprises"} 1"#,
+            #"vigil_table_partitions{pipeline="",table="hazards",topic="safety.hazards"} 0"#,
+            #"vigil_table_complete{pipeline="",table="hazards",topic="safety.hazards"} 0"#,
+        ] {
+            #expect(text.split(separator: "\n").contains { $0 == line }, "\(line)\n\(text)")
+        }
+        #expect(text.contains("# TYPE vigil_table_complete gauge") && text.contains("# TYPE vigil_table_records_total counter"))
+    }
+}

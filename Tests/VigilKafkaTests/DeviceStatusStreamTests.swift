@@ -120,7 +120,14 @@ struct DeviceStatusStreamTests {
         }
         let whileFrozen = grades.filter { $0.0 >= t(145) && $0.0 < t(150) }
         #expect(!whileFrozen.isEmpty && whileFrozen.allSatisfy { abs($0.1 - 1.0 / 3) < 1e-9 && abs($0.2 - 20.0 / 3) < 1e-6 }, "\(whileFrozen)")
-        let otherwise = grades.filter { $0.0 < t(145) || $0.0 >= t(150) }
+        // A point in instrument fault counts in the same share (§5: no valid value either). A grade at the
+        // fault's first or last step may be taken at another point's reading just before the change: left out.
+        func within(_ ts: Int64, _ from: Int, _ to: Int, edges: Bool) -> Bool { edges ? ts >= t(from) && ts <= t(to) : ts > t(from) && ts < t(to) }
+        let faulty = grades.filter { within($0.0, 20, 22, edges: false) || within($0.0, 118, 123, edges: false) }
+        #expect(!faulty.isEmpty && faulty.allSatisfy { abs($0.1 - 1.0 / 3) < 1e-9 }, "\(faulty)")
+        let otherwise = grades.filter {
+            ($0.0 < t(145) || $0.0 >= t(150)) && !within($0.0, 20, 22, edges: true) && !within($0.0, 118, 123, edges: true)
+        }
         #expect(otherwise.count > 10 && otherwise.allSatisfy { $0.1 == 0 }, "\(otherwise.prefix(3))")
 
         // The job stopped and restarted mid-episode gave the same records.

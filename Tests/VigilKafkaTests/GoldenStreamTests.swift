@@ -30,9 +30,11 @@ struct GoldenStreamTests {
         "risk.alerts": 89, "risk.alerts.equipment": 61, "risk.alerts.regulator": 8, "risk.alerts.urgent": 14, "risk.anomalies": 1506,
         "risk.dlq": 3, "risk.grades": 40, "risk.grades.by-region": 37, "risk.window-stats": 12897,
     ]
-    /// Changed on purpose: grade records gained `inputs.tables_complete` and `inputs.profile_missing`; without
-    /// those two fields the records digest to the previous pin, 0xc944_7d22_4a02_f20c.
-    static let expectedDigest: UInt64 = 0xeb35_79f0_b0d6_4653
+    /// Changed on purpose, twice: grade records gained `inputs.tables_complete` and `inputs.profile_missing`
+    /// (without those two fields the records digest to the pin before, 0xc944_7d22_4a02_f20c); then a point in
+    /// instrument fault counts in the frozen share of Q like a frozen one, which changes exactly one record:
+    /// E9000's grade at its PT-001 fault (frozen_share 0 → 0.2, Q 5 → 9, R_dyn 25.1 → 29.1, still red).
+    static let expectedDigest: UInt64 = 0x1287_7632_7507_4dbd
 
     @Test("a fixed simulated stream through the chemical-park pipeline gives byte-identical outputs")
     func outputsAreByteIdentical() throws {

@@ -9,6 +9,38 @@ import VigilTesting
 /// What a point's sensor type decides, on the partition pipeline (no broker): `DOMAIN.md` §5 STALE (a point is
 /// stale after max(3 × its nominal period, 5 min)) and its alarm rule (the first type it matches).
 @Suite struct SensorTypeRuleTests {
+    @Test("below the instrument's range a reading is a FAULT only, no process alarm; above it, a FAULT and a process alarm")
+    func belowRangeIsAFaultOnly() throws {
+        let setup = PipelineHarness()
+        // A pressure point with a 0–4000 kPa instrument and two-sided levels: LL 50, L 100, H 3000, HH 3600.
+        let sides = PointSetpoints(high: 3_000, highHigh: 3_600, low: 100, lowLow: 50)
+        var config = setup.config()
+        config.pipeline.sensorTypes = [
+            SensorTypePlan(
+                name: "pressure", match: ["-PT-"], rule: ThresholdRule(name: "pressure", level1: nil, sides: sides),
+                check: DeviceCheck(rangeMin: 0, rangeMax: 4_000))
+        ]
+        // Normal, then a broken loop (−400 kPa) for 2 min, normal, then saturated at 4100 (above range and HH), normal.
+        let values: [Double] = [1_000, 1_000, -400, -400, -400, -400, 1_000, 1_000, 4_100, 4_100, 1_000, 1_000]
+        for (k, v) in values.enumerated() { setup.reading(enterprise: "E0", sensor: "E0-PT-1", ts: setup.t0 + Int64(k) * 30_000, value: v) }
+        var grading = PartitionPipelineSettings.Grading()
+        grading.heartbeat = 1  // a grade at every evaluation, to see Q during the fault
+        config.pipeline.grading = grading
+        let run = setup.run(config)
+        let alerts = run.parsed(".alerts")
+        // The faulty point counts in Q like a frozen one: the grade at the fault has the point in its frozen share.
+        let grades = run.parsed(".grades")
+        let atFault = try #require(grades.first { ($0["ts"] as? NSNumber)?.int64Value == setup.t0 + 2 * 30_000 })
+        #expect((atFault["inputs"] as? [String: Any])?["frozen_share"] as? Double == 1, "\(atFault)")
+        func events(rule: String) -> [String] {
+            alerts.filter { $0["rule"] as? String == rule }.map {
+                "\($0["event"]!) \($0["direction"]!) \(((($0["ts"] as? NSNumber)?.int64Value ?? 0) - setup.t0) / 30_000)"
+            }
+        }
+        #expect(events(rule: "pressure") == ["raised high 8", "cleared high 10"], "no LL alarm from the broken loop")
+        #expect(events(rule: "instrument_fault") == ["fault low 2", "fault_cleared none 6", "fault high 8", "fault_cleared none 10"])
+    }
+
     @Test("a pipeline type's period sets its points' stale gap: a 5-minute type reporting every 5 min is not a data gap")
     func periodSetsStaleGap() throws {
         let spec = try PipelineLoader.parse(

@@ -93,6 +93,8 @@ public struct DeviceStatusDetector: Sendable {
     public func isFrozen(slot: UInt32) -> Bool { Int(slot) < frozenSince.count && frozenSince[Int(slot)] != .min }
     /// Per sensor slot, whether it is frozen now.
     public var frozenSlots: [Bool] { frozenSince.map { $0 != .min } }
+    /// Per slot: in instrument fault now.
+    public var faultSlots: [Bool] { faultSince.map { $0 != .min } }
 
     /// Processes a batch in order and appends the changes to `events`; `checkFor` gives a sensor slot's index
     /// into `checks` (nil: the sensor has no type), asked once per slot.

@@ -198,6 +198,12 @@ public struct LimitContext: Sendable {
     /// Per sensor slot: the point's setpoints, if it has any.
     public var setpoints: [PointSetpoints?]
 
+    /// Per sensor slot: the lower end of the instrument's range (NaN: none known). A reading below it is an
+    /// instrument fault (a broken 4–20 mA loop, below 3.6 mA in NAMUR NE 43 terms), not a process value: it
+    /// neither raises nor clears nor advances an alarm. Above the range a reading stays a process value (a
+    /// saturated detector is a real high).
+    public var rangeMin: [Double] = []
+
     public init(utcOffset: Int64 = 0, permits: [[ClosedOpenInterval]] = [], setpoints: [PointSetpoints?] = []) {
         self.utcOffset = utcOffset
         self.permits = permits
@@ -387,6 +393,7 @@ public struct ThresholdDetector: Sendable {
             guard r >= 0 else { continue }
             let t = batch.eventTime[i]
             let x = batch.value[i]
+            if slot < context.rangeMin.count && x < context.rangeMin[slot] { continue }
             let rule = cores[r]
             var inForce = rule.base
             if rule.adjusted {

@@ -145,6 +145,10 @@ public final class PartitionPipeline {
         guard !new.isEmpty else { return }
         if settings.sensorUnit != nil { limitContext.sensorUnits = catalog.units }
         guard settings.hasDeviceChecks else { return }
+        // Below its instrument's range a reading is a fault, not a process value (`DOMAIN.md` §5).
+        limitContext.rangeMin += new.map { slot in
+            catalog.type(of: UInt32(slot)).flatMap { settings.sensorTypes[$0].check?.rangeMin } ?? .nan
+        }
         for slot in new {
             // A type's instrument check may give its points their own stale gap (`DOMAIN.md` §5).
             guard let type = catalog.type(of: UInt32(slot)), let stale = settings.sensorTypes[type].check?.staleAfter else { continue }

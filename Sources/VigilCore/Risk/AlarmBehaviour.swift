@@ -105,8 +105,8 @@ public struct AlarmBehaviour: Sendable {
         public var longestAlarm: Int64
         /// Points silent for longer than `staleAfter` (§5 OFFLINE), as a share of the points.
         public var offlineShare: Double
-        /// Points reporting a frozen value (§5 FROZEN) and not offline, as a share of the points; Q counts
-        /// both shares (§4.3 "offline/frozen share").
+        /// Points reporting a frozen value (§5 FROZEN) or in instrument fault (§5 FAULT) and not offline, as a
+        /// share of the points; Q counts both shares (§4.3 "offline/frozen share").
         public var frozenShare: Double = 0
         /// Alarms in the window.
         public var alarms: Int

@@ -45,6 +45,8 @@ struct EnterpriseGrading {
     /// Per sensor slot: frozen as of the reading being graded (the device detector's state runs a batch ahead);
     /// equal to it between batches, so it is not snapshotted.
     var frozenNow: [Bool] = []
+    /// Per sensor slot: in instrument fault (§5 FAULT) as of the reading being graded; kept like `frozenNow`.
+    var faultNow: [Bool] = []
 
     init(settings: PartitionPipelineSettings) {
         self.settings = settings
@@ -111,14 +113,18 @@ struct EnterpriseGrading {
                 due = true
                 tp += 1
             }
-            // A point freezing or thawing changes Q (§4.3): noted at its reading, and the grade evaluated.
+            // A point freezing or thawing, or in and out of instrument fault, changes Q (§4.3, §5): noted at its
+            // reading, and the grade evaluated.
             while dp < deviceEvents.count && deviceEvents[dp].reading == k {
                 let d = deviceEvents[dp]
                 dp += 1
-                guard d.kind == .frozen || d.kind == .unfrozen else { continue }
                 let slot = Int(d.sensor)
                 if slot >= frozenNow.count { frozenNow.append(contentsOf: repeatElement(false, count: slot + 1 - frozenNow.count)) }
-                frozenNow[slot] = d.kind == .frozen
+                if slot >= faultNow.count { faultNow.append(contentsOf: repeatElement(false, count: slot + 1 - faultNow.count)) }
+                switch d.kind {
+                case .frozen, .unfrozen: frozenNow[slot] = d.kind == .frozen
+                case .fault, .faultCleared: faultNow[slot] = d.kind == .fault
+                }
                 due = true
             }
             var anomalous: Bool? = nil
@@ -134,7 +140,7 @@ struct EnterpriseGrading {
             risk[e]!.behaviour.noteReading(point: Int(pointPosition[s]), at: t, anomalous: anomalous)
             if due {
                 risk[e]!.nextEvaluation = Ticker.next(after: t, every: evaluation)
-                context.evaluate(&risk[e]!, enterprise: UInt32(e), at: t, frozen: frozenNow, into: &out)
+                context.evaluate(&risk[e]!, enterprise: UInt32(e), at: t, frozen: frozenNow, faulty: faultNow, into: &out)
             }
             if silentChecks.isDue(at: times[k]) { evaluateSilent(at: times[k], context: context, into: &out) }
         }
@@ -154,7 +160,7 @@ struct EnterpriseGrading {
             guard let next = risk[e]?.nextEvaluation, next <= tick &- evaluation else { continue }
             // Due again at the next tick (silent) or at its next reading (back).
             risk[e]!.nextEvaluation = tick
-            context.evaluate(&risk[e]!, enterprise: UInt32(e), at: tick, frozen: frozenNow, into: &out)
+            context.evaluate(&risk[e]!, enterprise: UInt32(e), at: tick, frozen: frozenNow, faulty: faultNow, into: &out)
         }
     }
 
@@ -192,9 +198,16 @@ struct GradeContext {
     /// Evaluates one enterprise's grade at `now` and emits it when it changed or a heartbeat is due; emits the
     /// enterprise's data-interruption alerts.
     ///
-    /// - Parameter frozen: Per sensor slot, whether the point is frozen (§5 FROZEN).
-    func evaluate(_ risk: inout EnterpriseRisk, enterprise e: UInt32, at now: Int64, frozen: [Bool], into out: inout PartitionOutputs) {
-        let ind = risk.behaviour.indicators(at: now, staleAfter: settings.offlineAfter ?? 1_800_000) { Int($0) < frozen.count && frozen[Int($0)] }
+    /// - Parameters:
+    ///   - frozen: Per sensor slot, whether the point is frozen (§5 FROZEN).
+    ///   - faulty: Per sensor slot, whether the point is in instrument fault (§5 FAULT): no valid value either,
+    ///     so it counts in the same share as a frozen one.
+    func evaluate(
+        _ risk: inout EnterpriseRisk, enterprise e: UInt32, at now: Int64, frozen: [Bool], faulty: [Bool], into out: inout PartitionOutputs
+    ) {
+        let ind = risk.behaviour.indicators(at: now, staleAfter: settings.offlineAfter ?? 1_800_000) { s in
+            (Int(s) < frozen.count && frozen[Int(s)]) || (Int(s) < faulty.count && faulty[Int(s)])
+        }
         let enterprise = enterprises.key(for: e)
         let profile = tables?.profiles[enterprise]
         let weights = grading.factorWeights

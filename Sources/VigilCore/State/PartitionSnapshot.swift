@@ -219,6 +219,7 @@ extension PartitionPipeline {
         devices = newDevices
         grading = EnterpriseGrading(settings: settings)
         grading.frozenNow = newDevices.frozenSlots
+        grading.faultNow = newDevices.faultSlots
         gaps = newGaps
         alerts = newAlerts
         decoder = restored
@@ -232,6 +233,7 @@ extension PartitionPipeline {
         if version < 6 { newCatalog.restoreEnterprises(Array(legacyEnterprises.prefix(sensors.count))) }
         catalog = newCatalog
         limitContext.sensorUnits = []
+        limitContext.rangeMin = []
         catalogueNewSensors()
         return (offset, warnings)
     }

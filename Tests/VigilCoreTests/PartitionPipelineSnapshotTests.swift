@@ -93,14 +93,21 @@ import Testing
 
     @Test("a format-4 snapshot (a watermark per stage) restores into one partition clock and the same state")
     func formatFourRestores() throws {
+        let restored = try Self.restoresLikeAFreshRun(Self.formatFour, version: 4)
+        #expect(restored.clock.time == 590_000 && restored.clock.latestReading == 590_000)
+    }
+
+    /// Restores committed snapshot bytes of ``fed(_:)`` written in format `version`, expects no warnings and a
+    /// snapshot equal to a fresh run's; returns the restored pipeline.
+    static func restoresLikeAFreshRun(_ bytes: [UInt8], version: UInt16) throws -> PartitionPipeline {
         let settings = Self.settings(size: 60_000)
         let current = Self.fed(settings).snapshot(topic: "t", partition: 0, nextOffset: 120)
-        #expect(try SnapshotCodec.openVersioned(Self.formatFour, kind: PartitionSnapshot.kind).version == 4)
+        #expect(try SnapshotCodec.openVersioned(bytes, kind: PartitionSnapshot.kind).version == version)
         let restored = PartitionPipeline(settings: settings)
-        let (offset, warnings) = try restored.restore(from: Self.formatFour, topic: "t", partition: 0)
+        let (offset, warnings) = try restored.restore(from: bytes, topic: "t", partition: 0)
         #expect(offset == 120 && warnings.isEmpty, "\(warnings)")
-        #expect(restored.clock.time == 590_000 && restored.clock.latestReading == 590_000)
         #expect(restored.snapshot(topic: "t", partition: 0, nextOffset: 120) == current)
+        return restored
     }
 
     @Test("a format-3 snapshot is checked against the textual fingerprint it carries, and restores")
@@ -128,14 +135,8 @@ import Testing
 
     @Test("a format-5 snapshot (an enterprise per slot in two stages) restores into the sensor catalog and the same state")
     func formatFiveRestores() throws {
-        let settings = Self.settings(size: 60_000)
-        let current = Self.fed(settings).snapshot(topic: "t", partition: 0, nextOffset: 120)
-        #expect(try SnapshotCodec.openVersioned(Self.formatFive, kind: PartitionSnapshot.kind).version == 5)
-        let restored = PartitionPipeline(settings: settings)
-        let (offset, warnings) = try restored.restore(from: Self.formatFive, topic: "t", partition: 0)
-        #expect(offset == 120 && warnings.isEmpty, "\(warnings)")
+        let restored = try Self.restoresLikeAFreshRun(Self.formatFive, version: 5)
         #expect(restored.catalog.enterprises == [0, 0])
-        #expect(restored.snapshot(topic: "t", partition: 0, nextOffset: 120) == current)
     }
 
     @Test("a sensor's enterprise survives a restore: a reading naming another one is still refused")

@@ -244,13 +244,9 @@ public final class PartitionPipeline {
     private func emitLate(_ batch: ReadingBatch, watermark: Int64, into out: inout PartitionOutputs) {
         for index in late.indices {
             let k = Int(index)
-            let sensor = decoder.sensors.key(for: batch.sensor[k])
-            let enterprise = decoder.enterprises.key(for: batch.enterprise[k])
-            let json = RefusedReadingRecord.json(enterprise: enterprise, sensor: sensor, ts: batch.eventTime[k], value: batch.value[k])
-            out.deadLetters.append(
-                PartitionOutputs.DeadLetter(
-                    reason: .lateRecord, offset: batch.offset[k], key: enterprise, value: json,
-                    detail: "event time \(batch.eventTime[k]) is behind the watermark \(watermark) by more than the allowed lateness"))
+            refuse(batch, reading: k, reason: .lateRecord, into: &out) { _, _ in
+                "event time \(batch.eventTime[k]) is behind the watermark \(watermark) by more than the allowed lateness"
+            }
             out.counters.late += 1
         }
     }
@@ -259,16 +255,26 @@ public final class PartitionPipeline {
     /// a sensor belongs to the enterprise of its first reading.
     private func refuseMismatches(_ batch: ReadingBatch, into out: inout PartitionOutputs) {
         for k in mismatches {
-            let sensor = decoder.sensors.key(for: batch.sensor[k])
-            let enterprise = decoder.enterprises.key(for: batch.enterprise[k])
             let owner = decoder.enterprises.key(for: catalog.enterprise(of: batch.sensor[k]))
-            let json = RefusedReadingRecord.json(enterprise: enterprise, sensor: sensor, ts: batch.eventTime[k], value: batch.value[k])
-            out.deadLetters.append(
-                PartitionOutputs.DeadLetter(
-                    reason: .sensorEnterpriseMismatch, offset: batch.offset[k], key: enterprise, value: json,
-                    detail: "sensor '\(sensor)' belongs to enterprise '\(owner)' (its first reading); this reading names '\(enterprise)'"))
+            refuse(batch, reading: k, reason: .sensorEnterpriseMismatch, into: &out) { sensor, enterprise in
+                "sensor '\(sensor)' belongs to enterprise '\(owner)' (its first reading); this reading names '\(enterprise)'"
+            }
             out.counters.enterpriseMismatches += 1
         }
+    }
+
+    /// Reading `k` of `batch` as a dead letter: keyed by its enterprise, the reading as JSON, `detail` given
+    /// its sensor and enterprise ids.
+    private func refuse(
+        _ batch: ReadingBatch, reading k: Int, reason: RejectReason, into out: inout PartitionOutputs,
+        detail: (_ sensor: String, _ enterprise: String) -> String
+    ) {
+        let sensor = decoder.sensors.key(for: batch.sensor[k])
+        let enterprise = decoder.enterprises.key(for: batch.enterprise[k])
+        let json = RefusedReadingRecord.json(enterprise: enterprise, sensor: sensor, ts: batch.eventTime[k], value: batch.value[k])
+        out.deadLetters.append(
+            PartitionOutputs.DeadLetter(
+                reason: reason, offset: batch.offset[k], key: enterprise, value: json, detail: detail(sensor, enterprise)))
     }
 }
 

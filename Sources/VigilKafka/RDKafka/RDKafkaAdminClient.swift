@@ -53,17 +53,23 @@ final class RDKafkaAdminClient {
 
     /// The topics the cluster knows, with their partition counts.
     func describeTopics(timeoutMs: Int32 = 10_000) throws(KafkaError) -> [String: Int32] {
-        var metadata: UnsafePointer<rd_kafka_metadata>? = nil
-        let r = rd_kafka_metadata(handle, 1, nil, &metadata, timeoutMs)
-        guard r == RD_KAFKA_RESP_ERR_NO_ERROR, let md = metadata else { throw KafkaError(.admin, "metadata", rdKafka: r, isRetriable: true) }
-        defer { rd_kafka_metadata_destroy(md) }
-        var out: [String: Int32] = [:]
-        for i in 0..<Int(md.pointee.topic_cnt) {
-            let t = md.pointee.topics[i]
-            if t.err == RD_KAFKA_RESP_ERR_NO_ERROR { out[String(cString: t.topic)] = t.partition_cnt }
-        }
-        return out
+        try topicPartitionCounts(handle, code: .admin, timeoutMs: timeoutMs)
     }
+}
+
+/// The topics the cluster knows, with their partition counts: a metadata request for all topics on `handle`
+/// (which creates none), errors reported as `code`.
+func topicPartitionCounts(_ handle: OpaquePointer, code: KafkaError.Code, timeoutMs: Int32) throws(KafkaError) -> [String: Int32] {
+    var metadata: UnsafePointer<rd_kafka_metadata>? = nil
+    let r = rd_kafka_metadata(handle, 1, nil, &metadata, timeoutMs)
+    guard r == RD_KAFKA_RESP_ERR_NO_ERROR, let md = metadata else { throw KafkaError(code, "metadata", rdKafka: r, isRetriable: true) }
+    defer { rd_kafka_metadata_destroy(md) }
+    var out: [String: Int32] = [:]
+    for i in 0..<Int(md.pointee.topic_cnt) {
+        let t = md.pointee.topics[i]
+        if t.err == RD_KAFKA_RESP_ERR_NO_ERROR { out[String(cString: t.topic)] = t.partition_cnt }
+    }
+    return out
 }
 
 @available(*, unavailable)

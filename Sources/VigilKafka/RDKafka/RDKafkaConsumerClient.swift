@@ -144,10 +144,7 @@ final class RDKafkaConsumerClient {
     /// Adds partitions to a direct assignment, keeping the positions of those already assigned.
     func assignMore(_ partitions: [KafkaTopicPartition]) throws(KafkaError) {
         let list = RDKafkaTopicPartitionList(partitions)
-        if let e = rd_kafka_incremental_assign(handle, list.pointer) {
-            let failure = KafkaError.consuming(e, .consume, "assign \(partitions)")
-            throw failure
-        }
+        if let e = rd_kafka_incremental_assign(handle, list.pointer) { throw KafkaError.consuming(e, .consume, "assign \(partitions)") }
         context.state.withLock { s in
             s.assignment.formUnion(partitions.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) })
         }
@@ -156,16 +153,7 @@ final class RDKafkaConsumerClient {
     /// The topics the cluster knows, with their partition counts (a metadata request on this handle, which never
     /// creates a topic).
     func partitionCounts(timeoutMs: Int32) throws(KafkaError) -> [String: Int32] {
-        var metadata: UnsafePointer<rd_kafka_metadata>? = nil
-        let r = rd_kafka_metadata(handle, 1, nil, &metadata, timeoutMs)
-        guard r == RD_KAFKA_RESP_ERR_NO_ERROR, let md = metadata else { throw KafkaError(.consume, "metadata", rdKafka: r, isRetriable: true) }
-        defer { rd_kafka_metadata_destroy(md) }
-        var out: [String: Int32] = [:]
-        for i in 0..<Int(md.pointee.topic_cnt) {
-            let t = md.pointee.topics[i]
-            if t.err == RD_KAFKA_RESP_ERR_NO_ERROR { out[String(cString: t.topic)] = t.partition_cnt }
-        }
-        return out
+        try topicPartitionCounts(handle, code: .consume, timeoutMs: timeoutMs)
     }
 
     func setRebalanceHandlers(

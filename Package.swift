@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "VigilBenchCLI",
             dependencies: [
-                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilTools", "VigilWorkloads", "CAllocCounter",
+                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilSimulator", "VigilTools", "VigilWorkloads", "CAllocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

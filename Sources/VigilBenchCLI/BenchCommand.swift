@@ -28,7 +28,7 @@ struct BenchCommand: AsyncParsableCommand {
               vigil-bench e2e                       # W2: JSON readings through the embedded Kafka cluster
               vigil-bench decode                    # the JSON decoder alone
             """,
-        subcommands: [Core.self, EndToEnd.self, Decode.self, Checkpoint.self]
+        subcommands: [Core.self, EndToEnd.self, Decode.self, Checkpoint.self, Anomaly.self]
     )
 
     struct Core: AsyncParsableCommand {

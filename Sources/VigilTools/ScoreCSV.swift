@@ -31,6 +31,11 @@ public enum ScoreCSV: Sendable {
         public var epochUnit: EpochUnit = .auto
         /// Skip rows that cannot be read (counted and listed in the summary) instead of failing on the first.
         public var skipBad = false
+        /// The point's nominal period (ms): the prior of its cadence (nil: learnt from the first gaps only).
+        public var period: Int64? = nil
+        /// Add the explanation of each score: the detector that gave it and, for a calibrated detector, the
+        /// combined tail probability (`…,detector,tail_probability`).
+        public var explain = false
         public init() {}
     }
 
@@ -47,7 +52,7 @@ public enum ScoreCSV: Sendable {
 
     /// Reads the rows of `csv` and returns `timestamp,value,anomaly_score` rows — one per row read (less the
     /// skipped ones with ``Options/skipBad``), in the same order, the timestamp and value as given, the score in
-    /// [0, 1] with 6 decimals — and a summary. Rows must be in time order for the rate and gap detectors (they are
+    /// [0, 1] with 6 decimals (with ``Options/explain`` also the detector and tail probability) — and a summary. Rows must be in time order for the rate and gap detectors (they are
     /// scored as given).
     ///
     /// - Throws: ``Failure`` naming the first row that cannot be read (without ``Options/skipBad``), a missing
@@ -64,7 +69,8 @@ public enum ScoreCSV: Sendable {
         }
         var summary = Summary()
         var scorer = AnomalyScorer(settings: settings)
-        var out = "timestamp,value,anomaly_score\n"
+        if let period = options.period { scorer.setPeriod(period, slot: 0) }
+        var out = options.explain ? "timestamp,value,anomaly_score,detector,tail_probability\n" : "timestamp,value,anomaly_score\n"
         var timeIndex = 0
         var valueIndex = 1
         var epochUnit = options.epochUnit
@@ -125,7 +131,9 @@ public enum ScoreCSV: Sendable {
                 continue
             }
             let s = scorer.score(slot: 0, time: t, value: value, rule: rule)
-            out += "\(csvField(timeText)),\(csvField(valueText)),\(String(format: "%.6f", s.score))\n"
+            out += "\(csvField(timeText)),\(csvField(valueText)),\(String(format: "%.6f", s.score))"
+            if options.explain { out += ",\(s.detector.rawValue),\(s.tailProbability.map { String(format: "%.3g", $0) } ?? "")" }
+            out += "\n"
             summary.rowsWritten += 1
         }
         if let error = reader.error { throw Failure(line: line + 1, message: "malformed CSV: \(error)") }

@@ -53,7 +53,7 @@ import Testing
     func restoresOrRefuses() throws {
         let settings = Self.settings(size: 60_000)
         let bytes = Self.fed(settings).snapshot(topic: "t", partition: 3, nextOffset: 120)
-        #expect(try SnapshotCodec.openVersioned(bytes, kind: PartitionSnapshot.kind).version == 6)
+        #expect(try SnapshotCodec.openVersioned(bytes, kind: PartitionSnapshot.kind).version == 7)
         let restored = PartitionPipeline(settings: settings)
         let (offset, warnings) = try restored.restore(from: bytes, topic: "t", partition: 3)
         #expect(offset == 120 && warnings.isEmpty)

@@ -8,21 +8,24 @@ struct ReferenceAnomalyScorer {
 
     struct SensorState: Sendable {
         var count = 0
-        var head = 0
         var lastTime: Int64 = .min
         var lastValue = Double.nan
         var ewmaMean = 0.0
         var ewmaVar = 0.0
-        var cusumHigh = 0.0
-        var cusumLow = 0.0
+        var cusum = 0.0
         var sameCount = 0
-        var sameSince: Int64 = 0
         /// EWMA of the slope between consecutive in-order readings (per ms).
         var slope = 0.0
         /// Median and MAD of the window as of the last refresh.
         var median = 0.0
         var mad = 0.0
         var sinceRefresh = 0
+        var resolution = Double.infinity
+        var cadence = 0.0
+        var gaps: Int32 = 0
+        var spreadMemory = 0.0
+        var seasonLevel = 0.0
+        var tails = TailModels()
     }
     var states: [SensorState] = []
     var history: [Int: [Double]] = [:]
@@ -36,6 +39,10 @@ struct ReferenceAnomalyScorer {
 
     /// Scores one reading of `slot` (readings of a sensor must come in event-time order for the rate and gap
     /// detectors; out-of-order readings are scored by the value-based detectors only).
+    ///
+    /// The tail models (``TailModel``) and the cadence update (``AnomalyScorer/nextCadence(_:gap:gaps:)``) are
+    /// the scorer's own: they are arithmetic on values, tested on their own; what this reference checks is the
+    /// kernel's state keeping (windows, orders, rings, profiles, pointers).
     ///
     /// - Parameter rule: The sensor's alarm rule, if any (threshold proximity, time to limit).
     mutating func score(slot: UInt32, time t: Int64, value x: Double, rule: ThresholdRule?) -> AnomalyScore {
@@ -53,42 +60,58 @@ struct ReferenceAnomalyScorer {
             if clamped > components[detector] { components[detector] = clamped }
             if clamped > best.score { best = AnomalyScore(score: clamped, detector: detector, value: x, baseline: baseline, limit: limit) }
         }
+        var tails: [(log: Double, detector: AnomalyScore.Detector, baseline: Double)] = []
+        func calibrated(_ l: Double, _ detector: AnomalyScore.Detector, baseline: Double) {
+            components[detector] = max(components[detector], AnomalyScore.score(log10Tail: l))
+            tails.append((l, detector, baseline))
+        }
+        let warm = st.count >= settings.warmUp
         let inOrder = t >= st.lastTime
         // Threshold proximity: AL1 scores 0.7, AL2 scores 1; approaching AL1 from 80 % of the way scores up to 0.5.
         if let rule, let l1 = rule.level1 {
             let high = rule.direction == .high
-            let base = st.count >= settings.warmUp ? st.ewmaMean : x
+            let base = warm ? st.ewmaMean : x
             if let l2 = rule.level2, high ? x >= l2 : x <= l2 {
                 consider(1, .threshold, baseline: base, limit: l2)
             } else if high ? x >= l1 : x <= l1 {
                 consider(0.7, .threshold, baseline: base, limit: l1)
-            } else if st.count >= settings.warmUp, abs(l1 - base) > 0 {
+            } else if warm, abs(l1 - base) > 0 {
                 let fraction = (x - base) / (l1 - base)
                 if fraction > 0.8 { consider(0.5 * (fraction - 0.8) / 0.2, .threshold, baseline: base, limit: l1) }
             }
         }
-        if st.count < settings.warmUp { st.sinceRefresh = 0 }
-        if st.count >= settings.warmUp {
+        let moved = st.resolution.isFinite
+        let resolution = moved ? st.resolution : 0
+        if !warm { st.sinceRefresh = 0 }
+        if warm {
             // Robust z-score against the window's median and MAD (refreshed every `robustRefresh` readings).
             if st.sinceRefresh == 0 { refreshRobust(slot: s, state: &st) }
             st.sinceRefresh = (st.sinceRefresh + 1) % max(1, settings.robustRefresh)
-            let median = st.median
-            let mad = st.mad
-            let spread = max(1.4826 * mad, 1e-9 * max(1, abs(median)))
-            if 1.4826 * mad > 1e-12 * max(1, abs(median)) {
-                consider((abs(x - median) / spread - settings.zStart) / (settings.zFull - settings.zStart), .robustZ, baseline: median, limit: nil)
+            let robustSpread = 1.4826 * st.mad
+            st.spreadMemory = max(st.spreadMemory * 0.999, robustSpread)
+            let floor = max(resolution, 0.5 * st.spreadMemory)
+            let spread = max(robustSpread, floor, 1e-9 * max(1, abs(st.median)))
+            let zr = abs(x - st.median) / spread
+            var surprise = 0.0
+            if moved {
+                let l = st.tails.robustZ.log10Tail(zr, .z)
+                surprise = -l
+                calibrated(l, .robustZ, baseline: st.median)
+                st.tails.robustZ.learn(zr, .z)
             }
             // EWMA control chart.
-            let sd = st.ewmaVar.squareRoot()
-            if sd > 1e-12 * max(1, abs(st.ewmaMean)) {
-                let z = abs(x - st.ewmaMean) / sd
-                consider((z - settings.zStart) / (settings.zFull - settings.zStart), .ewma, baseline: st.ewmaMean, limit: nil)
-                // CUSUM on standardised deviations from the EWMA mean (slow drift).
-                let u = (x - st.ewmaMean) / sd
-                st.cusumHigh = max(0, st.cusumHigh + u - settings.cusumK)
-                st.cusumLow = max(0, st.cusumLow - u - settings.cusumK)
-                consider(max(st.cusumHigh, st.cusumLow) / settings.cusumH, .cusum, baseline: st.ewmaMean, limit: nil)
+            let sd = max(st.ewmaVar.squareRoot(), floor, 1e-9 * max(1, abs(st.ewmaMean)))
+            let u = abs(x - st.ewmaMean) / sd
+            if moved {
+                calibrated(st.tails.ewma.log10Tail(u, .z), .ewma, baseline: st.ewmaMean)
+                st.tails.ewma.learn(u, .z)
             }
+            // CUSUM of the robust z's surprise, restarting after it signals.
+            st.cusum = max(0, st.cusum + surprise - settings.cusumK)
+            let cusumTail = st.tails.cusum.log10Tail(st.cusum, .cusum)
+            calibrated(cusumTail, .cusum, baseline: st.median)
+            st.tails.cusum.learn(st.cusum, .cusum)
+            if cusumTail <= -10 { st.cusum = 0 }
             // Rate of rise towards the next limit: the smoothed slope extrapolated from the smoothed level.
             if inOrder, let rule, let limit = rule.level1, st.lastTime != .min, t > st.lastTime {
                 let slope = st.slope
@@ -101,21 +124,31 @@ struct ReferenceAnomalyScorer {
                 }
             }
         }
-        // Data gap before this reading.
-        if inOrder && st.lastTime != .min && t - st.lastTime > settings.staleAfter {
-            consider(
-                min(1, 0.6 + 0.4 * Double(t - st.lastTime - settings.staleAfter) / Double(settings.staleAfter * 5)), .dataGap,
-                baseline: st.lastValue, limit: nil)
+        // Data gap before this reading, against the learnt cadence; the stale rule where one is set.
+        if inOrder && st.lastTime != .min {
+            let gap = t - st.lastTime
+            if st.cadence > 0 {
+                let ratio = Double(gap) / st.cadence
+                if st.gaps >= 3 { calibrated(st.tails.dataGap.log10Tail(ratio, .gap), .dataGap, baseline: st.lastValue) }
+                st.tails.dataGap.learn(ratio, .gap)
+            }
+            if settings.staleAfter > 0 && gap > settings.staleAfter {
+                consider(
+                    min(1, 0.6 + 0.4 * Double(gap - settings.staleAfter) / Double(settings.staleAfter * 5)), .dataGap, baseline: st.lastValue,
+                    limit: nil)
+            }
+            if gap > 0 {
+                st.cadence = AnomalyScorer.nextCadence(st.cadence, gap: gap, gaps: st.gaps)
+                st.gaps = min(st.gaps + 1, 1 << 30)
+            }
         }
         // Flatline: the same value repeated.
-        if x == st.lastValue {
-            st.sameCount += 1
-        } else {
-            st.sameCount = 0
-            st.sameSince = t
-        }
-        if st.sameCount >= settings.flatlineCount && t - st.sameSince >= settings.flatlineMinSpan {
-            consider(0.8, .flatline, baseline: x, limit: nil)
+        if st.count > 0 {
+            st.sameCount = x == st.lastValue ? st.sameCount + 1 : 0
+            if moved {
+                calibrated(st.tails.flatline.log10Tail(Double(st.sameCount), .flatline), .flatline, baseline: x)
+                st.tails.flatline.learn(Double(st.sameCount), .flatline)
+            }
         }
         // Seasonal: fold a finished hour into its hour-of-day profile, then compare with this hour's profile.
         if settings.seasonal && inOrder {
@@ -147,13 +180,28 @@ struct ReferenceAnomalyScorer {
             }
             if hourReadings[s]?.hour != hour { hourReadings[s] = (hour, []) }
             let bucket = Int(((hour % 24) + 24) % 24)
-            if let p = profile[s]?[bucket], p.days >= settings.seasonalMinDays {
-                let sd = p.variance.squareRoot()
-                if sd > 1e-12 * max(1, abs(p.mean)) {
-                    consider((abs(x - p.mean) / sd - settings.zStart) / (settings.zFull - settings.zStart), .seasonal, baseline: p.mean, limit: nil)
-                }
+            if let p = profile[s]?[bucket], p.days >= settings.seasonalMinDays, moved {
+                let expected = p.mean + st.seasonLevel
+                let sd = max(p.variance.squareRoot(), resolution, 1e-9 * max(1, abs(p.mean)))
+                let z = abs(x - expected) / sd
+                calibrated(st.tails.seasonal.log10Tail(z, .z), .seasonal, baseline: expected)
+                st.tails.seasonal.learn(z, .z)
+                st.seasonLevel += settings.seasonalSettle * (x - p.mean - st.seasonLevel)
             }
             hourReadings[s]!.values.append(x)
+        }
+        // The combined tail probability: the smallest (the first of equals), times the calibrated detectors.
+        if let smallest = tails.min(by: { $0.log < $1.log }), smallest.log < 0 {
+            let combined = min(0, smallest.log + AnomalyScore.log10CalibratedDetectors)
+            let score = AnomalyScore.score(log10Tail: combined)
+            if score > best.score {
+                best = AnomalyScore(score: score, detector: smallest.detector, value: x, baseline: smallest.baseline, limit: nil)
+                best.log10Tail = combined
+            }
+        }
+        if st.count > 0 && inOrder {
+            let step = abs(x - st.lastValue)
+            st.resolution = step > 0 ? min(st.resolution * 1.001, step) : st.resolution * 1.001
         }
         // Update the state with this reading.
         let a = settings.ewmaAlpha

@@ -27,14 +27,18 @@ struct GoldenStreamTests {
     static let start: Int64 = 1_782_943_200_000
 
     static let expectedCounts: [String: Int] = [
-        "risk.alerts": 89, "risk.alerts.equipment": 61, "risk.alerts.regulator": 8, "risk.alerts.urgent": 14, "risk.anomalies": 1506,
-        "risk.dlq": 3, "risk.grades": 40, "risk.grades.by-region": 37, "risk.window-stats": 12897,
+        "risk.alerts": 89, "risk.alerts.equipment": 61, "risk.alerts.regulator": 8, "risk.alerts.urgent": 14, "risk.anomalies": 588,
+        "risk.dlq": 3, "risk.grades": 39, "risk.grades.by-region": 36, "risk.window-stats": 12897,
     ]
     /// Changed on purpose, twice: grade records gained `inputs.tables_complete` and `inputs.profile_missing`
     /// (without those two fields the records digest to the pin before, 0xc944_7d22_4a02_f20c); then a point in
     /// instrument fault counts in the frozen share of Q like a frozen one, which changes exactly one record:
-    /// E9000's grade at its PT-001 fault (frozen_share 0 → 0.2, Q 5 → 9, R_dyn 25.1 → 29.1, still red).
-    static let expectedDigest: UInt64 = 0x1287_7632_7507_4dbd
+    /// E9000's grade at its PT-001 fault (frozen_share 0 → 0.2, Q 5 → 9, R_dyn 25.1 → 29.1, still red)
+    /// (pin 0x1287_7632_7507_4dbd). Then the calibrated anomaly scores (tail probabilities, learnt cadence,
+    /// resolution floors) and the `tail_probability` field: 1,506 anomaly records → 588 at the floor of 0.6 (the
+    /// alert and window counts are unchanged), and one grade record fewer (and its by-region copy), because
+    /// anomaly episodes count as pseudo-alarms in the grade's A factor.
+    static let expectedDigest: UInt64 = 0x18b3_ad1f_9fd5_a0ac
 
     @Test("a fixed simulated stream through the chemical-park pipeline gives byte-identical outputs")
     func outputsAreByteIdentical() throws {

@@ -94,3 +94,61 @@ import VigilCore
         }
     }
 }
+
+/// `score-csv`'s scores on the series of the anomaly issue: a regular cadence and a noise-free daily pattern
+/// score as normal; the explanation columns.
+@Suite struct ScoreCSVScoringTests {
+    static func csv(_ rows: [(Int64, Double)]) -> String {
+        "timestamp,value\n" + rows.map { "\($0.0),\($0.1)" }.joined(separator: "\n") + "\n"
+    }
+
+    static func scores(_ csv: String, explain: Bool = false) throws -> [[String]] {
+        var options = ScoreCSV.Options()
+        options.explain = explain
+        let (out, summary) = try ScoreCSV.score(csv: csv, rule: nil, options: options)
+        let lines = out.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(summary.rowsWritten == lines.count - 1)
+        return Array(lines.dropFirst())
+    }
+
+    @Test("a regular 5-minute series (10,320 rows) is not a run of data gaps: no row scores 0.5")
+    func regularCadence() throws {
+        var rng = SplitMix64(seed: 3)
+        let rows = (0..<10_320).map { i in (1_396_310_400_000 + Int64(i) * 300_000, 20 + 2 * rng.nextGaussian()) }
+        let scored = try Self.scores(Self.csv(rows))
+        #expect(scored.count == 10_320)
+        let high = scored.filter { Double($0[2])! >= 0.5 }
+        #expect(high.count <= 3, "\(high.prefix(5))")
+    }
+
+    @Test("a noise-free daily pattern with flat stretches (4,032 rows) scores as normal after its first day")
+    func noiseFreeDaily() throws {
+        // Every 5 minutes for 14 days: a daily wave clipped flat above 25 and below 15, to 2 decimals.
+        let rows = (0..<4_032).map { i -> (Int64, Double) in
+            let phase = Double(i % 288) / 288 * 2 * Double.pi
+            let x = min(25, max(15, 20 + 8 * sin(phase)))
+            return (1_396_310_400_000 + Int64(i) * 300_000, (x * 100).rounded() / 100)
+        }
+        let scored = try Self.scores(Self.csv(rows))
+        let high = scored.dropFirst(288).filter { Double($0[2])! >= 0.5 }
+        print("NOISE-FREE DAILY: \(high.count) of \(scored.count - 288) rows after the first day score ≥ 0.5")
+        #expect(high.count <= 5, "\(high.count) rows ≥ 0.5: \(high.prefix(5))")
+    }
+
+    @Test("--explain adds the detector and, for a calibrated score, its tail probability")
+    func explanation() throws {
+        var rng = SplitMix64(seed: 4)
+        var rows = (0..<200).map { i in (Int64(i) * 1_000, 50 + rng.nextGaussian()) }
+        rows.append((200_000, 90))
+        let scored = try Self.scores(Self.csv(rows), explain: true)
+        #expect(scored.allSatisfy { $0.count == 5 })
+        let spike = scored.last!
+        #expect(Double(spike[2])! >= 0.9 && ["robust_z", "ewma"].contains(spike[3]), "\(spike)")
+        let p = Double(spike[4])!
+        // The score is −log₁₀(p) / 10, clamped at 1 (p is written with 3 significant digits).
+        #expect(p > 0 && p < 1e-8, "\(spike)")
+        #expect(abs(Double(spike[2])! - min(1, -log10(p) / 10)) < 0.001, "\(spike)")
+        // During the warm-up nothing scores: no detector's tail probability.
+        #expect(scored[5][2] == "0.000000" && scored[5][4] == "")
+    }
+}

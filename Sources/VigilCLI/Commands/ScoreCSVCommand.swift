@@ -12,10 +12,13 @@ struct ScoreCSVCommand: ParsableCommand {
         discussion: """
             Writes timestamp,value,anomaly_score — one row per input row, same order, score in [0, 1] — using the \
             same detectors as the pipelines (threshold proximity, robust z-score, EWMA chart, CUSUM, flatline, \
-            data gap, rate of rise, hour-of-day seasonal baseline). With --pipeline and --sensor-type, the type's AL1/AL2 levels, direction and \
-            delays are used, with the pipeline's anomaly settings (window, warm-up, seasonal baseline, time zone) and \
-            the type's stale gap (max(3 × period, stale_after)); otherwise only the statistical detectors score, with \
-            the defaults.
+            data gap, rate of rise, hour-of-day seasonal baseline). The statistical detectors learn the series' own \
+            cadence, resolution and tails; their combined score is a tail probability p on the scale \
+            -log10(p)/10 (0.6 means p = 1e-6, 1 means p <= 1e-10). --explain adds the detector and p of each row. \
+            With --pipeline and --sensor-type, the type's AL1/AL2 levels, direction and \
+            delays are used, with the pipeline's anomaly settings (window, warm-up, seasonal baseline, time zone), \
+            the type's period as the prior cadence and its stale rule (a gap past max(3 × period, stale_after) \
+            scores at least 0.6); otherwise only the statistical detectors score, with the defaults.
 
             Input: any CSV (LF or CRLF line ends, a UTF-8 byte-order mark, quoted fields), an optional header row. \
             The timestamp is the first column and the value the second, unless --time-column / --value-column name \
@@ -61,6 +64,9 @@ struct ScoreCSVCommand: ParsableCommand {
     @Flag(help: "Skip rows that cannot be read (counted on stderr) instead of stopping at the first.")
     var skipBad = false
 
+    @Flag(help: "Add the detector that gave each score and its tail probability (…,detector,tail_probability).")
+    var explain = false
+
     func validate() throws {
         if (pipeline == nil) != (sensorType == nil) { throw ValidationError("--pipeline and --sensor-type go together") }
         guard ScoreCSV.EpochUnit(rawValue: epochUnit) != nil else {
@@ -84,6 +90,7 @@ struct ScoreCSVCommand: ParsableCommand {
     func run() throws {
         var rule: ThresholdRule? = nil
         var settings = AnomalySettings()
+        var period: Int64? = nil
         if let pipeline, let sensorType {
             let spec = try loadPipeline(pipeline)
             guard let type = spec.sensorTypes.first(where: { $0.name == sensorType }) else {
@@ -94,6 +101,7 @@ struct ScoreCSVCommand: ParsableCommand {
             rule = type.thresholdRule
             settings = spec.anomalySettings
             settings.staleAfter = spec.staleAfter(of: type)
+            period = type.period
         }
         let text: String
         do {
@@ -107,6 +115,8 @@ struct ScoreCSVCommand: ParsableCommand {
         options.timeZone = timezone.flatMap(Self.zone)
         options.epochUnit = ScoreCSV.EpochUnit(rawValue: epochUnit) ?? .auto
         options.skipBad = skipBad
+        options.period = period
+        options.explain = explain
         let scored: String
         let summary: ScoreCSV.Summary
         do throws(ScoreCSV.Failure) {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The encoder of the anomalies topic (`Schemas/risk.anomalies.v1.schema.json`): one scored reading, in the
 /// schema's key order. Ids are copied from the partition's key dictionaries as bytes (no string is built per
 /// record: a noisy plant emits many of these).
@@ -5,7 +11,7 @@ enum AnomalyRecord {
     /// Writes the record into `out` (cleared first).
     static func encode(
         into out: inout JSONBytes, enterprise: UInt32, sensor: UInt32, sensors: KeyInterner, enterprises: KeyInterner, ts: Int64,
-        value: Double, score: Double, detector: AnomalyScore.Detector, baseline: Double, limit: Double, rule: String?
+        value: Double, score: Double, detector: AnomalyScore.Detector, baseline: Double, limit: Double, log10Tail: Double, rule: String?
     ) {
         out.removeAll()
         out.append("{\"enterprise\":\"")
@@ -24,6 +30,8 @@ enum AnomalyRecord {
         out.append(baseline)
         out.append(",\"limit\":")
         out.append(limit)
+        out.append(",\"tail_probability\":")
+        out.append(log10Tail.isNaN ? .nan : pow(10, log10Tail))
         out.append(",\"rule\":")
         if let rule {
             out.append("\"")

@@ -30,6 +30,8 @@ struct _AnomalyKernel {
         var bestDetector = AnomalyScore.Detector.threshold
         var bestBaseline = st.pointee.count > 0 ? st.pointee.ewmaMean : x
         var bestLimit = Double.nan
+        var bestTail = Double.nan
+        /// A rule-based score (threshold proximity, rate of rise, the stale rule).
         @inline(__always) func consider(_ score: Double, _ detector: AnomalyScore.Detector, baseline: Double, limit: Double) {
             let clamped = score.isFinite ? min(1, max(0, score)) : 0
             if keepComponents && clamped > components[detector] { components[detector] = clamped }
@@ -38,10 +40,24 @@ struct _AnomalyKernel {
                 bestDetector = detector
                 bestBaseline = baseline
                 bestLimit = limit
+                bestTail = .nan
+            }
+        }
+        // The calibrated detectors: the smallest tail probability (as log₁₀) and who gave it.
+        var minLog = 0.0
+        var minDetector = AnomalyScore.Detector.robustZ
+        var minBaseline = 0.0
+        @inline(__always) func calibrated(_ log10Tail: Double, _ detector: AnomalyScore.Detector, baseline: Double) {
+            if keepComponents { components[detector] = max(components[detector], AnomalyScore.score(log10Tail: log10Tail)) }
+            if log10Tail < minLog {
+                minLog = log10Tail
+                minDetector = detector
+                minBaseline = baseline
             }
         }
         let count = st.pointee.count
         let warm = count >= settings.warmUp
+        let a = settings.ewmaAlpha
         let inOrder = t >= st.pointee.lastTime
         // Threshold proximity: AL1 scores 0.7, AL2 scores 1; approaching AL1 from 80 % of the way scores up to 0.5.
         let l1 = limits.level1
@@ -58,7 +74,11 @@ struct _AnomalyKernel {
                 if fraction > 0.8 { consider(0.5 * (fraction - 0.8) / 0.2, .threshold, baseline: base, limit: l1) }
             }
         }
-        let zRange = settings.zFull - settings.zStart
+        // The spreads are never below the point's resolution (its smallest step between readings), so a flat or
+        // quantised signal gives finite z-scores. A point that has never changed has no scale yet: its value
+        // detectors wait for its first change.
+        let moved = st.pointee.resolution.isFinite
+        let resolution = moved ? st.pointee.resolution : 0
         if !warm { st.pointee.sinceRefresh = 0 }
         if warm {
             // Robust z-score against the window's median and MAD (refreshed every `robustRefresh` readings).
@@ -69,23 +89,39 @@ struct _AnomalyKernel {
             let next = st.pointee.sinceRefresh &+ 1
             st.pointee.sinceRefresh = next >= Int32(settings.robustRefresh) ? 0 : next
             let median = st.pointee.median
-            let mad = st.pointee.mad
-            let spread = max(1.4826 * mad, 1e-9 * max(1, abs(median)))
-            if 1.4826 * mad > 1e-12 * max(1, abs(median)) {
-                consider((abs(x - median) / spread - settings.zStart) / zRange, .robustZ, baseline: median, limit: .nan)
+            // And never below half the point's recent spread: after a flat stretch (a zero MAD) the return of
+            // the usual noise is not an outlier.
+            let robustSpread = 1.4826 * st.pointee.mad
+            st.pointee.spreadMemory = max(st.pointee.spreadMemory * 0.999, robustSpread)
+            let floor = max(resolution, 0.5 * st.pointee.spreadMemory)
+            let spread = max(robustSpread, floor, 1e-9 * max(1, abs(median)))
+            let zr = abs(x - median) / spread
+            // The robust z's surprise, −log₁₀ of its tail probability (0 while |z| ≤ 2).
+            var surprise = 0.0
+            if moved {
+                let l = st.pointee.tails.robustZ.log10Tail(zr, .z)
+                surprise = -l
+                calibrated(l, .robustZ, baseline: median)
+                st.pointee.tails.robustZ.learn(zr, .z)
             }
             // EWMA control chart.
             let mean = st.pointee.ewmaMean
-            let sd = st.pointee.ewmaVar.squareRoot()
-            if sd > 1e-12 * max(1, abs(mean)) {
-                // The standardised deviation; its magnitude is the z-score (IEEE division is sign-symmetric).
-                let u = (x - mean) / sd
-                consider((abs(u) - settings.zStart) / zRange, .ewma, baseline: mean, limit: .nan)
-                // CUSUM on standardised deviations from the EWMA mean (slow drift).
-                st.pointee.cusumHigh = max(0, st.pointee.cusumHigh + u - settings.cusumK)
-                st.pointee.cusumLow = max(0, st.pointee.cusumLow - u - settings.cusumK)
-                consider(max(st.pointee.cusumHigh, st.pointee.cusumLow) / settings.cusumH, .cusum, baseline: mean, limit: .nan)
+            let sd = max(st.pointee.ewmaVar.squareRoot(), floor, 1e-9 * max(1, abs(mean)))
+            // The standardised deviation; its magnitude is the z-score.
+            let u = abs(x - mean) / sd
+            if moved {
+                calibrated(st.pointee.tails.ewma.log10Tail(u, .z), .ewma, baseline: mean)
+                st.pointee.tails.ewma.learn(u, .z)
             }
+            // CUSUM of the robust z's surprise: readings that are each only a little unusual, one after another
+            // (a level shift, a changed variance), add up. It restarts once it has signalled (score 1), so a
+            // lasting change stops scoring once the window has taken it in.
+            st.pointee.cusum = max(0, st.pointee.cusum + surprise - settings.cusumK)
+            let sum = st.pointee.cusum
+            let cusumTail = st.pointee.tails.cusum.log10Tail(sum, .cusum)
+            calibrated(cusumTail, .cusum, baseline: median)
+            st.pointee.tails.cusum.learn(sum, .cusum)
+            if cusumTail <= -10 { st.pointee.cusum = 0 }
             // Rate of rise towards the next limit: the smoothed slope extrapolated from the smoothed level.
             if inOrder, limits.direction != 0, !l1.isNaN, st.pointee.lastTime != .min, t > st.pointee.lastTime {
                 let slope = st.pointee.slope
@@ -97,40 +133,76 @@ struct _AnomalyKernel {
                 }
             }
         }
-        // Data gap before this reading.
+        // Data gap before this reading, in units of the point's learnt cadence; and, where a stale gap is set (a
+        // pipeline's sensor type), the stale rule (`DOMAIN.md` §5): a gap longer than it scores at least 0.6.
         let lastTime = st.pointee.lastTime
-        let staleAfter = st.pointee.staleAfter > 0 ? st.pointee.staleAfter : settings.staleAfter
-        if inOrder && lastTime != .min && t - lastTime > staleAfter {
-            consider(
-                min(1, 0.6 + 0.4 * Double(t - lastTime - staleAfter) / Double(staleAfter * 5)), .dataGap,
-                baseline: st.pointee.lastValue, limit: .nan)
+        if inOrder && lastTime != .min {
+            let gap = t - lastTime
+            let cadence = st.pointee.cadence
+            if cadence > 0 {
+                let ratio = Double(gap) / cadence
+                if st.pointee.gaps >= 3 { calibrated(st.pointee.tails.dataGap.log10Tail(ratio, .gap), .dataGap, baseline: st.pointee.lastValue) }
+                st.pointee.tails.dataGap.learn(ratio, .gap)
+            }
+            let staleAfter = st.pointee.staleAfter > 0 ? st.pointee.staleAfter : settings.staleAfter
+            if staleAfter > 0 && gap > staleAfter {
+                consider(
+                    min(1, 0.6 + 0.4 * Double(gap - staleAfter) / Double(staleAfter * 5)), .dataGap, baseline: st.pointee.lastValue, limit: .nan)
+            }
+            if gap > 0 {
+                st.pointee.cadence = AnomalyScorer.nextCadence(cadence, gap: gap, gaps: st.pointee.gaps)
+                st.pointee.gaps = min(st.pointee.gaps &+ 1, 1 << 30)
+            }
         }
-        // Flatline: the same value repeated.
-        if x == st.pointee.lastValue {
-            st.pointee.sameCount += 1
-        } else {
-            st.pointee.sameCount = 0
-            st.pointee.sameSince = t
+        // Flatline: the same value repeated, against how often and how long this point repeats itself (its
+        // excess is learnt slowly, so a stuck sensor scores before its run has taught the model that it is
+        // normal, while a point flat every night learns its nights).
+        if count > 0 {
+            st.pointee.sameCount = x == st.pointee.lastValue ? st.pointee.sameCount + 1 : 0
+            if moved {
+                let run = Double(st.pointee.sameCount)
+                calibrated(st.pointee.tails.flatline.log10Tail(run, .flatline), .flatline, baseline: x)
+                st.pointee.tails.flatline.learn(run, .flatline)
+            }
         }
-        if st.pointee.sameCount >= settings.flatlineCount && t - st.pointee.sameSince >= settings.flatlineMinSpan {
-            consider(0.8, .flatline, baseline: x, limit: .nan)
-        }
-        // Seasonal baseline: this hour of day on earlier days.
+        // Seasonal baseline: this hour of day on earlier days, plus the point's recent level against it (so
+        // that a lasting shift settles).
         if let profile, inOrder {
             let hour = EventTime.floorDiv(t + settings.utcOffset, 3_600_000)
             if hour != st.pointee.hour { startHour(hour, slot: s, profile: profile) }
             let mean = st.pointee.seasonMean
-            let sd = st.pointee.seasonSD
-            if !mean.isNaN && sd > 1e-12 * max(1, abs(mean)) {
-                consider((abs(x - mean) / sd - settings.zStart) / zRange, .seasonal, baseline: mean, limit: .nan)
+            if !mean.isNaN && moved {
+                let expected = mean + st.pointee.seasonLevel
+                let sd = max(st.pointee.seasonSD, resolution, 1e-9 * max(1, abs(mean)))
+                let z = abs(x - expected) / sd
+                calibrated(st.pointee.tails.seasonal.log10Tail(z, .z), .seasonal, baseline: expected)
+                st.pointee.tails.seasonal.learn(z, .z)
+                st.pointee.seasonLevel += settings.seasonalSettle * (x - mean - st.pointee.seasonLevel)
             }
             st.pointee.hourCount += 1
             let d = x - st.pointee.hourMean
             st.pointee.hourMean += d / st.pointee.hourCount
             st.pointee.hourM2 += d * (x - st.pointee.hourMean)
         }
+        // The combined tail probability: the smallest, times the number of calibrated detectors.
+        if minLog < 0 {
+            let combined = min(0, minLog + AnomalyScore.log10CalibratedDetectors)
+            let score = AnomalyScore.score(log10Tail: combined)
+            if score > best {
+                best = score
+                bestDetector = minDetector
+                bestBaseline = minBaseline
+                bestLimit = .nan
+                bestTail = combined
+            }
+        }
+        // The resolution: the smallest step between consecutive readings, growing slowly while none is seen.
+        if count > 0 && inOrder {
+            let step = abs(x - st.pointee.lastValue)
+            let grown = st.pointee.resolution * 1.001
+            st.pointee.resolution = step > 0 ? min(grown, step) : grown
+        }
         // Update the state with this reading.
-        let a = settings.ewmaAlpha
         let av = settings.ewmaVarianceAlpha
         if count == 0 {
             st.pointee.ewmaMean = x
@@ -158,6 +230,7 @@ struct _AnomalyKernel {
         var result = AnomalyScore(
             score: best, detector: bestDetector, value: x, baseline: bestBaseline, limit: bestLimit.isNaN ? nil : bestLimit)
         result.components = components
+        result.log10Tail = bestTail.isNaN ? nil : bestTail
         return result
     }
 

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Settings of the statistical detectors (all causal: a score uses only past and present readings).
 public struct AnomalySettings: Sendable, Hashable {
     /// Readings kept per sensor for the robust z-score (median/MAD), at most ``maxWindow``.
@@ -14,19 +20,14 @@ public struct AnomalySettings: Sendable, Hashable {
     /// Smoothing factor of the EWMA variance: slower than the mean's, so that the control limits are not
     /// themselves noisy (a variance from ~20 effective samples gives heavy-tailed z-scores and false alarms).
     public var ewmaVarianceAlpha = 0.02
-    /// z at which a z-score detector starts scoring, and where it reaches 1 (score 0.6 at z = 6.4).
-    public var zStart = 4.0
-    public var zFull = 8.0
-    /// CUSUM allowance, and the sum (in standard deviations) at which its score reaches 1 (score = S / H;
-    /// with k = 0.5 the in-control run length to a score of 0.6 is about a million readings).
+    /// CUSUM allowance: the surprise (−log₁₀ of the robust z's tail probability) a reading must exceed to add
+    /// to the sum.
     public var cusumK = 0.5
-    public var cusumH = 20.0
-    /// Identical consecutive readings (and at least `flatlineMinSpan` ms) that count as a stuck sensor.
-    public var flatlineCount = 12
-    public var flatlineMinSpan: Int64 = 600_000
-    /// A gap longer than this before a reading (ms) scores as a data gap (`DOMAIN.md` §5: stale after 5 min);
-    /// a sensor can have its own (``AnomalyScorer/setStaleAfter(_:slot:)``).
-    public var staleAfter: Int64 = 300_000
+    /// The stale rule: a gap longer than this before a reading (ms) scores at least 0.6 as a data gap
+    /// (`DOMAIN.md` §5: stale after max(3 × the nominal period, 5 min); the pipelines set it per sensor type,
+    /// ``AnomalyScorer/setStaleAfter(_:slot:)``). 0: no rule. Every gap is also scored against the point's own
+    /// learnt cadence.
+    public var staleAfter: Int64 = 0
     /// Rate of rise: score when the extrapolated time to the next limit falls below this horizon (ms).
     public var timeToLimitHorizon: Int64 = 1_800_000
     /// The seasonal baseline: an hour-of-day profile per sensor (mean and spread of each local hour over the
@@ -35,6 +36,10 @@ public struct AnomalySettings: Sendable, Hashable {
     public var seasonal = true
     public var seasonalMinDays = 3
     public var seasonalAlpha = 0.3
+    /// How fast the seasonal detector accepts a lasting shift from the profile, per reading: the expected value
+    /// is the profile plus an EWMA of the point's recent deviation from it (0.02: the time constant is 50
+    /// readings, and a shift is accepted to within a tenth of itself after about 115).
+    public var seasonalSettle = 0.02
     /// Offset of local time from UTC (ms) for the hour of day (China: +8 h).
     public var utcOffset: Int64 = 0
     public init() {}
@@ -56,8 +61,12 @@ public struct AnomalyScore: Sendable, Hashable {
     public var value: Double
     public var baseline: Double
     public var limit: Double?
-    /// Every detector's score for this reading (the combined score is their maximum).
+    /// Every detector's own score for this reading.
     public var components = Components()
+    /// log₁₀ of the combined tail probability when a calibrated detector gave the score (nil when a rule did).
+    public var log10Tail: Double? = nil
+    /// The combined tail probability when a calibrated detector gave the score (nil when a rule did).
+    public var tailProbability: Double? { log10Tail.map { pow(10, $0) } }
 
     public init(score: Double, detector: Detector, value: Double, baseline: Double, limit: Double?) {
         self.score = score
@@ -115,6 +124,8 @@ public struct AnomalyScores: Sendable {
     public var baseline: [Double] = []
     /// The limit involved (NaN: none).
     public var limit: [Double] = []
+    /// log₁₀ of the tail probability of a calibrated score (NaN: a rule's score).
+    public var log10Tail: [Double] = []
     public init() {}
     public var count: Int { score.count }
     public mutating func removeAll() {
@@ -122,6 +133,7 @@ public struct AnomalyScores: Sendable {
         detector.removeAll(keepingCapacity: true)
         baseline.removeAll(keepingCapacity: true)
         limit.removeAll(keepingCapacity: true)
+        log10Tail.removeAll(keepingCapacity: true)
     }
 }
 
@@ -151,10 +163,9 @@ public struct AnomalyScorer: Sendable {
         var lastValue = Double.nan
         var ewmaMean = 0.0
         var ewmaVar = 0.0
-        var cusumHigh = 0.0
-        var cusumLow = 0.0
+        /// The CUSUM of the robust z's surprise.
+        var cusum = 0.0
         var sameCount = 0
-        var sameSince: Int64 = 0
         /// EWMA of the slope between consecutive in-order readings (per ms).
         var slope = 0.0
         /// Median and MAD of the window as of the last refresh.
@@ -173,6 +184,16 @@ public struct AnomalyScorer: Sendable {
         var profiled = false
         /// The sensor's own stale gap (0: `settings.staleAfter`); set by the owner, not snapshotted.
         var staleAfter: Int64 = 0
+        /// The smallest step between consecutive readings (growing by 0.1 % a reading while none is seen).
+        var resolution = Double.infinity
+        /// The learnt cadence (a running median of the gaps, ms; 0: unknown) and the gaps it has seen.
+        var cadence = 0.0
+        var gaps: Int32 = 0
+        /// The seasonal detector's level: an EWMA of the deviation from the hour-of-day profile.
+        var seasonLevel = 0.0
+        /// The largest recent robust spread (1.4826 × MAD), decaying by 0.1 % a reading.
+        var spreadMemory = 0.0
+        var tails = TailModels()
     }
     var states: [SensorState] = []
     /// `window` values per sensor in arrival order (a ring).
@@ -217,6 +238,25 @@ public struct AnomalyScorer: Sendable {
         states[s].staleAfter = ms
     }
 
+    /// Gives `slot` a prior cadence (its type's nominal period, ms): the data-gap detector scores the first gaps
+    /// against it until the point's own gaps are learnt. Not part of the snapshot (the learnt cadence is).
+    public mutating func setPeriod(_ ms: Int64, slot: UInt32) {
+        let s = Int(slot)
+        if s >= states.count { grow(to: max(s + 1, states.count * 2)) }
+        if states[s].gaps == 0 && ms > 0 { states[s].cadence = Double(ms) }
+    }
+
+    /// The cadence after a gap of `gap` ms: a running median of the gaps in the log domain. The first gap is
+    /// taken as it is when there is no prior (or it is more than twice off the prior); the next 15 move the
+    /// estimate by 30 % of their log ratio (at most ±30 %), later ones by ±2 % towards them.
+    static func nextCadence(_ cadence: Double, gap: Int64, gaps: Int32) -> Double {
+        let g = Double(gap)
+        if cadence <= 0 || (gaps == 0 && (g > 2 * cadence || 2 * g < cadence)) { return g }
+        let ratio = g / cadence
+        if gaps < 16 { return cadence * pow(ratio, 0.3).clamped(to: 1 / 1.3...1.3) }
+        return ratio > 1 ? cadence * 1.02 : ratio < 1 ? cadence / 1.02 : cadence
+    }
+
     /// Scores one reading of `slot` (readings of a sensor must come in event-time order for the rate, gap and
     /// seasonal detectors; out-of-order readings are scored by the value-based detectors only).
     ///
@@ -242,6 +282,7 @@ public struct AnomalyScorer: Sendable {
         out.detector.append(contentsOf: repeatElement(.threshold, count: n))
         out.baseline.append(contentsOf: repeatElement(0, count: n))
         out.limit.append(contentsOf: repeatElement(.nan, count: n))
+        out.log10Tail.append(contentsOf: repeatElement(.nan, count: n))
         let columns = limits ?? ReadingLimits()
         let hasLimits = limits != nil
         withKernel { kernel in
@@ -249,17 +290,20 @@ public struct AnomalyScorer: Sendable {
                 out.detector.withUnsafeMutableBufferPointer { detector in
                     out.baseline.withUnsafeMutableBufferPointer { baseline in
                         out.limit.withUnsafeMutableBufferPointer { limit in
-                            for i in 0..<n {
-                                // A sensor's state is seldom in cache when its next reading comes: start loading it ahead.
-                                if i + 8 < n { kernel.prefetchState(slot: Int(batch.sensor[i + 8])) }
-                                if i + 4 < n { kernel.prefetchRing(slot: Int(batch.sensor[i + 4])) }
-                                let l = hasLimits ? columns[i] : .none
-                                let r = kernel.score(
-                                    slot: Int(batch.sensor[i]), time: batch.eventTime[i], value: batch.value[i], limits: l, keepComponents: false)
-                                score[i] = r.score
-                                detector[i] = r.detector
-                                baseline[i] = r.baseline
-                                limit[i] = r.limit ?? .nan
+                            out.log10Tail.withUnsafeMutableBufferPointer { tail in
+                                for i in 0..<n {
+                                    // A sensor's state is seldom in cache when its next reading comes: start loading it ahead.
+                                    if i + 8 < n { kernel.prefetchState(slot: Int(batch.sensor[i + 8])) }
+                                    if i + 4 < n { kernel.prefetchRing(slot: Int(batch.sensor[i + 4])) }
+                                    let l = hasLimits ? columns[i] : .none
+                                    let r = kernel.score(
+                                        slot: Int(batch.sensor[i]), time: batch.eventTime[i], value: batch.value[i], limits: l, keepComponents: false)
+                                    score[i] = r.score
+                                    detector[i] = r.detector
+                                    baseline[i] = r.baseline
+                                    limit[i] = r.limit ?? .nan
+                                    tail[i] = r.log10Tail ?? .nan
+                                }
                             }
                         }
                     }

@@ -7,15 +7,21 @@ public struct DeviceCheck: Sendable, Hashable {
     /// Whether the points are analog tags, which are `FROZEN` when their value stays the same too long (a
     /// discrete state such as a valve-fault contact is legitimately flat for days).
     public var analog: Bool
-    /// STALE: a gap longer than this before a reading scores as a data gap (§5: max(3 × the nominal period,
-    /// 5 min)); nil: the scorer's ``AnomalySettings/staleAfter``. Used by the anomaly scorer, not here.
+    /// STALE: a gap longer than this before a reading scores at least 0.6 as a
+    /// data gap (§5: max(3 × the nominal period, 5 min)); nil: the scorer's ``AnomalySettings/staleAfter``.
+    /// Used by the anomaly scorer, not here.
     public var staleAfter: Int64?
+    /// The nominal sampling period: the anomaly scorer's prior for the point's cadence (nil: learnt only).
+    public var period: Int64?
 
-    public init(rangeMin: Double = -.infinity, rangeMax: Double = .infinity, analog: Bool = true, staleAfter: Int64? = nil) {
+    public init(
+        rangeMin: Double = -.infinity, rangeMax: Double = .infinity, analog: Bool = true, staleAfter: Int64? = nil, period: Int64? = nil
+    ) {
         self.rangeMin = rangeMin
         self.rangeMax = rangeMax
         self.analog = analog
         self.staleAfter = staleAfter
+        self.period = period
     }
 }
 

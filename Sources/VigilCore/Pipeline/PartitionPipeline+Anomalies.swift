@@ -21,7 +21,7 @@ extension PartitionPipeline {
             AnomalyRecord.encode(
                 into: &json, enterprise: batch.enterprise[k], sensor: slot, sensors: sensors, enterprises: enterprises, ts: batch.eventTime[k],
                 value: batch.value[k], score: scores.score[k], detector: detector, baseline: scores.baseline[k], limit: scores.limit[k],
-                rule: rule)
+                log10Tail: scores.log10Tail[k], rule: rule)
             enterprises.withKeyBytes(for: batch.enterprise[k]) { key in
                 json.buffer.withUnsafeBytes { value in _ = out.append(.anomalies, key: key, value: value) }
             }

@@ -150,9 +150,11 @@ public final class PartitionPipeline {
             catalog.type(of: UInt32(slot)).flatMap { settings.sensorTypes[$0].check?.rangeMin } ?? .nan
         }
         for slot in new {
-            // A type's instrument check may give its points their own stale gap (`DOMAIN.md` §5).
-            guard let type = catalog.type(of: UInt32(slot)), let stale = settings.sensorTypes[type].check?.staleAfter else { continue }
-            scorer.setStaleAfter(stale, slot: UInt32(slot))
+            // A type's instrument check may give its points their own stale gap (`DOMAIN.md` §5) and a prior
+            // for their cadence.
+            guard let type = catalog.type(of: UInt32(slot)), let check = settings.sensorTypes[type].check else { continue }
+            if let stale = check.staleAfter { scorer.setStaleAfter(stale, slot: UInt32(slot)) }
+            if let period = check.period { scorer.setPeriod(period, slot: UInt32(slot)) }
         }
     }
 

@@ -13,8 +13,10 @@ public enum SnapshotCodec: Sendable {
     /// data-gap detector and the grading no longer hold a watermark or event time each (older ones: the
     /// clock is the latest of theirs and the windows'). 6: a partition snapshot holds each sensor's enterprise
     /// once, in its sensor catalog; the alert book and the data-gap detector no longer hold one per slot. A
-    /// window operator's snapshot carries a digest of the window's fields (older ones: of its text).
-    public static let version: UInt16 = 6
+    /// window operator's snapshot carries a digest of the window's fields (older ones: of its text). 7: the
+    /// anomaly section holds each sensor's learnt cadence, resolution, seasonal level and tail models (older
+    /// anomaly sections with sensors start afresh, with a warning: the baselines are learnt again).
+    public static let version: UInt16 = 7
     /// The oldest format this build still reads (each reader of a newer layout says what an older one lacks).
     public static let oldestReadable: UInt16 = 2
 

@@ -108,12 +108,8 @@ extension AnomalySettings {
 }
 
 extension AnomalyScorer {
-    /// Writes every sensor's detector state, value ring and (with the seasonal detector) hour-of-day profile;
-    /// the orders are rebuilt from the rings on restore.
-    ///
-    /// Format 2 had, per sensor, a count of pending values and `robustRefresh` pending slots (the first
-    /// format-2 builds queued a sensor's latest values outside its ring); format 3 writes neither, and format-2
-    /// state is still read, its pending values going into the ring.
+    /// Writes every sensor's detector state (with its learnt cadence, resolution and tail models), value ring
+    /// and (with the seasonal detector) hour-of-day profile; the orders are rebuilt from the rings on restore.
     public func write(to w: inout SnapshotWriter) {
         w.u32(settings.fingerprint)
         w.u64(UInt64(states.count))
@@ -125,10 +121,8 @@ extension AnomalyScorer {
             w.f64(st.lastValue)
             w.f64(st.ewmaMean)
             w.f64(st.ewmaVar)
-            w.f64(st.cusumHigh)
-            w.f64(st.cusumLow)
+            w.f64(st.cusum)
             w.i64(Int64(st.sameCount))
-            w.i64(st.sameSince)
             w.f64(st.slope)
             w.f64(st.median)
             w.f64(st.mad)
@@ -139,6 +133,15 @@ extension AnomalyScorer {
             w.f64(st.seasonMean)
             w.f64(st.seasonSD)
             w.bool(st.profiled)
+            w.f64(st.resolution)
+            w.f64(st.cadence)
+            w.i64(Int64(st.gaps))
+            w.f64(st.seasonLevel)
+            w.f64(st.spreadMemory)
+            for m in [st.tails.robustZ, st.tails.ewma, st.tails.cusum, st.tails.flatline, st.tails.dataGap, st.tails.seasonal] {
+                w.u32(m.rate.bitPattern)
+                w.u32(m.excess.bitPattern)
+            }
         }
         w.u64(UInt64(ring.count))
         for x in ring { w.f64(x) }
@@ -146,13 +149,24 @@ extension AnomalyScorer {
         for x in profile { w.f64(x) }
     }
 
-    /// Restores a scorer from ``write(to:)``, or from the layout of snapshot format `version` (2 or 3);
-    /// refuses state taken with different settings.
+    /// Restores a scorer from ``write(to:)``; refuses state taken with different settings, and the state of
+    /// the detectors before calibration (formats before 7), which the caller starts afresh. A section that
+    /// holds no sensors is accepted from any format.
     public init(settings: AnomalySettings, reading r: inout SnapshotReader, version: UInt16 = SnapshotCodec.version) throws(SnapshotError) {
         self.init(settings: settings)
-        guard try r.u32() == settings.fingerprint else { throw SnapshotError("anomaly state was taken with different anomaly settings") }
-        let pendingSlots = version < 3
-        let n = try r.count(minBytes: pendingSlots ? 169 : 161)
+        let fingerprint = try r.u32()
+        let n = try r.count(minBytes: 265)
+        if n == 0 {
+            // The empty ring, the empty pending slots of formats before 3, the empty profile.
+            for _ in 0..<(version < 3 ? 3 : 2) {
+                guard try r.count(minBytes: 8) == 0 else { throw SnapshotError("anomaly state holds values for no sensors") }
+            }
+            return
+        }
+        guard version >= 7 else {
+            throw SnapshotError("anomaly baselines of snapshot format \(version) predate the calibrated detectors and are learnt again")
+        }
+        guard fingerprint == settings.fingerprint else { throw SnapshotError("anomaly state was taken with different anomaly settings") }
         states.reserveCapacity(n)
         for _ in 0..<n {
             var st = SensorState()
@@ -162,22 +176,14 @@ extension AnomalyScorer {
             guard st.count >= 0, head >= 0, head < max(1, settings.window), sinceRefresh >= 0, sinceRefresh < max(1, settings.robustRefresh) else {
                 throw SnapshotError("anomaly state has an invalid ring position")
             }
-            let waiting = pendingSlots ? try r.i64() : 0
-            guard waiting >= 0, waiting < max(1, settings.robustRefresh), waiting <= st.count else {
-                throw SnapshotError("anomaly state has an invalid count of pending values")
-            }
             st.head = Int32(head)
             st.sinceRefresh = Int32(sinceRefresh)
-            // Pending values, read into the ring below.
-            st.unsorted = Int32(waiting)
             st.lastTime = try r.i64()
             st.lastValue = try r.f64()
             st.ewmaMean = try r.f64()
             st.ewmaVar = try r.f64()
-            st.cusumHigh = try r.f64()
-            st.cusumLow = try r.f64()
+            st.cusum = try r.f64()
             st.sameCount = Int(try r.i64())
-            st.sameSince = try r.i64()
             st.slope = try r.f64()
             st.median = try r.f64()
             st.mad = try r.f64()
@@ -188,26 +194,26 @@ extension AnomalyScorer {
             st.seasonMean = try r.f64()
             st.seasonSD = try r.f64()
             st.profiled = try r.bool()
+            st.resolution = try r.f64()
+            st.cadence = try r.f64()
+            let gaps = try r.i64()
+            guard gaps >= 0, gaps <= 1 << 30 else { throw SnapshotError("anomaly state has an invalid gap count") }
+            st.gaps = Int32(gaps)
+            st.seasonLevel = try r.f64()
+            st.spreadMemory = try r.f64()
+            var models: [TailModel] = []
+            for _ in 0..<6 {
+                let m = TailModel(rate: Float(bitPattern: try r.u32()), excess: Float(bitPattern: try r.u32()))
+                guard m.rate > 0, m.rate <= 1, m.excess > 0, m.excess.isFinite else { throw SnapshotError("anomaly state has an invalid tail model") }
+                models.append(m)
+            }
+            st.tails = TailModels(robustZ: models[0], ewma: models[1], cusum: models[2], flatline: models[3], dataGap: models[4], seasonal: models[5])
             states.append(st)
         }
         let ringCount = try r.count(minBytes: 8)
         guard ringCount == n * settings.window else { throw SnapshotError("anomaly state ring holds \(ringCount) values for \(n) sensors") }
         ring.reserveCapacity(ringCount)
         for _ in 0..<ringCount { ring.append(try r.f64()) }
-        let stride = max(1, settings.robustRefresh)
-        let pendingCount = pendingSlots ? try r.count(minBytes: 8) : n * stride
-        guard pendingCount == n * stride else { throw SnapshotError("anomaly state holds \(pendingCount) pending values for \(n) sensors") }
-        let w = settings.window
-        for s in 0..<n where pendingSlots {
-            // The k-th value of a sensor sits at ring position k % window; pending values are its latest ones.
-            let count = states[s].count
-            let waiting = Int(states[s].unsorted)
-            for j in 0..<stride {
-                let x = try r.f64()
-                if j < waiting { ring[s * w + (count - waiting + j) % w] = x }
-            }
-            states[s].head = Int32(count % w)
-        }
         let profileCount = try r.count(minBytes: 8)
         guard profileCount == (settings.seasonal ? n * Self.profileStride : 0) else {
             throw SnapshotError("anomaly state holds \(profileCount) seasonal profile values for \(n) sensors")
@@ -215,6 +221,7 @@ extension AnomalyScorer {
         profile.reserveCapacity(profileCount)
         for _ in 0..<profileCount { profile.append(try r.f64()) }
         order = Array(repeating: 0, count: ring.count)
+        scratch = Array(repeating: 0, count: settings.window)
         rebuildOrder()
     }
 }

@@ -20,7 +20,7 @@ extension PipelineSpec {
                 policy: AlertPolicy(level1: type.severity1, level2: type.severity2, notify: type.notify),
                 check: DeviceCheck(
                     rangeMin: type.rangeMin ?? -.infinity, rangeMax: type.rangeMax ?? .infinity, analog: type.analog,
-                    staleAfter: staleAfter(of: type)))
+                    staleAfter: staleAfter(of: type), period: type.period))
         }
         p.frozenAfter = anomalies.frozenAfter
         p.alarms.routes = alerts.routes.map { AlertRoute(levels: Set($0.levels), kinds: Set($0.kinds), topic: $0.topic) }

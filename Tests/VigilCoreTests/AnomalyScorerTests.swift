@@ -351,6 +351,58 @@ import VigilTesting
         #expect(seasonalFlags >= 5 && series.suffix(40).allSatisfy { $0.score < 0.6 }, "\(seasonalFlags)")
     }
 
+    @Test("day of week: a lower weekend becomes part of the baseline after two weeks; kernel and reference agree over five weeks")
+    func weekdayOffsets() {
+        // Every 15 min for 5 weeks from a Monday: a daily wave, 6 lower on Saturdays and Sundays, small noise.
+        func run(_ settings: AnomalySettings) -> (kernel: [AnomalyScore], reference: [AnomalyScore]) {
+            var scorer = AnomalyScorer(settings: settings)
+            var reference = ReferenceAnomalyScorer(settings: settings)
+            var rng = TestRandom(seed: 21)
+            let monday: Int64 = 1_704_067_200_000  // 2024-01-01T00:00Z
+            var kernel: [AnomalyScore] = []
+            var naive: [AnomalyScore] = []
+            for k in 0..<(35 * 96) {
+                let t = monday + Int64(k) * 900_000
+                let dayIndex = k / 96
+                let hour = Double(k % 96) / 4
+                let x = 50 + 5 * sin(2 * Double.pi * hour / 24) - (dayIndex % 7 >= 5 ? 6 : 0) + rng.double(in: -0.5...0.5)
+                kernel.append(scorer.score(slot: 0, time: t, value: x, rule: nil))
+                naive.append(reference.score(slot: 0, time: t, value: x, rule: nil))
+            }
+            return (kernel, naive)
+        }
+        let (kernel, naive) = run(AnomalySettings())
+        #expect(kernel == naive)
+        // Saturday of week 5, its first 4 hours: with the weekday offsets the seasonal detector takes the lower
+        // level as normal, and the hour profile, weekday-neutral, stays sharp.
+        let saturday = (4 * 7 + 5) * 96
+        let quiet = kernel[saturday..<(saturday + 16)].map(\.components.seasonal).max()!
+        #expect(quiet < 0.3, "\(quiet)")
+        // The same with a weekday's level on that Saturday morning: it stands out with the offsets (0.40), not
+        // without them (0)
+        // (the plain profile has learnt that its hours vary by the weekend's step).
+        func saturdayAtWeekdayLevel(_ settings: AnomalySettings) -> Double {
+            var scorer = AnomalyScorer(settings: settings)
+            var rng = TestRandom(seed: 21)
+            let monday: Int64 = 1_704_067_200_000
+            var top = 0.0
+            for k in 0..<(saturday + 16) {
+                let dayIndex = k / 96
+                let hour = Double(k % 96) / 4
+                let weekend = dayIndex % 7 >= 5 && k < saturday
+                let x = 50 + 5 * sin(2 * Double.pi * hour / 24) - (weekend ? 6 : 0) + rng.double(in: -0.5...0.5)
+                let s = scorer.score(slot: 0, time: monday + Int64(k) * 900_000, value: x, rule: nil)
+                if k >= saturday { top = max(top, s.components.seasonal) }
+            }
+            return top
+        }
+        var without = AnomalySettings()
+        without.seasonalMinWeeks = 1_000
+        let flagged = saturdayAtWeekdayLevel(AnomalySettings())
+        let missed = saturdayAtWeekdayLevel(without)
+        #expect(flagged > 0.3 && missed < 0.1, "with offsets \(flagged), without \(missed)")
+    }
+
     @Test("anomaly state from before the calibrated detectors (formats before 7) is refused, so it starts afresh; an empty one is read")
     func olderStateStartsAfresh() throws {
         var scorer = AnomalyScorer()

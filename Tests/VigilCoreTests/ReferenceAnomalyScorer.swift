@@ -25,6 +25,9 @@ struct ReferenceAnomalyScorer {
         var gaps: Int32 = 0
         var spreadMemory = 0.0
         var seasonLevel = 0.0
+        var day: Int64 = .min
+        var dayDeviations: [Double] = []
+        var weekdayOffset = 0.0
         var tails = TailModels()
     }
     var states: [SensorState] = []
@@ -32,6 +35,8 @@ struct ReferenceAnomalyScorer {
     /// Seasonal: per sensor, the readings of the hour being accumulated, and per (sensor, hour of day) the profile.
     var hourReadings: [Int: (hour: Int64, values: [Double])] = [:]
     var profile: [Int: [Int: (mean: Double, variance: Double, days: Int)]] = [:]
+    /// Per (sensor, weekday with Monday 0): the offset from the hour-of-day profile and the weeks seen.
+    var weekdays: [Int: [Int: (offset: Double, weeks: Int)]] = [:]
 
     init(settings: AnomalySettings = AnomalySettings()) {
         self.settings = settings
@@ -167,6 +172,7 @@ struct ReferenceAnomalyScorer {
                 }
                 let bucket = Int(((open.hour % 24) + 24) % 24)
                 var p = profile[s, default: [:]][bucket] ?? (0, 0, 0)
+                mean -= st.weekdayOffset
                 if p.days == 0 {
                     p.mean = mean
                     p.variance = m2 / n
@@ -180,13 +186,34 @@ struct ReferenceAnomalyScorer {
             }
             if hourReadings[s]?.hour != hour { hourReadings[s] = (hour, []) }
             let bucket = Int(((hour % 24) + 24) % 24)
+            // The weekday's offset: fold the finished day's deviations in, then read today's.
+            let day = Int64((Double(hour) / 24).rounded(.down))
+            if day != st.day {
+                if st.day != .min && !st.dayDeviations.isEmpty {
+                    var sum = 0.0
+                    for d in st.dayDeviations { sum += d }
+                    let offset = sum / Double(st.dayDeviations.count)
+                    let weekday = Int(((st.day + 3) % 7 + 7) % 7)
+                    var w = weekdays[s, default: [:]][weekday] ?? (0, 0)
+                    w.offset = w.weeks == 0 ? offset : w.offset + settings.seasonalAlpha * (offset - w.offset)
+                    w.weeks += 1
+                    weekdays[s, default: [:]][weekday] = w
+                }
+                st.day = day
+                st.dayDeviations = []
+            }
+            let today = weekdays[s]?[Int(((day + 3) % 7 + 7) % 7)]
+            st.weekdayOffset = today.map { $0.weeks >= settings.seasonalMinWeeks ? $0.offset : 0 } ?? 0
+            let weekdayOffset = st.weekdayOffset
+            if let p = profile[s]?[bucket], p.days >= settings.seasonalMinDays { st.dayDeviations.append(x - p.mean) }
             if let p = profile[s]?[bucket], p.days >= settings.seasonalMinDays, moved {
-                let expected = p.mean + st.seasonLevel
+                let typical = p.mean + weekdayOffset
+                let expected = typical + st.seasonLevel
                 let sd = max(p.variance.squareRoot(), resolution, 1e-9 * max(1, abs(p.mean)))
                 let z = abs(x - expected) / sd
                 calibrated(st.tails.seasonal.log10Tail(z, .z), .seasonal, baseline: expected)
                 st.tails.seasonal.learn(z, .z)
-                st.seasonLevel += settings.seasonalSettle * (x - p.mean - st.seasonLevel)
+                st.seasonLevel += settings.seasonalSettle * (x - typical - st.seasonLevel)
             }
             hourReadings[s]!.values.append(x)
         }

@@ -12,7 +12,7 @@ struct ScoreCSVCommand: ParsableCommand {
         discussion: """
             Writes timestamp,value,anomaly_score — one row per input row, same order, score in [0, 1] — using the \
             same detectors as the pipelines (threshold proximity, robust z-score, EWMA chart, CUSUM, flatline, \
-            data gap, rate of rise, hour-of-day seasonal baseline). The statistical detectors learn the series' own \
+            data gap, rate of rise, hour-of-day and day-of-week seasonal baseline). The statistical detectors learn the series' own \
             cadence, resolution and tails; their combined score is a tail probability p on the scale \
             -log10(p)/10 (0.6 means p = 1e-6, 1 means p <= 1e-10). --explain adds the detector and p of each row. \
             With --pipeline and --sensor-type, the type's AL1/AL2 levels, direction and \

@@ -165,19 +165,26 @@ struct _AnomalyKernel {
                 st.pointee.tails.flatline.learn(run, .flatline)
             }
         }
-        // Seasonal baseline: this hour of day on earlier days, plus the point's recent level against it (so
-        // that a lasting shift settles).
+        // Seasonal baseline: this hour of day on earlier days, plus this weekday's offset from it on earlier
+        // weeks, plus the point's recent level against that (so that a lasting shift settles).
         if let profile, inOrder {
             let hour = EventTime.floorDiv(t + settings.utcOffset, 3_600_000)
             if hour != st.pointee.hour { startHour(hour, slot: s, profile: profile) }
+            let day = EventTime.floorDiv(hour, 24)
+            if day != st.pointee.day { startDay(day, slot: s, profile: profile) }
             let mean = st.pointee.seasonMean
+            if !mean.isNaN {
+                st.pointee.daySum += x - mean
+                st.pointee.dayCount += 1
+            }
             if !mean.isNaN && moved {
-                let expected = mean + st.pointee.seasonLevel
+                let typical = mean + st.pointee.weekdayOffset
+                let expected = typical + st.pointee.seasonLevel
                 let sd = max(st.pointee.seasonSD, resolution, 1e-9 * max(1, abs(mean)))
                 let z = abs(x - expected) / sd
                 calibrated(st.pointee.tails.seasonal.log10Tail(z, .z), .seasonal, baseline: expected)
                 st.pointee.tails.seasonal.learn(z, .z)
-                st.pointee.seasonLevel += settings.seasonalSettle * (x - mean - st.pointee.seasonLevel)
+                st.pointee.seasonLevel += settings.seasonalSettle * (x - typical - st.pointee.seasonLevel)
             }
             st.pointee.hourCount += 1
             let d = x - st.pointee.hourMean
@@ -240,7 +247,8 @@ struct _AnomalyKernel {
         let p = profile + s * AnomalyScorer.profileStride
         if st.pointee.hour != .min && st.pointee.hourCount > 0 {
             let b = 3 * Int(st.pointee.hour - EventTime.floorDiv(st.pointee.hour, 24) * 24)
-            let hourMean = st.pointee.hourMean
+            // The hour as a weekday-neutral one: less its day's weekday offset (still that of the hour's day).
+            let hourMean = st.pointee.hourMean - st.pointee.weekdayOffset
             let hourVar = st.pointee.hourM2 / st.pointee.hourCount
             let days = p[b + 2]
             if days == 0 {
@@ -267,6 +275,24 @@ struct _AnomalyKernel {
             st.pointee.seasonMean = .nan
             st.pointee.seasonSD = .nan
         }
+    }
+
+    /// Closes the day being accumulated into its weekday's offset and loads the offset of `day`.
+    func startDay(_ day: Int64, slot s: Int, profile: UnsafeMutablePointer<Double>) {
+        let st = states + s
+        let p = profile + s * AnomalyScorer.profileStride + 72
+        if st.pointee.day != .min && st.pointee.dayCount > 0 {
+            // Day 0 (1970-01-01) was a Thursday: weekday 3 with Monday as 0.
+            let b = 2 * Int(st.pointee.day + 3 - EventTime.floorDiv(st.pointee.day + 3, 7) * 7)
+            let offset = st.pointee.daySum / st.pointee.dayCount
+            p[b] = p[b + 1] == 0 ? offset : p[b] + settings.seasonalAlpha * (offset - p[b])
+            p[b + 1] = min(p[b + 1] + 1, 1_000)
+        }
+        st.pointee.day = day
+        st.pointee.daySum = 0
+        st.pointee.dayCount = 0
+        let b = 2 * Int(day + 3 - EventTime.floorDiv(day + 3, 7) * 7)
+        st.pointee.weekdayOffset = p[b + 1] >= Double(settings.seasonalMinWeeks) ? p[b] : 0
     }
 
     /// Starts loading the cache lines of a sensor's state record.

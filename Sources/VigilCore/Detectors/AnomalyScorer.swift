@@ -36,6 +36,10 @@ public struct AnomalySettings: Sendable, Hashable {
     public var seasonal = true
     public var seasonalMinDays = 3
     public var seasonalAlpha = 0.3
+    /// Day of week: the mean deviation of each weekday from the hour-of-day profile (smoothed with
+    /// `seasonalAlpha` per week), added to the profile once that weekday has been seen in `seasonalMinWeeks`
+    /// earlier weeks (a plant at lower load on Sundays).
+    public var seasonalMinWeeks = 2
     /// How fast the seasonal detector accepts a lasting shift from the profile, per reading: the expected value
     /// is the profile plus an EWMA of the point's recent deviation from it (0.02: the time constant is 50
     /// readings, and a shift is accepted to within a tenth of itself after about 115).
@@ -191,6 +195,12 @@ public struct AnomalyScorer: Sendable {
         var gaps: Int32 = 0
         /// The seasonal detector's level: an EWMA of the deviation from the hour-of-day profile.
         var seasonLevel = 0.0
+        /// The local day (days since the epoch) being accumulated and its deviations from the profile, and the
+        /// current weekday's offset (0 until it has `seasonalMinWeeks` weeks).
+        var day: Int64 = .min
+        var daySum = 0.0
+        var dayCount = 0.0
+        var weekdayOffset = 0.0
         /// The largest recent robust spread (1.4826 × MAD), decaying by 0.1 % a reading.
         var spreadMemory = 0.0
         var tails = TailModels()
@@ -206,8 +216,9 @@ public struct AnomalyScorer: Sendable {
     /// With the seasonal detector: per sensor 24 × (mean, variance, days).
     var profile: [Double] = []
 
-    /// Profile values per sensor.
-    static let profileStride = 72
+    /// Profile values per sensor: 24 × (mean, variance, days) by hour of day, then 7 × (offset, weeks) by
+    /// weekday (Monday first).
+    static let profileStride = 86
 
     public init(settings: AnomalySettings = AnomalySettings()) {
         precondition((1...AnomalySettings.maxWindow).contains(settings.window), "anomaly window must be 1...\(AnomalySettings.maxWindow)")

@@ -137,6 +137,10 @@ extension AnomalyScorer {
             w.f64(st.cadence)
             w.i64(Int64(st.gaps))
             w.f64(st.seasonLevel)
+            w.i64(st.day)
+            w.f64(st.daySum)
+            w.f64(st.dayCount)
+            w.f64(st.weekdayOffset)
             w.f64(st.spreadMemory)
             for m in [st.tails.robustZ, st.tails.ewma, st.tails.cusum, st.tails.flatline, st.tails.dataGap, st.tails.seasonal] {
                 w.u32(m.rate.bitPattern)
@@ -155,7 +159,7 @@ extension AnomalyScorer {
     public init(settings: AnomalySettings, reading r: inout SnapshotReader, version: UInt16 = SnapshotCodec.version) throws(SnapshotError) {
         self.init(settings: settings)
         let fingerprint = try r.u32()
-        let n = try r.count(minBytes: 265)
+        let n = try r.count(minBytes: 297)
         if n == 0 {
             // The empty ring, the empty pending slots of formats before 3, the empty profile.
             for _ in 0..<(version < 3 ? 3 : 2) {
@@ -200,6 +204,10 @@ extension AnomalyScorer {
             guard gaps >= 0, gaps <= 1 << 30 else { throw SnapshotError("anomaly state has an invalid gap count") }
             st.gaps = Int32(gaps)
             st.seasonLevel = try r.f64()
+            st.day = try r.i64()
+            st.daySum = try r.f64()
+            st.dayCount = try r.f64()
+            st.weekdayOffset = try r.f64()
             st.spreadMemory = try r.f64()
             var models: [TailModel] = []
             for _ in 0..<6 {

@@ -32,7 +32,7 @@ extension BenchCommand {
         @Option(help: "Write each series as NAME.csv (timestamp,value) and NAME.labels.csv into this directory.")
         var writeCsv: String?
 
-        @Option(help: "Print what flags each series whose name contains this text, instead of the scores.")
+        @Option(help: "For each series whose name contains this text: the rows that reach --threshold, by detector, and every detector's score on the first 6 rows of each anomaly (instead of the scores).")
         var explain: String?
 
         func run() throws {

@@ -20,6 +20,7 @@ extension BenchCommand {
                 Examples:
                   vigil-bench anomaly
                   vigil-bench anomaly --write-csv /tmp/vigil-eval   # the series and labels as CSV, for score-csv
+                  vigil-bench anomaly --explain quantised-5m        # what flags that series, and its anomalies' scores
                 """
         )
 
@@ -32,7 +33,11 @@ extension BenchCommand {
         @Option(help: "Write each series as NAME.csv (timestamp,value) and NAME.labels.csv into this directory.")
         var writeCsv: String?
 
-        @Option(help: "For each series whose name contains this text: the rows that reach --threshold, by detector, and every detector's score on the first 6 rows of each anomaly (instead of the scores).")
+        @Option(
+            help: """
+                For each series whose name contains this text: the rows that reach --threshold, by detector, and every \
+                detector's score on the first 6 rows of each anomaly (instead of the scores).
+                """)
         var explain: String?
 
         func run() throws {

@@ -4,13 +4,14 @@ STRICT := -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check
 # Keep test builds apart from release builds so switching does not rebuild everything.
 TEST_SCRATCH := .build
 
-.PHONY: deps build test soak demo bench bench-check bench-core bench-checkpoint bench-w1-reference bench-memory-floor format validate clean help
+.PHONY: deps build test soak demo bench bench-check bench-core bench-checkpoint bench-w1-reference bench-memory-floor bench-anomaly format validate clean help
 
 help:
 	@echo "make demo    install missing system packages, build, run the demo"
 	@echo "make test    install missing system packages, build with warnings as errors, run all tests"
 	@echo "make soak    the kill -9 / SIGTERM / takeover test with 40 kills (SOAK_KILLS=n, SOAK_SEED=s)"
 	@echo "make bench   run the benchmark package (Benchmarks/) and the W1 comparison with the C reference"
+	@echo "make bench-anomaly  score the anomaly detectors on the labelled evaluation set"
 	@echo "make validate  module-boundary checks, and that the sources are formatted (make format)"
 	@echo "make format  apply .swift-format to Sources, Tests and Benchmarks"
 
@@ -48,6 +49,11 @@ bench-w1-reference: deps
 bench-memory-floor: deps
 	$(SWIFT) build -c release --product vigil-bench
 	./scripts/bench-memory-floor.sh
+
+# Detection quality on the labelled evaluation set (NAB-style; not a timing benchmark).
+bench-anomaly: deps
+	$(SWIFT) build -c release --product vigil-bench
+	.build/release/vigil-bench anomaly
 
 # The throughput cost of checkpointing on W2 (none vs directory vs kafka store).
 bench-checkpoint: deps

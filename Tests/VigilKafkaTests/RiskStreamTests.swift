@@ -126,10 +126,7 @@ extension GradeFactorStreamTests {
         try producer.flush()
         var config = setup.config(group: uniqueName("g"), checkpoint: .none)
         config.tables.setpoints = setpoints
-        config.pipeline.sensorTypes.append(
-            SensorTypePlan(
-                name: "tank_level", match: ["-LT-"], rule: ThresholdRule(name: "tank_level", level1: nil, deadband: 1),
-                policy: AlertPolicy(level1: .yellow, level2: .orange, notify: ["production"])))
+        config.pipeline.sensorTypes.append(.tankLevel)
         let job = try StreamJob(config: config)
         try setup.run(job, messages: Int64(count))
         try job.close()

@@ -59,10 +59,7 @@ struct TableStartOrderTests {
         var config = setup.config(group: uniqueName("g"), checkpoint: .none)
         config.tables.setpoints = setpointTopic
         config.tables.profiles = profileTopic
-        config.pipeline.sensorTypes.append(
-            SensorTypePlan(
-                name: "tank_level", match: ["-LT-"], rule: ThresholdRule(name: "tank_level", level1: nil, deadband: 1),
-                policy: AlertPolicy(level1: .yellow, level2: .orange, notify: ["production"])))
+        config.pipeline.sensorTypes.append(.tankLevel)
         config.pipeline.grading = PartitionPipelineSettings.Grading()
         if order == .tablesFirst {
             try produceTables()

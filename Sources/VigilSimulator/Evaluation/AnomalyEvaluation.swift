@@ -79,21 +79,20 @@ public enum AnomalyEvaluation: Sendable {
     }
 
     /// What flags the rows of one series at `threshold`: per detector that won a flagged row, how many rows and
-    /// the first few (row, score, value), with the series' labels.
+    /// the first few (row, score, value); then every detector's score on the first 6 rows of each anomaly.
     public static func explain(_ series: EvaluationSet.Series, settings: AnomalySettings = AnomalySettings(), threshold: Double = 0.6) -> [String] {
         var scorer = AnomalyScorer(settings: settings)
         var byDetector: [String: [String]] = [:]
+        var atOnsets: [String] = []
+        func rounded(_ x: Double, _ scale: Double) -> Double { (x * scale).rounded() / scale }
         for i in 0..<series.count {
             let s = scorer.score(slot: 0, time: series.times[i], value: series.values[i], rule: nil)
             if series.anomalies.contains(where: { i >= $0.onset && i < $0.onset + 6 }) {
-                let c = AnomalyScore.Detector.allCases.filter { s.components[$0] > 0.05 }.map {
-                    "\($0.rawValue) \((s.components[$0] * 100).rounded() / 100)"
-                }
-                byDetector["~onset", default: []].append("\(i) x=\(s.value): \(c.joined(separator: " "))")
+                let c = AnomalyScore.Detector.allCases.filter { s.components[$0] > 0.05 }.map { "\($0.rawValue) \(rounded(s.components[$0], 100))" }
+                atOnsets.append("\(i) x=\(s.value): \(c.joined(separator: " "))")
             }
             guard s.score >= threshold else { continue }
-            byDetector[s.detector.rawValue, default: []].append(
-                "\(i): \((s.score * 1_000).rounded() / 1_000) x=\(s.value) base=\((s.baseline * 1_000).rounded() / 1_000)")
+            byDetector[s.detector.rawValue, default: []].append("\(i): \(rounded(s.score, 1_000)) x=\(s.value) base=\(rounded(s.baseline, 1_000))")
         }
         var out = [
             "\(series.name): \(series.count) rows, cadence \(series.cadence) ms, anomalies \(series.anomalies.map { "\($0.kind.rawValue)@\($0.onset) \($0.window)" })"
@@ -101,6 +100,7 @@ public enum AnomalyEvaluation: Sendable {
         for (d, rows) in byDetector.sorted(by: { $0.key < $1.key }) {
             out.append("  \(d): \(rows.count) rows; \(rows.prefix(12).joined(separator: "; "))")
         }
+        if !atOnsets.isEmpty { out.append("  at the anomalies' onsets: \(atOnsets.joined(separator: "; "))") }
         return out
     }
 }

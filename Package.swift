@@ -24,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The HTTP server (metrics, health, the query API, the dashboard); without swift-configuration support.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
     ],
     targets: [
         .systemLibrary(
@@ -48,6 +52,18 @@ let package = Package(
                 "VigilCore", "VigilKafka", "VigilPipeline", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // What people and probes see over HTTP: one Hummingbird server per process with /metrics, /healthz,
+        // /ready, the query API over the live state materialized from the output topics, and the dashboard.
+        .target(
+            name: "VigilServe",
+            dependencies: [
+                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .target(name: "VigilSimulator", dependencies: ["VigilCore", "VigilPipeline"]),
@@ -55,7 +71,8 @@ let package = Package(
         .target(
             name: "VigilTools",
             dependencies: [
-                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilSimulator", .product(name: "Logging", package: "swift-log"),
+                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilServe", "VigilSimulator",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "CSV", package: "CSV.swift"),
             ]
         ),
@@ -65,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "VigilCLI",
             dependencies: [
-                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilSimulator", "VigilTools",
+                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilServe", "VigilSimulator", "VigilTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,6 +109,15 @@ let package = Package(
         .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilCore", "VigilPipeline", "VigilRuntime", "VigilTools", "VigilTesting"]),
         .testTarget(
             name: "VigilKafkaTests", dependencies: ["VigilKafka", "VigilCore", "VigilPipeline", "VigilRuntime", "VigilTools", "VigilTesting"]),
+        // The live state, the query API, /metrics and the probes, over a real HTTP server on loopback.
+        .testTarget(
+            name: "VigilServeTests",
+            dependencies: [
+                "VigilServe", "VigilRuntime", "VigilTesting", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // Runs the built `vigil` executable (built by `swift build --build-tests`).
         .testTarget(name: "VigilCLITests", dependencies: ["VigilTesting"]),
     ]

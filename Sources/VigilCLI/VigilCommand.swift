@@ -14,6 +14,7 @@ struct VigilCommand: AsyncParsableCommand {
               vigil demo                # all in one process, on an embedded broker
               vigil validate Pipelines/*.yaml
               vigil run Pipelines/chemical-park.yaml --brokers kafka-1:9092
+              vigil serve --pipeline Pipelines/chemical-park.yaml --brokers kafka-1:9092
               vigil simulate --pipeline Pipelines/coal-mine.yaml --brokers B \\
                   --duration 10m
               vigil broker              # an embedded Kafka cluster for kcat
@@ -22,7 +23,8 @@ struct VigilCommand: AsyncParsableCommand {
             """,
         version: VigilVersion.current,
         subcommands: [
-            RunCommand.self, SimulateCommand.self, ScoreCSVCommand.self, ExplainCommand.self, DemoCommand.self, ValidateCommand.self,
+            RunCommand.self, ServeCommand.self, SimulateCommand.self, ScoreCSVCommand.self, ExplainCommand.self, DemoCommand.self,
+            ValidateCommand.self,
             BrokerCommand.self,
         ]
     )

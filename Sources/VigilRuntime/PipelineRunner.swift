@@ -4,15 +4,12 @@ import Synchronization
 import VigilCore
 import VigilKafka
 public import VigilPipeline
+public import Prometheus
 
 /// Command-line overrides of a pipeline file.
 public struct RunOptions: Sendable {
     /// Bootstrap servers; overrides the file's `brokers`.
     public var brokers: String?
-    /// Metrics port; overrides the file's `metrics.port` (0 picks a free port).
-    public var metricsPort: Int?
-    /// Address `/metrics` and `/healthz` bind to.
-    public var metricsAddress = "0.0.0.0"
     /// Overrides `session.timeout.ms` (tests on the embedded broker use 6000).
     public var sessionTimeoutMs: Int?
     /// Overrides the file's `checkpoint.path` (the `directory` store's directory).
@@ -48,8 +45,12 @@ public final class PipelineRunner {
     public let metrics: RuntimeMetrics
     var logger: Logger
 
-    public convenience init(spec: PipelineSpec, options: RunOptions, logger: Logger) {
-        self.init(settings: Settings(spec: spec, options: options, logger: logger), metrics: RuntimeMetrics())
+    /// - Parameter registry: Where the runner's metrics live (the process's registry, which `/metrics` serves).
+    public convenience init(
+        spec: PipelineSpec, options: RunOptions, logger: Logger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    ) {
+        self.init(
+            settings: Settings(spec: spec, options: options, logger: logger), metrics: RuntimeMetrics(pipeline: spec.name, registry: registry))
     }
 
     init(settings: Settings, metrics: RuntimeMetrics) {
@@ -60,34 +61,26 @@ public final class PipelineRunner {
         self.logger[metadataKey: "pipeline"] = "\(spec.name)"
     }
 
-    /// The pipeline's services: the metrics endpoint (bound now, so its port is known before the group starts;
-    /// none when the pipeline's port is 0 and no port is asked for) and the consumer.
-    ///
-    /// - Throws: The endpoint's error when the port cannot be bound.
-    public func services() throws -> PipelineServices {
-        var endpoint: HTTPEndpoint? = nil
-        let port = options.metricsPort ?? spec.metrics.port
-        if port != 0 || options.metricsPort == 0 {
-            let metrics = self.metrics
-            let alwaysHealthy = spec.sources.readings == nil
-            endpoint = try HTTPEndpoint(address: options.metricsAddress, port: port) { path in
-                switch path {
-                case "/metrics":
-                    return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render())
-                case "/healthz":
-                    if alwaysHealthy { return .init(status: 200, body: "ok\n") }
-                    let s = metrics.snapshot
-                    let fresh = s.lastStepAt == 0 || currentTimeMillis() - s.lastStepAt < 30_000
-                    return s.running && fresh ? .init(status: 200, body: "ok\n") : .init(status: 503, body: "not running\n")
-                default:
-                    return .init(status: 404, body: "try /metrics or /healthz\n")
-                }
-            }
-            logger.info("metrics on http://\(options.metricsAddress):\(endpoint!.port)/metrics", metadata: ["port": "\(endpoint!.port)"])
-        }
+    /// The pipeline's services: the consumer, with the probes and metrics an HTTP server exposes (VigilServe's
+    /// `HTTPService` serves them; `vigil run` starts it first, so it stops last).
+    public func services() -> PipelineServices {
+        let metrics = self.metrics
+        let alwaysHealthy = spec.sources.readings == nil
+        let probes = HealthProbes(
+            healthy: {
+                if alwaysHealthy { return true }
+                let s = metrics.snapshot
+                let fresh = s.lastStepAt == 0 || currentTimeMillis() - s.lastStepAt < 30_000
+                return s.running && fresh
+            },
+            ready: {
+                // Ready once the consume loop runs, one step has completed (the group joined and the
+                // assignment's state restored) and every reference table has been read to its end.
+                let s = metrics.snapshot
+                return s.running && s.lastStepAt != 0 && s.tableTopics.values.allSatisfy(\.complete)
+            })
         return PipelineServices(
-            metrics: endpoint.map { MetricsEndpointService(endpoint: $0) },
-            consumer: ConsumerService(runner: Settings(spec: spec, options: options, logger: logger), metrics: metrics))
+            consumer: ConsumerService(runner: Settings(spec: spec, options: options, logger: logger), metrics: metrics), probes: probes)
     }
 
     /// The job configuration this pipeline runs with.
@@ -149,7 +142,6 @@ public final class PipelineRunner {
         job.onInfo = { noticeLogger.info("\($0)") }
         job.prepare()
         metrics.update { s in
-            s.pipeline = spec.name
             s.inputTopics = config.inputTopics
             s.outputTopic = config.topics.windowStats
             s.deadLetterTopic = config.topics.deadLetters
@@ -219,7 +211,6 @@ public final class PipelineRunner {
         if let t = options.sessionTimeoutMs { config.sessionTimeoutMs = t }
         let job = try HeatmapJob(config: config)
         metrics.update { s in
-            s.pipeline = spec.name
             s.inputTopics = [input]
             s.outputTopic = spec.sinks.heatmap
             s.running = true

@@ -7,6 +7,7 @@ import VigilCore
 import VigilKafka
 public import VigilPipeline
 import VigilSimulator
+import VigilServe
 
 /// The one-process demonstration: the embedded Kafka cluster, the plant simulator producing a pipeline's
 /// readings at `speed` × real time, the pipeline itself as a consumer-group member, and a downstream reader of
@@ -20,6 +21,9 @@ public enum Demo: Sendable {
         public var seed: UInt64 = 42
         /// ANSI colours for alarm levels (off when output is not a terminal).
         public var colour = true
+        /// Where the dashboard, the query API and `/metrics` are served (port 0 picks a free one).
+        public var httpAddress = "127.0.0.1"
+        public var httpPort = 9464
         public init() {}
     }
 
@@ -71,9 +75,11 @@ public enum Demo: Sendable {
         )
 
         // The simulator, producing `speed` seconds of event time per second, ending at the demo's end.
+        // A demo that runs until Ctrl-C starts a day back instead of its (unbounded) span back.
         let eventSpan = options.duration * options.speed
+        let eventStart = max(wallEnd - eventSpan, currentTimeMillis() - 86_400_000)
         let simulator = PlantSimulator(
-            types: spec.sensorTypes, enterprises: options.enterprises, start: wallEnd - eventSpan, end: wallEnd,
+            types: spec.sensorTypes, enterprises: options.enterprises, start: eventStart, end: eventStart + eventSpan,
             period: 10_000, seed: options.seed, incidentsPerSensorHour: 0.3, instrumentFaultsPerSensorHour: 0.05
         )
 
@@ -104,21 +110,34 @@ public enum Demo: Sendable {
         }
 
         // The pipeline, as a consumer-group member on its own thread.
+        // With the live state read back from the grades and alerts topics and one HTTP server for the
+        // dashboard, the API and /metrics (started first, so it stops last).
         var runOptions = RunOptions()
         runOptions.sessionTimeoutMs = 6_000
-        runOptions.metricsPort = nil
         let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-demo-\(getpid())").path
         runOptions.checkpointPath = stateDirectory
         defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
-        let services = try PipelineRunner(spec: spec, options: runOptions, logger: logger).services()
+        let services = PipelineRunner(spec: spec, options: runOptions, logger: logger, registry: processMetrics).services()
         let metrics = services.runtimeMetrics
-        let group = services.group(logger: logger)
+        let live = LiveStore()
+        var feedConfig = LiveStateFeed.Config(brokers: cluster.bootstrapServers, gradesTopic: spec.sinks.grades, alertsTopic: spec.sinks.alerts)
+        feedConfig.additional = spec.kafka
+        let feed = LiveStateFeed(config: feedConfig, store: live, logger: logger)
+        let http = HTTPService(
+            address: options.httpAddress, port: options.httpPort,
+            site: .init(registry: processMetrics, probes: .all([services.probes, feed.probes]), live: live), logger: logger)
+        let group = serviceGroup([http, feed, services.consumer], logger: logger)
         let runnerError = Mutex<(any Error)?>(nil)
         let runnerDone = DispatchSemaphore(value: 0)
         Task {
             do { try await group.run() } catch { runnerError.withLock { $0 = error } }
             runnerDone.signal()
         }
+        guard let port = http.bound.waitBlocking(seconds: 30) else {
+            runnerDone.wait()
+            throw runnerError.withLock { $0 } ?? DemoError(description: "the HTTP server did not start on \(options.httpAddress):\(options.httpPort)")
+        }
+        line("dashboard: http://\(options.httpAddress):\(port)/   (API: /api/v1/enterprises, /api/v1/alerts, /api/v1/heatmap; /metrics)")
 
         var pc = KafkaProducerConfig(bootstrapServers: cluster.bootstrapServers)
         pc.additionalConfig = ["log_level": "3"]
@@ -293,6 +312,10 @@ public enum Demo: Sendable {
         let d = clock.now - began
         summary.wallSeconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         return summary
+    }
+
+    struct DemoError: Error, CustomStringConvertible {
+        var description: String
     }
 
     static func field(_ json: String, _ name: String) -> String? {

@@ -54,11 +54,16 @@ func runBench(_ arguments: [String]) throws -> (status: Int32, out: String, err:
         #expect(grading.status != 0 && grading.err.contains("--grading needs --detectors"), "\(grading.err)")
     }
 
-    @Test("vigil demo --duration 10s runs broker, simulator and pipeline, exits 0 and summarises non-zero counts")
+    @Test("vigil demo --duration 10s runs broker, simulator and pipeline, prints the dashboard's URL, exits 0 and summarises")
     func demoRunsAndSummarises() throws {
-        let r = try runVigil(["demo", "--duration", "10s"])
+        let r = try runVigil(["demo", "--duration", "10s", "--http", "127.0.0.1:0"])
         #expect(r.status == 0, "stderr: \(r.err)")
         #expect(r.out.contains("Summary"))
+        // The dashboard's address comes before the progress lines.
+        let lines = r.out.split(separator: "\n")
+        let url = lines.firstIndex { $0.hasPrefix("dashboard: http://127.0.0.1:") }
+        let progress = lines.firstIndex { $0.hasPrefix("[") }
+        #expect(url != nil && (progress == nil || url! < progress!), "\(r.out)")
         func count(_ label: String) -> Int {
             let line = r.out.split(separator: "\n").first { $0.contains(label) } ?? ""
             return Int(line.split(separator: " ").last ?? "") ?? 0

@@ -88,7 +88,7 @@ struct FaultToleranceTests {
                 }
                 lags += out.split(separator: "\n").filter { $0.hasPrefix("vigil_consumer_lag{") }.map(String.init)
             }
-            if lags.count == 3 && lags.allSatisfy({ $0.hasSuffix(" 0") }) { return true }
+            if lags.count == 3 && lags.allSatisfy({ Double($0.split(separator: " ").last ?? "") == 0 }) { return true }
             usleep(300_000)
         }
         return false

@@ -105,10 +105,10 @@ import VigilTesting
         let text = metrics.render()
         for line in [
             #"vigil_table_records_total{pipeline="",table="profiles",topic="safety.enterprises"} 10"#,
-            #"vigil_table_partitions{pipeline="",table="profiles",topic="safety.enterprises"} 4"#,
-            #"vigil_table_complete{pipeline="",table="profiles",topic="safety.enterprises"} 1"#,
-            #"vigil_table_partitions{pipeline="",table="hazards",topic="safety.hazards"} 0"#,
-            #"vigil_table_complete{pipeline="",table="hazards",topic="safety.hazards"} 0"#,
+            #"vigil_table_partitions{pipeline="",table="profiles",topic="safety.enterprises"} 4.0"#,
+            #"vigil_table_complete{pipeline="",table="profiles",topic="safety.enterprises"} 1.0"#,
+            #"vigil_table_partitions{pipeline="",table="hazards",topic="safety.hazards"} 0.0"#,
+            #"vigil_table_complete{pipeline="",table="hazards",topic="safety.hazards"} 0.0"#,
         ] {
             #expect(text.split(separator: "\n").contains { $0 == line }, "\(line)\n\(text)")
         }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import VigilPipeline
 import VigilRuntime
+import VigilServe
 import VigilTools
 
 #if canImport(Glibc)
@@ -18,11 +19,14 @@ struct DemoCommand: AsyncParsableCommand {
             temperature/pressure/level) with injected incidents at 60× real time, runs the pipeline as a \
             consumer-group member (decode → windows → window rows and dead letters), and reads the window rows \
             back like a downstream dashboard: progress every 2 s with the latest windows that crossed AL1/AL2 and \
-            the latest alarm transitions (two-level threshold rules with deadband and delays), then a summary. Exits 0 when the duration is over; --duration 0 runs until Ctrl-C.
+            the latest alarm transitions (two-level threshold rules with deadband and delays), then a summary. \
+            The dashboard (heat map, red and orange enterprises, open alerts, portraits), the query API and \
+            /metrics are served on --http while it runs; its URL is printed first. Exits 0 when the duration \
+            is over; --duration 0 runs until Ctrl-C.
 
             Examples:
               vigil demo
-              vigil demo --duration 0 --enterprises 50
+              vigil demo --duration 0 --enterprises 50    # then open the printed dashboard URL
               vigil demo --pipeline Pipelines/coal-mine.yaml --duration 30s
             """
     )
@@ -44,10 +48,16 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Random seed of the simulation.")
     var seed: UInt64 = 42
 
+    @Option(help: "host:port of the dashboard, the query API and /metrics (port 0 picks a free one).")
+    var http: String = "127.0.0.1:9464"
+
     func validate() throws {
         guard duration == "0" || parseDuration(duration) != nil else { throw ValidationError("--duration must look like 30s, 2m or 0") }
         guard (1...10_000).contains(enterprises) else { throw ValidationError("--enterprises must be in 1…10000") }
         guard (1...3_600).contains(speed) else { throw ValidationError("--speed must be in 1…3600") }
+        guard HTTPService.parseAddress(http) != nil else {
+            throw ValidationError("--http must be an IPv4 host and a port, like 127.0.0.1:9464 or 127.0.0.1:0; got '\(http)'")
+        }
     }
 
     func run() async throws {
@@ -75,6 +85,7 @@ struct DemoCommand: AsyncParsableCommand {
         options.speed = speed
         options.seed = seed
         options.colour = isatty(1) != 0
+        (options.httpAddress, options.httpPort) = HTTPService.parseAddress(http)!
         let stop = StopSignal()
         let sources = installStopSignals(stop)
         let settings = options

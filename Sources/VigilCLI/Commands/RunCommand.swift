@@ -4,6 +4,7 @@ import Dispatch
 import Logging
 import VigilPipeline
 import VigilRuntime
+import VigilServe
 import ServiceLifecycle
 import UnixSignals
 
@@ -29,11 +30,13 @@ struct RunCommand: AsyncParsableCommand {
             topic vigil.<pipeline>.checkpoints, one transaction per checkpoint with the outputs and offsets; \
             give each instance a stable --instance-id).
 
-            /metrics (Prometheus text) and /healthz are served on the pipeline's metrics port.
+            One HTTP server (Hummingbird) serves /metrics (Prometheus text), /healthz (alive) and /ready \
+            (joined, state restored, tables read) on --http, or on 127.0.0.1 and the pipeline's metrics.port. \
+            The query API and the dashboard are served by `vigil serve`.
 
             Examples:
               vigil run Pipelines/chemical-park.yaml --brokers kafka-1:9092,kafka-2:9092
-              KAFKA_BROKERS=127.0.0.1:9092 vigil run Pipelines/coal-mine.yaml --metrics-port 9500
+              KAFKA_BROKERS=127.0.0.1:9092 vigil run Pipelines/coal-mine.yaml --http 0.0.0.0:9500
               vigil broker &   # then: vigil run Pipelines/chemical-park.yaml --brokers <printed address>
               vigil run Pipelines/chemical-park.yaml --checkpoint-path /mnt/shared/vigil/chemical-park
               vigil run Pipelines/chemical-park.yaml --checkpoint-store kafka --instance-id node-3
@@ -46,11 +49,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Bootstrap servers host:port[,…] (overrides the file's brokers).")
     var brokers: String?
 
-    @Option(help: "Port of /metrics and /healthz (overrides metrics.port; 0 picks a free port).")
+    @Option(help: "host:port of /metrics, /healthz and /ready (default 127.0.0.1 and metrics.port; port 0 picks a free one).")
+    var http: String?
+
+    @Option(help: "Port of the HTTP server (the older spelling of --http's port; overrides metrics.port).")
     var metricsPort: Int?
 
-    @Option(help: "Address /metrics and /healthz bind to.")
-    var metricsAddress: String = "0.0.0.0"
+    @Option(help: "Address of the HTTP server (the older spelling of --http's host).")
+    var metricsAddress: String = "127.0.0.1"
 
     @Option(help: "session.timeout.ms of the consumer (use 6000 on the embedded broker).")
     var sessionTimeoutMs: Int?
@@ -72,6 +78,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         if let p = metricsPort, !(0...65535).contains(p) { throw ValidationError("--metrics-port must be in 0…65535") }
+        if let http, HTTPService.parseAddress(http) == nil {
+            throw ValidationError("--http must be an IPv4 host and a port, like 127.0.0.1:9464 or 0.0.0.0:0; got '\(http)'")
+        }
         if let s = checkpointStore, RunOptions.CheckpointStoreChoice(rawValue: s) == nil {
             throw ValidationError("--checkpoint-store must be directory, kafka or none")
         }
@@ -87,18 +96,23 @@ struct RunCommand: AsyncParsableCommand {
         }
         var options = RunOptions()
         options.brokers = brokers
-        options.metricsPort = metricsPort
-        options.metricsAddress = metricsAddress
         options.sessionTimeoutMs = sessionTimeoutMs
         options.checkpointStore = checkpointStore.flatMap(RunOptions.CheckpointStoreChoice.init(rawValue:))
         options.checkpointPath = checkpointPath
         options.instanceID = instanceID
         let logger = Logger(label: "vigil")
         do {
-            let services = try PipelineRunner(spec: spec, options: options, logger: logger).services()
+            let pipeline = PipelineRunner(spec: spec, options: options, logger: logger, registry: processMetrics).services()
+            var services: [any Service] = [pipeline.consumer]
+            // metrics.port 0 in the file turns the server off, unless a port is asked for.
+            let (host, port) = http.flatMap(HTTPService.parseAddress) ?? (metricsAddress, metricsPort ?? spec.metrics.port)
+            if port != 0 || http != nil || metricsPort != nil {
+                let site = HTTPService.Site(registry: processMetrics, probes: pipeline.probes)
+                services.insert(HTTPService(address: host, port: port, site: site, logger: logger), at: 0)
+            }
             // SIGTERM and SIGINT shut the group down gracefully: the consumer finishes its batch, checkpoints
-            // and leaves the group, then the metrics endpoint closes.
-            try await services.group(logger: logger, signals: [.sigterm, .sigint]).run()
+            // and leaves the group, then the HTTP server closes.
+            try await serviceGroup(services, logger: logger, signals: [.sigterm, .sigint]).run()
         } catch {
             printError("vigil run: \(error)")
             throw ExitCode(1)

@@ -1,14 +1,21 @@
 import Foundation
+public import Prometheus
+import CoreMetrics
 import Synchronization
 
-/// The runtime's metrics, published by the job thread after each step and rendered in the Prometheus text
-/// format by the `/metrics` endpoint.
+/// The runtime's metrics, on swift-metrics handles backed by a swift-prometheus registry.
+///
+/// The job thread assembles a ``Snapshot`` of its totals after each step and calls ``update(_:)``: counters
+/// grow by what the step added (never reset while the process lives), gauges take the step's value, and the
+/// gauges of partitions no longer assigned are removed. The per-reading path never touches a metric, so the
+/// kernels stay free of locks; `/metrics` renders the registry (``render()``), which also holds whatever
+/// other libraries record through the process's `MetricsSystem` when the CLI bootstraps it with this registry.
 public final class RuntimeMetrics: Sendable {
     /// Upper bounds (seconds) of the batch-latency histogram buckets.
     public static let latencyBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
+    /// What the job publishes after each step: totals since the process started, and current values.
     public struct Snapshot: Sendable {
-        public var pipeline = ""
         public var inputTopics: [String] = []
         public var outputTopic = ""
         public var deadLetterTopic = ""
@@ -34,121 +41,170 @@ public final class RuntimeMetrics: Sendable {
         public var lag: [String: Int64] = [:]  // "topic/partition" → lag
         public var assignedPartitions = 0
         public var windowStateBytes = 0
-        public var latencyCounts = [Int64](repeating: 0, count: RuntimeMetrics.latencyBuckets.count + 1)
-        public var latencySum = 0.0
         /// Processing time (ms) of the last completed step; 0 before the first.
         public var lastStepAt: Int64 = 0
         public var running = false
+        public init() {}
     }
 
-    let state = Mutex(Snapshot())
+    /// The tables whose ignored records are always exposed (0 until one is rejected).
+    static let tables = ["profiles", "permits", "hazards", "acknowledgements", "setpoints", "commitments", "offline_notices"]
 
-    public init() {}
+    /// The registry `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    /// The value of the `pipeline` label on every sample.
+    public let pipeline: String
+    private let factory: PrometheusMetricsFactory
+    private let batchLatency: CoreMetrics.Timer
+    private let state: Mutex<State>
 
-    public func update(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
+    /// The handles made so far and the last snapshot published.
+    private struct State: ~Copyable {
+        var published = Snapshot()
+        var counters: [SeriesKey: (metric: CoreMetrics.Counter, total: Int64)] = [:]
+        var gauges: [SeriesKey: (metric: CoreMetrics.Meter, handler: Prometheus.Gauge)] = [:]
+    }
 
-    public var snapshot: Snapshot { state.withLock { $0 } }
+    private struct SeriesKey: Hashable {
+        var name: String
+        var labels: [String]
+    }
+
+    /// - Parameters:
+    ///   - pipeline: The pipeline's name (the `pipeline` label).
+    ///   - registry: Where the metrics live; pass the process's registry to serve several sources on one
+    ///     `/metrics`.
+    public init(pipeline: String = "", registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.pipeline = pipeline
+        self.registry = registry
+        self.factory = PrometheusMetricsFactory(registry: registry)
+        let name = "vigil_batch_latency_seconds"
+        let histogram = registry.makeDurationHistogram(
+            descriptor: Self.descriptor(name), labels: [("pipeline", pipeline)],
+            buckets: Self.latencyBuckets.map { Duration.nanoseconds(Int64(($0 * 1e9).rounded())) })
+        self.batchLatency = CoreMetrics.Timer(label: name, dimensions: [("pipeline", pipeline)], handler: histogram, factory: factory)
+        self.state = Mutex(State())
+        update { _ in }
+    }
+
+    /// The last snapshot published.
+    public var snapshot: Snapshot { state.withLock { $0.published } }
+
+    /// Changes the published snapshot and moves the metrics to it.
+    public func update(_ body: (inout Snapshot) -> Void) {
+        state.withLock { state in
+            body(&state.published)
+            publish(&state)
+        }
+    }
 
     /// Records one batch's processing time.
     public func observeLatency(seconds: Double) {
-        state.withLock { s in
-            let bucket = Self.latencyBuckets.firstIndex { seconds <= $0 } ?? Self.latencyBuckets.count
-            s.latencyCounts[bucket] += 1
-            s.latencySum += seconds
-        }
+        batchLatency.recordNanoseconds(Int64((seconds * 1e9).rounded()))
     }
 
-    /// The Prometheus text exposition (format 0.0.4).
-    public func render() -> String {
-        let s = snapshot
-        var out = ""
-        func family(_ name: String, _ type: String, _ help: String) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+    /// The Prometheus text exposition of the registry (format 0.0.4).
+    public func render() -> String { registry.emitToString() }
+
+    private func publish(_ state: inout State) {
+        let s = state.published
+        func count(_ name: String, _ total: Int64, _ labels: (String, String)...) {
+            let key = SeriesKey(name: name, labels: labels.map { "\($0.0)=\($0.1)" })
+            if state.counters[key] == nil {
+                let all = [("pipeline", pipeline)] + labels
+                let handler = registry.makeCounter(descriptor: Self.descriptor(name), labels: all)
+                state.counters[key] = (CoreMetrics.Counter(label: name, dimensions: all, handler: handler, factory: factory), 0)
+            }
+            let grown = total - state.counters[key]!.total
+            if grown > 0 {
+                state.counters[key]!.metric.increment(by: grown)
+                state.counters[key]!.total = total
+            }
         }
-        func sample(_ name: String, _ labels: [(String, String)], _ value: String) {
-            let all = [("pipeline", s.pipeline)] + labels
-            let text = all.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
-            out += "\(name){\(text)} \(value)\n"
+        var gaugesSeen = Set<SeriesKey>()
+        func gauge(_ name: String, _ value: Double, _ labels: (String, String)...) {
+            let key = SeriesKey(name: name, labels: labels.map { "\($0.0)=\($0.1)" })
+            gaugesSeen.insert(key)
+            if state.gauges[key] == nil {
+                let all = [("pipeline", pipeline)] + labels
+                let handler = registry.makeGauge(descriptor: Self.descriptor(name), labels: all)
+                state.gauges[key] = (CoreMetrics.Meter(label: name, dimensions: all, handler: handler, factory: factory), handler)
+            }
+            state.gauges[key]!.metric.set(value)
         }
-        /// A metric with one unlabelled sample.
-        func single(_ name: String, _ type: String, _ help: String, _ value: String) {
-            family(name, type, help)
-            sample(name, [], value)
-        }
-        family("vigil_records_in_total", "counter", "Kafka messages consumed, per input topic set.")
-        sample("vigil_records_in_total", [("topic", s.inputTopics.joined(separator: ","))], "\(s.messagesIn)")
-        single("vigil_readings_total", "counter", "Readings decoded and processed.", "\(s.readings)")
-        family("vigil_decode_errors_total", "counter", "Records rejected by the decoder, by reason.")
-        if s.decodeErrors.isEmpty { sample("vigil_decode_errors_total", [("reason", "none")], "0") }
-        for (reason, n) in s.decodeErrors.sorted(by: { $0.key < $1.key }) { sample("vigil_decode_errors_total", [("reason", reason)], "\(n)") }
-        single("vigil_late_records_total", "counter", "Readings later than the allowed lateness (sent to the dead-letter topic).", "\(s.lateRecords)")
-        family("vigil_dlq_total", "counter", "Records produced to the dead-letter topic.")
-        sample("vigil_dlq_total", [("topic", s.deadLetterTopic)], "\(s.deadLetters)")
-        family("vigil_records_out_total", "counter", "Window rows produced, per output topic and window.")
-        for (window, n) in s.rowsByWindow.sorted(by: { $0.key < $1.key }) {
-            sample("vigil_records_out_total", [("topic", s.outputTopic), ("window", window)], "\(n)")
-        }
-        family("vigil_alerts_total", "counter", "Alarm transitions produced, by event and level.")
-        if s.alerts.isEmpty { sample("vigil_alerts_total", [("event", "raised"), ("level", "AL1")], "0") }
-        for (key, n) in s.alerts.sorted(by: { $0.key < $1.key }) {
+        // The topic-labelled series appear once the job has named its topics.
+        if !s.inputTopics.isEmpty { count("vigil_records_in_total", s.messagesIn, ("topic", s.inputTopics.joined(separator: ","))) }
+        count("vigil_readings_total", s.readings)
+        for (reason, n) in s.decodeErrors { count("vigil_decode_errors_total", n, ("reason", reason)) }
+        count("vigil_late_records_total", s.lateRecords)
+        if !s.deadLetterTopic.isEmpty { count("vigil_dlq_total", s.deadLetters, ("topic", s.deadLetterTopic)) }
+        for (window, n) in s.rowsByWindow { count("vigil_records_out_total", n, ("topic", s.outputTopic), ("window", window)) }
+        for (key, n) in s.alerts {
             let parts = key.split(separator: " ")
-            sample("vigil_alerts_total", [("event", String(parts.first ?? "")), ("level", String(parts.last ?? ""))], "\(n)")
+            count("vigil_alerts_total", n, ("event", String(parts.first ?? "")), ("level", String(parts.last ?? "")))
         }
-        family("vigil_anomalies_total", "counter", "Readings scored at or above the anomaly floor, by detector.")
-        if s.anomalies.isEmpty { sample("vigil_anomalies_total", [("detector", "none")], "0") }
-        for (d, n) in s.anomalies.sorted(by: { $0.key < $1.key }) { sample("vigil_anomalies_total", [("detector", d)], "\(n)") }
-        family("vigil_grades_total", "counter", "Enterprise grade records produced (changes and heartbeats), by level.")
-        if s.grades.isEmpty { sample("vigil_grades_total", [("level", "blue")], "0") }
-        for (l, n) in s.grades.sorted(by: { $0.key < $1.key }) { sample("vigil_grades_total", [("level", l)], "\(n)") }
-        family(
-            "vigil_table_records_ignored_total", "counter",
-            "Table records rejected (not JSON, a required field missing, inconsistent values) and sent to the dead-letter topic, by table.")
-        for table in ["profiles", "permits", "hazards", "acknowledgements", "setpoints", "commitments", "offline_notices"] {
-            sample("vigil_table_records_ignored_total", [("table", table)], "\(s.tableRecordsIgnored[table] ?? 0)")
+        for (detector, n) in s.anomalies { count("vigil_anomalies_total", n, ("detector", detector)) }
+        for (level, n) in s.grades { count("vigil_grades_total", n, ("level", level)) }
+        for table in Self.tables { count("vigil_table_records_ignored_total", s.tableRecordsIgnored[table] ?? 0, ("table", table)) }
+        for (topic, t) in s.tableTopics {
+            count("vigil_table_records_total", t.read, ("table", t.table), ("topic", topic))
+            gauge("vigil_table_partitions", Double(t.partitions), ("table", t.table), ("topic", topic))
+            gauge("vigil_table_complete", t.complete ? 1 : 0, ("table", t.table), ("topic", topic))
         }
-        let topics = s.tableTopics.sorted { $0.key < $1.key }
-        family("vigil_table_records_total", "counter", "Table records read and applied, by table topic.")
-        for (topic, t) in topics { sample("vigil_table_records_total", [("table", t.table), ("topic", topic)], "\(t.read)") }
-        family("vigil_table_partitions", "gauge", "Partitions of each table topic being read (0: the topic does not exist yet).")
-        for (topic, t) in topics { sample("vigil_table_partitions", [("table", t.table), ("topic", topic)], "\(t.partitions)") }
-        family(
-            "vigil_table_complete", "gauge",
-            "1 once every partition of the table topic has been read to its end (grades record it as inputs.tables_complete).")
-        for (topic, t) in topics { sample("vigil_table_complete", [("table", t.table), ("topic", topic)], t.complete ? "1" : "0") }
-        single("vigil_offset_commits_total", "counter", "Successful offset commits.", "\(s.commits)")
-        single("vigil_checkpoints_total", "counter", "Checkpoint rounds written (snapshots stored, then offsets committed).", "\(s.checkpoints)")
-        single("vigil_checkpoint_snapshots_total", "counter", "Partition snapshots written.", "\(s.snapshotsWritten)")
-        single(
-            "vigil_checkpoint_duration_seconds", "gauge", "Duration of the last checkpoint round (flush, snapshot, store, commit).",
-            "\(s.lastCheckpointSeconds)")
-        single("vigil_checkpoint_bytes", "gauge", "Bytes of the last checkpoint round's snapshots.", "\(s.lastCheckpointBytes)")
-        single("vigil_partitions_restored_total", "counter", "Partitions whose state was restored from a checkpoint.", "\(s.partitionsRestored)")
-        single("vigil_restore_duration_seconds", "gauge", "Duration of the last restore of an assignment's snapshots.", "\(s.lastRestoreSeconds)")
-        family("vigil_consumer_lag", "gauge", "Messages behind the high watermark, per assigned partition.")
-        for (tp, n) in s.lag.sorted(by: { $0.key < $1.key }) {
+        count("vigil_offset_commits_total", s.commits)
+        count("vigil_checkpoints_total", s.checkpoints)
+        count("vigil_checkpoint_snapshots_total", s.snapshotsWritten)
+        gauge("vigil_checkpoint_duration_seconds", s.lastCheckpointSeconds)
+        gauge("vigil_checkpoint_bytes", Double(s.lastCheckpointBytes))
+        count("vigil_partitions_restored_total", s.partitionsRestored)
+        gauge("vigil_restore_duration_seconds", s.lastRestoreSeconds)
+        for (tp, n) in s.lag {
             let parts = tp.split(separator: "/")
-            sample("vigil_consumer_lag", [("topic", String(parts.first ?? "")), ("partition", String(parts.last ?? ""))], "\(n)")
+            gauge("vigil_consumer_lag", Double(n), ("topic", String(parts.first ?? "")), ("partition", String(parts.last ?? "")))
         }
-        single("vigil_assigned_partitions", "gauge", "Partitions assigned to this instance.", "\(s.assignedPartitions)")
-        single("vigil_window_state_bytes", "gauge", "Approximate bytes of window state held.", "\(s.windowStateBytes)")
-        family(
-            "vigil_batch_latency_seconds", "histogram",
-            "Processing time of one poll batch that had records: first record handed over to outputs enqueued.")
-        var cumulative: Int64 = 0
-        for (i, bound) in Self.latencyBuckets.enumerated() {
-            cumulative += s.latencyCounts[i]
-            sample("vigil_batch_latency_seconds_bucket", [("le", "\(bound)")], "\(cumulative)")
+        gauge("vigil_assigned_partitions", Double(s.assignedPartitions))
+        gauge("vigil_window_state_bytes", Double(s.windowStateBytes))
+        gauge("vigil_up", s.running ? 1 : 0)
+        // A partition revoked since the last step: its lag series goes away with it.
+        for (key, gauge) in state.gauges where !gaugesSeen.contains(key) {
+            registry.unregisterGauge(gauge.handler)
+            state.gauges[key] = nil
         }
-        cumulative += s.latencyCounts[Self.latencyBuckets.count]
-        sample("vigil_batch_latency_seconds_bucket", [("le", "+Inf")], "\(cumulative)")
-        sample("vigil_batch_latency_seconds_sum", [], "\(s.latencySum)")
-        sample("vigil_batch_latency_seconds_count", [], "\(cumulative)")
-        family("vigil_up", "gauge", "1 while the pipeline's consume loop runs.")
-        sample("vigil_up", [], s.running ? "1" : "0")
-        return out
     }
 
-    func escape(_ v: String) -> String {
-        v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    /// A metric's full name with its help text (the `# HELP` line).
+    static func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help[name]!)
     }
+
+    /// Each metric's help text.
+    static let help: [String: String] = [
+        "vigil_records_in_total": "Kafka messages consumed, per input topic set.",
+        "vigil_readings_total": "Readings decoded and processed.",
+        "vigil_decode_errors_total": "Records rejected by the decoder, by reason.",
+        "vigil_late_records_total": "Readings later than the allowed lateness (sent to the dead-letter topic).",
+        "vigil_dlq_total": "Records produced to the dead-letter topic.",
+        "vigil_records_out_total": "Window rows produced, per output topic and window.",
+        "vigil_alerts_total": "Alarm transitions produced, by event and level.",
+        "vigil_anomalies_total": "Readings scored at or above the anomaly floor, by detector.",
+        "vigil_grades_total": "Enterprise grade records produced (changes and heartbeats), by level.",
+        "vigil_table_records_ignored_total":
+            "Table records rejected (not JSON, a required field missing, inconsistent values) and sent to the dead-letter topic, by table.",
+        "vigil_table_records_total": "Table records read and applied, by table topic.",
+        "vigil_table_partitions": "Partitions of each table topic being read (0: the topic does not exist yet).",
+        "vigil_table_complete":
+            "1 once every partition of the table topic has been read to its end (grades record it as inputs.tables_complete).",
+        "vigil_offset_commits_total": "Successful offset commits.",
+        "vigil_checkpoints_total": "Checkpoint rounds written (snapshots stored, then offsets committed).",
+        "vigil_checkpoint_snapshots_total": "Partition snapshots written.",
+        "vigil_checkpoint_duration_seconds": "Duration of the last checkpoint round (flush, snapshot, store, commit).",
+        "vigil_checkpoint_bytes": "Bytes of the last checkpoint round's snapshots.",
+        "vigil_partitions_restored_total": "Partitions whose state was restored from a checkpoint.",
+        "vigil_restore_duration_seconds": "Duration of the last restore of an assignment's snapshots.",
+        "vigil_consumer_lag": "Messages behind the high watermark, per assigned partition.",
+        "vigil_assigned_partitions": "Partitions assigned to this instance.",
+        "vigil_window_state_bytes": "Approximate bytes of window state held.",
+        "vigil_batch_latency_seconds": "Processing time of one poll batch that had records: first record handed over to outputs enqueued.",
+        "vigil_up": "1 while the pipeline's consume loop runs.",
+    ]
 }

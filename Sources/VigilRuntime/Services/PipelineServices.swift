@@ -5,34 +5,45 @@ public import UnixSignals
 import VigilPipeline
 import Synchronization
 
-/// A pipeline as services for a `ServiceGroup`: the metrics endpoint first, the consumer last. A group shuts its
-/// services down in reverse order, so on SIGTERM the consumer finishes its batch, checkpoints and leaves the
-/// group while `/metrics` and `/healthz` still answer; then the endpoint closes.
+/// A pipeline as a service for a `ServiceGroup`, with the health probes and metrics that an HTTP server in the
+/// same group exposes. Put the server first: a group shuts its services down in reverse order, so on SIGTERM
+/// the consumer finishes its batch, checkpoints and leaves the group while `/metrics` and `/healthz` still
+/// answer; then the server closes.
 ///
 /// The services handle no signals: the caller's group does (the CLI passes SIGTERM and SIGINT; the demo and
 /// tests trigger the graceful shutdown themselves).
 public struct PipelineServices: Sendable {
-    /// The metrics endpoint, bound already (nil when the pipeline has none).
-    public let metrics: MetricsEndpointService?
     public let consumer: ConsumerService
+    /// `/healthz` and `/ready` of this pipeline.
+    public let probes: HealthProbes
     /// The live metrics the consumer publishes.
     public var runtimeMetrics: RuntimeMetrics { consumer.metrics }
+}
 
-    /// The port the metrics endpoint listens on.
-    public var metricsPort: Int? { metrics?.port }
-
-    /// The services in start order.
-    public var all: [any Service] { (metrics.map { [$0] } ?? []) + [consumer] }
-
-    /// A group running the services: a service that returns or fails shuts the whole group down gracefully
-    /// (the first error is rethrown by `run()`); `signals` trigger the graceful shutdown.
-    public func group(logger: Logger, signals: [UnixSignal] = []) -> ServiceGroup {
-        let services = all.map {
-            ServiceGroupConfiguration.ServiceConfiguration(
-                service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
-        }
-        return ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger))
+/// What `/healthz` and `/ready` answer.
+public struct HealthProbes: Sendable {
+    /// Alive: the consume loop runs and has completed a step in the last 30 s.
+    public var healthy: @Sendable () -> Bool
+    /// Ready: started, its assignment restored and its reference tables read to their ends.
+    public var ready: @Sendable () -> Bool
+    public init(healthy: @escaping @Sendable () -> Bool, ready: @escaping @Sendable () -> Bool) {
+        self.healthy = healthy
+        self.ready = ready
     }
+    /// Both probes of several sources (a process that runs a pipeline and the live state, say).
+    public static func all(_ probes: [HealthProbes]) -> HealthProbes {
+        HealthProbes(healthy: { probes.allSatisfy { $0.healthy() } }, ready: { probes.allSatisfy { $0.ready() } })
+    }
+}
+
+/// A group running `services` in order: a service that returns or fails shuts the whole group down gracefully
+/// (the first error is rethrown by `run()`); `signals` trigger the graceful shutdown.
+public func serviceGroup(_ services: [any Service], logger: Logger, signals: [UnixSignal] = []) -> ServiceGroup {
+    let configured = services.map {
+        ServiceGroupConfiguration.ServiceConfiguration(
+            service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+    }
+    return ServiceGroup(configuration: ServiceGroupConfiguration(services: configured, gracefulShutdownSignals: signals, logger: logger))
 }
 
 /// The consumer-group member: runs the pipeline's job on a dedicated thread (librdkafka calls block) until the
@@ -57,24 +68,13 @@ public struct ConsumerService: Service, CustomStringConvertible {
     }
 }
 
-/// `/metrics` (Prometheus text) and `/healthz` until the group shuts down.
-public struct MetricsEndpointService: Service, CustomStringConvertible {
-    let endpoint: HTTPEndpoint
-    public var port: Int { endpoint.port }
-    public var description: String { "metrics(:\(endpoint.port))" }
-
-    public func run() async throws {
-        defer { endpoint.stop() }
-        try? await gracefulShutdown()
-    }
-}
-
 /// Set once when the service should stop; read by the blocking consume loop between polls (each poll waits at
 /// most 100 ms, so a stop takes effect within one batch).
-final class ShutdownFlag: Sendable {
+public final class ShutdownFlag: Sendable {
     private let flag = Atomic<Bool>(false)
-    func set() { flag.store(true, ordering: .releasing) }
-    var isSet: Bool { flag.load(ordering: .acquiring) }
+    public init() {}
+    public func set() { flag.store(true, ordering: .releasing) }
+    public var isSet: Bool { flag.load(ordering: .acquiring) }
 }
 
 /// Runs blocking work (librdkafka calls) on a dedicated thread, never on Swift's cooperative pool, and resumes

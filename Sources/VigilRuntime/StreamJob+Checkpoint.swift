@@ -1,3 +1,4 @@
+import Foundation
 import VigilCore
 import VigilKafka
 
@@ -39,6 +40,11 @@ extension StreamJob {
         if kafkaStore != nil {
             try kafka { () throws(KafkaError) in
                 if !offsets.isEmpty { try producer.sendOffsetsToTransaction(offsets, consumer: consumer) }
+                if let n = FaultPoint.killBeforeCommit, !offsets.isEmpty, stats.checkpoints + 1 == n {
+                    // The transaction's records on the broker, uncommitted; then die as kill -9 would.
+                    try producer.flush()
+                    FaultPoint.die("before committing checkpoint \(n)")
+                }
                 try producer.commitTransaction()
                 try producer.beginTransaction()
             }
@@ -138,5 +144,18 @@ extension StreamJob {
             if callbackFailure == nil { callbackFailure = error }
         }
         partitions.removeAll { keys.contains(KafkaTopicPartition(topic: $0.topic, partition: $0.partition)) }
+    }
+}
+
+/// Fault points for the exactly-once tests, off unless their environment variable is set.
+enum FaultPoint {
+    /// `VIGIL_FAULT_KILL_BEFORE_COMMIT=N`: the kafka store's N-th checkpoint flushes its transaction's records
+    /// to the broker and then kills the process (SIGKILL) before committing, leaving the transaction open.
+    static let killBeforeCommit: Int64? = ProcessInfo.processInfo.environment["VIGIL_FAULT_KILL_BEFORE_COMMIT"].flatMap { Int64($0) }
+
+    static func die(_ reason: String) -> Never {
+        FileHandle.standardError.write(Data("vigil: fault point: killed \(reason)\n".utf8))
+        kill(getpid(), SIGKILL)
+        fatalError("SIGKILL did not end the process")
     }
 }

@@ -15,6 +15,7 @@ public final class NoidaBroker {
 
     public struct StartFailure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     public static var executable: String { packageRoot() + "/.build-tools/noida-db/bin/noida-db" }

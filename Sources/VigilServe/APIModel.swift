@@ -33,14 +33,16 @@ public enum API: Sendable {
         }
     }
 
-    /// `GET /api/v1/enterprises`.
-    public struct EnterpriseList: Codable, Sendable, Equatable {
+    /// A page of a list endpoint: `GET /api/v1/enterprises` (``EnterpriseList``), `GET /api/v1/alerts`
+    /// (``AlertList``).
+    public struct PagedList<Item: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
         public var apiVersion = API.version
         public var updatedAt: Int64
+        /// Items matching the filters, of which `items` are `offset ..< offset + limit`.
         public var total: Int
         public var offset: Int
         public var limit: Int
-        public var items: [EnterpriseSummary]
+        public var items: [Item]
 
         enum CodingKeys: String, CodingKey {
             case apiVersion = "api_version"
@@ -48,6 +50,9 @@ public enum API: Sendable {
             case total, offset, limit, items
         }
     }
+
+    public typealias EnterpriseList = PagedList<EnterpriseSummary>
+    public typealias AlertList = PagedList<OpenAlert>
 
     /// One point of an enterprise's grade timeline.
     public struct GradePoint: Codable, Sendable, Equatable {
@@ -116,22 +121,6 @@ public enum API: Sendable {
             case notify
             case lastEvent = "last_event"
             case ts
-        }
-    }
-
-    /// `GET /api/v1/alerts`.
-    public struct AlertList: Codable, Sendable, Equatable {
-        public var apiVersion = API.version
-        public var updatedAt: Int64
-        public var total: Int
-        public var offset: Int
-        public var limit: Int
-        public var items: [OpenAlert]
-
-        enum CodingKeys: String, CodingKey {
-            case apiVersion = "api_version"
-            case updatedAt = "updated_at"
-            case total, offset, limit, items
         }
     }
 

@@ -47,6 +47,16 @@ public struct QueryParameters: Sendable {
         return Set(items)
     }
 
+    /// One of an enum's values, by its raw value.
+    public func choice<T: RawRepresentable & CaseIterable>(_ name: String, of type: T.Type) throws(APIError) -> T? where T.RawValue == String {
+        guard let v = try string(name) else { return nil }
+        guard let value = T(rawValue: v) else {
+            let all = T.allCases.map(\.rawValue).joined(separator: " or ")
+            throw APIError(parameter: name, "'\(v)' is not a valid \(name); use \(all)")
+        }
+        return value
+    }
+
     /// A whole number in `range`.
     public func int(_ name: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
         guard let v = try string(name) else { return nil }
@@ -111,10 +121,7 @@ public struct AlertQuery: Sendable, Equatable {
 
     public init(_ pairs: [(String, String)]) throws(APIError) {
         let p = try QueryParameters(pairs, allowed: ["state", "severity", "department", "enterprise", "limit", "offset"])
-        if let s = try p.string("state") {
-            guard let state = State(rawValue: s) else { throw APIError(parameter: "state", "'\(s)' is not a valid state; use active or overdue") }
-            self.state = state
-        }
+        state = try p.choice("state", of: State.self) ?? .active
         severities = try p.list("severity", allowed: VigilServe.grades)
         department = try p.string("department")
         enterprise = try p.string("enterprise")
@@ -129,9 +136,6 @@ public struct HeatmapQuery: Sendable, Equatable {
 
     public init(_ pairs: [(String, String)]) throws(APIError) {
         let p = try QueryParameters(pairs, allowed: ["by"])
-        if let b = try p.string("by") {
-            guard let by = Dimension(rawValue: b) else { throw APIError(parameter: "by", "'\(b)' is not a valid by; use region or industry") }
-            self.by = by
-        }
+        by = try p.choice("by", of: Dimension.self) ?? .region
     }
 }

@@ -55,9 +55,7 @@ struct DemoCommand: AsyncParsableCommand {
         guard duration == "0" || parseDuration(duration) != nil else { throw ValidationError("--duration must look like 30s, 2m or 0") }
         guard (1...10_000).contains(enterprises) else { throw ValidationError("--enterprises must be in 1…10000") }
         guard (1...3_600).contains(speed) else { throw ValidationError("--speed must be in 1…3600") }
-        guard HTTPService.parseAddress(http) != nil else {
-            throw ValidationError("--http must be an IPv4 host and a port, like 127.0.0.1:9464 or 127.0.0.1:0; got '\(http)'")
-        }
+        try validateHTTP(http, example: "127.0.0.1:9464")
     }
 
     func run() async throws {
@@ -74,11 +72,7 @@ struct DemoCommand: AsyncParsableCommand {
             printError(error.detailedDescription())
             throw ExitCode(1)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .warning
-            return handler
-        }
+        bootstrapLogging(.warning)
         var options = Demo.Options()
         options.duration = duration == "0" ? 365 * 86_400_000 : parseDuration(duration)!
         options.enterprises = enterprises

@@ -74,13 +74,9 @@ struct RunCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-        }
+        try validateLogLevel(logLevel)
         if let p = metricsPort, !(0...65535).contains(p) { throw ValidationError("--metrics-port must be in 0…65535") }
-        if let http, HTTPService.parseAddress(http) == nil {
-            throw ValidationError("--http must be an IPv4 host and a port, like 127.0.0.1:9464 or 0.0.0.0:0; got '\(http)'")
-        }
+        if let http { try validateHTTP(http, example: "0.0.0.0:9464") }
         if let s = checkpointStore, RunOptions.CheckpointStoreChoice(rawValue: s) == nil {
             throw ValidationError("--checkpoint-store must be directory, kafka or none")
         }
@@ -88,12 +84,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let spec = try loadPipeline(file)
-        let level = Logger.Level(rawValue: logLevel)!
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(Logger.Level(rawValue: logLevel)!)
         var options = RunOptions()
         options.brokers = brokers
         options.sessionTimeoutMs = sessionTimeoutMs

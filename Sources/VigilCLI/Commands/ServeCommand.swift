@@ -47,22 +47,13 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-        }
-        guard HTTPService.parseAddress(http) != nil else {
-            throw ValidationError("--http must be an IPv4 host and a port, like 127.0.0.1:8080 or 0.0.0.0:0; got '\(http)'")
-        }
+        try validateLogLevel(logLevel)
+        try validateHTTP(http, example: "127.0.0.1:8080")
     }
 
     func run() async throws {
         let spec = try loadPipeline(pipeline)
-        let level = Logger.Level(rawValue: logLevel)!
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(Logger.Level(rawValue: logLevel)!)
         let logger = Logger(label: "vigil.serve")
         var config = LiveStateFeed.Config(brokers: brokers ?? spec.brokers, gradesTopic: spec.sinks.grades, alertsTopic: spec.sinks.alerts)
         config.additional = spec.kafka

@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // The HTTP server (metrics, health, the query API, the dashboard); without swift-configuration support.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        // Latency percentiles of the benchmark harness (W3).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -76,7 +78,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "CSV", package: "CSV.swift"),
             ]
         ),
-        .target(name: "VigilWorkloads", dependencies: ["VigilCore", "VigilKafka", "VigilRuntime"]),
+        .target(
+            name: "VigilWorkloads",
+            dependencies: [
+                "VigilCore", "VigilKafka", "VigilPipeline", "VigilRuntime", "VigilSimulator", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]),
         // Counts heap allocations for `vigil-bench` (glibc malloc override, linked into that executable only).
         .target(name: "CAllocCounter"),
         .executableTarget(

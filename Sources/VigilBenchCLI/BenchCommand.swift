@@ -27,8 +27,9 @@ struct BenchCommand: AsyncParsableCommand {
               vigil-bench core --detectors --grading   # … and enterprise grading
               vigil-bench e2e                       # W2: JSON readings through the embedded Kafka cluster
               vigil-bench decode                    # the JSON decoder alone
+              vigil-bench latency                   # W3: reading-to-alert latency at fixed rates
             """,
-        subcommands: [Core.self, EndToEnd.self, Decode.self, Checkpoint.self, Anomaly.self]
+        subcommands: [Core.self, EndToEnd.self, Decode.self, Checkpoint.self, Latency.self, Anomaly.self]
     )
 
     struct Core: AsyncParsableCommand {
@@ -192,8 +193,14 @@ extension BenchCommand {
                 rate of each and the ratio (b)/(a).
 
                 Examples:
+                With --workers 1,2 each pass reads the topic once per worker count (N threads, each with its own \
+                consumer assigned every N-th partition, as the job's workers own disjoint partitions); the line \
+                then carries "by_workers" and "scaling": the N-worker over the 1-worker rate of (b).
+
+                Examples:
                   vigil-bench e2e
                   vigil-bench e2e --records 500000 --passes 3
+                  vigil-bench e2e --workers 1,2 --passes 5
                 """
         )
 
@@ -209,7 +216,11 @@ extension BenchCommand {
         @Option(help: "Compression of the produced readings (none, lz4, zstd, gzip, snappy).")
         var compression: String = "lz4"
 
+        @Option(help: "Worker counts to compare, comma-separated (e.g. 1,2); the first is the baseline of \"scaling\".")
+        var workers: String = "1"
+
         func validate() throws {
+            _ = try parseWorkers(workers)
             guard records > 0 else { throw ValidationError("--records must be > 0") }
             guard (1...256).contains(partitions) else { throw ValidationError("--partitions must be in 1…256") }
             guard KafkaProducerConfig.Compression(rawValue: compression) != nil else {
@@ -225,16 +236,30 @@ extension BenchCommand {
         func run() async throws {
             let (records, partitions, passes) = (records, partitions, passes)
             let codec = KafkaProducerConfig.Compression(rawValue: compression)!
-            let o = try await onDedicatedThread(name: "vigil-bench-e2e") {
-                try E2EBenchmark.run(records: records, partitions: partitions, passes: passes, compression: codec) { printError($0) }
+            let counts = try parseWorkers(workers)
+            let outcomes = try await onDedicatedThread(name: "vigil-bench-e2e") {
+                try E2EBenchmark.run(records: records, partitions: partitions, passes: passes, compression: codec, workers: counts) {
+                    printError($0)
+                }
             }
-            print(
-                "{\"workload\":\"W2\",\"records\":\(o.records),\"raw_seconds\":\(json(o.rawSeconds)),"
-                    + "\"raw_records_per_s\":\(json(o.rawPerSecond)),\"seconds\":\(json(o.fullSeconds)),"
-                    + "\"records_per_s\":\(json(o.fullPerSecond)),\"ratio\":\(json(o.ratio)),\"readings\":\(o.readings),"
-                    + "\"rows\":\(o.rows),\"rejected\":\(o.rejected),\"payload_bytes\":\(o.payloadBytes),"
-                    + "\"compression\":\"\(compression)\",\"raw_runs_s\":[\(o.rawRuns.map(json).joined(separator: ","))],\"runs_s\":[\(o.fullRuns.map(json).joined(separator: ","))]}"
-            )
+            let o = outcomes[0]
+            func runs(_ r: [Double]) -> String { "[\(r.map(json).joined(separator: ","))]" }
+            var line =
+                "{\"workload\":\"W2\",\"records\":\(o.records),\"workers\":\(o.workers),\"raw_seconds\":\(json(o.rawSeconds)),"
+                + "\"raw_records_per_s\":\(json(o.rawPerSecond)),\"seconds\":\(json(o.fullSeconds)),"
+                + "\"records_per_s\":\(json(o.fullPerSecond)),\"ratio\":\(json(o.ratio)),\"readings\":\(o.readings),"
+                + "\"rows\":\(o.rows),\"rejected\":\(o.rejected),\"payload_bytes\":\(o.payloadBytes),"
+            line += "\"compression\":\"\(compression)\",\"raw_runs_s\":\(runs(o.rawRuns)),\"runs_s\":\(runs(o.fullRuns))"
+            if outcomes.count > 1 {
+                let each = outcomes.map { w in
+                    "{\"workers\":\(w.workers),\"raw_records_per_s\":\(json(w.rawPerSecond)),\"records_per_s\":\(json(w.fullPerSecond)),"
+                        + "\"ratio\":\(json(w.ratio)),\"raw_runs_s\":\(runs(w.rawRuns)),\"runs_s\":\(runs(w.fullRuns))}"
+                }
+                let last = outcomes[outcomes.count - 1]
+                line += ",\"by_workers\":[\(each.joined(separator: ","))],\"scaling\":\(json(last.fullPerSecond / o.fullPerSecond)),"
+                line += "\"raw_scaling\":\(json(last.rawPerSecond / o.rawPerSecond))"
+            }
+            print(line + "}")
         }
     }
 }
@@ -284,6 +309,15 @@ extension BenchCommand {
     }
 }
 
+/// `--workers 1,2`: worker counts in 1…64.
+func parseWorkers(_ text: String) throws -> [Int] {
+    let counts = text.split(separator: ",").map { Int($0.filter { $0 != " " }) }
+    guard !counts.isEmpty, counts.allSatisfy({ $0 != nil && (1...64).contains($0!) }) else {
+        throw ValidationError("--workers must be worker counts in 1…64 separated by commas, like 1,2; got '\(text)'")
+    }
+    return counts.map { $0! }
+}
+
 func json(_ x: Double) -> String {
     x.isFinite ? "\(x)" : "null"
 }
@@ -303,6 +337,11 @@ extension BenchCommand {
                   vigil-bench checkpoint
                   vigil-bench checkpoint --records 1000000 --interval 1s --passes 3
                   vigil-bench checkpoint --modes none,detectors   # what alarms, anomaly scores and grades cost in the job
+                  vigil-bench checkpoint --modes detectors --workers 1,2   # the job's scaling with its workers
+
+                With --workers 1,2 each mode runs once per worker count: N stream jobs in one consumer group, each \
+                on its own thread, exactly as `vigil run --workers N` runs them (timed from the moment every worker \
+                holds partitions); lines of N > first carry "scaling", the rate over the first count's.
                 """
         )
 
@@ -324,7 +363,11 @@ extension BenchCommand {
         @Option(help: "Directory for the directory store's snapshots (removed after each pass).")
         var directory: String = "/tmp/vigil-bench-checkpoint"
 
+        @Option(help: "Worker counts to run each mode with, comma-separated (e.g. 1,2).")
+        var workers: String = "1"
+
         func validate() throws {
+            _ = try parseWorkers(workers)
             guard records > 0 else { throw ValidationError("--records must be > 0") }
             guard (1...256).contains(partitions) else { throw ValidationError("--partitions must be in 1…256") }
             guard passes > 0 else { throw ValidationError("--passes must be > 0") }
@@ -344,23 +387,122 @@ extension BenchCommand {
             let (records, partitions, passes, directory) = (records, partitions, passes, directory)
             let interval = PipelineLoader.parseDuration(interval)!
             let modes = modes.split(separator: ",").map(String.init)
+            let counts = try parseWorkers(workers)
             let results = try await onDedicatedThread(name: "vigil-bench-checkpoint") {
                 try CheckpointBenchmark.run(
-                    records: records, partitions: partitions, passes: passes, interval: interval, directory: directory, modes: modes
+                    records: records, partitions: partitions, passes: passes, interval: interval, directory: directory, modes: modes,
+                    workers: counts
                 ) {
                     printError($0)
                 }
             }
-            let baseline = results.first { $0.mode == "none" }?.seconds
             for r in results {
-                print(
-                    "{\"workload\":\"W2-checkpoint\",\"mode\":\"\(r.mode)\",\"records\":\(records),\"interval_ms\":\(interval),"
-                        + "\"seconds\":\(json(r.seconds)),\"records_per_s\":\(json(Double(records) / r.seconds)),"
-                        + "\"checkpoints\":\(r.checkpoints),\"last_snapshot_bytes\":\(r.snapshotBytes),"
-                        + "\"last_checkpoint_s\":\(json(r.checkpointSeconds)),\"risk_records\":\(r.riskRecords),"
-                        + "\"throughput_vs_none\":\(baseline.map { json($0 / r.seconds) } ?? "null")}"
-                )
+                let baseline = results.first { $0.mode == "none" && $0.workers == r.workers }?.rate
+                let single = results.first { $0.mode == r.mode && $0.workers == counts[0] }?.rate
+                var line =
+                    "{\"workload\":\"W2-checkpoint\",\"mode\":\"\(r.mode)\",\"workers\":\(r.workers),\"records\":\(r.records),"
+                    + "\"interval_ms\":\(interval),\"seconds\":\(json(r.seconds)),\"records_per_s\":\(json(r.rate)),"
+                line +=
+                    "\"checkpoints\":\(r.checkpoints),\"last_snapshot_bytes\":\(r.snapshotBytes),"
+                    + "\"last_checkpoint_s\":\(json(r.checkpointSeconds)),\"risk_records\":\(r.riskRecords),"
+                    + "\"throughput_vs_none\":\(baseline.map { json(r.rate / $0) } ?? "null")"
+                if r.workers != counts[0], let single { line += ",\"scaling\":\(json(r.rate / single))" }
+                print(line + "}")
             }
+        }
+    }
+}
+
+extension BenchCommand {
+    struct Latency: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "latency",
+            abstract: "Workload W3: reading-to-alert latency through the job at fixed input rates (HdrHistogram percentiles).",
+            discussion: """
+                Per rate, on a fresh embedded cluster: `vigil run`'s consumer service (default settings: poll \
+                batch 10,000, poll timeout 100 ms, producer linger 5 ms, checkpoints every 5 s to a directory) \
+                runs the pipeline below while a generator produces readings of the plant simulator's key space \
+                (--enterprises × 4 points) at the rate; 100 times a second a flammable-gas reading crosses AL2. A \
+                separate consumer of the alert topic measures each crossing from its produce call to its \
+                `raised` alert (one process, one monotonic clock); crossings of the warm-up are not counted. \
+                The window path: time from a window's end plus the out-of-orderness (5 s, before which no row \
+                can close) to the row read back. After the fixed rates the rate rises by half until it is not \
+                sustained (the generator falls behind, an alert is missing or p99 passes 1 s).
+
+                Output (one line): {"workload":"W3","rates":[{"rate":…,"p50_ms":…,"p99_ms":…,"p999_ms":…,"max_ms":…,…}],"max_sustainable":…}
+
+                Examples:
+                  vigil-bench latency
+                  vigil-bench latency --rates 100000 --seconds 20 --no-find-max
+                  vigil-bench latency --rates 200 --seconds 2 --warm-up 1 --enterprises 20 --no-find-max   # a smoke run
+                """
+        )
+
+        @Option(help: "Input rates in readings/s, comma-separated.")
+        var rates: String = "10000,50000,100000,200000"
+
+        @Option(help: "Measured seconds per rate (≥ 15 for window rows: a 10 s window closes 5 s after its end).")
+        var seconds: Double = 15
+
+        @Option(help: "Seconds produced before measuring (the group joins, baselines warm up).")
+        var warmUp: Double = 3
+
+        @Option(help: "Enterprises of the key space (4 points each).")
+        var enterprises: Int = 2_000
+
+        @Option(help: "Workers of the job (default: one per core, as vigil run).")
+        var workers: Int?
+
+        @Flag(inversion: .prefixedNo, help: "After the fixed rates, search the maximum sustainable rate.")
+        var findMax = true
+
+        @Option(
+            help: ArgumentHelp("A librdkafka setting for the job's clients (repeatable), to see what it does to latency.", valueName: "key=value"))
+        var kafka: [String] = []
+
+        @Option(help: "The job's checkpoint interval, e.g. 1s (default: the pipeline default, 5s).")
+        var checkpointInterval: String?
+
+        func validate() throws {
+            guard let r = parsedRates, !r.isEmpty else {
+                throw ValidationError("--rates must be positive integers separated by commas, like 10000,50000")
+            }
+            guard seconds > 0, warmUp >= 0 else { throw ValidationError("--seconds must be > 0 and --warm-up >= 0") }
+            guard (1...100_000).contains(enterprises) else { throw ValidationError("--enterprises must be in 1…100000") }
+            if let w = workers, !(1...64).contains(w) { throw ValidationError("--workers must be in 1…64") }
+            for k in kafka where !k.contains("=") { throw ValidationError("--kafka takes key=value, got '\(k)'") }
+            if let c = checkpointInterval, (PipelineLoader.parseDuration(c) ?? 0) <= 0 {
+                throw ValidationError("--checkpoint-interval must be a duration such as 1s, got '\(c)'")
+            }
+        }
+
+        var parsedRates: [Int]? {
+            let r = rates.split(separator: ",").map { Int($0) }
+            return r.allSatisfy { $0 != nil && $0! > 0 } ? r.map { $0! } : nil
+        }
+
+        func run() async throws {
+            var options = LatencyBenchmark.Options()
+            options.rates = parsedRates!
+            options.seconds = seconds
+            options.warmUp = warmUp
+            options.enterprises = enterprises
+            options.workers = workers
+            options.findMaximum = findMax
+            options.checkpointInterval = checkpointInterval.flatMap(PipelineLoader.parseDuration)
+            for k in kafka {
+                let parts = k.split(separator: "=", maxSplits: 1).map(String.init)
+                options.kafka[parts[0]] = parts.count > 1 ? parts[1] : ""
+            }
+            let (points, maximum) = try await LatencyBenchmark.run(options) { printError($0) }
+            func p(_ x: LatencyBenchmark.Percentiles) -> String {
+                "\"p50_ms\":\(json(x.p50)),\"p99_ms\":\(json(x.p99)),\"p999_ms\":\(json(x.p999)),\"max_ms\":\(json(x.max)),\"count\":\(x.count)"
+            }
+            let each = points.map { r in
+                "{\"rate\":\(r.rate),\"produced_per_s\":\(json(r.achievedRate)),\(p(r.alerts)),\"crossings\":\(r.crossings),"
+                    + "\"sustained\":\(r.sustained),\"window_close\":{\"out_of_orderness_ms\":\(r.outOfOrderness),\(p(r.windows))}}"
+            }
+            print("{\"workload\":\"W3\",\"rates\":[\(each.joined(separator: ","))],\"max_sustainable\":\(maximum.map(String.init) ?? "null")}")
         }
     }
 }

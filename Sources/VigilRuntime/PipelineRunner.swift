@@ -24,6 +24,8 @@ public struct RunOptions: Sendable {
     /// (`vigil.<pipeline>.<instance>`): a restarted instance with the same name fences its predecessor.
     /// Default: the host name.
     public var instanceID: String?
+    /// Partition workers in this process; overrides the file's `workers` (default: one per core).
+    public var workers: Int?
     public init() {}
 }
 
@@ -38,6 +40,13 @@ public final class PipelineRunner {
         public var spec: PipelineSpec
         public var options: RunOptions
         public var logger: Logger
+
+        /// How many workers run: `--workers`, else the file's `workers`, else one per core; a heat-map stage
+        /// (one consumer of the grades, whose counts span all partitions) always runs one.
+        public var workers: Int {
+            if spec.sources.readings == nil { return 1 }
+            return options.workers ?? spec.workers ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        }
     }
 
     public let spec: PipelineSpec
@@ -83,8 +92,11 @@ public final class PipelineRunner {
             consumer: ConsumerService(runner: Settings(spec: spec, options: options, logger: logger), metrics: metrics), probes: probes)
     }
 
-    /// The job configuration this pipeline runs with.
-    public static func jobConfig(spec: PipelineSpec, options: RunOptions) throws -> StreamJobConfig {
+    /// The job configuration worker `worker` runs with. Workers differ in two things only: the `kafka` store's
+    /// `transactional.id` (worker 0 keeps `vigil.<pipeline>.<instance>`, worker i > 0 appends `.w<i>`, so that
+    /// each worker's restart fences its own predecessor) and that only worker 0 sends rejected table records to
+    /// the dead-letter topic.
+    public static func jobConfig(spec: PipelineSpec, options: RunOptions, worker: Int = 0) throws -> StreamJobConfig {
         guard let readings = spec.sources.readings else {
             throw RunnerError(
                 message:
@@ -116,27 +128,31 @@ public final class PipelineRunner {
             config.checkpoint = .none
         case .kafka:
             let instance = options.instanceID ?? ProcessInfo.processInfo.hostName
-            config.checkpoint = .kafka(topic: "vigil.\(spec.name).checkpoints", transactionalID: "vigil.\(spec.name).\(instance)")
+            let suffix = worker == 0 ? "" : ".w\(worker)"
+            config.checkpoint = .kafka(topic: "vigil.\(spec.name).checkpoints", transactionalID: "vigil.\(spec.name).\(instance)\(suffix)")
         case .directory:
             config.checkpoint = .directory(path: options.checkpointPath ?? spec.checkpoint.path)
         }
         config.consumerAdditional = spec.kafka
         config.producerAdditional = spec.kafka
         if let t = options.sessionTimeoutMs { config.sessionTimeoutMs = t }
+        config.sendsTableRejections = worker == 0
         return config
     }
 
-    /// Consumes until `shouldStop` returns true (asked between polls), then checkpoints and leaves the group.
-    /// Blocking: ``ConsumerService`` calls it on a dedicated thread.
+    /// Worker `worker`: consumes until `shouldStop` returns true (asked between polls), then checkpoints and
+    /// leaves the group. Blocking: ``ConsumerService`` calls it on a dedicated thread per worker.
     ///
     /// - Throws: A configuration or Kafka error; data errors never stop the loop (they go to the DLQ).
-    func consume(until shouldStop: () -> Bool) throws {
+    func consume(worker: Int = 0, until shouldStop: () -> Bool) throws {
         if spec.sources.readings == nil, let heatmap = spec.heatmap, let grades = spec.sources.grades {
             try consumeHeatmap(heatmap, input: grades, until: shouldStop)
             return
         }
-        let config = try Self.jobConfig(spec: spec, options: options)
+        let config = try Self.jobConfig(spec: spec, options: options, worker: worker)
         let job = try StreamJob(config: config)
+        let metrics = WorkerMetrics(metrics: self.metrics, worker: worker)
+        if Settings(spec: spec, options: options, logger: logger).workers > 1 { logger[metadataKey: "worker"] = "\(worker)" }
         let noticeLogger = logger
         job.onNotice = { noticeLogger.warning("\($0)") }
         job.onInfo = { noticeLogger.info("\($0)") }
@@ -153,6 +169,7 @@ public final class PipelineRunner {
                 "group": "\(config.groupID)", "brokers": "\(config.brokers)", "input": "\(config.inputTopics.joined(separator: ","))",
                 "output": "\(config.topics.windowStats)", "dlq": "\(config.topics.deadLetters)",
                 "windows": "\(spec.windows.map(\.name).joined(separator: ","))", "checkpoint": "\(config.checkpoint)",
+                "workers": "\(Settings(spec: spec, options: options, logger: logger).workers)",
             ]
         )
         var lastAssignment: [KafkaTopicPartition] = []
@@ -173,7 +190,7 @@ public final class PipelineRunner {
                 lastAssignment = assignment
             }
             let now = currentTimeMillis()
-            publish(job, now: now)
+            publish(job, to: metrics, now: now)
             if now - lastProgress >= 10_000 {
                 let rate = Double(job.stats.readings - lastReadings) * 1000 / Double(now - lastProgress)
                 logger.info(
@@ -234,7 +251,7 @@ public final class PipelineRunner {
             metadata: ["grades": "\(job.gradesRead)", "rejected": "\(job.gradesRejected)", "snapshots": "\(job.snapshotsProduced)"])
     }
 
-    private func publish(_ job: StreamJob, now: Int64) {
+    private func publish(_ job: StreamJob, to metrics: WorkerMetrics, now: Int64) {
         let stats = job.stats
         let lag = job.lag()
         let assigned = job.assignment.count
@@ -270,6 +287,14 @@ public final class PipelineRunner {
 
 @available(*, unavailable)
 extension PipelineRunner: Sendable {}
+
+/// One worker's view of the runtime metrics: its updates go to its own snapshot, which the registry sums.
+struct WorkerMetrics {
+    let metrics: RuntimeMetrics
+    let worker: Int
+    func update(_ body: (inout RuntimeMetrics.Snapshot) -> Void) { metrics.update(worker: worker, body) }
+    func observeLatency(seconds: Double) { metrics.observeLatency(seconds: seconds) }
+}
 
 public struct RunnerError: Error, CustomStringConvertible, Sendable {
     public var message: String

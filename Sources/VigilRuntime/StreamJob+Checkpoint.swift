@@ -51,9 +51,11 @@ extension StreamJob {
         } else if !offsets.isEmpty {
             do throws(KafkaError) {
                 try consumer.commit(offsets)
-            } catch  where directoryStore != nil && error.isRetriable {
-                // The snapshots hold the resume positions; the group's offsets only show lag. A commit refused
-                // during a rebalance is retried with the next checkpoint.
+            } catch  where error.isRetriable {
+                // With the directory store the snapshots hold the resume positions and the group's offsets only
+                // show lag; without a store (at-least-once) a lost commit means the next owner replays from the
+                // last committed offset. Either way a commit refused during a rebalance (which the workers of one
+                // process cause whenever one joins or leaves) is retried with the next checkpoint.
                 onNotice("offset commit deferred: \(error.message)")
             } catch {
                 throw JobError(.checkpoint, error)

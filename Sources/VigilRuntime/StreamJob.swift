@@ -63,6 +63,9 @@ public struct StreamJobConfig: Sendable {
     public var consumerAdditional: [String: String] = [:]
     public var producerAdditional: [String: String] = [:]
     public var sessionTimeoutMs = 10_000
+    /// Whether this job sends the reference-table records it cannot apply to the dead-letter topic. Every worker
+    /// of a process reads the tables in full; only the first sends their rejects, so each is sent once per process.
+    public var sendsTableRejections = true
 
     /// The grade model's settings (those of `pipeline.grading`, which setting them creates).
     public var grading: PartitionPipelineSettings.Grading {
@@ -505,7 +508,9 @@ public final class StreamJob {
     /// Table records that could not be applied go to the dead-letter topic with their reason.
     private func sendRejectedTableRecords() throws(KafkaError) {
         guard let profiles else { return }
-        for r in profiles.takeRejected() {
+        let rejected = profiles.takeRejected()
+        guard config.sendsTableRejections else { return }
+        for r in rejected {
             try dlq.send(
                 producer: producer, reason: .badTableRecord, detail: r.reason, sourceTopic: r.topic, sourcePartition: r.partition,
                 sourceOffset: r.offset, key: r.key, value: r.value)

@@ -16,6 +16,9 @@ import VigilTesting
 /// record (key and value bytes), must equal `ref`'s: no record lost, none different. The embedded broker
 /// keeps about 5 MiB per partition, so the stream is 72,000 readings (~2.4 MB per partition).
 ///
+/// The test runs twice: with one partition worker per process and with two (`--workers 2`: each process is two
+/// group members, so the takeover moves partitions between the workers of the survivor as well).
+///
 /// `VIGIL_SOAK_KILLS` sets the number of kills (default 10; `make soak` uses 40); `VIGIL_SOAK_SEED` the seed.
 @Suite(.serialized, .timeLimit(.minutes(10)))
 struct FaultToleranceTests {
@@ -56,9 +59,15 @@ struct FaultToleranceTests {
         return path
     }
 
-    func startRun(_ pipeline: String, brokers: String) throws -> Child {
-        try Child(["run", pipeline, "--brokers", brokers, "--metrics-port", "0", "--metrics-address", "127.0.0.1", "--session-timeout-ms", "6000"])
+    func startRun(_ pipeline: String, brokers: String, workers: Int) throws -> Child {
+        try Child([
+            "run", pipeline, "--brokers", brokers, "--metrics-port", "0", "--metrics-address", "127.0.0.1", "--session-timeout-ms", "6000",
+            "--workers", "\(workers)",
+        ])
     }
+
+    /// The partitions `child`'s workers hold now (by their last assignment lines).
+    func held(_ child: Child) -> Set<String> { lastAssignments(inLog: child.stderr).values.reduce(into: Set()) { $0.formUnion($1.partitions) } }
 
     /// Waits until `child`'s log has `count` lines containing `text`.
     func waitFor(_ child: Child, _ text: String, count: Int = 1, seconds: Double) -> Bool {
@@ -126,13 +135,13 @@ struct FaultToleranceTests {
         return duplicates
     }
 
-    @Test("kill -9, SIGTERM and takeover: de-duplicated outputs equal an uninterrupted run's")
-    func killRestartAndTakeover() throws {
+    @Test("kill -9, SIGTERM and takeover: de-duplicated outputs equal an uninterrupted run's", arguments: [1, 2])
+    func killRestartAndTakeover(workers: Int) throws {
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat"))
         let env = ProcessInfo.processInfo.environment
         let kills = Int(env["VIGIL_SOAK_KILLS"] ?? "") ?? 10
         let seed = UInt64(env["VIGIL_SOAK_SEED"] ?? "") ?? UInt64(Date().timeIntervalSince1970)
-        print("fault tolerance: \(kills) kills, seed \(seed) (VIGIL_SOAK_SEED=\(seed) repeats the kill moments)")
+        print("fault tolerance, \(workers) workers: \(kills) kills, seed \(seed) (VIGIL_SOAK_SEED=\(seed) repeats the kill moments)")
         var rng = TestRandom(seed: seed)
         let groups = ["ref", "kill", "graceful", "takeover"]
         let topics = ["ft.readings"] + groups.flatMap { g in Self.sinks.map { "\(g).\($0)" } }
@@ -150,11 +159,11 @@ struct FaultToleranceTests {
             "simulate", "--pipeline", files["ref"]!, "--brokers", brokers, "--enterprises", "12", "--rate", "10", "--duration", "2h",
             "--speed", "\(speed)", "--seed", "7",
         ])
-        let ref = try startRun(files["ref"]!, brokers: brokers)
-        var graceful = try startRun(files["graceful"]!, brokers: brokers)
-        let takeoverA = try startRun(files["takeover"]!, brokers: brokers)
-        let takeoverB = try startRun(files["takeover"]!, brokers: brokers)
-        var victim = try startRun(files["kill"]!, brokers: brokers)
+        let ref = try startRun(files["ref"]!, brokers: brokers, workers: workers)
+        var graceful = try startRun(files["graceful"]!, brokers: brokers, workers: workers)
+        let takeoverA = try startRun(files["takeover"]!, brokers: brokers, workers: workers)
+        let takeoverB = try startRun(files["takeover"]!, brokers: brokers, workers: workers)
+        var victim = try startRun(files["kill"]!, brokers: brokers, workers: workers)
         var children = [ref, graceful, takeoverA, takeoverB, victim]
         defer { for c in children { c.terminate() } }
 
@@ -167,12 +176,12 @@ struct FaultToleranceTests {
         let began = Date()
         while killed < kills {
             #expect(waitFor(victim, "partitions assigned", seconds: 40), "the killed group's member got no partitions: \(victim.stderr)")
-            if killed > 0 && victim.stderr.contains("restored_total=3") { restoredAfterKill += 1 }
+            if killed > 0 && restoredPartitions(inLog: victim.stderr) >= 3 { restoredAfterKill += 1 }
             usleep(UInt32(rng.double(in: 0.2...3.0) * 1_000_000))
             kill(victim.process.processIdentifier, SIGKILL)
             victim.process.waitUntilExit()
             killed += 1
-            victim = try startRun(files["kill"]!, brokers: brokers)
+            victim = try startRun(files["kill"]!, brokers: brokers, workers: workers)
             children.append(victim)
 
             let elapsed = Date().timeIntervalSince(began)
@@ -182,18 +191,19 @@ struct FaultToleranceTests {
                 graceful.process.waitUntilExit()
                 #expect(graceful.process.terminationStatus == 0, "\(graceful.stderr)")
                 #expect(graceful.stderr.contains("checkpointed"))
-                graceful = try startRun(files["graceful"]!, brokers: brokers)
+                graceful = try startRun(files["graceful"]!, brokers: brokers, workers: workers)
                 children.append(graceful)
                 gracefulDone = true
             }
             if !takeoverDone && elapsed > 25 {
-                // Takeover: kill one of two members; the other restores its partitions from the shared directory.
-                let all = "partitions=ft.readings[0],ft.readings[1],ft.readings[2]"
-                let before = takeoverA.stderr.contains(all) ? 0 : takeoverB.stderr.components(separatedBy: all).count - 1
-                let (victim, survivor) = takeoverA.stderr.contains(all) ? (takeoverB, takeoverA) : (takeoverA, takeoverB)
+                // Takeover: kill the member holding more partitions; the other restores them from the shared
+                // directory.
+                let all: Set<String> = ["ft.readings[0]", "ft.readings[1]", "ft.readings[2]"]
+                let (victim, survivor) = held(takeoverA).count >= held(takeoverB).count ? (takeoverA, takeoverB) : (takeoverB, takeoverA)
                 kill(victim.process.processIdentifier, SIGKILL)
                 let t0 = Date()
-                if waitFor(survivor, all, count: before + 1, seconds: 40) { takeoverSeconds = Date().timeIntervalSince(t0) }
+                while Date().timeIntervalSince(t0) < 40 && held(survivor) != all && survivor.process.isRunning { usleep(50_000) }
+                if held(survivor) == all { takeoverSeconds = Date().timeIntervalSince(t0) }
                 #expect(takeoverSeconds != nil, "the survivor did not take all partitions: \(survivor.stderr)")
                 takeoverSurvivor = survivor
                 takeoverDone = true
@@ -225,7 +235,7 @@ struct FaultToleranceTests {
         #expect(restoredAfterKill > 0, "no restart restored state from a snapshot")
         let total = expected.values.reduce(0) { $0 + $1.count }
         print(
-            "fault tolerance: \(total) reference records; kill: \(killed) × SIGKILL, \(restoredAfterKill) restarts restored 3 partitions, \(killDuplicates) replayed duplicates; "
+            "fault tolerance, \(workers) workers: \(total) reference records; kill: \(killed) × SIGKILL, \(restoredAfterKill) restarts restored 3 partitions, \(killDuplicates) replayed duplicates; "
                 + "graceful: \(gracefulDuplicates) duplicates; takeover: \(takeoverDuplicates) duplicates, survivor assigned \(takeoverSeconds.map { String(format: "%.1f", $0) } ?? "?") s after the kill (session.timeout.ms 6000)"
         )
         // The embedded coordinator notices a dead member up to ~1 s after the session timeout and then holds the

@@ -89,6 +89,9 @@ func files(in directory: String, ext: String) -> [String] {
         #expect(spec.risk.red == 80 && spec.risk.orange == 60 && spec.risk.yellow == 40)
         #expect(spec.alerts.deadlines[.red] == 300_000)
         #expect(spec.metrics.port == 9464)
+        #expect(spec.workers == nil)
+        let four = try PipelineLoader.parse(yaml: yaml + "\nworkers: 4\n", file: "workers.yaml")
+        #expect(four.workers == 4)
     }
 
     @Test func environmentInterpolation() throws {

@@ -162,4 +162,46 @@ final class Switch: Sendable {
         }
         #expect(!lines.contains { $0.contains(#"partition="1""#) })
     }
+
+    @Test("several workers publish their sum; up and ready need every worker; a table counts as read when all have read it")
+    func workersAreSummed() {
+        let metrics = RuntimeMetrics(pipeline: "p")
+        metrics.expectWorkers(2)
+        metrics.update(worker: 0) { s in
+            s.inputTopics = ["in"]
+            s.readings = 10
+            s.lag = ["in/0": 4]
+            s.assignedPartitions = 1
+            s.alerts = ["raised AL2": 1]
+            s.tableTopics = ["t": ("profiles", 1, 8, true)]
+            s.running = true
+            s.lastStepAt = 2_000
+        }
+        #expect(!metrics.snapshot.running, "worker 1 has not started")
+        #expect(metrics.snapshot.tableTopics["t"]?.complete == false)
+        metrics.update(worker: 1) { s in
+            s.inputTopics = ["in"]
+            s.readings = 5
+            s.lag = ["in/1": 3]
+            s.assignedPartitions = 2
+            s.alerts = ["raised AL2": 2, "cleared normal": 1]
+            s.tableTopics = ["t": ("profiles", 1, 6, true)]
+            s.running = true
+            s.lastStepAt = 1_000
+        }
+        let s = metrics.snapshot
+        #expect(s.running && s.readings == 15 && s.assignedPartitions == 3 && s.lastStepAt == 1_000)
+        #expect(s.lag == ["in/0": 4, "in/1": 3] && s.alerts == ["raised AL2": 3, "cleared normal": 1])
+        #expect(s.tableTopics["t"]?.read == 6 && s.tableTopics["t"]?.complete == true)
+        let lines = Set(metrics.render().split(separator: "\n").map(String.init))
+        for expected in [
+            #"vigil_readings_total{pipeline="p"} 15"#, #"vigil_up{pipeline="p"} 1.0"#, #"vigil_assigned_partitions{pipeline="p"} 3.0"#,
+            #"vigil_consumer_lag{pipeline="p",topic="in",partition="1"} 3.0"#,
+        ] {
+            #expect(lines.contains(expected), "\(expected)\n\(lines.sorted().joined(separator: "\n"))")
+        }
+        metrics.update(worker: 1) { $0.running = false }
+        #expect(!metrics.snapshot.running)
+        #expect(metrics.workerSnapshots.map(\.readings) == [10, 5])
+    }
 }

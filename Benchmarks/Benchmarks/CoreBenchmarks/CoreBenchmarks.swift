@@ -42,6 +42,41 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // W2 with one and two workers (threads with their own consumers on disjoint partitions) on the embedded
+    // broker, producing excluded: the custom metric is (b) consume + decode + windows in readings/s. Compare the
+    // two in the same run; `vigil-bench e2e --workers 1,2` prints the ratio.
+    for workers in [1, 2] {
+        Benchmark(
+            "W2_consumeDecodeWindows_\(workers)worker\(workers == 1 ? "" : "s")_400k",
+            configuration: .init(
+                metrics: [.wallClock, .custom("readings_per_s", polarity: .prefersLarger, useScalingFactor: false)], maxIterations: 3)
+        ) { benchmark in
+            for _ in benchmark.scaledIterations {
+                let o = try E2EBenchmark.run(records: 400_000, partitions: 16, passes: 1, workers: [workers])[0]
+                benchmark.measurement(.custom("readings_per_s", polarity: .prefersLarger, useScalingFactor: false), Int(o.fullPerSecond))
+            }
+        }
+    }
+
+    // W3: reading-to-alert latency at 100 k readings/s through the job (default settings), µs percentiles as
+    // custom metrics; `vigil-bench latency` runs all rates and the window-close path.
+    Benchmark(
+        "W3_readingToAlert_100k",
+        configuration: .init(
+            metrics: [
+                .custom("alert_p50_us", useScalingFactor: false), .custom("alert_p99_us", useScalingFactor: false),
+                .custom("alert_max_us", useScalingFactor: false),
+            ], maxIterations: 1, maxDuration: .seconds(60))
+    ) { benchmark in
+        var options = LatencyBenchmark.Options()
+        options.rates = [100_000]
+        options.findMaximum = false
+        let point = try await LatencyBenchmark.run(options).points[0]
+        benchmark.measurement(.custom("alert_p50_us", useScalingFactor: false), Int(point.alerts.p50 * 1_000))
+        benchmark.measurement(.custom("alert_p99_us", useScalingFactor: false), Int(point.alerts.p99 * 1_000))
+        benchmark.measurement(.custom("alert_max_us", useScalingFactor: false), Int(point.alerts.max * 1_000))
+    }
+
     // Steady state per batch: one 8,192-reading batch into windows that are already open.
     // Expected 0 allocations: this is the "zero allocations per record" gate.
     let steady = W1Workload(records: 40_000 * 30).makeBatches()

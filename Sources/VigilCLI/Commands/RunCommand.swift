@@ -30,6 +30,11 @@ struct RunCommand: AsyncParsableCommand {
             topic vigil.<pipeline>.checkpoints, one transaction per checkpoint with the outputs and offsets; \
             give each instance a stable --instance-id).
 
+            The process runs --workers partition workers (default: the file's workers, else one per core). \
+            Each is a member of the group with its own consumer and producer, owns the partitions the group \
+            assigns it with all of their state, and runs on its own thread; on SIGTERM each checkpoints and \
+            leaves. Outputs do not depend on the number of workers (Docs/workers.md).
+
             One HTTP server (Hummingbird) serves /metrics (Prometheus text), /healthz (alive) and /ready \
             (joined, state restored, tables read) on --http, or on 127.0.0.1 and the pipeline's metrics.port. \
             The query API and the dashboard are served by `vigil serve`.
@@ -40,6 +45,7 @@ struct RunCommand: AsyncParsableCommand {
               vigil broker &   # then: vigil run Pipelines/chemical-park.yaml --brokers <printed address>
               vigil run Pipelines/chemical-park.yaml --checkpoint-path /mnt/shared/vigil/chemical-park
               vigil run Pipelines/chemical-park.yaml --checkpoint-store kafka --instance-id node-3
+              vigil run Pipelines/chemical-park.yaml --workers 4
             """
     )
 
@@ -70,6 +76,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Stable name of this instance for the kafka store's transactional.id (default: the host name).")
     var instanceID: String?
 
+    @Option(help: "Partition workers in this process, 1…256 (default: the file's workers, else one per core).")
+    var workers: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -77,6 +86,7 @@ struct RunCommand: AsyncParsableCommand {
         try validateLogLevel(logLevel)
         if let p = metricsPort, !(0...65535).contains(p) { throw ValidationError("--metrics-port must be in 0…65535") }
         if let http { try validateHTTP(http, example: "0.0.0.0:9464") }
+        if let w = workers, !(1...256).contains(w) { throw ValidationError("--workers must be in 1…256, got \(w)") }
         if let s = checkpointStore, RunOptions.CheckpointStoreChoice(rawValue: s) == nil {
             throw ValidationError("--checkpoint-store must be directory, kafka or none")
         }
@@ -91,6 +101,7 @@ struct RunCommand: AsyncParsableCommand {
         options.checkpointStore = checkpointStore.flatMap(RunOptions.CheckpointStoreChoice.init(rawValue:))
         options.checkpointPath = checkpointPath
         options.instanceID = instanceID
+        options.workers = workers
         let logger = Logger(label: "vigil")
         do {
             let pipeline = PipelineRunner(spec: spec, options: options, logger: logger, registry: processMetrics).services()

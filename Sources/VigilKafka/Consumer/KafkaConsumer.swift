@@ -75,8 +75,9 @@ public final class KafkaConsumer {
     /// The partitions currently assigned.
     public var assignment: [KafkaTopicPartition] { client.assignment }
 
-    /// Polls up to `maxMessages` records (waiting up to `timeoutMs`) and calls `body` for each, in partition
-    /// order, while librdkafka still owns the payloads.
+    /// Polls up to `maxMessages` records and calls `body` for each, in partition
+    /// order, while librdkafka still owns the payloads. Waits up to `timeoutMs` for the first record only: what
+    /// is queued then is returned at once (a batch is never held back to fill up).
     ///
     /// Rebalance callbacks run inside this call; their events are available from ``drainRebalanceEvents()``.
     ///

@@ -191,7 +191,14 @@ final class RDKafkaConsumerClient {
             messages = .allocate(capacity: maxMessages)
             messagesCapacity = maxMessages
         }
-        let n = rd_kafka_consume_batch_queue(queue, timeoutMs, messages, maxMessages)
+        // librdkafka's batch consume waits until the whole batch is there or the timeout has passed, so a poll
+        // at a rate below maxMessages per timeout would hold every record for the full timeout. Wait for the
+        // first record only, then take whatever else is queued without waiting.
+        var n = rd_kafka_consume_batch_queue(queue, timeoutMs, messages, 1)
+        if n == 1 && maxMessages > 1 {
+            let more = rd_kafka_consume_batch_queue(queue, 0, messages + 1, maxMessages - 1)
+            if more > 0 { n += more }
+        }
         var delivered = 0
         var failure: KafkaError? = nil
         if n > 0 {

@@ -28,10 +28,11 @@ import Yams
 /// | `sinks` | {`window_stats`, `anomalies`, `grades`, `alerts`, `heatmap`, `dlq`} | risk.window-stats, risk.anomalies, risk.grades, risk.alerts, risk.heatmap, risk.dlq |
 /// | `checkpoint` | {`store` (directory/kafka), `interval`, `path`} | directory, 5s, /var/lib/vigil |
 /// | `metrics` | {`port`} (0 disables) | 9464 |
+/// | `workers` | 1…256: partition workers per process (`vigil run --workers` overrides) | the number of cores |
 public enum PipelineLoader: Sendable {
     static let topKeys = [
         "version", "name", "description", "time_zone", "consumer_group", "brokers", "kafka", "sources", "windows", "sensor_types",
-        "anomalies", "risk", "alerts", "heatmap", "sinks", "checkpoint", "metrics",
+        "anomalies", "risk", "alerts", "heatmap", "sinks", "checkpoint", "metrics", "workers",
     ]
     static let levels = ["red", "orange", "yellow", "blue"]
 
@@ -154,6 +155,7 @@ public enum PipelineLoader: Sendable {
         {
             spec.metrics.port = port
         }
+        if let n = top["workers"], let w = r.integer(n, "workers", in: 1...256) { spec.workers = w }
         if let sources = top["sources"], spec.sources.readings == nil && spec.sources.grades == nil {
             r.fail(sources, "sources", "needs 'readings' (sensor readings) or 'grades' (a heat-map stage)")
         }

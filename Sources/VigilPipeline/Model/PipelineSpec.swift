@@ -30,6 +30,9 @@ public struct PipelineSpec: Sendable, Hashable {
     public var sinks = SinksSpec()
     public var checkpoint = CheckpointSpec()
     public var metrics = MetricsSpec()
+    /// Partition workers per process (`workers`; nil: one per core). Each owns a disjoint share of the
+    /// assigned partitions with all of their state, on its own thread (`Docs/workers.md`).
+    public var workers: Int? = nil
 
     public init(name: String, sources: SourcesSpec) {
         self.name = name

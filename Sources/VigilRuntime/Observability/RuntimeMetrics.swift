@@ -58,8 +58,9 @@ public final class RuntimeMetrics: Sendable {
     private let batchLatency: CoreMetrics.Timer
     private let state: Mutex<State>
 
-    /// The handles made so far and the last snapshot published.
+    /// The handles made so far, each worker's last snapshot and their sum, the snapshot published.
     private struct State: ~Copyable {
+        var workers = [Snapshot()]
         var published = Snapshot()
         var counters: [SeriesKey: (metric: CoreMetrics.Counter, total: Int64)] = [:]
         var gauges: [SeriesKey: (metric: CoreMetrics.Meter, handler: Prometheus.Gauge)] = [:]
@@ -87,14 +88,29 @@ public final class RuntimeMetrics: Sendable {
         update { _ in }
     }
 
-    /// The last snapshot published.
+    /// The last snapshot published (the sum of the workers').
     public var snapshot: Snapshot { state.withLock { $0.published } }
 
-    /// Changes the published snapshot and moves the metrics to it.
-    public func update(_ body: (inout Snapshot) -> Void) {
+    /// Each worker's last snapshot.
+    public var workerSnapshots: [Snapshot] { state.withLock { $0.workers } }
+
+    /// Changes the (first) worker's snapshot and moves the metrics to the workers' sum.
+    public func update(_ body: (inout Snapshot) -> Void) { update(worker: 0, body) }
+
+    /// Changes one worker's snapshot and moves the metrics to the sum of all workers' (``Snapshot/merged(_:)``).
+    public func update(worker: Int, _ body: (inout Snapshot) -> Void) {
         state.withLock { state in
-            body(&state.published)
+            if worker >= state.workers.count { state.workers += Array(repeating: Snapshot(), count: worker + 1 - state.workers.count) }
+            body(&state.workers[worker])
+            state.published = state.workers.count == 1 ? state.workers[0] : Snapshot.merged(state.workers)
             publish(&state)
+        }
+    }
+
+    /// Declares how many workers publish: until each has, the sum is not running (not ready).
+    public func expectWorkers(_ count: Int) {
+        state.withLock { state in
+            if count > state.workers.count { state.workers += Array(repeating: Snapshot(), count: count - state.workers.count) }
         }
     }
 
@@ -207,4 +223,54 @@ public final class RuntimeMetrics: Sendable {
         "vigil_batch_latency_seconds": "Processing time of one poll batch that had records: first record handed over to outputs enqueued.",
         "vigil_up": "1 while the pipeline's consume loop runs.",
     ]
+}
+
+extension RuntimeMetrics.Snapshot {
+    /// What a process of several workers publishes: counts and sizes summed, the slowest worker's step time and
+    /// checkpoint duration, running only while every worker runs. Every worker reads the reference tables in full,
+    /// so a table's figures are those of the worker that has read the least (complete only when every worker is).
+    public static func merged(_ workers: [Self]) -> Self {
+        var m = Self()
+        for w in workers {
+            if m.inputTopics.isEmpty { m.inputTopics = w.inputTopics }
+            if m.outputTopic.isEmpty { m.outputTopic = w.outputTopic }
+            if m.deadLetterTopic.isEmpty { m.deadLetterTopic = w.deadLetterTopic }
+            m.messagesIn += w.messagesIn
+            m.readings += w.readings
+            m.decodeErrors.merge(w.decodeErrors, uniquingKeysWith: +)
+            m.lateRecords += w.lateRecords
+            m.deadLetters += w.deadLetters
+            m.rowsByWindow.merge(w.rowsByWindow, uniquingKeysWith: +)
+            m.commits += w.commits
+            m.checkpoints += w.checkpoints
+            m.snapshotsWritten += w.snapshotsWritten
+            m.lastCheckpointSeconds = max(m.lastCheckpointSeconds, w.lastCheckpointSeconds)
+            m.lastCheckpointBytes += w.lastCheckpointBytes
+            m.partitionsRestored += w.partitionsRestored
+            m.lastRestoreSeconds = max(m.lastRestoreSeconds, w.lastRestoreSeconds)
+            m.alerts.merge(w.alerts, uniquingKeysWith: +)
+            m.anomalies.merge(w.anomalies, uniquingKeysWith: +)
+            m.grades.merge(w.grades, uniquingKeysWith: +)
+            m.tableRecordsIgnored.merge(w.tableRecordsIgnored, uniquingKeysWith: max)
+            m.lag.merge(w.lag, uniquingKeysWith: max)
+            m.assignedPartitions += w.assignedPartitions
+            m.windowStateBytes += w.windowStateBytes
+        }
+        var tables: [String: (table: String, partitions: Int32, read: Int64, complete: Bool)] = [:]
+        for w in workers {
+            for (topic, t) in w.tableTopics {
+                guard let seen = tables[topic] else {
+                    tables[topic] = t
+                    continue
+                }
+                tables[topic] = (t.table, min(seen.partitions, t.partitions), min(seen.read, t.read), seen.complete && t.complete)
+            }
+        }
+        // A worker that has not named its tables yet has read none of them.
+        if workers.contains(where: { $0.tableTopics.isEmpty }) { for key in tables.keys { tables[key]!.complete = false } }
+        m.tableTopics = tables
+        m.running = !workers.isEmpty && workers.allSatisfy(\.running)
+        m.lastStepAt = workers.map(\.lastStepAt).min() ?? 0
+        return m
+    }
 }

@@ -46,21 +46,44 @@ public func serviceGroup(_ services: [any Service], logger: Logger, signals: [Un
     return ServiceGroup(configuration: ServiceGroupConfiguration(services: configured, gracefulShutdownSignals: signals, logger: logger))
 }
 
-/// The consumer-group member: runs the pipeline's job on a dedicated thread (librdkafka calls block) until the
-/// group shuts down gracefully or the task is cancelled; then the batch in progress finishes, outputs are
-/// flushed, state is checkpointed, offsets are committed and the member leaves the group.
+/// The pipeline's workers: each a consumer-group member with its own consumer, producer, partitions and state,
+/// running on a dedicated thread (librdkafka calls block) until the group shuts down gracefully or the task is
+/// cancelled; then each finishes the batch in progress, flushes its outputs, checkpoints its partitions,
+/// commits their offsets and leaves the group. A worker that fails stops the others the same way, and the
+/// service returns (rethrowing the first failure) only when every worker has left.
 public struct ConsumerService: Service, CustomStringConvertible {
     let runner: PipelineRunner.Settings
     public let metrics: RuntimeMetrics
 
-    public var description: String { "consumer(\(runner.spec.name))" }
+    /// How many workers run (``PipelineRunner/Settings/workers``).
+    public var workers: Int { runner.workers }
+
+    public var description: String { "consumer(\(runner.spec.name), \(workers) workers)" }
 
     public func run() async throws {
         let stop = ShutdownFlag()
-        let (runner, metrics) = (self.runner, self.metrics)
+        let (runner, metrics, workers) = (self.runner, self.metrics, self.workers)
+        metrics.expectWorkers(workers)
         try await withTaskCancellationOrGracefulShutdownHandler {
-            try await onDedicatedThread(name: "vigil-consumer") {
-                try PipelineRunner(settings: runner, metrics: metrics).consume(until: { stop.isSet })
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<workers {
+                    group.addTask {
+                        do {
+                            try await onDedicatedThread(name: "vigil-worker-\(worker)") {
+                                try PipelineRunner(settings: runner, metrics: metrics).consume(worker: worker, until: { stop.isSet })
+                            }
+                        } catch {
+                            stop.set()
+                            throw error
+                        }
+                    }
+                }
+                // The first failure, after every worker has returned (the group awaits them all).
+                var failure: (any Error)? = nil
+                while let result = await group.nextResult() {
+                    if case .failure(let error) = result, failure == nil { failure = error }
+                }
+                if let failure { throw failure }
             }
         } onCancelOrGracefulShutdown: {
             stop.set()

@@ -28,8 +28,9 @@ public struct PlantSimulator: Sendable {
         public var sensor: String
         public var enterprise: String
         public var type: SensorTypeSpec
-        var baseline: Double
-        var noise: Double
+        /// The point's normal value and the standard deviation of its noise.
+        public var baseline: Double
+        public var noise: Double
         /// Where the incidents aim: AL1/AL2 or range-based stand-ins.
         var level1: Double
         var level2: Double

@@ -4,7 +4,7 @@ STRICT := -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check
 # Keep test builds apart from release builds so switching does not rebuild everything.
 TEST_SCRATCH := .build
 
-.PHONY: deps build test soak demo bench bench-check bench-core bench-checkpoint bench-w1-reference bench-memory-floor bench-anomaly format validate clean help
+.PHONY: deps build test soak demo bench bench-workers bench-latency bench-check bench-core bench-checkpoint bench-w1-reference bench-memory-floor bench-anomaly format validate clean help
 
 help:
 	@echo "make demo    install missing system packages, build, run the demo"
@@ -12,6 +12,8 @@ help:
 	@echo "make soak    the kill -9 / SIGTERM / takeover test with 40 kills (SOAK_KILLS=n, SOAK_SEED=s)"
 	@echo "make bench   run the benchmark package (Benchmarks/) and the W1 comparison with the C reference"
 	@echo "make bench-anomaly  score the anomaly detectors on the labelled evaluation set"
+	@echo "make bench-workers  W2 and the job with 1 and 2 workers (scaling)"
+	@echo "make bench-latency  W3: reading-to-alert latency per input rate"
 	@echo "make validate  module-boundary checks, and that the sources are formatted (make format)"
 	@echo "make format  apply .swift-format to Sources, Tests and Benchmarks"
 
@@ -59,6 +61,16 @@ bench-anomaly: deps
 bench-checkpoint: deps
 	$(SWIFT) build -c release --product vigil-bench
 	.build/release/vigil-bench checkpoint --passes 3
+
+# W2 and the job with 1 and 2 workers, and W3 (reading-to-alert latency at 10 k…200 k readings/s and the maximum).
+bench-workers: deps
+	$(SWIFT) build -c release --product vigil-bench
+	.build/release/vigil-bench e2e --workers 1,2 --passes 3
+	.build/release/vigil-bench checkpoint --modes none,detectors --workers 1,2 --passes 2
+
+bench-latency: deps
+	$(SWIFT) build -c release --product vigil-bench
+	.build/release/vigil-bench latency
 
 bench: bench-core
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark

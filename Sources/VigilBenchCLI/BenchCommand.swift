@@ -500,7 +500,7 @@ extension BenchCommand {
             }
             let each = points.map { r in
                 "{\"rate\":\(r.rate),\"produced_per_s\":\(json(r.achievedRate)),\(p(r.alerts)),\"crossings\":\(r.crossings),"
-                    + "\"sustained\":\(r.sustained),\"window_close\":{\"out_of_orderness_ms\":\(r.outOfOrderness),\(p(r.windows))}}"
+                    + "\"sustained\":\(r.sustained),\"last_checkpoint_s\":\(json(r.checkpointSeconds)),\"window_close\":{\"out_of_orderness_ms\":\(r.outOfOrderness),\(p(r.windows))}}"
             }
             print("{\"workload\":\"W3\",\"rates\":[\(each.joined(separator: ","))],\"max_sustainable\":\(maximum.map(String.init) ?? "null")}")
         }

@@ -19,7 +19,7 @@ struct VigilCommand: AsyncParsableCommand {
                   --duration 10m
               vigil broker              # an embedded Kafka cluster for kcat
               vigil score-csv series.csv scored.csv
-              vigil bench core
+              vigil run Pipelines/chemical-park.yaml --workers 4
             """,
         version: VigilVersion.current,
         subcommands: [

@@ -48,11 +48,7 @@ struct GoldenStreamTests {
         // One input partition: with several, records of different input partitions that share an output
         // partition (grades by region) interleave in poll order.
         try cluster.createTopic(readingTopic, partitions: 1)
-        let tables = [
-            spec.sources.enterprises, spec.sources.hazards, spec.sources.permits, spec.sources.setpoints, spec.sources.commitments,
-            spec.sources.offlineNotices, spec.alerts.acknowledgements,
-        ].compactMap { $0 }
-        for topic in tables { try cluster.createTopic(topic, partitions: 1) }
+        for topic in Self.tableTopics(spec) { try cluster.createTopic(topic, partitions: 1) }
         let sinks = Self.sinkTopics(spec)
         for topic in sinks { try cluster.createTopic(topic, partitions: 2) }
 
@@ -219,6 +215,14 @@ struct GoldenStreamTests {
         }
         try producer.flush()
         return count
+    }
+
+    /// The reference-table topics the pipeline reads.
+    static func tableTopics(_ spec: PipelineSpec) -> [String] {
+        [
+            spec.sources.enterprises, spec.sources.hazards, spec.sources.permits, spec.sources.setpoints, spec.sources.commitments,
+            spec.sources.offlineNotices, spec.alerts.acknowledgements,
+        ].compactMap { $0 }
     }
 
     static func sinkTopics(_ spec: PipelineSpec) -> [String] {

@@ -27,11 +27,7 @@ struct WorkersTests {
         let cluster = try EmbeddedKafkaCluster()
         let readingTopic = try #require(base.sources.readings?.topics.first)
         try cluster.createTopic(readingTopic, partitions: 4)
-        let tables = [
-            base.sources.enterprises, base.sources.hazards, base.sources.permits, base.sources.setpoints, base.sources.commitments,
-            base.sources.offlineNotices, base.alerts.acknowledgements,
-        ].compactMap { $0 }
-        for topic in tables { try cluster.createTopic(topic, partitions: 1) }
+        for topic in GoldenStreamTests.tableTopics(base) { try cluster.createTopic(topic, partitions: 1) }
 
         let brokers = cluster.bootstrapServers
         let readings = try await onDedicatedThread(name: "workers-simulate") { () throws -> Int in

@@ -66,7 +66,7 @@ let benchmarks: @Sendable () -> Void = {
             metrics: [
                 .custom("alert_p50_us", useScalingFactor: false), .custom("alert_p99_us", useScalingFactor: false),
                 .custom("alert_max_us", useScalingFactor: false),
-            ], maxIterations: 1, maxDuration: .seconds(60))
+            ], maxDuration: .seconds(60), maxIterations: 1)
     ) { benchmark in
         var options = LatencyBenchmark.Options()
         options.rates = [100_000]

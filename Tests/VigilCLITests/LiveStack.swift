@@ -53,7 +53,9 @@ final class LiveStack {
         var processed = 0.0
         while Date() < deadline {
             processed = e2e.metric(runPort, "vigil_readings_total") ?? 0
-            if processed >= Double(readings) { break }
+            // Readings re-read after a rebalance between the run's workers (no checkpoint store) count twice, so
+            // the count alone does not say the run is done: every assigned partition must also have no lag.
+            if processed >= Double(readings) && Self.caughtUp(port: runPort) { break }
             usleep(300_000)
         }
         // Stopping flushes the last outputs; afterwards the grades and alerts topics do not change.
@@ -107,6 +109,17 @@ final class LiveStack {
             child.process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: workDirectory)
+    }
+
+    /// Whether the run's metrics show a lag of 0 on every assigned partition (and some partition assigned).
+    static func caughtUp(port: Int) -> Bool {
+        guard let (status, out, _) = try? runProcess("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"]), status == 0 else {
+            return false
+        }
+        let lines = out.split(separator: "\n")
+        let lags = lines.filter { $0.hasPrefix("vigil_consumer_lag{") }.map { Double($0.split(separator: " ").last ?? "") }
+        let assigned = lines.first { $0.hasPrefix("vigil_assigned_partitions{") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        return !lags.isEmpty && lags.allSatisfy { $0 == 0 } && assigned == Double(lags.count)
     }
 
     static func port(in log: String, after prefix: String) -> Int {

@@ -152,7 +152,8 @@ public final class PipelineRunner {
         let config = try Self.jobConfig(spec: spec, options: options, worker: worker)
         let job = try StreamJob(config: config)
         let metrics = WorkerMetrics(metrics: self.metrics, worker: worker)
-        if Settings(spec: spec, options: options, logger: logger).workers > 1 { logger[metadataKey: "worker"] = "\(worker)" }
+        let workers = Settings(spec: spec, options: options, logger: logger).workers
+        if workers > 1 { logger[metadataKey: "worker"] = "\(worker)" }
         let noticeLogger = logger
         job.onNotice = { noticeLogger.warning("\($0)") }
         job.onInfo = { noticeLogger.info("\($0)") }
@@ -169,7 +170,7 @@ public final class PipelineRunner {
                 "group": "\(config.groupID)", "brokers": "\(config.brokers)", "input": "\(config.inputTopics.joined(separator: ","))",
                 "output": "\(config.topics.windowStats)", "dlq": "\(config.topics.deadLetters)",
                 "windows": "\(spec.windows.map(\.name).joined(separator: ","))", "checkpoint": "\(config.checkpoint)",
-                "workers": "\(Settings(spec: spec, options: options, logger: logger).workers)",
+                "workers": "\(workers)",
             ]
         )
         var lastAssignment: [KafkaTopicPartition] = []

@@ -134,7 +134,7 @@ public enum E2EBenchmark: Sendable {
             totals.rows += t.rows
             totals.rejected += t.rejected
         }
-        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, totals)
+        return (seconds(elapsed), totals)
     }
 
     /// (a) Raw consume of `partitions`: payloads untouched.

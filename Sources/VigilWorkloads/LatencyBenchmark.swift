@@ -310,7 +310,6 @@ public enum LatencyBenchmark: Sendable {
         return nil
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 }
 
 /// The crossings produced and not yet seen as alerts: (sensor, event time) → the monotonic time of `produce`.
@@ -334,6 +333,9 @@ final class CrossingLog: Sendable {
 
     var counted: Int { state.withLock { $0.counted } }
 }
+
+/// A duration in seconds (the workloads' timings).
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 
 extension Thread {
     /// Runs `body` on a new thread; the task's value is its result.

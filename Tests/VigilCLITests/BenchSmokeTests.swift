@@ -4,7 +4,7 @@ import VigilTesting
 
 /// The benchmark commands that need a broker, at tiny sizes: they must report what they promise (these are not
 /// timed tests; figures come from release builds, `Benchmarks/RESULTS.md`).
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(5)))
 struct BenchSmokeTests {
     func jsonLine(_ out: String) throws -> [String: Any] {
         let lines = out.split(separator: "\n")

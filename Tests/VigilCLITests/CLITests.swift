@@ -12,7 +12,7 @@ func runBench(_ arguments: [String]) throws -> (status: Int32, out: String, err:
     try runProcess(try vigilExecutable("vigil-bench"), arguments)
 }
 
-@Suite struct CLITests {
+@Suite(.ownThreads) struct CLITests {
     @Test func helpListsSubcommandsWithExamples() throws {
         let r = try runVigil(["--help"])
         #expect(r.status == 0)
@@ -75,7 +75,7 @@ func runBench(_ arguments: [String]) throws -> (status: Int32, out: String, err:
     }
 }
 
-@Suite(.timeLimit(.minutes(10)))
+@Suite(.ownThreads, .timeLimit(.minutes(10)))
 struct BrokerCommandTests {
     @Test("vigil broker prints its bootstrap address first, serves kcat, and stops cleanly on SIGTERM")
     func brokerServesUntilSIGTERM() throws {
@@ -118,7 +118,7 @@ struct BrokerCommandTests {
     }
 }
 
-@Suite struct ValidateCommandTests {
+@Suite(.ownThreads) struct ValidateCommandTests {
     let root = packageRoot()
 
     @Test func shippedPipelinesAreValid() throws {
@@ -139,7 +139,7 @@ struct BrokerCommandTests {
     }
 }
 
-@Suite struct ScoreCSVTests {
+@Suite(.ownThreads) struct ScoreCSVTests {
     @Test("score-csv writes one scored row per input row, in order, with a spike scoring high")
     func scoresACSV() throws {
         let dir = NSTemporaryDirectory()

@@ -105,7 +105,7 @@ final class Browser {
 
 /// The dashboard in a real browser over the whole stack (broker, simulator, pipeline, `vigil serve`): what the
 /// page shows must be what the API answers.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct DashboardBrowserTests {
     @Test("the heat map and the red list in the DOM match the API; clicking an enterprise shows its portrait")
     func dashboardInChromium() throws {

@@ -20,7 +20,7 @@ import VigilTesting
 /// group members, so the takeover moves partitions between the workers of the survivor as well).
 ///
 /// `VIGIL_SOAK_KILLS` sets the number of kills (default 10; `make soak` uses 40); `VIGIL_SOAK_SEED` the seed.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct FaultToleranceTests {
     typealias Child = RunEndToEndTests.Child
     static let sinks = ["window-stats", "anomalies", "grades", "alerts", "dlq"]

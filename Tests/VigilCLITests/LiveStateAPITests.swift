@@ -4,7 +4,7 @@ import VigilTesting
 
 /// `vigil serve` against what kcat reads from the same topics: the live state must be exactly the topics'
 /// reduction (each enterprise's last grade, each alert episode's last event), for the whole group.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct LiveStateAPITests {
     static let opening: Set<String> = ["raised", "offline", "fault", "frozen", "interrupted"]
     static let ending: Set<String> = ["cleared", "online", "fault_cleared", "unfrozen", "restored"]

@@ -3,7 +3,7 @@ import Testing
 import VigilTesting
 
 /// End to end with real processes: `vigil broker` (the embedded cluster), `vigil run` (the pipeline), and kcat.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct RunEndToEndTests {
     static var vigil: String { (try? vigilExecutable()) ?? "vigil" }
 

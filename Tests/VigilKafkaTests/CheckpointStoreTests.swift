@@ -12,7 +12,7 @@ import VigilTesting
 /// The embedded broker accepts the transactional calls but does not enforce isolation; what these tests show
 /// for the `kafka` store is that the whole transactional path runs and its snapshots restore. Exactly-once
 /// visibility (`read_committed` hiding aborted outputs) needs a real cluster.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct CheckpointStoreTests {
     struct Setup {
         let cluster: EmbeddedKafkaCluster

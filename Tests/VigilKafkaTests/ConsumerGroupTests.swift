@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 import VigilKafka
+import VigilTesting
 
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct ConsumerGroupTests {
     /// Polls every consumer until `condition` holds or `seconds` pass.
     func pollAll(_ consumers: [KafkaConsumer], seconds: Double, until condition: () -> Bool) throws {

@@ -5,7 +5,7 @@ import VigilKafka
 import VigilRuntime
 import VigilTesting
 
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct DeadLetterTests {
     @Test("Every kind of bad record lands in the dead-letter topic with its reason; good records around it are processed")
     func badRecordsLandInDLQ() throws {

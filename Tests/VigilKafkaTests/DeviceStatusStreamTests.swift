@@ -8,7 +8,7 @@ import VigilTesting
 
 /// `DOMAIN.md` §5 FAULT and FROZEN through the embedded broker: records on the alerts topic, the frozen share
 /// in Q, and the state across a restart (also from a snapshot of the format before the device section).
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct DeviceStatusStreamTests {
     /// 26 h 10 min of readings every 10 min from three points of E0 on partition 0 (157 × 3 records):
     /// E0-GT-0 (gas, range 0–100) reads 5 until 25 h, then 6; E0-GT-1 varies and is out of range at steps
@@ -262,7 +262,7 @@ struct DeviceStatusStreamTests {
 
 /// `DOMAIN.md` §5 KPI: each grade record carries its enterprise's offline point-hours and offline episodes over
 /// the KPI window, the same after a restart in the middle of an episode.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct OfflineKPITests {
     @Test("offline point-hours and episodes in the grade records follow the OFFLINE records, across a restart")
     func offlineKPIInGrades() throws {

@@ -5,7 +5,7 @@ import VigilTesting
 
 /// Exactly-once on a broker that enforces transactions (noida-db, not the mock cluster), through `vigil run
 /// --checkpoint-store kafka` as separate processes, outputs read by kcat.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct ExactlyOnceTests {
     static let sinks = ["window-stats", "anomalies", "grades", "alerts", "dlq"]
     /// This test's namespace of topics, groups and pipeline names (unique, so that the tests can run again on

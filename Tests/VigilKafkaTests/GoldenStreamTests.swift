@@ -21,7 +21,7 @@ import VigilTesting
 ///
 /// On a mismatch the records are written to `$TMPDIR/vigil-golden-actual.txt` for a diff against a run of the
 /// previous commit.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(5)))
 struct GoldenStreamTests {
     /// Thursday 2026-07-02 06:00 +08:00 (summer: the flammable-gas levels' June–August adjustment applies).
     static let start: Int64 = 1_782_943_200_000

@@ -7,7 +7,7 @@ import VigilTesting
 
 /// A partition whose whole input stops (a gateway or link outage silences every point of an enterprise at
 /// once): after `idle_timeout` its clock follows the processing clock, so its points still go offline.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct IdlePartitionTests {
     /// Steps `job` for `seconds` of wall-clock time.
     func idle(_ job: StreamJob, seconds: Double) throws {

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 import VigilKafka
+import VigilTesting
 
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct KafkaRoundTripTests {
     @Test(
         "Produce → consume round trip with keys, headers and compression",
@@ -105,7 +106,7 @@ struct KafkaRoundTripTests {
     }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct KafkaProducerBehaviourTests {
     @Test("A bounded in-flight buffer applies back-pressure instead of failing")
     func backPressure() throws {

@@ -3,10 +3,11 @@ import Testing
 import VigilCore
 import VigilKafka
 import VigilRuntime
+import VigilTesting
 
 /// Interoperability with kcat, a Kafka client nobody here wrote: kcat produces readings that Vigil decodes,
 /// Vigil's window rows and dead letters are read back with kcat.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct KcatInteropTests {
     static let kcat = "/usr/bin/kcat"
 

@@ -7,7 +7,7 @@ import VigilTesting
 
 // Alert lifecycle and grade factors of a StreamJob on the embedded broker (the setup of CheckpointStoreTests).
 
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct AlertLifecycleStreamTests {
 
 }
@@ -72,7 +72,7 @@ extension AlertLifecycleStreamTests {
     }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct GradeFactorStreamTests {
     /// The grade records the job produced, parsed.
     static func grades(_ setup: CheckpointStoreTests.Setup) throws -> [[String: Any]] { try setup.parsedRecords(".grades") }

@@ -7,7 +7,7 @@ import VigilTesting
 
 /// The permit, offline-notice and hazard tables forget what ended long ago or was closed, so months of records
 /// do not accumulate.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct TableRetentionTests {
     @Test("permits that ended more than 7 days before the latest end read are forgotten; current ones are kept")
     func expiredPermitsAreForgotten() throws {

@@ -10,7 +10,7 @@ import VigilTesting
 /// The reference tables are read in full whichever starts first: the job, or the table topics (created with
 /// several partitions while the job runs). Before, a table topic missing at start was read from partition 0
 /// only, for good: tank alarms without their setpoints, grades without their profiles.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct TableStartOrderTests {
     /// Setpoints and profiles, each over 3 partitions (the records that matter on partitions 1 and 2).
     static let setpoints: [(Int32, String, String)] = [

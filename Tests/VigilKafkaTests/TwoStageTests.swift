@@ -3,8 +3,9 @@ import Testing
 import VigilCore
 import VigilKafka
 import VigilRuntime
+import VigilTesting
 
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct TwoStageTests {
     @Test("Grades re-keyed by region through Kafka feed the heat-map stage: enterprises per grade per region and industry")
     func gradesToHeatmap() throws {

@@ -17,7 +17,7 @@ import VigilTesting
 /// that close at one watermark advance come out in an order that depends on where a poll ends (with any number
 /// of workers; ``GoldenStreamTests`` sorts the same way), and the by-region grades mix enterprises of several
 /// input partitions under one key.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
 struct WorkersTests {
     static let start: Int64 = GoldenStreamTests.start
 

@@ -173,13 +173,15 @@ public struct StreamJobStats: Sendable, Hashable {
     public var gradesByLevel: [String: Int64] = [:]
     /// Successful offset commits.
     public var commits: Int64 = 0
-    /// Checkpoints written (one per checkpoint round, covering every partition that made progress).
+    /// Checkpoints written: one per turn (directory store), per revocation or close, or per transaction
+    /// (kafka store), each covering the partitions it took that made progress.
     public var checkpoints: Int64 = 0
     /// Partition snapshots written.
     public var snapshotsWritten: Int64 = 0
-    /// Bytes of the last checkpoint round's snapshots.
+    /// Bytes of the last checkpoint's snapshots.
     public var lastCheckpointBytes: Int64 = 0
-    /// Duration of the last checkpoint round (flush, snapshot, store, commit), seconds.
+    /// How long the last checkpoint stalled the worker, seconds: a turn's snapshot encoding, store and commit;
+    /// on revocation, close and with the kafka store also the flush or the transaction's commit.
     public var lastCheckpointSeconds: Double = 0
     /// Partitions whose state was restored from a snapshot.
     public var partitionsRestored: Int64 = 0
@@ -211,10 +213,11 @@ public struct StreamJobStats: Sendable, Hashable {
 /// watermark, window, alarm, anomaly and grade state (all per-enterprise state is partition-local because
 /// readings are keyed by enterprise).
 ///
-/// With a ``CheckpointMode`` other than `.none`, every `commitInterval`, on revocation (inside the rebalance
-/// callback, before another member can own the partition) and on close, the job flushes its outputs, writes
-/// one ``PartitionSnapshot`` per partition that made progress, and commits the offsets; in `.kafka` mode all
-/// of it is one transaction. An assigned partition resumes from its snapshot's offset with the snapshot's
+/// With a ``CheckpointMode`` other than `.none`, on revocation (inside the rebalance callback, before another
+/// member can own the partition) and on close, the job flushes its outputs, writes one ``PartitionSnapshot``
+/// per partition that made progress, and commits the offsets. Every `commitInterval` each partition is
+/// checkpointed too: in `.kafka` mode all of them in one transaction, otherwise in turns spread over the
+/// interval, each written once the outputs before it are acknowledged (``checkpointInTurn(now:)``). An assigned partition resumes from its snapshot's offset with the snapshot's
 /// state. Outputs are deterministic functions of the input, so what a restart replays is byte-identical to
 /// what was already written.
 public final class StreamJob {
@@ -237,6 +240,8 @@ public final class StreamJob {
         var pipeline: PartitionPipeline
         var nextOffset: Int64 = -1
         var committedOffset: Int64 = -1
+        /// The checkpoint turn in which this partition was last checkpointed (0: not yet since its assignment).
+        var checkpointTurn: UInt64 = 0
 
         init(topic: String, partition: Int32, topicToken: KafkaTopicToken?, pipeline: PartitionPipeline) {
             self.topic = topic
@@ -253,6 +258,10 @@ public final class StreamJob {
     /// The pipeline settings every partition runs with.
     let pipelineSettings: PartitionPipelineSettings
     var lastCommit: Int64 = 0
+    /// Checkpoint turns taken (without the kafka store the partitions are checkpointed in turns).
+    var checkpointTurns: UInt64 = 0
+    /// A turn's checkpoint waiting for the producer to acknowledge the outputs enqueued before it.
+    var pendingCheckpoint: PendingCheckpoint? = nil
     let profiles: ProfileTable?
     let directoryStore: DirectoryCheckpointStore?
     let kafkaStore: KafkaCheckpointStore?
@@ -361,7 +370,9 @@ public final class StreamJob {
         } catch {
             throw JobError(.step, error)
         }
-        if now - lastCommit >= config.commitInterval {
+        if kafkaStore == nil {
+            try checkpointInTurn(now: now)
+        } else if now - lastCommit >= config.commitInterval {
             try commit()
             lastCommit = now
         }

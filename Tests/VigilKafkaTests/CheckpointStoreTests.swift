@@ -160,6 +160,54 @@ struct CheckpointStoreTests {
         #expect(got.sorted() == expected.sorted(), "outputs differ: \(Set(got).symmetricDifference(expected).prefix(3))")
     }
 
+    @Test("directory store: the partitions are checkpointed in turns, one every interval ÷ partitions, each once per interval, without a flush")
+    func directoryStoreCheckpointsInTurns() throws {
+        let setup = try Setup()
+        let path = NSTemporaryDirectory() + "vigil-ck-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var config = setup.config(group: uniqueName("g"), checkpoint: .directory(path: path))
+        config.commitInterval = 1_000
+        let job = try StreamJob(config: config)
+        // The step clock stands still at `base` until both partitions are assigned and every record is read,
+        // so no turn comes due meanwhile (the first turn, on the assignment, finds nothing to write).
+        let base = currentTimeMillis()
+        let deadline = Date().addingTimeInterval(60)
+        while job.assignment.count < 2 && Date() < deadline { try job.step(now: base) }
+        try setup.produce(0..<600)
+        while job.stats.messages < 3_600 && Date() < deadline { try job.step(now: base) }
+        #expect(job.stats.messages == 3_600 && job.stats.snapshotsWritten == 0)
+        func snapshots() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".snapshot") }.sorted()
+        }
+        #expect(try snapshots().isEmpty)
+        // Two partitions, 1 s: a turn every 500 ms, one partition each. A turn's snapshot is written once the
+        // outputs enqueued before it are acknowledged, a few steps later (at the same step time: no new turn).
+        func steps(at now: Int64, until written: Int64) throws {
+            let until = Date().addingTimeInterval(10)
+            repeat { try job.step(now: now) } while job.stats.snapshotsWritten < written && Date() < until
+        }
+        for _ in 0..<5 { try job.step(now: base + 499) }
+        #expect(job.stats.snapshotsWritten == 0, "a turn before its time")
+        try steps(at: base + 500, until: 1)
+        let first = try snapshots()
+        #expect(job.stats.snapshotsWritten == 1 && first.count == 1, "\(first)")
+        for _ in 0..<5 { try job.step(now: base + 700) }
+        #expect(job.stats.snapshotsWritten == 1)
+        try steps(at: base + 1_000, until: 2)
+        #expect(job.stats.snapshotsWritten == 2)
+        #expect(try snapshots() == ["\(setup.input).0.snapshot", "\(setup.input).1.snapshot"], "the second turn took the other partition")
+        // Nothing new since: the next turns write nothing.
+        for now in [base + 1_500, base + 2_000] {
+            for _ in 0..<5 { try job.step(now: now) }
+        }
+        #expect(job.stats.snapshotsWritten == 2)
+        // Closing checkpoints every partition with progress at once.
+        try setup.produce(600..<700)
+        while job.stats.messages < 4_200 && Date() < deadline { try job.step(now: base + 2_000) }
+        try job.close()
+        #expect(job.stats.snapshotsWritten == 4)
+    }
+
     @Test("kafka store: checkpoints in transactions (snapshots, outputs, offsets) restore on the next start")
     func kafkaStoreResumes() throws {
         let setup = try Setup()

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VigilKafka
+@testable import VigilKafka
 import VigilTesting
 
 @Suite(.serialized, .ownThreads, .timeLimit(.minutes(10)))
@@ -146,5 +146,48 @@ struct KafkaProducerBehaviourTests {
         let error = try #require(thrown)
         #expect(error.code == .produce || error.code == .delivery)
         #expect(error.message.contains(topic))
+    }
+}
+
+/// The producer's non-blocking barrier (``KafkaProducer/enqueuedCount``, ``KafkaProducer/reportedThrough``).
+@Suite(.ownThreads) struct DeliveryBarrierTests {
+    @Test("reports in any order: everything below the mark has its report, the first missing one holds it")
+    func marksAgreeWithAReference() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var state = DeliveryContext.State()
+            let n = Int.random(in: 1...9_000, using: &rng)
+            for i in 0..<n { #expect(state.enqueue() == Int64(i)) }
+            var order = Array(0..<Int64(n))
+            // Mostly in order with local shuffles (partitions interleave), sometimes fully shuffled.
+            if Bool.random(using: &rng) {
+                order.shuffle(using: &rng)
+            } else {
+                for i in stride(from: 0, to: n, by: 64) { order[i..<min(n, i + 64)].shuffle(using: &rng) }
+            }
+            var unreported = Set(order)
+            for (k, s) in order.enumerated() {
+                state.report(s)
+                unreported.remove(s)
+                if k % 97 == 0 || k == n - 1 {
+                    #expect(state.reportedThrough == (unreported.min() ?? Int64(n)))
+                }
+            }
+            #expect(state.reportedThrough == Int64(n))
+        }
+    }
+
+    @Test("on the embedded broker the mark reaches the enqueued count once the reports are served")
+    func markReachesEnqueued() throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let topic = uniqueName("barrier")
+        try cluster.createTopic(topic, partitions: 3)
+        let producer = try KafkaProducer(config: producerConfig(cluster.bootstrapServers))
+        for i in 0..<3_000 { try producer.produce(topic: topic, key: Array("k\(i % 7)".utf8), value: Array("v\(i)".utf8)) }
+        #expect(producer.enqueuedCount == 3_000)
+        let barrier = producer.enqueuedCount
+        let deadline = Date().addingTimeInterval(30)
+        while producer.reportedThrough < barrier && Date() < deadline { producer.poll(timeoutMs: 50) }
+        #expect(producer.reportedThrough == barrier && producer.deliveredCount == 3_000 && producer.deliveryError == nil)
     }
 }

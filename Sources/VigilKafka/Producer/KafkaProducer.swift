@@ -41,6 +41,16 @@ public final class KafkaProducer {
     public var failedCount: Int64 { client.failedCount }
     /// Messages enqueued but not yet acknowledged.
     public var inFlight: Int { client.inFlight }
+    /// Messages enqueued so far, counting from 0: the sequence number the next one gets.
+    ///
+    /// With ``reportedThrough`` this is a barrier that does not block: note `enqueuedCount` now, and once
+    /// `reportedThrough` reaches it (and ``deliveryError`` is nil) every message enqueued before is acknowledged.
+    public var enqueuedCount: Int64 { client.enqueuedCount }
+    /// Every message numbered below this has had its delivery report, success or failure. Reports are served
+    /// by ``poll(timeoutMs:)``, ``flush(timeoutMs:)`` and `produce` under back-pressure.
+    public var reportedThrough: Int64 { client.reportedThrough }
+    /// The first failed delivery, if any (`produce` and `flush` throw it too).
+    public var deliveryError: KafkaError? { client.deliveryError }
 
     /// Enqueues one message (librdkafka copies key, value and headers).
     ///

@@ -7,6 +7,33 @@ final class DeliveryContext: Sendable {
         var delivered: Int64 = 0
         var failed: Int64 = 0
         var firstError: KafkaError? = nil
+        /// Sequence numbers of the messages enqueued so far (each message's opaque is its number + 1).
+        var enqueued: Int64 = 0
+        /// Every message numbered below this has had its delivery report.
+        var reportedThrough: Int64 = 0
+        /// Whether the messages from `reportedThrough` on have had their report, from index `head` on.
+        var reported: [Bool] = []
+        var head = 0
+
+        mutating func enqueue() -> Int64 {
+            defer { enqueued += 1 }
+            reported.append(false)
+            return enqueued
+        }
+
+        mutating func report(_ sequence: Int64) {
+            let i = head + Int(sequence - reportedThrough)
+            guard sequence >= reportedThrough, i < reported.count else { return }
+            reported[i] = true
+            while head < reported.count && reported[head] {
+                head += 1
+                reportedThrough += 1
+            }
+            if head >= 4_096 && head * 2 >= reported.count {
+                reported.removeFirst(head)
+                head = 0
+            }
+        }
     }
     let state = Mutex(State())
 }
@@ -18,7 +45,9 @@ private func deliveryCallback(
     // The context is retained by the KafkaProducer for the lifetime of the rd_kafka_t (see `context`).
     let context = Unmanaged<DeliveryContext>.fromOpaque(opaque).takeUnretainedValue()
     let err = message.pointee.err
+    let sequence = Int64(Int(bitPattern: message.pointee._private)) - 1
     context.state.withLock { s in
+        if sequence >= 0 { s.report(sequence) }
         if err == RD_KAFKA_RESP_ERR_NO_ERROR {
             s.delivered += 1
         } else {
@@ -69,6 +98,12 @@ final class RDKafkaProducerClient {
     var failedCount: Int64 { context.state.withLock { $0.failed } }
     /// Messages enqueued but not yet acknowledged.
     var inFlight: Int { Int(rd_kafka_outq_len(handle)) }
+    /// Messages enqueued so far, counting from 0: the sequence number the next one gets.
+    var enqueuedCount: Int64 { context.state.withLock { $0.enqueued } }
+    /// Every message with a sequence number below this has had its delivery report (success or failure).
+    var reportedThrough: Int64 { context.state.withLock { $0.reportedThrough } }
+    /// The first failed delivery, if any.
+    var deliveryError: KafkaError? { context.state.withLock { $0.firstError } }
 
     /// Enqueues one message (librdkafka copies key, value and headers).
     ///
@@ -84,6 +119,8 @@ final class RDKafkaProducerClient {
         headers: [KafkaHeader] = [], timestamp: Int64? = nil
     ) throws(KafkaError) {
         if let error = context.state.withLock({ $0.firstError }) { throw error }
+        // A refused message gets no delivery report: its number counts as reported at once.
+        let sequence = context.state.withLock { $0.enqueue() }
         var attempt = 0
         while true {
             let result: OpaquePointer? = topic.withCString { topicName in
@@ -120,6 +157,10 @@ final class RDKafkaProducerClient {
                         v.u.i64 = timestamp
                         vus.append(v)
                     }
+                    v = rd_kafka_vu_t()
+                    v.vtype = RD_KAFKA_VTYPE_OPAQUE
+                    v.u.ptr = UnsafeMutableRawPointer(bitPattern: Int(sequence + 1))
+                    vus.append(v)
                     vus.append(contentsOf: headerVUs)
                     return vus.withUnsafeBufferPointer { rd_kafka_produceva(handle, $0.baseAddress, $0.count) }
                 }
@@ -132,6 +173,7 @@ final class RDKafkaProducerClient {
                 attempt += 1
                 continue
             }
+            context.state.withLock { $0.report(sequence) }
             throw KafkaError.consuming(result, .produce, "cannot produce to \(topic)")
         }
     }

@@ -156,12 +156,15 @@ public enum LatencyBenchmark: Sendable {
         logger.logLevel = .warning
         let services = PipelineRunner(spec: spec, options: run, logger: logger).services()
         let job = Task { try await services.consumer.run() }
-        // Joined, assigned every partition, one step done.
+        // Joined, every partition assigned, every worker holding some (a worker joining later would rebalance
+        // the group during the measurement), one step done.
         let metrics = services.runtimeMetrics
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             let s = metrics.snapshot
-            if s.running && s.lastStepAt != 0 && s.assignedPartitions == Int(options.partitions) { break }
+            let workers = metrics.workerSnapshots
+            let spread = workers.count > Int(options.partitions) || workers.allSatisfy { $0.assignedPartitions > 0 }
+            if s.running && s.lastStepAt != 0 && s.assignedPartitions == Int(options.partitions) && spread { break }
             try await Task.sleep(for: .milliseconds(50))
         }
 

@@ -208,6 +208,25 @@ struct CheckpointStoreTests {
         #expect(job.stats.snapshotsWritten == 4)
     }
 
+    @Test("prepare() looks every output topic up before the first record (the mock creates them on lookup)")
+    func prepareLooksUpOutputTopics() throws {
+        let setup = try Setup()
+        let fresh = uniqueName("fresh")
+        let config = setup.config(group: uniqueName("g"), checkpoint: .none, output: fresh)
+        let expected = [fresh, fresh + ".alerts", fresh + ".dlq", fresh + ".anomalies", fresh + ".grades"]
+        #expect(Set(config.outputTopics) == Set(expected))
+        let admin = try KafkaAdmin(bootstrapServers: setup.cluster.bootstrapServers, additionalConfig: ["log_level": "3"], embedded: setup.cluster)
+        #expect(try admin.describeTopics().keys.filter { $0.hasPrefix(fresh) }.isEmpty)
+        let job = try StreamJob(config: config)
+        var notices: [String] = []
+        job.onNotice = { notices.append($0) }
+        job.prepare()
+        #expect(notices.isEmpty, "\(notices)")
+        let topics = try admin.describeTopics()
+        for topic in expected { #expect(topics[topic] != nil, "\(topic) was not looked up") }
+        try job.close()
+    }
+
     @Test("kafka store: checkpoints in transactions (snapshots, outputs, offsets) restore on the next start")
     func kafkaStoreResumes() throws {
         let setup = try Setup()

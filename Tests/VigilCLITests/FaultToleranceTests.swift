@@ -89,15 +89,11 @@ struct FaultToleranceTests {
     func waitCaughtUp(_ children: [Child], seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            var lags: [String] = []
+            var lags: [Double] = []
             for child in children where child.process.isRunning {
-                let port = metricsPort(child)
-                guard let (status, out, _) = try? runProcess("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"]), status == 0 else {
-                    continue
-                }
-                lags += out.split(separator: "\n").filter { $0.hasPrefix("vigil_consumer_lag{") }.map(String.init)
+                lags += MetricsScrape(port: metricsPort(child))?.values("vigil_consumer_lag") ?? []
             }
-            if lags.count == 3 && lags.allSatisfy({ Double($0.split(separator: " ").last ?? "") == 0 }) { return true }
+            if lags.count == 3 && lags.allSatisfy({ $0 == 0 }) { return true }
             usleep(300_000)
         }
         return false

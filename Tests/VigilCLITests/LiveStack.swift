@@ -113,13 +113,9 @@ final class LiveStack {
 
     /// Whether the run's metrics show a lag of 0 on every assigned partition (and some partition assigned).
     static func caughtUp(port: Int) -> Bool {
-        guard let (status, out, _) = try? runProcess("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"]), status == 0 else {
-            return false
-        }
-        let lines = out.split(separator: "\n")
-        let lags = lines.filter { $0.hasPrefix("vigil_consumer_lag{") }.map { Double($0.split(separator: " ").last ?? "") }
-        let assigned = lines.first { $0.hasPrefix("vigil_assigned_partitions{") }.flatMap { Double($0.split(separator: " ").last ?? "") }
-        return !lags.isEmpty && lags.allSatisfy { $0 == 0 } && assigned == Double(lags.count)
+        guard let metrics = MetricsScrape(port: port) else { return false }
+        let lags = metrics.values("vigil_consumer_lag")
+        return !lags.isEmpty && lags.allSatisfy { $0 == 0 } && metrics.value("vigil_assigned_partitions") == Double(lags.count)
     }
 
     static func port(in log: String, after prefix: String) -> Int {

@@ -62,11 +62,7 @@ struct RunEndToEndTests {
         return (run, port)
     }
 
-    func metric(_ port: Int, _ name: String) -> Double? {
-        guard let (status, out, _) = try? shell("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"]), status == 0 else { return nil }
-        let line = out.split(separator: "\n").first { $0.hasPrefix(name + "{") || $0.hasPrefix(name + " ") }
-        return line.flatMap { Double($0.split(separator: " ").last ?? "") }
-    }
+    func metric(_ port: Int, _ name: String) -> Double? { MetricsScrape(port: port)?.value(name) }
 
     @discardableResult
     func shell(_ path: String, _ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {

@@ -27,7 +27,9 @@ private func rebalanceCallback(
     guard let rk, let partitions, let opaque else { return }
     // The context is retained by the KafkaConsumer for the lifetime of the rd_kafka_t.
     let context = Unmanaged<RebalanceContext>.fromOpaque(opaque).takeUnretainedValue()
-    let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+    // NULL "on error" (seen while a consumer closed during a rebalance, under load): treated as eager.
+    let rebalanceProtocol: UnsafePointer<CChar>? = rd_kafka_rebalance_protocol(rk)
+    let cooperative = rebalanceProtocol.map { String(cString: $0) } == "COOPERATIVE"
     if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
         if let provider = context.offsetProvider {
             for i in 0..<Int(partitions.pointee.cnt) {

@@ -330,7 +330,14 @@ struct OfflineKPITests {
             let hours = Double(f[1])!
             let episodes = Int(f[2])!
             let offlineMs = max(0, min(ts, back) - raised)
-            #expect(abs(hours - Double(offlineMs) / 3_600_000) < 1e-9 && episodes == (ts >= raised ? 1 : 0), "\(line)")
+            // The offline scan runs when the watermark passes a multiple of 60 s (DataGapDetector.checkEvery),
+            // at a reading (every 30 s), so a grade up to 60 s + 30 s + the out-of-orderness after `raised` may
+            // not count the episode yet. t0 follows the wall clock, so whether a heartbeat falls there depends on
+            // the second the test starts (it failed now and then before this band).
+            let scanLag: Int64 = 60_000 + 30_000 + whole.pipeline.outOfOrderness
+            let notScannedYet = ts > raised && ts <= raised + scanLag && hours == 0 && episodes == 0
+            #expect(
+                notScannedYet || (abs(hours - Double(offlineMs) / 3_600_000) < 1e-9 && episodes == (ts >= raised ? 1 : 0)), "\(line)")
             if ts > raised && ts < back { during += 1 }
         }
         #expect(during >= 2 && expected.last.map { $0.hasSuffix(" 1") } == true, "\(expected)")

@@ -300,7 +300,7 @@ extension BenchCommand {
                     if batch.count == 10_000 { batch.removeAll() }
                 }
                 let d = clock.now - start
-                best = min(best, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+                best = min(best, d.inSeconds)
             }
             print(
                 "{\"workload\":\"decode\",\"records\":\(records),\"seconds\":\(json(best)),\"records_per_s\":\(json(Double(records) / best)),\"bytes_per_s\":\(json(Double(bytes) / best))}"

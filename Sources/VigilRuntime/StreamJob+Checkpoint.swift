@@ -88,7 +88,7 @@ extension StreamJob {
         guard directoryStore != nil || kafkaStore != nil else { return }
         stats.checkpoints += 1
         stats.lastCheckpointBytes = Int64(bytes)
-        stats.lastCheckpointSeconds = Double(stalled.components.seconds) + Double(stalled.components.attoseconds) * 1e-18
+        stats.lastCheckpointSeconds = stalled.inSeconds
     }
 
     /// The shortest time between two checkpoint turns (ms): each turn is an offset commit (a round trip) and
@@ -212,7 +212,7 @@ extension StreamJob {
         }
         if !offsets.isEmpty {
             let elapsed = clock.now - started
-            stats.lastRestoreSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            stats.lastRestoreSeconds = elapsed.inSeconds
         }
         return offsets
     }

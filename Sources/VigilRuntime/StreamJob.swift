@@ -404,7 +404,7 @@ public final class StreamJob {
         _ = consumer.drainRebalanceEvents()
         if let started {
             let elapsed = clock.now - started
-            lastStepSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            lastStepSeconds = elapsed.inSeconds
         } else {
             lastStepSeconds = nil
         }

@@ -253,7 +253,7 @@ public enum Demo: Sendable {
             }
             acknowledgements.removeAll()
             if clock.now - lastReport >= .seconds(2) {
-                let secs = Double((clock.now - lastReport).components.seconds) + Double((clock.now - lastReport).components.attoseconds) * 1e-18
+                let secs = (clock.now - lastReport).inSeconds
                 let snapshot = metrics.snapshot
                 line(
                     String(
@@ -310,7 +310,7 @@ public enum Demo: Sendable {
         summary.readingsProcessed = snapshot.readings
         summary.deadLetters = snapshot.deadLetters
         let d = clock.now - began
-        summary.wallSeconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        summary.wallSeconds = d.inSeconds
         return summary
     }
 

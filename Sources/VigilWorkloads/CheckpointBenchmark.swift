@@ -162,7 +162,7 @@ public enum CheckpointBenchmark: Sendable {
         func sum(_ f: (StreamJobStats) -> Int64) -> Int64 { stats.reduce(0) { $0 + f($1) } }
         return Pass(
             mode: mode, workers: workers, records: consumed.load(ordering: .relaxed) - before,
-            seconds: seconds(elapsed),
+            seconds: elapsed.inSeconds,
             checkpoints: sum(\.checkpoints), snapshotBytes: sum(\.lastCheckpointBytes),
             checkpointSeconds: stats.map(\.lastCheckpointSeconds).max() ?? 0,
             riskRecords: sum {

@@ -134,7 +134,7 @@ public enum E2EBenchmark: Sendable {
             totals.rows += t.rows
             totals.rejected += t.rejected
         }
-        return (seconds(elapsed), totals)
+        return (elapsed.inSeconds, totals)
     }
 
     /// (a) Raw consume of `partitions`: payloads untouched.

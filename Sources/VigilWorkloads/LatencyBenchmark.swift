@@ -220,7 +220,7 @@ public enum LatencyBenchmark: Sendable {
         var payload: [UInt8] = []
         payload.reserveCapacity(128)
         while true {
-            let elapsed = seconds(clock.now - began)
+            let elapsed = (clock.now - began).inSeconds
             if elapsed >= total { break }
             if measuredFrom == nil && elapsed >= options.warmUp { measuredFrom = (clock.now, produced) }
             let due = Int(elapsed * Double(rate))
@@ -253,7 +253,7 @@ public enum LatencyBenchmark: Sendable {
                 produced += 1
             }
         }
-        let measured = measuredFrom.map { (Double(produced - $0.1), seconds(clock.now - $0.0)) } ?? (0, 1)
+        let measured = measuredFrom.map { (Double(produced - $0.1), (clock.now - $0.0).inSeconds) } ?? (0, 1)
         try producer.flush()
         return measured.0 / measured.1
     }
@@ -338,7 +338,6 @@ final class CrossingLog: Sendable {
 }
 
 /// A duration in seconds (the workloads' timings).
-func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 
 extension Thread {
     /// Runs `body` on a new thread; the task's value is its result.

@@ -54,7 +54,7 @@ public enum W1Runner: Sendable {
         rows += output.rowCount
         let elapsed = clock.now - start
         onStop()
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = elapsed.inSeconds
         return Outcome(records: records, rows: rows, lateRecords: op.lateCount, checksum: checksum, seconds: seconds)
     }
 
@@ -104,7 +104,7 @@ public enum W1Runner: Sendable {
         let elapsed = clock.now - start
         let counters = out.counters
         emitted = Int(counters.anomaliesByDetector.values.reduce(0, +) + counters.gradesByLevel.values.reduce(0, +))
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = elapsed.inSeconds
         let outcome = Outcome(
             records: records, rows: Int(counters.rowsByWindow.values.reduce(0, +)), lateRecords: counters.late,
             checksum: Double(outputRecords + out.records.count), seconds: seconds)

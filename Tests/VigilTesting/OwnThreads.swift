@@ -1,8 +1,5 @@
+import Foundation
 public import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 extension Trait where Self == OwnThreads {
     /// Runs each test of the suite on threads of its own instead of Swift concurrency's cooperative pool.
@@ -32,61 +29,42 @@ public struct OwnThreads: SuiteTrait, TestTrait, TestScoping {
     /// A task executor without a width limit: a job runs on an idle thread, or on a new one if none is idle.
     /// Threads stay for the next job (the test run is short-lived; the count is the peak of blocked jobs).
     public final class Pool: TaskExecutor, @unchecked Sendable {
-        // Guarded by `lock`; `ready` is signalled when a job is queued.
+        // Guarded by `ready`, which is signalled when a job is queued.
+        private let ready = NSCondition()
         private var jobs: [UnownedJob] = []
         private var idle = 0
         private var threads = 0
-        private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        private let ready = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-
-        init() {
-            pthread_mutex_init(lock, nil)
-            pthread_cond_init(ready, nil)
-        }
 
         /// Threads started so far.
         public var threadCount: Int {
-            pthread_mutex_lock(lock)
-            defer { pthread_mutex_unlock(lock) }
+            ready.lock()
+            defer { ready.unlock() }
             return threads
         }
 
         public func enqueue(_ job: consuming ExecutorJob) {
             let unowned = UnownedJob(job)
-            pthread_mutex_lock(lock)
+            ready.lock()
             jobs.append(unowned)
             // Every queued job needs a thread of its own: a signalled idle thread takes one each.
             let spawn = jobs.count > idle
             if spawn { threads += 1 }
-            pthread_cond_signal(ready)
-            pthread_mutex_unlock(lock)
-            if spawn { start() }
-        }
-
-        private func start() {
-            var thread = pthread_t()
-            let box = Unmanaged.passRetained(self).toOpaque()
-            let rc = pthread_create(
-                &thread, nil,
-                { arg in
-                    Unmanaged<Pool>.fromOpaque(arg!).takeRetainedValue().work()
-                    return nil
-                }, box)
-            precondition(rc == 0, "OwnThreads: pthread_create failed (\(rc))")
-            pthread_detach(thread)
+            ready.signal()
+            ready.unlock()
+            if spawn { Thread.detachNewThread { [self] in work() } }
         }
 
         private func work() {
             let executor = asUnownedTaskExecutor()
             while true {
-                pthread_mutex_lock(lock)
+                ready.lock()
                 while jobs.isEmpty {
                     idle += 1
-                    pthread_cond_wait(ready, lock)
+                    ready.wait()
                     idle -= 1
                 }
                 let job = jobs.removeFirst()
-                pthread_mutex_unlock(lock)
+                ready.unlock()
                 job.runSynchronously(on: executor)
             }
         }

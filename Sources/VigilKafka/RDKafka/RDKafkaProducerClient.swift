@@ -118,9 +118,10 @@ final class RDKafkaProducerClient {
         topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer,
         headers: [KafkaHeader] = [], timestamp: Int64? = nil
     ) throws(KafkaError) {
-        if let error = context.state.withLock({ $0.firstError }) { throw error }
-        // A refused message gets no delivery report: its number counts as reported at once.
-        let sequence = context.state.withLock { $0.enqueue() }
+        // One lock per message: the earlier failure check and the message's number. A refused message gets no
+        // delivery report: its number counts as reported at once (below).
+        let (failure, sequence) = context.state.withLock { s in s.firstError.map { ($0, Int64(-1)) } ?? (nil, s.enqueue()) }
+        if let failure { throw failure }
         var attempt = 0
         while true {
             let result: OpaquePointer? = topic.withCString { topicName in

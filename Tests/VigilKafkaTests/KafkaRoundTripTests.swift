@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import VigilKafka
 import VigilTesting
@@ -66,6 +67,48 @@ struct KafkaRoundTripTests {
         } catch {
             #expect(!error.message.contains("hunter2"))
         }
+    }
+
+    /// librdkafka 2.0 does not ask for the metadata of a topic that an assignment adds once the client's broker
+    /// is up and has answered "brokers only"; the partitions then wait for its one-second refresh timer. Half
+    /// of these consumers did before `assign` looked the topics up itself (first record after 1.001 s against
+    /// 52 ms). 700 ms leaves room for a loaded machine and still sits below the timer.
+    @Test("A consumer assigned right after it is created reads at once, not after librdkafka's 1 s metadata timer")
+    func assignmentRightAfterCreationReadsAtOnce() throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let topic = uniqueName("assign-at-once")
+        try cluster.createTopic(topic, partitions: 4)
+        let producer = try KafkaProducer(config: producerConfig(cluster.bootstrapServers))
+        for i in 0..<40 { try producer.produce(topic: topic, key: Array("k\(i)".utf8), value: Array("\(i)".utf8)) }
+        try producer.flush()
+        // Two consumers at once, as the W2 benchmark's workers start: that is where the wait showed.
+        let brokers = cluster.bootstrapServers
+        let firstRecord = Mutex<[Duration]>([])
+        let failures = Mutex<[String]>([])
+        for attempt in 0..<4 {
+            DispatchQueue.concurrentPerform(iterations: 2) { worker in
+                do {
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    let consumer = try KafkaConsumer(config: consumerConfig(brokers, group: "g\(attempt)"))
+                    // Work between creating and assigning (the benchmark builds its decoders there): the
+                    // client connects meanwhile, and the wait needs a broker that is already up.
+                    usleep(50_000)
+                    try consumer.assign([0, 1].map { KafkaTopicPartition(topic: topic, partition: Int32(2 * worker + $0), offset: 0) })
+                    var read = 0
+                    try pollUntil(consumer, seconds: 10, { _ in read += 1 }, done: { read > 0 })
+                    let elapsed = clock.now - start
+                    try consumer.close()
+                    if read == 0 { failures.withLock { $0.append("attempt \(attempt), worker \(worker): no record in 10 s") } }
+                    firstRecord.withLock { $0.append(elapsed) }
+                } catch {
+                    failures.withLock { $0.append("attempt \(attempt), worker \(worker): \(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        let times = firstRecord.withLock { $0 }
+        #expect(times.count == 8 && times.allSatisfy { $0 < .milliseconds(700) }, "first record after \(times)")
     }
 
     @Test("Admin falls back to the mock's topic creation; metadata lists the topics")
